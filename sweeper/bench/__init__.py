@@ -1,0 +1,1 @@
+"""Benchmarks over curve sets with known truth (numpy + stdlib only)."""

@@ -1,0 +1,70 @@
+"""``sweeper`` command line: ``main(argv) -> int`` over a registry of subcommands.
+
+Each subcommand lives in its own module under ``sweeper.cli`` exposing ``HELP`` (one line),
+``configure(parser)`` and ``run(args) -> int``. Modules keep their heavy imports inside ``run``
+so ``sweeper --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sweeper.errors import SweeperError
+
+# name -> module; order is the order of ``sweeper --help``.
+COMMANDS: dict[str, str] = {
+    "diagnose": "sweeper.cli._diagnose",
+    "bench": "sweeper.cli._bench",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sweeper",
+        description="Hyperparameter sweeps for so-vits-svc that know when a run has converged.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code (0 ok, 1 failure, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args))
+    except SweeperError as err:
+        if args.debug:
+            raise
+        print(f"sweeper {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"sweeper {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(
+            f"sweeper {args.command}: internal error: {type(err).__name__}: {err} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def entry_point() -> None:
+    sys.exit(main())

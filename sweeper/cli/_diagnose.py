@@ -1,0 +1,103 @@
+"""``sweeper diagnose PATH``: judge one existing so-vits-svc run from its logs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+from sweeper.errors import InputError
+
+HELP = "say, per signal, whether a so-vits-svc run has converged and which checkpoint to keep"
+PLOT_NAME = "sweeper-diagnose.png"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="a train.log, an events.out.tfevents.* file, or a run folder such as logs/44k",
+    )
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--plot",
+        metavar="OUT.png",
+        help=f"where to write the plot (default: {PLOT_NAME} in the run's folder, or in the "
+        "current directory when that folder is not writable)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="write no plot")
+    parser.add_argument(
+        "--signal",
+        metavar="NAME",
+        action="append",
+        help="judge only this signal, e.g. loss/g/mel (repeat for more)",
+    )
+    parser.add_argument(
+        "--budget",
+        metavar="STEPS",
+        type=int,
+        help="the step training was meant to reach (default: judge 'training as long again')",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sweeper.diagnose import diagnose, plot, render_text, to_dict
+    from sweeper.logs import read_run
+
+    run_log = read_run(args.path)
+    plot_path: Path | None = None
+    moved = ""
+    if not args.no_plot:
+        plot_path, moved = plot_target(args.plot, run_log.source)
+    diagnosis = diagnose(run_log, signals=args.signal, budget=args.budget)
+    if plot_path is not None:
+        try:
+            plot(diagnosis, run_log, plot_path)
+        except OSError as err:
+            raise InputError(
+                f"cannot write the plot to {plot_path}: {err.strerror or err}; pass --plot "
+                "with a writable path, or --no-plot"
+            ) from None
+    if args.json:
+        data = to_dict(diagnosis)
+        data["plot"] = None if plot_path is None else str(plot_path)
+        print(json.dumps(data, indent=2, allow_nan=False))
+        if moved:
+            print(f"sweeper diagnose: {moved}", file=sys.stderr)
+    else:
+        print(render_text(diagnosis))
+        if plot_path is not None:
+            print(f"Plot: {plot_path}" + (f" ({moved})" if moved else ""))
+    return 0
+
+
+def plot_target(explicit: str | None, source: Path) -> tuple[Path, str]:
+    """Where the PNG goes, and a sentence when it could not go where it normally would."""
+    if explicit is not None:
+        path = Path(explicit)
+        if path.suffix.lower() != ".png":
+            raise InputError(f"--plot writes a PNG; give a name ending in .png, got {explicit}")
+        if not path.parent.is_dir():  # fail before the slow replay, not after it
+            raise InputError(
+                f"cannot write the plot to {path}: folder {path.parent} does not exist; pass "
+                "--plot with a path in an existing folder, or --no-plot"
+            )
+        return path, ""
+    folder = source if source.is_dir() else source.parent
+    if writable(folder):
+        return folder / PLOT_NAME, ""
+    fallback = Path.cwd() / PLOT_NAME
+    return fallback, f"{folder} is not writable, so the plot went to the current directory"
+
+
+def writable(folder: Path) -> bool:
+    """Writable for us, and not marked read-only (root may write anywhere; it should not)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    marked = bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return marked and os.access(folder, os.W_OK)

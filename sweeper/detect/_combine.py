@@ -1,0 +1,125 @@
+"""Composition: several detectors answering as one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sweeper.detect._base import Detector
+from sweeper.detect._divergence import DivergenceDetector
+from sweeper.detect._overfit import OverfitDetector
+from sweeper.detect._plateau import PlateauDetector
+from sweeper.detect._verdict import Reason, Verdict
+
+# When several detectors stop at once, the most urgent reason is the one reported.
+_URGENCY = {Reason.DIVERGED: 0, Reason.OVERFITTING: 1, Reason.CONVERGED: 2, Reason.CONTINUE: 3}
+
+
+def most_urgent(verdicts: Sequence[Verdict]) -> Verdict:
+    """The stopping verdict that matters most, else the first (primary) verdict."""
+    return min(verdicts, key=lambda v: _URGENCY[v.reason])
+
+
+class AnyOf(Detector):
+    """Stops when any child stops; reports the most urgent reason (diverged first).
+
+    The first child is the primary one: its CONTINUE verdict is the one reported while
+    nobody stops.
+    """
+
+    def __init__(self, *detectors: Detector) -> None:
+        if not detectors:
+            raise ValueError("AnyOf needs at least one detector, got none")
+        self.detectors = list(detectors)
+
+    def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
+        return most_urgent([d.update(step, metrics) for d in self.detectors])
+
+    def reset(self) -> None:
+        for d in self.detectors:
+            d.reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"detectors": [d.state_dict() for d in self.detectors]}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        for d, s in zip(self.detectors, state["detectors"], strict=True):
+            d.load_state_dict(s)
+
+
+class ConvergenceDetector(Detector):
+    """The answer to "has this so-vits run converged?": divergence, overfitting, plateau.
+
+    The judged signal is ``primary`` when given; otherwise the held-out ``val/mel`` as soon
+    as it has been reported, and the training mel loss (``train_metric``) until then. On
+    the training metric only a plateau can be judged - the verdict says so.
+
+    Example:
+        >>> det = ConvergenceDetector(budget=20_000)
+        >>> det.update(200, {"loss/g/mel": 38.2, "loss/d/total": 2.4}).reason.value
+        'continue'
+    """
+
+    def __init__(
+        self,
+        primary: str | None = None,
+        *,
+        train_metric: str = "loss/g/mel",
+        held_out: str = "val/mel",
+        budget: int | None = None,
+        epsilon: float = 0.02,
+        alpha: float = 0.05,
+    ) -> None:
+        self.primary = primary
+        self.train_metric = train_metric
+        self.held_out = primary if primary is not None else held_out
+        self.budget = budget
+        self.divergence = DivergenceDetector(explode_metrics=(self.held_out, train_metric))
+        self.overfit = OverfitDetector(self.held_out, train_metric, alpha=alpha)
+        self.held_out_plateau = PlateauDetector(
+            self.held_out, budget=budget, epsilon=epsilon, alpha=alpha
+        )
+        self.train_plateau = PlateauDetector(
+            train_metric, budget=budget, epsilon=epsilon, alpha=alpha
+        )
+        self.reset()
+
+    def reset(self) -> None:
+        for d in self._children():
+            d.reset()
+        self._seen_held_out = False
+
+    def _children(self) -> list[Detector]:
+        return [self.divergence, self.overfit, self.held_out_plateau, self.train_plateau]
+
+    def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
+        if self.held_out in metrics:
+            self._seen_held_out = True
+        verdicts = [d.update(step, metrics) for d in self._children()]
+        diverged, overfit, held_plateau, train_plateau = verdicts
+        if self._seen_held_out or self.primary is not None:
+            return most_urgent([held_plateau, diverged, overfit])
+        verdict = most_urgent([train_plateau, diverged])
+        note = (
+            f" [judged on {self.train_metric}, a training loss: only a plateau can be judged; "
+            f"overfitting needs a held-out metric such as {self.held_out}]"
+        )
+        return Verdict(
+            verdict.reason,
+            verdict.step,
+            train_plateau.best_step,
+            verdict.message + note,
+            verdict.signal or self.train_metric,
+            {**verdict.evidence, "overfitting_judged": False},
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "children": [d.state_dict() for d in self._children()],
+            "seen_held_out": self._seen_held_out,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        for d, s in zip(self._children(), state["children"], strict=True):
+            d.load_state_dict(s)
+        self._seen_held_out = bool(state["seen_held_out"])

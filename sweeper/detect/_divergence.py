@@ -1,0 +1,179 @@
+"""Divergence: health guards that stop a run which is breaking, not converging."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sweeper.detect._base import Detector
+from sweeper.detect._history import History
+from sweeper.detect._verdict import Reason, Verdict
+
+# Metrics whose non-finite value means the run is broken (so-vits-svc tags and ours).
+_WATCHED_PREFIXES = ("loss/", "val/", "grad_norm")
+
+
+class _Track:
+    """Last three values and a bounded history of one metric."""
+
+    def __init__(self) -> None:
+        self.last3: list[float] = []
+        self.history = History(128)
+        self.best_median3 = math.inf
+
+    def add(self, step: int, value: float) -> None:
+        self.last3 = [*self.last3[-2:], value]
+        self.history.add(step, value)
+        if len(self.last3) == 3:
+            self.best_median3 = min(self.best_median3, self.median3)
+
+    @property
+    def median3(self) -> float:
+        return float(np.median(self.last3))
+
+    @property
+    def typical(self) -> float:
+        return float(np.median(self.history.values)) if len(self.history) else math.nan
+
+    def state_dict(self) -> dict[str, Any]:
+        best = self.best_median3 if math.isfinite(self.best_median3) else None
+        return {"last3": self.last3, "history": self.history.state_dict(), "best": best}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> _Track:
+        track = cls()
+        track.last3 = [float(v) for v in state["last3"]]
+        track.history.load_state_dict(state["history"])
+        track.best_median3 = math.inf if state["best"] is None else float(state["best"])
+        return track
+
+
+class DivergenceDetector(Detector):
+    """DIVERGED on any of, checked in this order:
+
+    - a non-finite value of a watched metric (``loss/*``, ``val/*``, ``grad_norm*``);
+    - explosion: the median of the last 3 values of an ``explode_metrics`` entry exceeds
+      ``explode_factor`` x its lowest such median so far (one spike cannot do it);
+    - gradient explosion: the median of the last 3 ``grad_norm_g``/``grad_norm_d`` exceeds
+      ``grad_factor`` x its typical (median) value;
+    - discriminator collapse: ``loss/d/total`` falls below ``collapse_ratio`` x its typical
+      value while the generator's adversarial loss (``loss/g/gen``, else ``loss/g/fm``)
+      climbs above ``3`` x its typical value.
+
+    Adversarial losses drifting upward alone is healthy GAN behaviour and never trips it.
+    """
+
+    def __init__(
+        self,
+        *,
+        explode_metrics: tuple[str, ...] = ("val/mel", "loss/g/mel"),
+        explode_factor: float = 3.0,
+        grad_factor: float = 100.0,
+        collapse_ratio: float = 0.05,
+        min_points: int = 5,
+    ) -> None:
+        if not explode_factor > 1:
+            raise ValueError(f"explode_factor must be > 1, got {explode_factor=}")
+        if not grad_factor > 1:
+            raise ValueError(f"grad_factor must be > 1, got {grad_factor=}")
+        if not 0 < collapse_ratio < 1:
+            raise ValueError(f"collapse_ratio must be in (0, 1), got {collapse_ratio=}")
+        self.explode_metrics = tuple(explode_metrics)
+        self.explode_factor = explode_factor
+        self.grad_factor = grad_factor
+        self.collapse_ratio = collapse_ratio
+        self.min_points = min_points
+        self.reset()
+
+    def reset(self) -> None:
+        self._tracks: dict[str, _Track] = {}
+        self._last_step: int | None = None
+        self._verdict: Verdict | None = None
+
+    def _track(self, name: str) -> _Track:
+        return self._tracks.setdefault(name, _Track())
+
+    def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
+        step = int(step)
+        if self._last_step is not None and step <= self._last_step:
+            return self._verdict or self._healthy(step, f"step {step} repeats; ignored")
+        self._last_step = step
+        for name, raw in metrics.items():
+            if not name.startswith(_WATCHED_PREFIXES):
+                continue
+            value = float(raw)
+            if not math.isfinite(value):
+                self._verdict = self._diverged(
+                    step, name, f"{name} is {value} at step {step}", {"guard": "non_finite"}
+                )
+                return self._verdict
+            self._track(name).add(step, value)
+        self._verdict = self._check(step) or self._healthy(step, "no sign of divergence")
+        return self._verdict
+
+    def _check(self, step: int) -> Verdict | None:
+        for name in self.explode_metrics:
+            track = self._tracks.get(name)
+            if track is None or len(track.history) < self.min_points or len(track.last3) < 3:
+                continue
+            ratio = track.median3 / track.best_median3 if track.best_median3 > 0 else math.nan
+            if ratio > self.explode_factor:
+                return self._diverged(
+                    step,
+                    name,
+                    f"{name} exploded to {ratio:.1f}x its best level",
+                    {"guard": "explosion", "ratio": ratio, "limit": self.explode_factor},
+                )
+        for name in ("grad_norm_g", "grad_norm_d"):
+            track = self._tracks.get(name)
+            if track is None or len(track.history) < self.min_points or len(track.last3) < 3:
+                continue
+            ratio = track.median3 / track.typical if track.typical > 0 else math.nan
+            if ratio > self.grad_factor:
+                return self._diverged(
+                    step,
+                    name,
+                    f"{name} exploded to {ratio:.0f}x its typical value",
+                    {"guard": "grad_explosion", "ratio": ratio, "limit": self.grad_factor},
+                )
+        return self._check_collapse(step)
+
+    def _check_collapse(self, step: int) -> Verdict | None:
+        disc = self._tracks.get("loss/d/total")
+        gen = self._tracks.get("loss/g/gen") or self._tracks.get("loss/g/fm")
+        if disc is None or gen is None:
+            return None
+        if min(len(disc.history), len(gen.history)) < self.min_points or len(disc.last3) < 3:
+            return None
+        d_ratio = disc.median3 / disc.typical if disc.typical > 0 else math.nan
+        g_ratio = gen.median3 / gen.typical if gen.typical > 0 else math.nan
+        if d_ratio < self.collapse_ratio and g_ratio > 3.0:
+            return self._diverged(
+                step,
+                "loss/d/total",
+                f"discriminator collapse: loss/d/total at {d_ratio:.2f}x its typical value "
+                f"while the generator's adversarial loss is at {g_ratio:.1f}x",
+                {"guard": "d_collapse", "d_ratio": d_ratio, "g_ratio": g_ratio},
+            )
+        return None
+
+    def _diverged(self, step: int, signal: str, message: str, evidence: dict) -> Verdict:
+        return Verdict(Reason.DIVERGED, step, None, f"diverged: {message}", signal, evidence)
+
+    def _healthy(self, step: int, message: str) -> Verdict:
+        return Verdict(Reason.CONTINUE, step, None, message, "", {})
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "tracks": {name: track.state_dict() for name, track in self._tracks.items()},
+            "last_step": self._last_step,
+            "verdict": None if self._verdict is None else self._verdict.to_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._tracks = {name: _Track.from_state(s) for name, s in state["tracks"].items()}
+        self._last_step = state["last_step"]
+        self._verdict = Verdict.from_dict(state["verdict"]) if state["verdict"] else None

@@ -1,0 +1,224 @@
+"""Overfitting: the held-out metric climbs from its minimum while training still improves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sweeper.detect._base import Detector
+from sweeper.detect._best import BestTracker
+from sweeper.detect._history import History
+from sweeper.detect._plateau import LOOK_GROWTH
+from sweeper.detect._stats import (
+    robust_line,
+    robust_sigma,
+    rolling_median,
+    spend,
+    z_quantile,
+)
+from sweeper.detect._verdict import Reason, Verdict
+
+_BLOCK = 5  # points per block when measuring the noise of a mean
+
+
+def _long_run_variance(values: np.ndarray, sigma: float) -> float:
+    """Variance of a mean of k points, times k, for autocorrelated noise with slow wander.
+
+    Measured from consecutive disjoint blocks of 5 (MAD of their changes about the median
+    change, which absorbs a steady trend), so no noise model is assumed. Short records,
+    whose block estimate is itself noise, assume twice the independent-noise variance;
+    the result never falls below half of it.
+    """
+    blocks = values[len(values) % _BLOCK :].reshape(-1, _BLOCK).mean(axis=1)
+    independent = sigma * sigma
+    if blocks.size < 9:
+        return 2.0 * independent
+    measured = _BLOCK * robust_sigma(np.diff(blocks)) ** 2 / 2.0
+    return max(measured, 0.5 * independent)
+
+
+class OverfitDetector(Detector):
+    """OVERFITTING when ``val_metric`` has risen above its best by more than its noise.
+
+    Prechelt's GL (generalization loss: how far the held-out metric sits above its minimum)
+    with a noise-aware threshold, and his UP (the rise persists): the mean of the last
+    ``level_points`` held-out values must exceed the lowest such mean so far by more than
+    ``z`` standard errors of a difference of two means (autocorrelation-inflated), plus the
+    bias of picking the lowest of many means, and by at least ``min_rise`` relative; the
+    training metric, when reported, must not be rising; and all this on ``confirm``
+    consecutive held-out reports.
+
+    Example:
+        >>> det = OverfitDetector()
+        >>> det.update(800, {"val/mel": 0.61, "loss/g/mel": 27.0}).reason.value
+        'continue'
+    """
+
+    def __init__(
+        self,
+        val_metric: str = "val/mel",
+        train_metric: str | None = "loss/g/mel",
+        *,
+        alpha: float = 0.05,
+        min_rise: float = 0.01,
+        level_points: int = 10,
+        confirm: int = 3,
+        min_points: int = 20,
+        capacity: int = 512,
+    ) -> None:
+        if not 0 < alpha < 0.5:
+            raise ValueError(f"alpha is a false-alarm probability in (0, 0.5), got {alpha=}")
+        if not 0 <= min_rise < 1:
+            raise ValueError(f"min_rise is a relative rise in [0, 1), got {min_rise=}")
+        if level_points < 3:
+            raise ValueError(f"level_points must be >= 3, got {level_points=}")
+        if confirm < 1:
+            raise ValueError(f"confirm counts consecutive checks, >= 1; got {confirm=}")
+        if min_points < 2 * level_points:
+            raise ValueError(
+                f"min_points must be >= 2 * level_points ({2 * level_points}), got {min_points=}"
+            )
+        self.val_metric = val_metric
+        self.train_metric = train_metric
+        self.alpha = alpha
+        self.min_rise = min_rise
+        self.level_points = level_points
+        self.confirm = confirm
+        self.min_points = min_points
+        self._val = History(capacity)
+        self._train = History(capacity)
+        self._best = BestTracker()
+        self.reset()
+
+    def reset(self) -> None:
+        self._val.clear()
+        self._train.clear()
+        self._best.reset()
+        self._last_step: int | None = None
+        self._streak = 0
+        self._first_check: int | None = None
+        self._verdict: Verdict | None = None
+
+    def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
+        step = int(step)
+        if self._last_step is not None and step <= self._last_step:
+            return self._verdict or self._continue(step, f"step {step} repeats; ignored", {})
+        self._last_step = step
+        train = metrics.get(self.train_metric) if self.train_metric is not None else None
+        if train is not None and math.isfinite(float(train)):
+            self._train.add(step, float(train))
+        value = metrics.get(self.val_metric)
+        if value is None or not math.isfinite(float(value)):
+            if self._verdict is None:
+                self._verdict = self._continue(step, f"no finite {self.val_metric} yet", {})
+            return self._verdict
+        self._val.add(step, float(value))
+        self._best.add(step, float(value))
+        self._verdict = self._judge(step)
+        return self._verdict
+
+    def _judge(self, step: int) -> Verdict:
+        n = len(self._val)
+        if n < self.min_points:
+            return self._continue(
+                step, f"{self.val_metric}: {n} of {self.min_points} points needed", {"points": n}
+            )
+        steps, values, weights = self._val.arrays()
+        m = self.level_points
+        # Spikes (GAN bursts) clipped at 3 robust sigmas around a running median before
+        # averaging, so one burst cannot fake a rise.
+        centre = rolling_median(values, 11)
+        sigma = robust_sigma((values - centre) * np.sqrt(weights))
+        clipped = centre + np.clip(values - centre, -3 * sigma, 3 * sigma)
+        # Means of m consecutive points; the last one is "now", the lowest is "the best".
+        means = np.convolve(clipped, np.ones(m) / m, mode="valid")
+        now = float(means[-1])
+        i_best = int(np.argmin(means[: len(means) - m]))  # a best at least m points back
+        best = float(means[i_best])
+        se_diff = math.sqrt(2.0 * _long_run_variance(clipped, sigma) / m)
+        if self._first_check is None:
+            self._first_check = step
+        look = 1 + int(math.log(max(step, 1) / max(self._first_check, 1)) / math.log(LOOK_GROWTH))
+        z = z_quantile(spend(self.alpha, look))
+        # The lowest of K means sits about sqrt(2 ln K) of their errors below the truth.
+        selection = math.sqrt(2.0 * math.log(max(len(means) / m, 2.0))) * se_diff / math.sqrt(2)
+        threshold = z * se_diff + selection
+        rise = now - best
+        scale = abs(best) if best != 0 else 1.0
+        gap = rise / scale
+        train_trend = self._train_trend(float(steps[i_best]))
+        evidence = {
+            "generalization_gap": gap,
+            "gap_threshold": max(threshold / scale, self.min_rise),
+            "noise_cv": sigma / scale,
+            "best_value": self._best.value,
+            "train_trend": train_trend,
+            "points": n,
+            "look": look,
+        }
+        rising = rise > threshold and gap > self.min_rise
+        train_ok = train_trend is None or train_trend <= 0.0
+        self._streak = self._streak + 1 if rising and train_ok else 0
+        if self._streak >= self.confirm:
+            train_words = (
+                f"while {self.train_metric} kept improving"
+                if train_trend is not None
+                else "(no training metric to compare)"
+            )
+            return Verdict(
+                Reason.OVERFITTING,
+                step,
+                self._best.step,
+                f"{self.val_metric} is overfitting: {100 * gap:.1f} % above its best "
+                f"{train_words}; noise allows {100 * evidence['gap_threshold']:.1f} %",
+                self.val_metric,
+                evidence,
+            )
+        return self._continue(
+            step,
+            f"{self.val_metric} is {100 * gap:.1f} % above its best "
+            f"(overfitting needs > {100 * evidence['gap_threshold']:.1f} %)",
+            evidence,
+        )
+
+    def _train_trend(self, since: float) -> float | None:
+        """Relative change per log-step of the training metric since ``since``, pessimistic.
+
+        Returns the lower confidence bound of the slope (None without data): positive only
+        when training is clearly getting worse too, which is not overfitting.
+        """
+        if len(self._train) == 0:
+            return None
+        steps, values, weights = self._train.arrays()
+        mask = steps >= since
+        if mask.sum() < 5:
+            return None
+        fit = robust_line(np.log1p(steps[mask]), values[mask], weights[mask])
+        level = abs(fit.at(float(np.log1p(steps[-1])))) or 1.0
+        return (fit.slope - z_quantile(self.alpha) * fit.slope_se) / level
+
+    def _continue(self, step: int, message: str, evidence: dict) -> Verdict:
+        return Verdict(Reason.CONTINUE, step, self._best.step, message, self.val_metric, evidence)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "val": self._val.state_dict(),
+            "train": self._train.state_dict(),
+            "best": self._best.state_dict(),
+            "last_step": self._last_step,
+            "streak": self._streak,
+            "first_check": self._first_check,
+            "verdict": None if self._verdict is None else self._verdict.to_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._val.load_state_dict(state["val"])
+        self._train.load_state_dict(state["train"])
+        self._best.load_state_dict(state["best"])
+        self._last_step = state["last_step"]
+        self._streak = int(state["streak"])
+        self._first_check = state["first_check"]
+        self._verdict = Verdict.from_dict(state["verdict"]) if state["verdict"] else None

@@ -1,0 +1,26 @@
+"""Diagnose one so-vits-svc run: per signal, converged or not, since when, what to keep."""
+
+from sweeper.diagnose._core import (
+    Diagnosis,
+    HealthReport,
+    SignalReport,
+    checkpoint_for,
+    diagnose,
+    merged_by_step,
+)
+from sweeper.diagnose._plot import plot, smooth
+from sweeper.diagnose._text import render_text, signal_message, to_dict
+
+__all__ = [
+    "Diagnosis",
+    "HealthReport",
+    "SignalReport",
+    "checkpoint_for",
+    "diagnose",
+    "merged_by_step",
+    "plot",
+    "render_text",
+    "signal_message",
+    "smooth",
+    "to_dict",
+]

@@ -1,0 +1,243 @@
+"""Judge one finished (or running) so-vits-svc run by replaying its logs through detectors."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sweeper.detect import ConvergenceDetector, PlateauDetector, Verdict, first_stop
+from sweeper.errors import InputError
+from sweeper.logs import RunLog, Series
+
+# Convergence signals in the order they are reported; other ``val/*`` tags follow them.
+CONVERGENCE = ("val/mel", "loss/g/mel", "loss/g/total", "loss/g/kl", "loss/g/lf0")
+# Health guards: watched for blow-ups, never judged for convergence (GAN terms oscillate).
+HEALTH = ("loss/d/total", "loss/g/gen", "loss/g/fm")
+DESCRIPTIONS = {
+    "val/mel": "validation mel L1",
+    "loss/g/mel": "training mel, x c_mel",
+    "loss/g/total": "generator total",
+    "loss/g/kl": "KL term",
+    "loss/g/lf0": "F0 predictor",
+    "loss/d/total": "discriminator",
+    "loss/g/gen": "generator adversarial",
+    "loss/g/fm": "feature matching",
+}
+
+
+@dataclass(frozen=True)
+class SignalReport:
+    """What one convergence signal says, replayed through its own PlateauDetector.
+
+    Attributes:
+        name: the tag, e.g. ``loss/g/mel``.
+        final: the verdict after the last logged step.
+        first_stop: the first verdict that would have stopped the run, or None.
+        checkpoint: ``G_<step>.pth`` advice for best_step, or None with no best step.
+        points, finite: logged points, and how many of them are finite.
+    """
+
+    name: str
+    final: Verdict
+    first_stop: Verdict | None
+    checkpoint: str | None
+    points: int
+    finite: int
+    last_step: int
+
+    @property
+    def stop_step(self) -> int | None:
+        return None if self.first_stop is None else self.first_stop.step
+
+    @property
+    def best_step(self) -> int | None:
+        return self.final.best_step
+
+    def evidence(self, key: str) -> float | None:
+        """A finite number from the final verdict's evidence, else None."""
+        value = self.final.evidence.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            return float(value)
+        return None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """A health guard: logged for blow-ups, not judged for convergence."""
+
+    name: str
+    points: int
+    last_step: int
+    last_value: float
+    recent_median: float | None  # median of the finite values in the last 10 % of points
+    non_finite: int
+    first_non_finite_step: int | None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything ``sweeper diagnose`` reports about one run."""
+
+    source: Path
+    overall: Verdict | None  # the combined detector's verdict after the last step
+    overall_stop: Verdict | None  # its first stopping verdict, if any
+    signals: dict[str, SignalReport]
+    health: dict[str, HealthReport]
+    notes: list[str] = field(default_factory=list)
+    budget: int | None = None
+    confidence: float = 0.95
+    epsilon: float = 0.01
+    restarts: int = 0
+    overwritten: int = 0
+
+    @property
+    def overfitting_judged(self) -> bool:
+        return any(name.startswith("val/") for name in self.signals)
+
+
+def is_convergence_signal(name: str) -> bool:
+    return name in CONVERGENCE or name.startswith("val/")
+
+
+def is_health_signal(name: str) -> bool:
+    return name in HEALTH or name.startswith("grad_norm")
+
+
+def diagnose(
+    run: RunLog, *, signals: Sequence[str] | None = None, budget: int | None = None
+) -> Diagnosis:
+    """Replay ``run`` through one PlateauDetector per signal and a ConvergenceDetector overall.
+
+    Args:
+        run: what :func:`sweeper.logs.read_run` returned.
+        signals: restrict the report to these tags; None means every convergence signal and
+            health guard present.
+        budget: the step training was meant to reach; None judges "training as long again".
+
+    Raises:
+        InputError: an unknown signal name (the message lists those present), a budget that
+            is not a positive step count, or a run with no signal to judge.
+
+    Example:
+        >>> diagnosis = diagnose(read_run("logs/44k"))  # doctest: +SKIP
+        >>> diagnosis.signals["loss/g/mel"].stop_step  # doctest: +SKIP
+        12400
+    """
+    if budget is not None and budget <= 0:
+        raise InputError(f"--budget must be a positive number of steps, got {budget}")
+    chosen = _choose(run, signals)
+    judged = [name for name in chosen if not is_health_signal(name)]
+    guards = [name for name in chosen if is_health_signal(name)]
+    if not judged and not guards:
+        raise InputError(
+            f"no convergence signal in {run.source}: found "
+            f"{', '.join(sorted(run.series)) or 'no tags'}; "
+            "expected loss/g/mel, loss/g/total or val/* (a so-vits-svc run)"
+        )
+    reports = {name: _replay(name, run, budget) for name in judged}
+    health = {name: _health(name, run.series[name]) for name in guards}
+    primary = judged[0] if signals is not None and judged else None
+    overall_stop, overall = _overall(run, primary, budget) if judged else (None, None)
+    notes = list(run.notes)
+    last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
+    if budget is not None and last is not None and budget <= last:
+        notes.append(
+            f"the budget ({budget}) is at or before the last logged step ({last}): nothing is "
+            "left to gain by definition, so every judged signal reads as converged"
+        )
+    defaults = PlateauDetector("defaults")  # the settings every replay above used
+    return Diagnosis(
+        source=run.source,
+        overall=overall,
+        overall_stop=overall_stop,
+        signals=reports,
+        health=health,
+        notes=notes,
+        budget=budget,
+        confidence=1.0 - float(defaults.alpha),
+        epsilon=float(defaults.epsilon),
+        restarts=run.restarts,
+        overwritten=run.overwritten,
+    )
+
+
+def _choose(run: RunLog, signals: Sequence[str] | None) -> list[str]:
+    present = sorted(name for name, series in run.series.items() if len(series) > 0)
+    if signals is None:
+        ordered = [name for name in CONVERGENCE if name in present]
+        ordered += [n for n in present if n.startswith("val/") and n not in ordered]
+        ordered += [n for n in HEALTH if n in present]
+        return ordered + [n for n in present if n.startswith("grad_norm")]
+    unknown = [name for name in signals if name not in present]
+    if unknown:
+        raise InputError(
+            f"unknown signal {unknown[0]!r}: {run.source} holds {', '.join(present)}; "
+            "pass one of those to --signal"
+        )
+    return list(dict.fromkeys(signals))  # keep the order given, drop repeats
+
+
+def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
+    series = run.series[name]
+    detector = PlateauDetector(name, budget=budget)
+    stream = ((int(s), {name: float(v)}) for s, v in zip(series.steps, series.values, strict=True))
+    first, last = first_stop(detector, stream)
+    if last is None:  # a Series is never empty when read from a log; guard anyway
+        raise InputError(f"{name} in {run.source} has no points; pick another --signal")
+    return SignalReport(
+        name=name,
+        final=last,
+        first_stop=first,
+        checkpoint=checkpoint_for(last.best_step, run),
+        points=len(series),
+        finite=len(series) - series.non_finite,
+        last_step=int(series.steps[-1]),
+    )
+
+
+def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
+    """The saved checkpoint nearest at or before ``best_step``, in plain words."""
+    if best_step is None:
+        return None
+    for saved, how in ((run.checkpoints, ""), (run.logged_checkpoints, " (saved per train.log)")):
+        before = [step for step in saved if step <= best_step]
+        if before:
+            return f"G_{max(before)}.pth{how}"
+    return f"G_{best_step}.pth if saved"
+
+
+def _health(name: str, series: Series) -> HealthReport:
+    finite = np.isfinite(series.values)
+    tail = series.values[-max(1, len(series) // 10) :]
+    tail = tail[np.isfinite(tail)]
+    bad = np.flatnonzero(~finite)
+    return HealthReport(
+        name=name,
+        points=len(series),
+        last_step=int(series.steps[-1]),
+        last_value=float(series.values[-1]),
+        recent_median=float(np.median(tail)) if tail.size > 0 else None,
+        non_finite=int(bad.size),
+        first_non_finite_step=int(series.steps[bad[0]]) if bad.size > 0 else None,
+    )
+
+
+def _overall(
+    run: RunLog, primary: str | None, budget: int | None
+) -> tuple[Verdict | None, Verdict | None]:
+    detector = ConvergenceDetector(primary, budget=budget)
+    return first_stop(detector, merged_by_step(run.series))
+
+
+def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str, float]]]:
+    """Every logged step once, with every metric logged at it."""
+    by_step: dict[int, dict[str, float]] = {}
+    for name, s in series.items():
+        for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
+            by_step.setdefault(step, {})[name] = value
+    for step in sorted(by_step):
+        yield step, by_step[step]

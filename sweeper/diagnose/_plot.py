@@ -1,0 +1,145 @@
+"""PNG of a diagnosis: one panel per signal, raw and smoothed, the verdict marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sweeper.detect import Reason
+from sweeper.diagnose._core import Diagnosis
+from sweeper.logs import RunLog, Series
+
+_COLOURS = {
+    Reason.CONTINUE: "tab:blue",
+    Reason.CONVERGED: "tab:green",
+    Reason.OVERFITTING: "tab:orange",
+    Reason.DIVERGED: "tab:red",
+}
+
+
+def smooth(
+    values: np.ndarray, window: int | None = None, alpha: float | None = None
+) -> np.ndarray:
+    """Running median (drops GAN spikes) followed by an EMA (evens the steps); NaN skipped.
+
+    Non-finite inputs stay NaN in the output; the smoothing runs over the finite ones.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    finite = np.isfinite(values)
+    x = values[finite]
+    if x.size == 0:
+        return out
+    if window is None:
+        window = max(3, (x.size // 25) | 1)
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be a positive odd number of points, got {window=}")
+    half = window // 2
+    padded = np.pad(x, half, mode="edge")
+    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+    if alpha is None:
+        alpha = 2.0 / (window + 1.0)
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha is an EMA weight in (0, 1], got {alpha=}")
+    ema = np.empty_like(median)
+    level = median[0]
+    for i, value in enumerate(median):
+        level = alpha * value + (1.0 - alpha) * level
+        ema[i] = level
+    out[finite] = ema
+    return out
+
+
+def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:
+    """Write the PNG to ``out`` and return its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a display
+    import matplotlib.pyplot as plt
+
+    names = [*diagnosis.signals, *diagnosis.health]
+    cols = 2 if len(names) > 3 else 1
+    rows = max(1, -(-len(names) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        _panel(ax, name, run.series[name], diagnosis)
+    overall = diagnosis.overall
+    heading = str(diagnosis.source)
+    if overall is not None:
+        heading += f"\noverall: {overall.reason.value}"
+    fig.suptitle(heading, fontsize=10)
+    fig.tight_layout()
+    path = Path(out)
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:
+    steps, values = series.steps, series.values
+    finite = np.isfinite(values)
+    ax.plot(steps[finite], values[finite], ".", ms=3, color="0.6", alpha=0.6, label="logged")
+    smoothed = smooth(values)
+    ax.plot(steps, smoothed, "-", lw=1.6, color="tab:blue", label="smoothed")
+    _robust_ylim(ax, values[finite], smoothed[np.isfinite(smoothed)])
+    if not finite.all():
+        # Mark NaN/inf along the bottom edge, where they cannot hide a curve.
+        ax.plot(
+            steps[~finite],
+            np.zeros(int((~finite).sum())),
+            "x",
+            color="tab:red",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="NaN/inf",
+        )
+    report = diagnosis.signals.get(name)
+    if report is None:
+        ax.set_title(f"{name} — health guard", fontsize=9)
+    else:
+        first = report.first_stop
+        if first is not None:
+            ax.axvline(
+                first.step,
+                color=_COLOURS[first.reason],
+                ls="--",
+                lw=1.2,
+                label=f"stop: {first.reason.value} @ {first.step}",
+            )
+        if report.best_step is not None:
+            # On the smoothed curve: the best step is judged through smoothing too.
+            at = int(np.searchsorted(steps, report.best_step))
+            if at < len(steps) and np.isfinite(smoothed[at]):
+                ax.plot(
+                    report.best_step,
+                    smoothed[at],
+                    "*",
+                    ms=11,
+                    color="tab:purple",
+                    label=f"best @ {report.best_step}",
+                )
+        title = f"{name} — {report.final.reason.value}"
+        if report.stop_step is not None:
+            title += f" (first stop {report.stop_step})"
+        ax.set_title(title, fontsize=9, color=_COLOURS[report.final.reason])
+    ax.set_xlabel("step", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def _robust_ylim(ax, raw: np.ndarray, smoothed: np.ndarray) -> None:
+    """Clip the first steps' huge values so the part that matters stays readable."""
+    if raw.size < 5:
+        return
+    low, high = (float(q) for q in np.percentile(raw, [1, 97]))
+    if smoothed.size > 0:
+        low = min(low, float(smoothed.min()))
+    if high > low:
+        pad = 0.08 * (high - low)
+        ax.set_ylim(low - pad, high + pad)

@@ -1,0 +1,204 @@
+"""Plain words and plain JSON for a :class:`Diagnosis`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sweeper.detect import Reason, Verdict
+from sweeper.diagnose._core import DESCRIPTIONS, Diagnosis, HealthReport, SignalReport
+
+
+def label(name: str) -> str:
+    """``loss/g/mel (training mel, x c_mel)``; other tags as they are."""
+    description = DESCRIPTIONS.get(name)
+    if description is None and name.startswith("val/"):
+        description = "validation"
+    return name if description is None else f"{name} ({description})"
+
+
+def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
+    """One sentence: converged or not, since when, how much is left, which checkpoint."""
+    final, first = report.final, report.first_stop
+    keep = _keep(report)
+    if report.finite == 0:
+        return f"cannot judge: all {report.points} value(s) are NaN or inf."
+    if final.reason is Reason.CONTINUE and report.evidence("improvement_left_upper") is None:
+        return (
+            f"cannot judge yet: {report.finite} finite point(s), too few to judge a trend "
+            f"({final.message}){_best_clause(report)}{keep}."
+        )
+    if final.reason is Reason.CONTINUE:
+        text = f"not converged — {_still(report, diagnosis)}{_best_clause(report)}{keep}"
+        if first is not None:
+            text += (
+                f"; the detector would have stopped at step {first.step} ({first.reason.value})"
+                ", but the curve moved on after it"
+            )
+        return text + "."
+    since = first if first is not None else final
+    if final.reason is Reason.CONVERGED:
+        upper = _evidence(since, "improvement_left_upper")
+        if upper is None:
+            left = f"improvement left < {_pct(diagnosis.epsilon)} %"
+        elif upper < 0:
+            left = "no improvement left"
+        else:
+            left = f"at most {_pct(upper)} % improvement left"
+        return (
+            f"converged at step {since.step} ({left} {_horizon(diagnosis)}, "
+            f"{_pct(diagnosis.confidence)} % confidence){_rising(report, diagnosis)}"
+            f"{_best_clause(report)}{keep}."
+        )
+    return f"{final.reason.value} since step {since.step}: {final.message}{keep}."
+
+
+def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
+    estimate = report.evidence("improvement_left")
+    upper = report.evidence("improvement_left_upper")
+    if estimate is None or upper is None:
+        return "still improving"
+    if estimate <= 0:
+        return (
+            "no downward trend, but too noisy to rule out "
+            f"{_pct(upper)} % improvement {_horizon(diagnosis)}"
+        )
+    return (
+        f"still improving; likely {_pct(estimate)} % better {_horizon(diagnosis)} "
+        f"(upper bound {_pct(upper)} %)"
+    )
+
+
+def _rising(report: SignalReport, diagnosis: Diagnosis) -> str:
+    """A clause when the curve now heads up: the last checkpoint is then not the one to keep."""
+    estimate = report.evidence("improvement_left")
+    if estimate is None or estimate > -diagnosis.epsilon:
+        return ""
+    return f"; now rising, about {_pct(-estimate)} % worse {_horizon(diagnosis)}"
+
+
+def _horizon(diagnosis: Diagnosis) -> str:
+    if diagnosis.budget is None:
+        return "if you train as long again"
+    return f"by step {diagnosis.budget}"
+
+
+def _best_clause(report: SignalReport) -> str:
+    if report.best_step is None:
+        return ""
+    if report.final.reason is Reason.CONTINUE:
+        return f"; best so far at step {report.best_step}"
+    return f"; best at step {report.best_step}"
+
+
+def _keep(report: SignalReport) -> str:
+    return "" if report.checkpoint is None else f"; keep {report.checkpoint}"
+
+
+def _evidence(verdict: Verdict, key: str) -> float | None:
+    value = verdict.evidence.get(key)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _pct(fraction: float) -> str:
+    value = 100.0 * fraction
+    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
+
+
+def health_message(report: HealthReport) -> str:
+    if report.non_finite > 0:
+        return (
+            f"{report.non_finite} non-finite value(s), first at step "
+            f"{report.first_non_finite_step}; last {report.last_value:.4g} at step "
+            f"{report.last_step}"
+        )
+    recent = "" if report.recent_median is None else f", recent median {report.recent_median:.4g}"
+    return f"ok: last {report.last_value:.4g} at step {report.last_step}{recent}"
+
+
+def render_text(diagnosis: Diagnosis) -> str:
+    """The human report: overall answer, one line per signal, health, notes."""
+    lines = [f"Run: {diagnosis.source}"]
+    if diagnosis.overall is not None:
+        lines.append(f"Overall: {diagnosis.overall.reason.value} — {diagnosis.overall.message}")
+    if diagnosis.signals:
+        lines.append("Signals:")
+    for name, report in diagnosis.signals.items():
+        lines.append(f"  {label(name)}: {signal_message(report, diagnosis)}")
+    if not diagnosis.overfitting_judged:
+        lines.append(
+            "  overfitting: cannot be judged — no val/* signal (so-vits-svc logs no "
+            "validation loss; training losses only show whether training has stalled)."
+        )
+    if diagnosis.health:
+        lines.append("Health (watched for blow-ups, not judged for convergence):")
+        for name, report in diagnosis.health.items():
+            lines.append(f"  {label(name)}: {health_message(report)}")
+    if diagnosis.notes:
+        lines.append("Notes:")
+        lines.extend(f"  - {note}" for note in diagnosis.notes)
+    return "\n".join(lines)
+
+
+def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
+    """JSON-ready form; improvement fractions are relative (0.03 = 3 %), non-finite -> null."""
+    overall = None if diagnosis.overall is None else diagnosis.overall.to_dict()
+    if overall is not None:
+        overall["verdict"] = overall["reason"]
+        stop = diagnosis.overall_stop
+        overall["stop_step"] = None if stop is None else stop.step
+    signals = {
+        name: {
+            "verdict": report.final.reason.value,
+            "stop_step": report.stop_step,
+            "stop_reason": None if report.first_stop is None else report.first_stop.reason.value,
+            "best_step": report.best_step,
+            "last_step": report.last_step,
+            "points": report.points,
+            "improvement_left": report.evidence("improvement_left"),
+            "improvement_left_upper": report.evidence("improvement_left_upper"),
+            "checkpoint": report.checkpoint,
+            "message": signal_message(report, diagnosis),
+            "detector_message": report.final.message,
+        }
+        for name, report in diagnosis.signals.items()
+    }
+    health = {
+        name: {
+            "status": "ok" if report.non_finite == 0 else "non-finite",
+            "points": report.points,
+            "last_step": report.last_step,
+            "last_value": report.last_value,
+            "recent_median": report.recent_median,
+            "non_finite": report.non_finite,
+            "first_non_finite_step": report.first_non_finite_step,
+            "message": health_message(report),
+        }
+        for name, report in diagnosis.health.items()
+    }
+    return _finite_or_null(
+        {
+            "source": str(diagnosis.source),
+            "overall": overall,
+            "signals": signals,
+            "health": health,
+            "overfitting_judged": diagnosis.overfitting_judged,
+            "budget": diagnosis.budget,
+            "restarts": diagnosis.restarts,
+            "overwritten_points": diagnosis.overwritten,
+            "notes": list(diagnosis.notes),
+        }
+    )
+
+
+def _finite_or_null(value: Any) -> Any:
+    """Strict JSON has no NaN or Infinity: write null instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value

@@ -1,0 +1,111 @@
+"""What a run's logs hold once read: scalar series by tag, checkpoints, and notes."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """One scalar signal over training steps.
+
+    Attributes:
+        steps: int64, strictly increasing (restarts are already resolved).
+        values: float64, same length; NaN and inf are kept as logged.
+    """
+
+    steps: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        steps = np.asarray(self.steps, dtype=np.int64)
+        values = np.asarray(self.values, dtype=np.float64)
+        if steps.ndim != 1 or values.ndim != 1 or steps.shape != values.shape:
+            raise ValueError(
+                f"Series needs two 1-D arrays of equal length, got steps {steps.shape} "
+                f"and values {values.shape}"
+            )
+        if steps.size > 1 and not bool(np.all(np.diff(steps) > 0)):
+            bad = int(np.argmax(np.diff(steps) <= 0)) + 1
+            raise ValueError(
+                f"Series steps must be strictly increasing, but step {int(steps[bad])} "
+                f"follows {int(steps[bad - 1])}; resolve restarts before building a Series"
+            )
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "values", values)
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    @property
+    def non_finite(self) -> int:
+        """How many values are NaN or inf."""
+        return int(np.count_nonzero(~np.isfinite(self.values)))
+
+
+@dataclass
+class RunLog:
+    """Everything read from one so-vits-svc run.
+
+    Attributes:
+        source: the file or folder that was read.
+        series: tag (TensorBoard naming, e.g. ``loss/g/mel``) -> Series.
+        notes: plain sentences about what was seen: restarts, skipped lines, dropped records.
+        checkpoints: steps of the ``G_<step>.pth`` files present beside the logs, sorted.
+        logged_checkpoints: steps of ``G_<step>.pth`` the text log says were saved and not
+            deleted since (they may have been removed by hand).
+        restarts: how many times training started again within these logs.
+        overwritten: how many logged points a later restart superseded.
+    """
+
+    source: Path
+    series: dict[str, Series] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    checkpoints: tuple[int, ...] = ()
+    logged_checkpoints: tuple[int, ...] = ()
+    restarts: int = 0
+    overwritten: int = 0
+
+
+class Timeline:
+    """Builds one tag's series where a later write wins at the same or later steps.
+
+    A restart resumes from the last checkpoint, so it logs steps again that an earlier
+    segment already logged; the final timeline keeps the latest segment's values.
+    """
+
+    def __init__(self) -> None:
+        self._steps: list[int] = []
+        self._values: list[float] = []
+        self.overwritten = 0
+
+    def add(self, step: int, value: float) -> bool:
+        """Append one point; return True when it went back in steps (a restart)."""
+        went_back = bool(self._steps) and step <= self._steps[-1]
+        if went_back:
+            cut = bisect.bisect_left(self._steps, step)
+            self.overwritten += len(self._steps) - cut
+            del self._steps[cut:]
+            del self._values[cut:]
+        self._steps.append(step)
+        self._values.append(value)
+        return went_back
+
+    def series(self) -> Series:
+        return Series(np.array(self._steps, dtype=np.int64), np.array(self._values))
+
+
+def describe_non_finite(series: dict[str, Series]) -> list[str]:
+    """One note per tag holding NaN or inf, naming the first step where it happens."""
+    notes = []
+    for tag, s in sorted(series.items()):
+        if s.non_finite > 0:
+            first = int(s.steps[np.argmax(~np.isfinite(s.values))])
+            notes.append(
+                f"{tag}: {s.non_finite} non-finite value(s) (NaN/inf), first at step {first}"
+            )
+    return notes

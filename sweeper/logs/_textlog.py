@@ -1,0 +1,234 @@
+"""Read so-vits-svc ``train.log`` files (4.0 list lines and 4.1 ``Losses:`` lines, mixed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sweeper.errors import InputError
+from sweeper.logs._series import RunLog, Timeline, describe_non_finite
+
+# Order of the five losses in both formats, as TensorBoard names them.
+LOSS_TAGS = ("loss/d/total", "loss/g/gen", "loss/g/fm", "loss/g/mel", "loss/g/kl")
+LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+SHOWN_SKIPPED = 3  # how many unparsed lines a note quotes
+
+_LOSSES_41 = re.compile(
+    r"^Losses:\s*\[(?P<losses>[^\]]*)\],\s*step:\s*(?P<step>[^,\s]+),\s*lr:\s*(?P<lr>[^,\s]+)"
+    r"(?P<ref>,\s*reference_loss:\s*\S+)?\s*$"
+)
+_CHECKPOINT = re.compile(r"G_(\d+)\.pth")
+# The root logging handler mirrors every message to stdout as ``INFO:44k:message``.
+_STDOUT_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[^:\t]*:(.*)$")
+
+
+@dataclass(frozen=True)
+class _Point:
+    step: int
+    losses: tuple[float, ...]
+    lr: float
+    fmt: str  # "4.0" or "4.1"
+
+
+class _LineError(ValueError):
+    """A line that looks like a loss line but cannot be read."""
+
+
+def read_train_log(path: str | Path) -> RunLog:
+    """Read a so-vits-svc ``train.log`` into series named like the TensorBoard tags.
+
+    Loss lines map to ``loss/d/total``, ``loss/g/gen``, ``loss/g/fm``, ``loss/g/mel`` (already
+    times ``c_mel``), ``loss/g/kl`` and ``learning_rate``; ``loss/g/total`` is derived as
+    gen + fm + mel + kl. A repeated hparams line, or steps going back, marks a restart: later
+    values replace earlier ones from the repeated step on. NaN and inf are kept.
+
+    Raises:
+        InputError: the file is missing, empty, or holds no loss line.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    lines = text.split("\n")
+    complete = text.endswith("\n")
+    if complete:
+        lines.pop()  # the empty string after the final newline
+
+    timelines = {tag: Timeline() for tag in (*LOSS_TAGS, "loss/g/total", "learning_rate")}
+    hparams_lines: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    formats: set[str] = set()
+    saved: set[int] = set()
+    restarts = implicit = 0
+    restart_pending = False
+    notes: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        is_last_partial = number == len(lines) and not complete
+        message = _message(line)
+        if message is None:
+            if line.strip() and not is_last_partial:
+                skipped.append((number, line))
+            elif line.strip():
+                notes.append(f"the last line ({number}) is incomplete and was ignored")
+            continue
+        if message.startswith("{") and "'train'" in message:
+            hparams_lines.append(number)
+            if len(hparams_lines) > 1:
+                restarts += 1
+                restart_pending = True
+            continue
+        _track_checkpoints(message, saved)
+        try:
+            point = _parse_loss(message, partial=is_last_partial)
+        except _LineError:
+            if is_last_partial:
+                notes.append(f"the last line ({number}) is incomplete and was ignored")
+            else:
+                skipped.append((number, line))
+            continue
+        if point is None:
+            continue
+        formats.add(point.fmt)
+        went_back = _add_point(timelines, point)
+        if went_back and not restart_pending:
+            implicit += 1
+        restart_pending = False
+
+    series = {tag: t.series() for tag, t in timelines.items()}
+    n_points = len(series["loss/g/mel"])
+    if n_points == 0:
+        raise InputError(
+            f"no loss lines found in {path}; expected a so-vits-svc train.log or a "
+            "TensorBoard events file"
+        )
+    overwritten = max(t.overwritten for t in timelines.values())
+    steps = series["loss/g/mel"].steps
+    fmt = " and ".join(sorted(formats))
+    head = [
+        f"read {n_points} loss points (so-vits-svc {fmt} text log), steps "
+        f"{int(steps[0])}..{int(steps[-1])}, from {path}"
+    ]
+    head.append(
+        "loss/g/total is derived from the text log as gen + fm + mel + kl; it lacks lf0, "
+        "which so-vits-svc 4.1 adds to its TensorBoard loss/g/total"
+    )
+    if restarts + implicit > 0:
+        head.append(_restart_note(restarts, implicit, hparams_lines[1:], overwritten))
+    if skipped:
+        shown = "; ".join(f"line {n}: {_clip(t)!r}" for n, t in skipped[:SHOWN_SKIPPED])
+        more = f" (first {SHOWN_SKIPPED} shown)" if len(skipped) > SHOWN_SKIPPED else ""
+        head.append(f"{len(skipped)} line(s) skipped because they do not parse{more}: {shown}")
+    return RunLog(
+        source=path,
+        series=series,
+        notes=head + notes + describe_non_finite(series),
+        logged_checkpoints=tuple(sorted(saved)),
+        restarts=restarts + implicit,
+        overwritten=overwritten,
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"no such file: {path}; pass a so-vits-svc train.log, an events.out.tfevents.* "
+            "file or a run folder such as logs/44k"
+        ) from None
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}; check the path") from None
+    if not data.strip():
+        raise InputError(
+            f"{path} is empty; point at the train.log of a run that has logged at least one step"
+        )
+    # Logs from Windows machines may carry paths in a local code page: never fail on them.
+    return data.decode("utf-8", errors="replace")
+
+
+def _message(line: str) -> str | None:
+    """The logging message of a line, or None when the line is not a log record."""
+    parts = line.split("\t", 3)
+    if len(parts) == 4 and parts[2] in LEVELS:
+        return parts[3].strip()
+    match = _STDOUT_PREFIX.match(line)
+    if match is not None:
+        return match.group(1).strip()
+    return None
+
+
+def _parse_loss(message: str, *, partial: bool) -> _Point | None:
+    """A loss point, None for other messages; raise _LineError for a broken loss line."""
+    if message.startswith("Losses:"):
+        match = _LOSSES_41.match(message)
+        # A cut-off last line may still match with a clipped lr: demand its final field.
+        if match is None or (partial and match.group("ref") is None):
+            raise _LineError(message)
+        losses = _numbers(match.group("losses"))
+        if len(losses) != len(LOSS_TAGS):
+            raise _LineError(message)
+        step = _as_step(_number(match.group("step")))
+        return _Point(step, losses, _number(match.group("lr")), "4.1")
+    if message.startswith("["):
+        if not message.endswith("]"):
+            raise _LineError(message)
+        items = _numbers(message[1:-1])
+        if len(items) != len(LOSS_TAGS) + 2:
+            raise _LineError(message)
+        return _Point(_as_step(items[-2]), items[:-2], items[-1], "4.0")
+    return None
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    return tuple(_number(item) for item in text.split(","))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise _LineError(text) from None
+
+
+def _as_step(value: float) -> int:
+    if not value.is_integer() or value < 0:
+        raise _LineError(repr(value))
+    return int(value)
+
+
+def _add_point(timelines: dict[str, Timeline], point: _Point) -> bool:
+    went_back = False
+    for tag, value in zip(LOSS_TAGS, point.losses, strict=True):
+        went_back = timelines[tag].add(point.step, value)
+    gen, fm, mel, kl = point.losses[1:]
+    # lf0 is not in the text log, so this total is what TensorBoard's would be without it.
+    timelines["loss/g/total"].add(point.step, gen + fm + mel + kl)
+    timelines["learning_rate"].add(point.step, point.lr)
+    return went_back
+
+
+def _track_checkpoints(message: str, saved: set[int]) -> None:
+    match = _CHECKPOINT.search(message)
+    if match is None:
+        return
+    if message.startswith("Saving model"):
+        saved.add(int(match.group(1)))
+    elif "deleting ckpt" in message:
+        saved.discard(int(match.group(1)))
+
+
+def _restart_note(restarts: int, implicit: int, lines: list[int], overwritten: int) -> str:
+    parts = []
+    if restarts > 0:
+        where = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
+        parts.append(f"{restarts} restart(s) (hparams logged again at line(s) {where})")
+    if implicit > 0:
+        parts.append(f"{implicit} time(s) steps went back without a restart being logged")
+    return (
+        "; ".join(parts)
+        + f"; {overwritten} logged point(s) were superseded by later values at the same steps"
+    )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

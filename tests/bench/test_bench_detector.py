@@ -1,0 +1,154 @@
+"""The replay and its scores, on hand-made curves with hand-computed expected numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sweeper.bench import detector as bench
+from sweeper.bench.curves import CurveSet, generate
+from sweeper.detect import Detector, Reason, Verdict
+
+NAN = math.nan
+PLATEAU = [10, 8, 6, 5, 5, 5, 5, 5, 5, 5]  # min 5, within 1 % from index 3
+OVERFIT = [10, 8, 6, 5.5, 5, 5.2, 5.4, 5.6, 5.8, 6.0]  # argmin 4
+DIVERGE = [10, 9, 8, 7, NAN, NAN, NAN, NAN, NAN, NAN]  # NaN from index 4
+
+
+@pytest.fixture
+def three() -> CurveSet:
+    v = np.array([PLATEAU, OVERFIT, DIVERGE], dtype=float)
+    return CurveSet(
+        steps=np.arange(1, 11) * 100,
+        val=v,
+        length=np.array([10, 10, 10]),
+        kind=np.array(["plateau", "overfit", "diverge"]),
+        onset=np.array([3, 4, 4]),
+        val_true=v,
+    )
+
+
+def test_scores_by_hand(three):
+    truth = bench.truth_of(three)
+    score = bench.score_stops(truth, [1, 5, 4], ["converged", "overfitting", "diverged"])
+    # plateau stop at 1 keeps 8: 60 % left (false); overfit stop at 5 keeps 5: 0 % left
+    assert score.false_stop_rate == pytest.approx(0.5)
+    assert score.compute_saved == pytest.approx((0.8 + 0.4 + 0.5) / 3)
+    assert score.compute_saved_plateau == pytest.approx(0.8)
+    assert score.delay_median == pytest.approx((-0.2 + 0.1) / 2)
+    assert score.overfit_caught == 1.0  # 5 <= 4 + 0.1 * 10
+    assert score.false_diverged == 0.0
+    assert score.divergence_caught == 1.0
+
+
+def test_scores_by_hand_with_missed_stops(three):
+    truth = bench.truth_of(three)
+    score = bench.score_stops(truth, [None, 7, None], [None, "diverged", None])
+    assert score.false_stop_rate == 0.0
+    assert score.compute_saved == pytest.approx((0 + 0.2 + 0) / 3)
+    assert score.compute_saved_plateau == 0.0
+    assert score.delay_median == pytest.approx(0.3)
+    assert score.overfit_caught == 0.0  # 7 > 4 + 1
+    assert score.false_diverged == 0.5
+    assert score.divergence_caught == 0.0
+
+
+def test_empty_groups_score_none(three):
+    truth = bench.truth_of(three)
+    score = bench.score_stops(truth, [None, None, 9], [None, None, "converged"])
+    assert score.false_stop_rate is None  # no healthy curve stopped
+    assert score.delay_median is None
+    assert score.divergence_caught == 1.0  # 9 = 4 + 5: the window's edge still counts
+    early = bench.score_stops(truth, [None, None, 3], [None, None, "converged"])
+    assert early.divergence_caught == 0.0  # a stop before the divergence did not catch it
+
+
+class StopBelow(Detector):
+    """Stops when the value is below ``level`` or not finite; records what it was fed."""
+
+    def __init__(self, level: float, fed: list) -> None:
+        self.level, self.fed = level, fed
+
+    def update(self, step, metrics):
+        self.fed.append((step, dict(metrics)))
+        v = metrics["val/mel"]
+        if not math.isfinite(v):
+            return Verdict(Reason.DIVERGED, step, None, "nan")
+        reason = Reason.CONVERGED if v < self.level else Reason.CONTINUE
+        return Verdict(reason, step, None, "")
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+    def reset(self):
+        pass
+
+
+def test_replay_feeds_train_skips_trailing_nan_and_keeps_middle_nan():
+    val = np.array([[9.0, NAN, 8.0, NAN, NAN], [9.0, 9.0, 9.0, 9.0, 9.0]])
+    curves = CurveSet(steps=np.array([10, 20, 30, 40, 50]), val=val, train=val - 1)
+    fed: list = []
+    budgets: list = []
+
+    def build(budget):
+        budgets.append(budget)
+        return StopBelow(1.0, fed)
+
+    stops, reasons = bench.first_stops(curves, build)
+    assert budgets == [30, 50]  # each curve's own last step
+    assert stops == [1, None] and reasons == ["diverged", None]
+    assert fed[0] == (10, {"val/mel": 9.0, "loss/g/mel": 8.0})
+    assert len(fed) == 2 + 5  # stopped at the middle NaN; the second curve ran to its end
+
+
+def test_estimated_truth_on_noisy_generated_curves_is_close():
+    gen = generate(60, seed=5)
+    # `length` keeps the NaN of NaN-diverged curves as data rather than as end-of-curve padding
+    bare = CurveSet(steps=gen.steps, val=gen.val, train=gen.train, length=gen.length)
+    est = bench.truth_of(bare)
+    assert est.estimated and not bench.truth_of(gen).estimated
+    healthy = np.flatnonzero(gen.kind != "diverge")
+    rel = np.abs(est.val_true[healthy] / gen.val_true[healthy] - 1)
+    assert np.median(rel) < 0.02
+    for i in np.flatnonzero(gen.kind == "diverge"):
+        assert est.kind[i] == "diverge" and 0 <= est.onset[i] - gen.onset[i] <= 4
+    flat_or_plateau = np.isin(gen.kind, ["plateau", "flat"])
+    assert np.mean(np.isin(est.kind[flat_or_plateau], ["plateau", "late_plateau"])) > 0.8
+
+
+def test_anchor_rows_on_a_small_generated_set():
+    curves = generate(40, seed=2)
+    methods = [bench.METHODS[name] for name in ("lightning", "mk-tuned")]
+    seen = []
+    truth, results = bench.run(curves, methods, lambda m, done, s: seen.append((m.name, done)))
+    assert seen == [("lightning", 40), ("mk-tuned", 40)]
+    lightning, mk = results
+    assert len(lightning.stops) == 40
+    # Lightning (patience 3) stops almost at once on noisy curves; the tuned MK waits longer
+    assert lightning.score.compute_saved > mk.score.compute_saved
+    assert lightning.score.false_stop_rate > mk.score.false_stop_rate
+    doc = bench.to_json("x.npz", truth, results)
+    assert doc["truth"] == "given" and doc["n_curves"] == 40
+    assert set(doc["methods"]["mk-tuned"]) >= {
+        "false_stop_rate",
+        "compute_saved",
+        "compute_saved_plateau",
+        "delay_median",
+        "overfit_caught",
+        "false_diverged",
+        "divergence_caught",
+        "stops",
+        "reasons",
+    }
+
+
+def test_our_detector_row_replays_a_few_curves():
+    curves = generate(5, seed=4)
+    _, (ours,) = bench.run(curves, [bench.METHODS["sweeper"]])
+    assert len(ours.stops) == 5
+    assert all(r in (None, "converged", "overfitting", "diverged") for r in ours.reasons)

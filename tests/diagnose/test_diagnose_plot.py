@@ -1,0 +1,63 @@
+"""Smoothing is pure and NaN-safe; the PNG is a real PNG with one panel per signal."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sweeper.diagnose import diagnose, plot, smooth
+from sweeper.logs import RunLog, Series
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_smooth_drops_a_single_spike():
+    values = np.full(50, 10.0)
+    values[25] = 1000.0
+    assert np.allclose(smooth(values), 10.0)
+
+
+def test_smooth_keeps_non_finite_positions_empty_and_smooths_the_rest():
+    values = np.linspace(10.0, 5.0, 30)
+    values[[3, 17]] = [math.nan, math.inf]
+    out = smooth(values)
+    assert np.isnan(out[[3, 17]]).all()
+    assert np.isfinite(np.delete(out, [3, 17])).all()
+
+
+def test_smooth_of_nothing_finite_is_all_nan():
+    assert np.isnan(smooth(np.array([math.nan, math.inf]))).all()
+
+
+@pytest.mark.parametrize(("window", "alpha"), [(2, None), (0, None), (3, 0.0), (3, 1.5)])
+def test_smooth_rejects_bad_settings(window, alpha):
+    with pytest.raises(ValueError, match="got"):
+        smooth(np.ones(10), window=window, alpha=alpha)
+
+
+def test_plot_writes_a_png(tmp_path):
+    steps = np.arange(0, 10001, 200)
+    values = 20.0 + 10.0 * np.exp(-steps / 1000.0)
+    values[7] = math.nan
+    run = RunLog(Path("run"), {
+        "loss/g/mel": Series(steps, values),
+        "loss/d/total": Series(steps, np.full(steps.size, 2.5)),
+    })  # fmt: skip
+    out = plot(diagnose(run), run, tmp_path / "d.png")
+    data = out.read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    assert len(data) > 10_000
+
+
+def test_importing_diagnose_loads_no_matplotlib_or_torch():
+    code = (
+        "import sys, sweeper.diagnose, sweeper.cli._diagnose; "
+        "print(sorted(m for m in ('matplotlib', 'torch', 'tensorboard') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

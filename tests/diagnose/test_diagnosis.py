@@ -1,0 +1,207 @@
+"""diagnose(): per-signal replay, health guards, checkpoints, restrictions and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sweeper.detect import Reason, Verdict
+from sweeper.diagnose import checkpoint_for, diagnose, merged_by_step, render_text, to_dict
+from sweeper.errors import InputError
+from sweeper.logs import RunLog, Series
+
+STEPS = np.arange(0, 20001, 200)
+
+
+def flat_after_start(seed: int = 0) -> np.ndarray:
+    """Drops fast, then sits at 20 with small noise: converges early."""
+    noise = np.random.default_rng(seed).normal(0.0, 0.05, STEPS.size)
+    return 20.0 + 10.0 * np.exp(-STEPS / 1500.0) + noise
+
+
+def still_falling() -> np.ndarray:
+    """A steady power-law decay: much is left when the log ends."""
+    return 40.0 * (1.0 + STEPS / 100.0) ** -0.3
+
+
+def make_run(checkpoints=(), logged=(), **curves) -> RunLog:
+    series = {name.replace("__", "/"): Series(STEPS, values) for name, values in curves.items()}
+    return RunLog(Path("run/44k"), series, checkpoints=checkpoints, logged_checkpoints=logged)
+
+
+def test_flat_curve_converges_and_reports_when():
+    run = make_run(loss__g__mel=flat_after_start(), checkpoints=(0, 4000, 8000))
+    report = diagnose(run).signals["loss/g/mel"]
+    assert report.final.reason is Reason.CONVERGED
+    assert report.stop_step is not None and 2000 < report.stop_step < 20000
+    assert report.best_step is not None
+    assert report.checkpoint == f"G_{max(c for c in (0, 4000, 8000) if c <= report.best_step)}.pth"
+    message = render_text(diagnose(run))
+    assert f"converged at step {report.stop_step}" in message
+    assert f"keep {report.checkpoint}" in message
+
+
+def test_falling_curve_is_not_converged_and_says_how_much_is_left():
+    diagnosis = diagnose(make_run(loss__g__mel=still_falling()))
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.final.reason is Reason.CONTINUE
+    assert report.stop_step is None
+    left = report.evidence("improvement_left")
+    upper = report.evidence("improvement_left_upper")
+    # A noise-free power law has 19 % left over as many steps again.
+    assert left is not None and upper is not None and upper >= left > 0.05
+    text = render_text(diagnosis)
+    assert f"not converged — still improving; likely {100 * left:.0f} % better" in text
+    assert "if you train as long again" in text
+    assert "best so far at step 20000" in text
+
+
+def test_budget_changes_the_horizon_wording():
+    diagnosis = diagnose(make_run(loss__g__mel=still_falling()), budget=40000)
+    assert "by step 40000" in render_text(diagnosis)
+
+
+def test_health_guards_are_reported_apart_from_convergence():
+    d_loss = np.full(STEPS.size, 2.5)
+    d_loss[50] = math.nan
+    diagnosis = diagnose(make_run(loss__g__mel=still_falling(), loss__d__total=d_loss,
+                                  grad_norm_g=np.ones(STEPS.size)))  # fmt: skip
+    assert list(diagnosis.signals) == ["loss/g/mel"]
+    assert set(diagnosis.health) == {"loss/d/total", "grad_norm_g"}
+    guard = diagnosis.health["loss/d/total"]
+    assert (guard.non_finite, guard.first_non_finite_step) == (1, 10000)
+    assert "1 non-finite value(s), first at step 10000" in render_text(diagnosis)
+
+
+def test_signals_come_in_priority_order_with_other_val_tags_after():
+    curves = {"loss__g__kl": still_falling(), "val__f0": still_falling(),
+              "loss__g__mel": still_falling(), "val__mel": still_falling()}  # fmt: skip
+    assert list(diagnose(make_run(**curves)).signals) == [
+        "val/mel",
+        "loss/g/mel",
+        "loss/g/kl",
+        "val/f0",
+    ]
+
+
+def test_signals_argument_restricts_the_report():
+    run = make_run(loss__g__mel=still_falling(), loss__g__kl=still_falling())
+    diagnosis = diagnose(run, signals=["loss/g/kl"])
+    assert list(diagnosis.signals) == ["loss/g/kl"]
+    assert diagnosis.health == {}
+
+
+def test_unknown_signal_lists_the_signals_present():
+    run = make_run(loss__g__mel=still_falling(), loss__g__kl=still_falling())
+    with pytest.raises(
+        InputError, match=r"unknown signal 'val/mel': .* holds loss/g/kl, loss/g/mel;"
+    ):
+        diagnose(run, signals=["val/mel"])
+
+
+def test_overfitting_is_said_to_be_unjudgeable_without_validation():
+    text = render_text(diagnose(make_run(loss__g__mel=still_falling())))
+    assert "overfitting: cannot be judged — no val/* signal" in text
+    with_val = render_text(diagnose(make_run(val__mel=still_falling())))
+    assert "overfitting: cannot be judged" not in with_val
+
+
+def test_one_point_cannot_be_judged():
+    run = RunLog(Path("x"), {"loss/g/mel": Series(np.array([0]), np.array([30.0]))})
+    report = diagnose(run).signals["loss/g/mel"]
+    assert report.final.reason is Reason.CONTINUE and report.stop_step is None
+    assert "cannot judge yet: 1 finite point(s)" in render_text(diagnose(run))
+
+
+def test_all_non_finite_cannot_be_judged():
+    run = make_run(loss__g__mel=np.full(STEPS.size, math.nan))
+    diagnosis = diagnose(run)
+    assert diagnosis.signals["loss/g/mel"].best_step is None
+    assert f"cannot judge: all {STEPS.size} value(s) are NaN or inf" in render_text(diagnosis)
+
+
+def test_nan_in_a_signal_does_not_break_the_replay():
+    values = flat_after_start()
+    values[[10, 60, 61]] = [math.nan, math.inf, -math.inf]
+    report = diagnose(make_run(loss__g__mel=values)).signals["loss/g/mel"]
+    assert report.finite == STEPS.size - 3
+
+
+@pytest.mark.parametrize(
+    ("best", "saved", "logged", "expected"),
+    [
+        (12400, (0, 12000, 13000), (), "G_12000.pth"),
+        (12000, (0, 12000), (), "G_12000.pth"),
+        (12400, (), (0, 1000, 12000), "G_12000.pth (saved per train.log)"),
+        (12400, (13000,), (), "G_12400.pth if saved"),
+        (12400, (), (), "G_12400.pth if saved"),
+        (None, (0,), (), None),
+    ],
+)
+def test_checkpoint_is_the_nearest_saved_at_or_before_best(best, saved, logged, expected):
+    run = RunLog(Path("x"), {}, checkpoints=saved, logged_checkpoints=logged)
+    assert checkpoint_for(best, run) == expected
+
+
+def test_budget_must_be_positive():
+    with pytest.raises(InputError, match="--budget must be a positive number of steps, got 0"):
+        diagnose(make_run(loss__g__mel=still_falling()), budget=0)
+
+
+def test_run_without_any_known_signal_names_what_it_found():
+    with pytest.raises(InputError, match=r"no convergence signal in .*: found learning_rate;"):
+        diagnose(make_run(learning_rate=np.ones(STEPS.size)))
+
+
+def test_overall_verdict_comes_from_the_combined_detector():
+    diagnosis = diagnose(
+        make_run(loss__g__mel=flat_after_start(), loss__d__total=np.ones(STEPS.size))
+    )
+    assert isinstance(diagnosis.overall, Verdict)
+
+
+def test_merged_by_step_feeds_every_metric_logged_at_a_step():
+    run = RunLog(Path("x"), {
+        "a": Series(np.array([0, 200]), np.array([1.0, 2.0])),
+        "b": Series(np.array([100, 200]), np.array([3.0, 4.0])),
+    })  # fmt: skip
+    assert list(merged_by_step(run.series)) == [
+        (0, {"a": 1.0}),
+        (100, {"b": 3.0}),
+        (200, {"a": 2.0, "b": 4.0}),
+    ]
+
+
+def test_json_form_is_strict_and_complete():
+    values = flat_after_start()
+    values[5] = math.nan
+    run = make_run(loss__g__mel=values, loss__g__kl=still_falling(), loss__d__total=values)
+    data = json.loads(json.dumps(to_dict(diagnose(run)), allow_nan=False))
+    assert set(data) >= {"source", "overall", "signals", "health", "notes"}
+    mel = data["signals"]["loss/g/mel"]
+    assert mel["verdict"] == "converged" and isinstance(mel["stop_step"], int)
+    kl = data["signals"]["loss/g/kl"]
+    assert kl["verdict"] == "continue" and kl["stop_step"] is None and kl["best_step"] == 20000
+    for signal in data["signals"].values():
+        assert set(signal) >= {
+            "verdict", "stop_step", "best_step", "last_step", "improvement_left",
+            "improvement_left_upper", "message",
+        }  # fmt: skip
+    assert data["health"]["loss/d/total"]["non_finite"] == 1
+    assert data["overall"]["verdict"] in {r.value for r in Reason}
+
+
+def test_converged_but_rising_curve_says_so_and_keeps_an_earlier_checkpoint():
+    # Validation mel bottoms out at step 6000, then climbs 0.5 % per 1000 steps.
+    values = 0.5 + 0.3 * np.exp(-STEPS / 1500.0) + np.maximum(STEPS - 6000, 0) * 5e-6
+    run = make_run(val__mel=values, checkpoints=(4000, 8000, 20000))
+    diagnosis = diagnose(run)
+    report = diagnosis.signals["val/mel"]
+    assert report.final.reason is Reason.CONVERGED
+    assert report.best_step is not None and report.best_step < 12000
+    assert report.checkpoint in {"G_4000.pth", "G_8000.pth"}
+    assert "now rising, about" in render_text(diagnosis)

@@ -1,0 +1,97 @@
+"""read_run: files by name or content, run folders merged, checkpoints listed, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sweeper.errors import InputError
+from sweeper.logs import read_run
+
+LOSS_LINE = "2023-02-18 17:28:03,219\t44k\tINFO\t[2.5, 2.2, 9.0, {mel}, 1.5, {step}, 0.0001]\n"
+
+
+def write_log(folder, steps=(0, 200, 400)):
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(LOSS_LINE.format(mel=40.0 - s / 100, step=s) for s in steps)
+    (folder / "train.log").write_text(text)
+    return folder / "train.log"
+
+
+def test_folder_prefers_tensorboard_and_fills_in_from_the_text_log(tmp_path, events):
+    run_dir = tmp_path / "44k"
+    write_log(run_dir)
+    events(run_dir, [(0, {"loss/g/mel": 7.0, "loss/g/total": 9.0}), (200, {"loss/g/mel": 6.0})])
+    events(run_dir / "eval", [(200, {"val/mel": 0.5})])
+    for step in (0, 200, 400):
+        (run_dir / f"G_{step}.pth").write_bytes(b"")
+    (run_dir / "D_400.pth").write_bytes(b"")
+    run = read_run(run_dir)
+    assert run.series["loss/g/mel"].values.tolist() == [7.0, 6.0]  # TensorBoard wins
+    assert run.series["val/mel"].values.tolist() == [0.5]  # from eval/
+    assert run.series["loss/g/gen"].steps.tolist() == [0, 200, 400]  # only in train.log
+    assert run.checkpoints == (0, 200, 400)
+    assert any("from train.log only" in note and "loss/g/gen" in note for note in run.notes)
+    # TensorBoard's own loss/g/total is used, so the text log's caveat about it is dropped.
+    assert not any("loss/g/total is derived" in note for note in run.notes)
+
+
+def test_folder_with_only_a_text_log(tmp_path):
+    run_dir = tmp_path / "32k"
+    write_log(run_dir)
+    (run_dir / "G_200.pth").write_bytes(b"")
+    run = read_run(run_dir)
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200, 400]
+    assert run.checkpoints == (200,)
+
+
+def test_restart_across_event_files_keeps_the_newer_file(tmp_path, events):
+    events(
+        tmp_path, [(s, {"m": 10.0}) for s in (0, 100, 200)], name="events.out.tfevents.100.h.1.0"
+    )
+    events(
+        tmp_path, [(s, {"m": 5.0}) for s in (100, 200, 300)], name="events.out.tfevents.200.h.2.0"
+    )
+    run = read_run(tmp_path)
+    assert run.series["m"].values.tolist() == [10.0, 5.0, 5.0, 5.0]
+    assert (run.restarts, run.overwritten) == (1, 2)
+
+
+def test_event_file_is_recognised_by_content_whatever_its_name(tmp_path, events):
+    path = events(tmp_path, [(0, {"m": 1.0})])
+    renamed = path.rename(tmp_path / "copy.bin")
+    assert read_run(renamed).series["m"].values.tolist() == [1.0]
+
+
+def test_train_log_file_lists_checkpoints_beside_it(tmp_path):
+    log = write_log(tmp_path)
+    (tmp_path / "G_400.pth").write_bytes(b"")
+    (tmp_path / "G_x.pth").write_bytes(b"")
+    assert read_run(log).checkpoints == (400,)
+
+
+def test_folder_with_neither_log_says_what_it_expected(tmp_path):
+    with pytest.raises(InputError, match=r"holds neither a train\.log nor events\.out\.tfevents"):
+        read_run(tmp_path)
+
+
+def test_folder_with_empty_event_files_and_no_log_raises(tmp_path, events):
+    events(tmp_path, [])
+    with pytest.raises(InputError, match="hold no scalars"):
+        read_run(tmp_path)
+
+
+def test_missing_path_names_it_and_the_fix(tmp_path):
+    with pytest.raises(InputError, match=r"no such file or folder: .*missing; pass"):
+        read_run(tmp_path / "missing")
+
+
+def test_reading_logs_imports_no_torch_tensorboard_or_tensorflow():
+    code = (
+        "import sys, sweeper.logs; "
+        "print(sorted(m for m in ('torch', 'tensorboard', 'tensorflow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
