@@ -210,6 +210,30 @@ def score_stops(truth: Truth, stops: Sequence[int | None], reasons: Sequence[str
     )
 
 
+def by_kind(truth: Truth, stops: Sequence[int | None]) -> dict[str, dict[str, float | int]]:
+    """Per curve kind: curves, stops, false stops and compute saved - where a rate comes from."""
+    out: dict[str, dict[str, float | int]] = {}
+    for kind in sorted(set(truth.kind.tolist())):
+        idx = np.flatnonzero(truth.kind == kind)
+        length = truth.length[idx].astype(float)
+        s = np.array([length[j] - 1 if stops[i] is None else stops[i] for j, i in enumerate(idx)])
+        stopped = np.array([stops[i] is not None for i in idx])
+        left = np.array(
+            [
+                _left(truth.val_true[i, : int(truth.length[i])], int(s[j]))
+                for j, i in enumerate(idx)
+            ]
+        )
+        false = stopped & (left > FALSE_STOP_LEFT) if kind != "diverge" else np.zeros_like(stopped)
+        out[kind] = {
+            "curves": int(idx.size),
+            "stopped": int(stopped.sum()),
+            "false_stops": int(false.sum()),
+            "compute_saved": float(np.mean(1 - (s + 1) / length)),
+        }
+    return out
+
+
 def _left(v_true: np.ndarray, s: int) -> float:
     """True improvement given up by keeping the best checkpoint up to index ``s``."""
     finite = v_true[np.isfinite(v_true)]
@@ -314,6 +338,7 @@ def to_json(path: str, truth: Truth, results: Sequence[Result]) -> dict[str, obj
         methods[r.method.name] = {
             "settings": r.method.settings,
             **vars(r.score),
+            "by_kind": by_kind(truth, r.stops),
             "stops": list(r.stops),
             "reasons": list(r.reasons),
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"sweeper {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `sweeper ... | head`: the reader left; not an error, and nothing more to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"sweeper {args.command}: interrupted", file=sys.stderr)
         return 130

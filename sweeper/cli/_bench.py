@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sweeper.errors import InputError
 
 if TYPE_CHECKING:  # numpy-heavy; imported for real inside the commands
-    from sweeper.bench.detector import Method, Result
+    from sweeper.bench.detector import Method, Result, Truth
 
 HELP = "benchmark stopping rules on curve sets with known truth, or generate such a set"
 
@@ -35,7 +35,8 @@ _LEGEND = (
     "saved: 1 - points used / points in the curve, on all curves and on those that plateau "
     "by mid-budget; delay: median (stop - onset) / budget on plateau and overfit curves; "
     "overfit caught: stopped by onset + 10 % of the budget with <= 2 % left; "
-    "div. caught: stopped within 5 points after the divergence; '-': nothing to measure."
+    "div. caught: stopped no later than 5 points after the divergence (an earlier stop did "
+    "no harm); '-': nothing to measure; per kind: false stops / compute saved."
 )
 
 
@@ -113,8 +114,38 @@ def _run_detector(args: argparse.Namespace) -> int:
     source = "estimated by a robust smoother" if truth.estimated else "given"
     print(f"{args.curves}: {data.n_curves} curves, truth {source}")
     print(_table(results))
+    print()
+    print(_kind_table(truth, results))
     print(textwrap.fill(_LEGEND, width=99))
     return 0
+
+
+def _kind_table(truth: Truth, results: Sequence[Result]) -> str:
+    """False stops / compute saved per curve kind: where each method's rates come from."""
+    from sweeper.bench import detector
+
+    per = [detector.by_kind(truth, r.stops) for r in results]
+    kinds = sorted(per[0]) if per else []
+    head = ["false stops/saved"] + [f"{k} ({per[0][k]['curves']})" for k in kinds]
+    rows = [head]
+    for r, counts in zip(results, per, strict=True):
+        rows.append(
+            [r.method.name]
+            + [
+                f"{counts[k]['false_stops']}/{100 * counts[k]['compute_saved']:.0f}%"
+                for k in kinds
+            ]
+        )
+    widths = [max(len(row[j]) for row in rows) for j in range(len(head))]
+    return "\n".join(
+        "  ".join(
+            [
+                row[0].ljust(widths[0]),
+                *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
+            ]
+        )
+        for row in rows
+    )
 
 
 def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[Method]:

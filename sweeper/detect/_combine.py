@@ -67,7 +67,7 @@ class ConvergenceDetector(Detector):
         train_metric: str = "loss/g/mel",
         held_out: str = "val/mel",
         budget: int | None = None,
-        epsilon: float = 0.02,
+        epsilon: float = 0.015,
         alpha: float = 0.05,
     ) -> None:
         self.primary = primary

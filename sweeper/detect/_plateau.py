@@ -120,7 +120,7 @@ class PlateauDetector(Detector):
         *,
         budget: int | None = None,
         horizon: float = 1.0,
-        epsilon: float = 0.02,
+        epsilon: float = 0.015,
         alpha: float = 0.05,
         confirm: int = 2,
         min_points: int = 20,

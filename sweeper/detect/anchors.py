@@ -6,13 +6,11 @@ Mann-Kendall "no trend, so stop" rule, each re-implemented faithfully as a :clas
 
 from sweeper.detect._anchors import (
     GLDetector,
-    MannKendallDetector,
-    MKResult,
     PatienceDetector,
     RayPlateauDetector,
     UPDetector,
-    mann_kendall,
 )
+from sweeper.detect._mannkendall import MannKendallDetector, MKResult, mann_kendall
 
 __all__ = [
     "GLDetector",

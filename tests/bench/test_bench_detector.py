@@ -62,7 +62,9 @@ def test_empty_groups_score_none(three):
     assert score.delay_median is None
     assert score.divergence_caught == 1.0  # 9 = 4 + 5: the window's edge still counts
     early = bench.score_stops(truth, [None, None, 3], [None, None, "converged"])
-    assert early.divergence_caught == 0.0  # a stop before the divergence did not catch it
+    assert early.divergence_caught == 1.0  # stopped before it diverged: no harm was done
+    late = bench.score_stops(truth, [None, None, 10], [None, None, "diverged"])
+    assert late.divergence_caught == 0.0  # 10 > 4 + 5: too late
 
 
 class StopBelow(Detector):
