@@ -19,6 +19,8 @@ from sweeper.errors import SweeperError
 COMMANDS: dict[str, str] = {
     "diagnose": "sweeper.cli._diagnose",
     "bench": "sweeper.cli._bench",
+    "train": "sweeper.cli._train",
+    "data": "sweeper.cli._data",
 }
 
 

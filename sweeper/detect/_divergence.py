@@ -38,6 +38,14 @@ class _Track:
     def typical(self) -> float:
         return float(np.median(self.history.values)) if len(self.history) else math.nan
 
+    def best_level(self) -> float:
+        """Lowest median of 3 so far: what an explosion is measured against."""
+        return self.best_median3
+
+    def typical_level(self) -> float:
+        """Median of the kept history: gradient norms are judged against their usual size."""
+        return self.typical
+
     def state_dict(self) -> dict[str, Any]:
         best = self.best_median3 if math.isfinite(self.best_median3) else None
         return {"last3": self.last3, "history": self.history.state_dict(), "best": best}
@@ -115,29 +123,25 @@ class DivergenceDetector(Detector):
         return self._verdict
 
     def _check(self, step: int) -> Verdict | None:
-        for name in self.explode_metrics:
+        guards = [
+            (name, "explosion", "its best level", self.explode_factor, _Track.best_level)
+            for name in self.explode_metrics
+        ] + [
+            (name, "grad_explosion", "its typical value", self.grad_factor, _Track.typical_level)
+            for name in ("grad_norm_g", "grad_norm_d")
+        ]
+        for name, guard, reference, limit, level_of in guards:
             track = self._tracks.get(name)
             if track is None or len(track.history) < self.min_points or len(track.last3) < 3:
                 continue
-            ratio = track.median3 / track.best_median3 if track.best_median3 > 0 else math.nan
-            if ratio > self.explode_factor:
+            level = level_of(track)
+            ratio = track.median3 / level if level > 0 else math.nan
+            if ratio > limit:
                 return self._diverged(
                     step,
                     name,
-                    f"{name} exploded to {ratio:.1f}x its best level",
-                    {"guard": "explosion", "ratio": ratio, "limit": self.explode_factor},
-                )
-        for name in ("grad_norm_g", "grad_norm_d"):
-            track = self._tracks.get(name)
-            if track is None or len(track.history) < self.min_points or len(track.last3) < 3:
-                continue
-            ratio = track.median3 / track.typical if track.typical > 0 else math.nan
-            if ratio > self.grad_factor:
-                return self._diverged(
-                    step,
-                    name,
-                    f"{name} exploded to {ratio:.0f}x its typical value",
-                    {"guard": "grad_explosion", "ratio": ratio, "limit": self.grad_factor},
+                    f"{name} exploded to {ratio:.1f}x {reference}",
+                    {"guard": guard, "ratio": ratio, "limit": limit},
                 )
         return self._check_collapse(step)
 

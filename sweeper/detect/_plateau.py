@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -175,9 +176,13 @@ class PlateauDetector(Detector):
             return self._continue(step, f"no {self.metric} reported yet", {})
         self._last_step = step
         value = float(value)
-        if math.isfinite(value):
-            self._history.add(step, value)
-            self._best.add(step, value)
+        if not math.isfinite(value):
+            # No new evidence: a NaN must not count as one more confirming check.
+            previous = self._verdict or self._continue(step, f"{self.metric} is {value}", {})
+            self._verdict = dataclasses.replace(previous, step=step)
+            return self._verdict
+        self._history.add(step, value)
+        self._best.add(step, value)
         self._verdict = self._judge(step)
         return self._verdict
 

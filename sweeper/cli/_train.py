@@ -1,0 +1,50 @@
+"""``sweeper train CONFIG --data DIR --out DIR``: one reference-trainer run with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train one so-vits-style model with the reference trainer (CPU or GPU)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="preset (tiny, micro, sovits-4.1), config.json or YAML")
+    parser.add_argument("--data", required=True, help="dataset root holding filelists/")
+    parser.add_argument("--out", required=True, help="run directory (resumes if it has G_*.pth)")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after N steps")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: auto)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sweeper.errors import InputError
+
+    if args.max_steps is not None and args.max_steps < 0:
+        raise InputError(f"--max-steps must be >= 0, got {args.max_steps!r}; fix: 0 or more")
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f"--threads must be >= 1, got {args.threads!r}; fix: 1 or more")
+    import torch
+
+    from sweeper.trainers.reference.config import load_config
+    from sweeper.trainers.reference.train import train
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    cfg = load_config(args.config)
+    result = train(
+        cfg,
+        args.data,
+        args.out,
+        max_steps=args.max_steps,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    val = result.last_val.get("val/mel", float("nan"))
+    print(
+        f"step {result.step}: val/mel {val:.4f}; best val/mel {result.best_val_mel:.4f} "
+        f"at step {result.best_step}; checkpoints in {result.run_dir}"
+    )
+    return 0

@@ -1,0 +1,111 @@
+"""Weight-free feature extraction in numpy: wav reading, f0 (Praat via parselmouth), log-mel.
+
+Frame convention (shared with so-vits-svc): a clip of ``N`` samples has ``N // hop`` frames;
+frame ``t`` covers samples ``[t * hop, (t + 1) * hop)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from sweeper.errors import InputError
+
+F0_FLOOR, F0_CEIL = 50.0, 1100.0  # Hz: the range so-vits-svc's coarse-f0 bins cover
+
+
+def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
+    """Mono float32 in [-1, 1]; a wrong rate or an unreadable file names the file."""
+    from scipy.io import wavfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"missing audio file {str(path)!r}; fix: check the filelist entry")
+    try:
+        sr, data = wavfile.read(path)
+    except ValueError as err:
+        raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
+    if sr != expected_sr:
+        raise InputError(
+            f"{str(path)!r} has sampling rate {sr}, config says {expected_sr}; "
+            "fix: resample the dataset or set data.sampling_rate"
+        )
+    if data.ndim > 1:
+        data = data.mean(axis=1)
+    if np.issubdtype(data.dtype, np.integer):
+        data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
+    return data.astype(np.float32)
+
+
+def f0_praat(audio: np.ndarray, sr: int, hop: int, n_frames: int | None = None) -> np.ndarray:
+    """Frame f0 in Hz (0 = unvoiced) from Praat's autocorrelation tracker, one value per frame."""
+    import parselmouth
+
+    n_frames = len(audio) // hop if n_frames is None else n_frames
+    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
+    pitch = sound.to_pitch_ac(
+        time_step=hop / sr, pitch_floor=F0_FLOOR, pitch_ceiling=F0_CEIL, voicing_threshold=0.45
+    )
+    values = pitch.selected_array["frequency"]
+    times = pitch.xs()
+    # Sample Praat's frames at our frame centres; gaps (0 Hz) stay unvoiced.
+    centres = (np.arange(n_frames) + 0.5) * hop / sr
+    idx = np.clip(np.searchsorted(times, centres), 0, max(len(times) - 1, 0))
+    if len(values) == 0:
+        return np.zeros(n_frames, dtype=np.float32)
+    prev = np.clip(idx - 1, 0, len(times) - 1)
+    nearest = np.where(np.abs(times[prev] - centres) < np.abs(times[idx] - centres), prev, idx)
+    f0 = values[nearest]
+    outside = (centres < times[0] - hop / sr) | (centres > times[-1] + hop / sr)
+    f0[outside] = 0.0
+    return f0.astype(np.float32)
+
+
+def _hz_to_mel(freq: np.ndarray) -> np.ndarray:
+    # Slaney scale: linear below 1 kHz, logarithmic above (the librosa default).
+    freq = np.asarray(freq, dtype=np.float64)
+    mels = freq / (200.0 / 3)
+    high = freq >= 1000.0
+    mels[high] = 15.0 + np.log(freq[high] / 1000.0) / (np.log(6.4) / 27.0)
+    return mels
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    mels = np.asarray(mels, dtype=np.float64)
+    freq = mels * (200.0 / 3)
+    high = mels >= 15.0
+    freq[high] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mels[high] - 15.0))
+    return freq
+
+
+@functools.lru_cache(maxsize=16)
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Slaney-normalised triangular filters, shape ``[n_mels, n_fft // 2 + 1]`` (float32)."""
+    fft_freqs = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
+    edges = _mel_to_hz(
+        np.linspace(_hz_to_mel(np.array([fmin]))[0], _hz_to_mel(np.array([fmax]))[0], n_mels + 2)
+    )
+    weights = np.zeros((n_mels, len(fft_freqs)))
+    for i in range(n_mels):
+        lower, centre, upper = edges[i : i + 3]
+        rise = (fft_freqs - lower) / max(centre - lower, 1e-9)
+        fall = (upper - fft_freqs) / max(upper - centre, 1e-9)
+        weights[i] = np.maximum(0.0, np.minimum(rise, fall)) * 2.0 / (upper - lower)
+    weights.flags.writeable = False  # cached and shared: keep callers from mutating it
+    return weights.astype(np.float32)
+
+
+def log_mel_content(
+    audio: np.ndarray, sr: int, n_fft: int, hop: int, n_mels: int, fmax: float | None = None
+) -> np.ndarray:
+    """The built-in content front end: ``[n_mels, len(audio) // hop]`` natural-log mel."""
+    pad = (n_fft - hop) // 2
+    y = np.pad(audio.astype(np.float32), (pad, pad), mode="reflect")
+    n_frames = len(audio) // hop
+    idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
+    frames = y[idx] * np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    mag = np.sqrt(np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-6).T
+    fb = mel_filterbank(sr, n_fft, n_mels, 0.0, float(fmax if fmax is not None else sr / 2))
+    return np.log(np.maximum(fb @ mag, 1e-5)).astype(np.float32)

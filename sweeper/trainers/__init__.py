@@ -1,0 +1,5 @@
+"""Trainers that sweeps can run. Each one talks to the sweep only through
+``report(step, metrics, checkpoint_dir=None)``; none imports ray or optuna.
+
+- :mod:`sweeper.trainers.reference`: a compact so-vits-svc-compatible trainer in torch.
+"""

@@ -1,0 +1,345 @@
+"""Typed so-vits-svc configuration: the sections and key names of its ``config.json``.
+
+Loading is strict: an unknown key is an :class:`~sweeper.errors.InputError` naming the key.
+Keys so-vits-svc reads but ignores are accepted (so real config files load) and documented
+as unused. A few keys this trainer adds are marked "(reference trainer)"; so-vits-svc hard-codes
+those values, and the defaults here are the ones it hard-codes.
+
+Example:
+    >>> cfg = load_config("tiny")
+    >>> cfg.data.sampling_rate, cfg.data.hop_length
+    (16000, 320)
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sweeper.errors import InputError
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise InputError(message)
+
+
+@dataclass
+class TrainConfig:
+    log_interval: int = 200  # steps between loss/* scalars (so-vits-svc: log_interval)
+    eval_interval: int = 800  # steps between validation + checkpoints
+    seed: int = 1234  # torch/numpy seed; data order is derived from it
+    epochs: int = 10000  # stop after this many epochs (max_steps may stop earlier)
+    learning_rate: float = 1e-4  # AdamW lr for G and D
+    betas: list[float] = field(default_factory=lambda: [0.8, 0.99])  # AdamW betas
+    eps: float = 1e-9  # AdamW eps
+    batch_size: int = 6  # clips per step
+    fp16_run: bool = False  # autocast on CUDA (ignored on CPU)
+    half_type: str = "fp16"  # "fp16" (with GradScaler) or "bf16"
+    lr_decay: float = 0.999875  # ExponentialLR gamma
+    segment_size: int = 10240  # samples the decoder sees per clip (multiple of hop_length)
+    init_lr_ratio: float = 1.0  # unused by so-vits-svc 4.1; accepted for compatibility
+    warmup_epochs: int = 0  # linear lr warm-up epochs
+    c_mel: float = 45.0  # weight of the mel L1 term
+    c_kl: float = 1.0  # weight of the KL term
+    use_sr: bool = True  # unused by so-vits-svc 4.1; accepted for compatibility
+    max_speclen: int = 512  # unused by so-vits-svc 4.1; accepted for compatibility
+    port: str = "8001"  # DDP port in so-vits-svc; unused here (single process)
+    keep_ckpts: int = 3  # G_/D_ pairs kept (0 = all); the best pair is kept apart
+    all_in_mem: bool = False  # accepted; this trainer always caches decoded items
+    vol_aug: bool = False  # volume augmentation: not implemented, must stay false
+    lr_decay_unit: str = "epoch"  # (reference trainer) "epoch" as so-vits-svc, or "step"
+    use_gan: bool = True  # (reference trainer) false = mel+KL(+lf0) only, no discriminator
+    max_crop_frames: int = 800  # (reference trainer) clips longer than this are cropped
+
+    def __post_init__(self) -> None:
+        for name in ("log_interval", "eval_interval", "batch_size", "segment_size", "epochs"):
+            value = getattr(self, name)
+            _check(value >= 1, f"train.{name} must be >= 1, got {name}={value!r}; fix: use 1+")
+        lr = self.learning_rate
+        _check(lr > 0 and math.isfinite(lr), f"train.learning_rate must be > 0, got {lr=}")
+        betas = self.betas
+        _check(
+            len(betas) == 2 and all(0 <= b < 1 for b in betas),
+            f"train.betas must be two numbers in [0, 1), got {betas=}; fix: e.g. [0.8, 0.99]",
+        )
+        _check(self.eps > 0, f"train.eps must be > 0, got eps={self.eps!r}")
+        decay = self.lr_decay
+        _check(0 < decay <= 1, f"train.lr_decay must be in (0, 1], got {decay=}")
+        half = self.half_type
+        _check(half in ("fp16", "bf16"), f"train.half_type must be fp16 or bf16, got {half=}")
+        unit = self.lr_decay_unit
+        _check(unit in ("epoch", "step"), f"train.lr_decay_unit must be epoch|step, got {unit=}")
+        _check(self.c_mel >= 0 and self.c_kl >= 0, f"c_mel/c_kl must be >= 0, got {self.c_mel=}")
+        _check(self.keep_ckpts >= 0, f"train.keep_ckpts must be >= 0, got {self.keep_ckpts=}")
+        _check(not self.vol_aug, "train.vol_aug=True is not supported; fix: set it to false")
+
+
+@dataclass
+class DataConfig:
+    training_files: str = "filelists/train.txt"  # one wav path per line, relative to --data
+    validation_files: str = "filelists/val.txt"  # held-out wavs for val/* metrics
+    max_wav_value: float = 32768.0  # int16 full scale
+    sampling_rate: int = 44100  # every wav must have this rate
+    filter_length: int = 2048  # n_fft of the linear spectrogram (filter_length//2+1 bins)
+    hop_length: int = 512  # samples per frame; equals prod(model.upsample_rates)
+    win_length: int = 2048  # STFT window
+    n_mel_channels: int = 80  # mel bins of the mel loss
+    mel_fmin: float = 0.0  # mel filterbank low edge (Hz)
+    mel_fmax: float | None = 22050  # mel filterbank high edge (Hz); null = Nyquist
+    unit_interpolate_mode: str = "nearest"  # how *.soft.pt frames are stretched to f0 frames
+    content_encoder: str = "mel"  # (reference trainer) mel | torchscript:PATH | export:PATH
+
+    def __post_init__(self) -> None:
+        sr, hop = self.sampling_rate, self.hop_length
+        _check(sr >= 8000, f"data.sampling_rate must be >= 8000, got {sr=}")
+        _check(hop >= 1, f"data.hop_length must be >= 1, got {hop=}")
+        win, n_fft = self.win_length, self.filter_length
+        _check(win <= n_fft, f"data.win_length must be <= filter_length, got {win=} {n_fft=}")
+        fmax = self.mel_fmax
+        _check(fmax is None or fmax <= sr / 2, f"data.mel_fmax must be <= sr/2, got {fmax=}")
+        mode = self.unit_interpolate_mode
+        _check(mode in ("nearest", "left"), f"unit_interpolate_mode: nearest|left, got {mode=}")
+        enc = self.content_encoder
+        _check(
+            enc == "mel" or enc.startswith(("torchscript:", "export:")),
+            f"data.content_encoder must be mel, torchscript:PATH or export:PATH, got {enc=}",
+        )
+
+
+@dataclass
+class ModelConfig:
+    inter_channels: int = 192  # latent z channels
+    hidden_channels: int = 192  # encoder width
+    filter_channels: int = 768  # attention feed-forward width
+    n_heads: int = 2  # attention heads
+    n_layers: int = 6  # content-encoder attention layers
+    kernel_size: int = 3  # feed-forward conv kernel
+    p_dropout: float = 0.1  # dropout in the encoders
+    resblock: str = "1"  # HiFiGAN resblock type (only "1")
+    resblock_kernel_sizes: list[int] = field(default_factory=lambda: [3, 7, 11])  # MRF kernels
+    resblock_dilation_sizes: list[list[int]] = field(
+        default_factory=lambda: [[1, 3, 5], [1, 3, 5], [1, 3, 5]]
+    )  # MRF dilations, one list per kernel
+    upsample_rates: list[int] = field(default_factory=lambda: [8, 8, 2, 2, 2])  # prod == hop
+    upsample_initial_channel: int = 512  # decoder width before the first upsample
+    upsample_kernel_sizes: list[int] = field(default_factory=lambda: [16, 16, 4, 4, 4])
+    n_layers_q: int = 3  # unused by so-vits-svc 4.1; accepted for compatibility
+    n_layers_trans_flow: int = 3  # transformer flow: not implemented (use_transformer_flow)
+    n_flow_layer: int = 4  # WaveNet layers inside each coupling layer
+    use_spectral_norm: bool = False  # discriminator S normalisation
+    gin_channels: int = 768  # speaker embedding width
+    ssl_dim: int = 768  # content-feature dimension (80 for the built-in mel front end)
+    n_speakers: int = 200  # size of the speaker table
+    vocoder_name: str = "nsf-hifigan"  # only nsf-hifigan
+    speech_encoder: str = "vec768l12"  # recorded for so-vits-svc; see data.content_encoder
+    speaker_embedding: bool = False  # unused by so-vits-svc 4.1; accepted for compatibility
+    vol_embedding: bool = False  # volume embedding: not implemented, must stay false
+    use_depthwise_conv: bool = False  # not implemented, must stay false
+    flow_share_parameter: bool = False  # not implemented, must stay false
+    use_automatic_f0_prediction: bool = True  # train the f0 decoder (adds loss/g/lf0)
+    use_transformer_flow: bool = False  # not implemented, must stay false
+    posterior_layers: int = 16  # (reference trainer) WaveNet layers of enc_q
+    n_flows: int = 4  # (reference trainer) coupling layers in the flow
+    f0_decoder_layers: int = 6  # (reference trainer) attention layers of the f0 decoder
+    harmonic_num: int = 8  # (reference trainer) NSF source overtones
+    disc_periods: list[int] = field(default_factory=lambda: [2, 3, 5, 7, 11])  # (ref.) MPD
+    disc_channel_div: int = 1  # (reference trainer) divide discriminator widths by this
+    use_scale_discriminator: bool = True  # (reference trainer) include DiscriminatorS
+
+    def __post_init__(self) -> None:
+        rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
+        _check(len(rates) == len(kernels), f"upsample_rates/kernel_sizes differ: {rates=}")
+        _check(
+            len(self.resblock_kernel_sizes) == len(self.resblock_dilation_sizes),
+            f"resblock kernel/dilation lists differ, got {self.resblock_kernel_sizes=}",
+        )
+        hidden, heads = self.hidden_channels, self.n_heads
+        _check(hidden % heads == 0, f"hidden_channels must divide by n_heads, got {hidden=}")
+        _check(0 <= self.p_dropout < 1, f"p_dropout must be in [0, 1), got {self.p_dropout=}")
+        _check(self.resblock == "1", f"only resblock '1' is implemented, got {self.resblock=}")
+        name = self.vocoder_name
+        _check(name == "nsf-hifigan", f"only vocoder_name nsf-hifigan, got {name=}")
+        for flag in ("vol_embedding", "use_depthwise_conv", "flow_share_parameter"):
+            _check(not getattr(self, flag), f"model.{flag}=True is not implemented; fix: false")
+        _check(not self.use_transformer_flow, "use_transformer_flow is not implemented")
+        _check(
+            self.disc_channel_div >= 1,
+            f"disc_channel_div must be >= 1, got {self.disc_channel_div=}",
+        )
+
+
+@dataclass
+class SovitsConfig:
+    train: TrainConfig = field(default_factory=TrainConfig)  # optimisation and logging
+    data: DataConfig = field(default_factory=DataConfig)  # audio and feature layout
+    model: ModelConfig = field(default_factory=ModelConfig)  # network sizes
+    spk: dict[str, int] = field(default_factory=dict)  # speaker name -> id; {} = from data
+
+    def __post_init__(self) -> None:
+        hop, rates = self.data.hop_length, self.model.upsample_rates
+        _check(
+            math.prod(rates) == hop, f"prod(upsample_rates) must equal hop, got {rates=} {hop=}"
+        )
+        seg = self.train.segment_size
+        _check(seg % hop == 0, f"train.segment_size must be a multiple of hop, got {seg=} {hop=}")
+        for name, sid in self.spk.items():
+            n = self.model.n_speakers
+            _check(0 <= sid < n, f"spk[{name!r}]={sid} outside n_speakers={n}; fix: raise it")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {"train": TrainConfig, "data": DataConfig, "model": ModelConfig}
+
+
+def from_dict(raw: dict[str, Any], source: str = "config") -> SovitsConfig:
+    """Build a config from a so-vits-svc style dict; unknown keys raise InputError."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: top level must be a mapping, got {type(raw).__name__}")
+    raw = copy.deepcopy(raw)
+    base: dict[str, Any] = {}
+    preset = raw.pop("preset", None)
+    if preset is not None:
+        base = PRESETS_RAW.get(preset)
+        if base is None:
+            raise InputError(f"{source}: unknown preset {preset!r}; fix: one of {sorted(PRESETS)}")
+        base = copy.deepcopy(base)
+    sections: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "spk":
+            base["spk"] = dict(value)
+            continue
+        if key not in _SECTIONS:
+            raise InputError(f"{source}: unknown key {key!r}; fix: use train/data/model/spk")
+        if not isinstance(value, dict):
+            raise InputError(f"{source}: section {key!r} must be a mapping")
+        known = {f.name for f in dataclasses.fields(_SECTIONS[key])}
+        for sub in value:
+            if sub not in known:
+                raise InputError(f"{source}: unknown key '{key}.{sub}'; fix: remove or rename it")
+        sections[key] = {**base.get(key, {}), **value}
+    for key in _SECTIONS:
+        sections.setdefault(key, base.get(key, {}))
+    try:
+        built = {k: cls(**sections[k]) for k, cls in _SECTIONS.items()}
+    except TypeError as err:  # a wrongly typed value that the constructor could not take
+        raise InputError(f"{source}: {err}") from err
+    spk = base.get("spk", {})
+    return SovitsConfig(spk={str(k): int(v) for k, v in spk.items()}, **built)
+
+
+def load_config(path_or_preset: str | Path) -> SovitsConfig:
+    """Load a preset name, a so-vits-svc ``config.json`` or a YAML file (``preset:`` allowed)."""
+    name = str(path_or_preset)
+    if name in PRESETS_RAW:
+        return from_dict(copy.deepcopy(PRESETS_RAW[name]), source=f"preset {name}")
+    path = Path(name)
+    if not path.is_file():
+        raise InputError(f"config {name!r} is neither a file nor a preset {sorted(PRESETS_RAW)}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        raw = yaml.safe_load(text)
+    else:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{name}: not valid JSON ({err}); fix: check the syntax") from err
+    return from_dict(raw if raw is not None else {}, source=name)
+
+
+# Presets as plain dicts so YAML files can start from them (``preset: tiny``).
+PRESETS_RAW: dict[str, dict[str, Any]] = {
+    "sovits-4.1": {"model": {"n_speakers": 200}},  # the so-vits-svc 4.1 template
+    "tiny": {
+        "train": {
+            "learning_rate": 1e-3,
+            "batch_size": 4,
+            "segment_size": 6400,
+            "log_interval": 20,
+            "eval_interval": 100,
+            "lr_decay": 0.999875,
+        },
+        "data": {
+            "sampling_rate": 16000,
+            "filter_length": 1024,
+            "hop_length": 320,
+            "win_length": 1024,
+            "mel_fmax": 8000,
+        },
+        "model": {
+            "inter_channels": 64,
+            "hidden_channels": 64,
+            "filter_channels": 128,
+            "n_heads": 2,
+            "n_layers": 2,
+            "p_dropout": 0.1,
+            "resblock_kernel_sizes": [3, 7],
+            "resblock_dilation_sizes": [[1, 3], [1, 3]],
+            "upsample_rates": [10, 8, 4],
+            "upsample_initial_channel": 128,
+            "upsample_kernel_sizes": [20, 16, 8],
+            "n_flow_layer": 2,
+            "gin_channels": 32,
+            "ssl_dim": 80,
+            "n_speakers": 8,
+            "speech_encoder": "mel",
+            "posterior_layers": 3,
+            "n_flows": 2,
+            "f0_decoder_layers": 1,
+            "disc_periods": [2, 3, 5],
+            "disc_channel_div": 8,
+        },
+    },
+    "micro": {
+        "train": {
+            "learning_rate": 1e-3,
+            "batch_size": 4,
+            "segment_size": 3200,
+            "log_interval": 5,
+            "eval_interval": 50,
+        },
+        "data": {
+            "sampling_rate": 16000,
+            "filter_length": 512,
+            "hop_length": 320,
+            "win_length": 512,
+            "n_mel_channels": 40,
+            "mel_fmax": 8000,
+        },
+        "model": {
+            "inter_channels": 32,
+            "hidden_channels": 32,
+            "filter_channels": 64,
+            "n_heads": 2,
+            "n_layers": 1,
+            "p_dropout": 0.0,
+            "resblock_kernel_sizes": [3],
+            "resblock_dilation_sizes": [[1, 3]],
+            "upsample_rates": [10, 8, 4],
+            "upsample_initial_channel": 64,
+            "upsample_kernel_sizes": [20, 16, 8],
+            "n_flow_layer": 2,
+            "gin_channels": 16,
+            "ssl_dim": 40,
+            "n_speakers": 8,
+            "speech_encoder": "mel",
+            "posterior_layers": 2,
+            "n_flows": 1,
+            "f0_decoder_layers": 1,
+            "harmonic_num": 4,
+            "disc_periods": [2, 3],
+            "disc_channel_div": 16,
+            "use_scale_discriminator": False,
+        },
+    },
+}
+PRESETS = tuple(PRESETS_RAW)

@@ -1,0 +1,260 @@
+"""Clips for training and validation, read from either of two layouts.
+
+1. so-vits-svc preprocessed: next to ``X.wav`` lie ``X.wav.soft.pt`` (content ``[D, T']``),
+   ``X.wav.f0.npy`` (f0, or the ``(f0, uv)`` object pair so-vits-svc 4.1 writes) and
+   ``X.spec.pt`` (linear spectrogram ``[filter_length//2+1, T]``). They are used as they are.
+2. Plain wavs: f0 from Praat, content from the configured front end, spectrogram in torch.
+
+All items are decoded once and kept in memory (toy and test sets are small). Lengths must
+agree within 3 frames (so-vits-svc's tolerance); every failure names the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sweeper.data.features import f0_praat, log_mel_content, read_wav
+from sweeper.errors import InputError
+from sweeper.trainers.reference.config import SovitsConfig
+from sweeper.trainers.reference.mel import spectrogram
+
+LENGTH_TOLERANCE = 3  # frames, as so-vits-svc's data loader asserts
+
+
+@dataclass
+class Clip:
+    """One decoded clip; all frame tensors share the last dimension ``T``."""
+
+    path: str  # the wav, as resolved from the filelist
+    audio: torch.Tensor  # [T * hop] float32
+    spec: torch.Tensor  # [F, T]
+    f0: torch.Tensor  # [T] Hz, 0 where unvoiced
+    uv: torch.Tensor  # [T] 1.0 voiced / 0.0 unvoiced
+    content: torch.Tensor  # [ssl_dim, T]
+    sid: int  # speaker id
+    true_f0: torch.Tensor | None  # [T] from *.wav.f0_true.npy (toy data), for evaluation
+
+
+def read_filelist(data_dir: Path, rel: str) -> list[Path]:
+    path = data_dir / rel
+    if not path.is_file():
+        raise InputError(
+            f"missing filelist {str(path)!r}; fix: run `sweeper data toy` or "
+            "so-vits-svc's preprocess_flist_config.py, or set data.*_files"
+        )
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    wavs = [
+        (data_dir / ln).resolve() if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln
+    ]
+    if not wavs:
+        raise InputError(f"filelist {str(path)!r} is empty; fix: list at least one wav")
+    return wavs
+
+
+def speaker_map(cfg: SovitsConfig, wavs: list[Path]) -> dict[str, int]:
+    """Config ``spk`` if given, else sorted speaker folder names -> 0..n-1."""
+    if cfg.spk:
+        return dict(cfg.spk)
+    names = sorted({w.parent.name for w in wavs})
+    if len(names) > cfg.model.n_speakers:
+        raise InputError(
+            f"{len(names)} speaker folders but model.n_speakers="
+            f"{cfg.model.n_speakers}; fix: raise model.n_speakers"
+        )
+    return {name: i for i, name in enumerate(names)}
+
+
+def _stretch(feats: torch.Tensor, frames: int, mode: str) -> torch.Tensor:
+    """Repeat/stretch ``[D, T']`` content to ``frames`` (so-vits-svc's repeat_expand_2d)."""
+    src = feats.shape[-1]
+    if mode == "nearest":
+        idx = torch.clamp((torch.arange(frames) * src / frames).round().long(), max=src - 1)
+    else:  # "left": floor of the source position
+        idx = torch.clamp((torch.arange(frames) * src // frames).long(), max=src - 1)
+    return feats[:, idx]
+
+
+class ContentFrontEnd:
+    """Content features for plain wavs: built-in log-mel, or a user TorchScript encoder."""
+
+    def __init__(self, cfg: SovitsConfig) -> None:
+        self.cfg = cfg
+        self.module = None
+        spec = cfg.data.content_encoder
+        kind, _, target = spec.partition(":")
+        if kind in ("torchscript", "export"):
+            path = Path(target)
+            if not path.is_file():
+                raise InputError(
+                    f"content encoder {str(path)!r} not found; fix: the path to a {kind} "
+                    "export of ContentVec/HuBERT, or content_encoder: mel"
+                )
+            if kind == "torchscript":
+                self.module = torch.jit.load(str(path), map_location="cpu").eval()
+            else:
+                self.module = torch.export.load(str(path)).module()
+
+    def __call__(self, audio: np.ndarray, frames: int, name: str) -> torch.Tensor:
+        d = self.cfg.data
+        if self.module is None:
+            return torch.from_numpy(
+                log_mel_content(
+                    audio,
+                    d.sampling_rate,
+                    d.filter_length,
+                    d.hop_length,
+                    self.cfg.model.ssl_dim,
+                    d.mel_fmax,
+                )
+            )
+        from scipy.signal import resample_poly
+
+        wav16 = resample_poly(audio, 16000, d.sampling_rate).astype(np.float32)
+        with torch.no_grad():
+            out = self.module(torch.from_numpy(wav16)[None])  # contract: [1, T', D]
+        if out.dim() != 3 or out.shape[-1] != self.cfg.model.ssl_dim:
+            raise InputError(
+                f"content encoder gave shape {tuple(out.shape)} for {name!r}; fix: "
+                f"it must return [1, frames, ssl_dim={self.cfg.model.ssl_dim}]"
+            )
+        return _stretch(out[0].T.float(), frames, d.unit_interpolate_mode)
+
+
+def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
+    f0_path = Path(f"{wav}.f0.npy")
+    raw = np.load(f0_path, allow_pickle=True)  # so-vits-svc 4.1 stores an (f0, uv) object pair
+    if raw.dtype == object:
+        f0, uv = (np.asarray(x, dtype=np.float32).reshape(-1) for x in raw)
+    else:
+        f0 = raw.astype(np.float32).reshape(-1)
+        uv = (f0 > 0).astype(np.float32)
+    soft = torch.load(f"{wav}.soft.pt", map_location="cpu", weights_only=True).float()
+    soft = soft.reshape(soft.shape[-2], soft.shape[-1]) if soft.dim() == 3 else soft
+    if soft.shape[0] != cfg.model.ssl_dim:
+        raise InputError(
+            f"{wav}.soft.pt has {soft.shape[0]} channels, model.ssl_dim is "
+            f"{cfg.model.ssl_dim}; fix: set model.ssl_dim or re-run preprocessing"
+        )
+    spec_path = wav.with_suffix(".spec.pt")
+    spec = torch.load(spec_path, map_location="cpu", weights_only=True).float()
+    spec = spec.reshape(spec.shape[-2], spec.shape[-1]) if spec.dim() == 3 else spec
+    bins = cfg.data.filter_length // 2 + 1
+    if spec.shape[0] != bins:
+        raise InputError(
+            f"{str(spec_path)!r} has {spec.shape[0]} bins, expected {bins} "
+            "(filter_length//2+1); fix: match data.filter_length or delete it"
+        )
+    content = _stretch(soft, len(f0), cfg.data.unit_interpolate_mode)
+    return spec, torch.from_numpy(f0), torch.from_numpy(uv), content
+
+
+def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentFrontEnd) -> Clip:
+    d = cfg.data
+    audio = read_wav(wav, d.sampling_rate)
+    frames = len(audio) // d.hop_length
+    if frames < 2:
+        raise InputError(f"{str(wav)!r} is shorter than two frames; fix: remove it")
+    speaker = wav.parent.name
+    if speaker not in spk:
+        raise InputError(
+            f"speaker {speaker!r} of {str(wav)!r} is not in spk {sorted(spk)}; "
+            "fix: add it to the config's spk map"
+        )
+    side = [Path(f"{wav}.f0.npy"), Path(f"{wav}.soft.pt"), wav.with_suffix(".spec.pt")]
+    present = [p.is_file() for p in side]
+    if any(present) and not all(present):
+        missing = side[present.index(False)]
+        raise InputError(
+            f"missing preprocessed file {str(missing)!r} (its siblings exist); "
+            "fix: re-run so-vits-svc preprocessing or delete the partial files"
+        )
+    if all(present):
+        spec, f0, uv, content = _load_sovits_features(wav, cfg, frames)
+    else:
+        f0 = torch.from_numpy(f0_praat(audio, d.sampling_rate, d.hop_length, frames))
+        uv = (f0 > 0).float()
+        spec = spectrogram(
+            torch.from_numpy(audio)[None], d.filter_length, d.hop_length, d.win_length
+        )[0]
+        content = front(audio, frames, str(wav))
+    lengths = {
+        "audio": frames,
+        "spec": spec.shape[-1],
+        "f0": len(f0),
+        "content": content.shape[-1],
+    }
+    if max(lengths.values()) - min(lengths.values()) > LENGTH_TOLERANCE:
+        raise InputError(
+            f"frame counts of {str(wav)!r} disagree: {lengths}; fix: re-run "
+            f"preprocessing with hop_length={d.hop_length}"
+        )
+    t = min(lengths.values())
+    true_path = Path(f"{wav}.f0_true.npy")
+    true_f0 = torch.from_numpy(np.load(true_path)[:t]) if true_path.is_file() else None
+    return Clip(
+        str(wav),
+        torch.from_numpy(audio[: t * d.hop_length]).clone(),
+        spec[:, :t],
+        f0[:t].float(),
+        uv[:t].float(),
+        content[:, :t].float(),
+        spk[speaker],
+        true_f0,
+    )
+
+
+def load_split(cfg: SovitsConfig, data_dir: str | Path, split: str) -> list[Clip]:
+    """``split`` is "train" or "val"; the speaker map spans both filelists."""
+    root = Path(data_dir)
+    train = read_filelist(root, cfg.data.training_files)
+    val = read_filelist(root, cfg.data.validation_files)
+    spk = speaker_map(cfg, train + val)
+    front = ContentFrontEnd(cfg)
+    return [load_clip(w, cfg, spk, front) for w in (train if split == "train" else val)]
+
+
+def collate(
+    clips: list[Clip], hop: int, max_frames: int, generator=None
+) -> dict[str, torch.Tensor]:
+    """Pad a batch; clips longer than ``max_frames`` get a random crop of ``max_frames - 10``."""
+    crops = []
+    for c in clips:
+        t = c.f0.shape[0]
+        if t > max_frames:
+            keep = max_frames - 10
+            s = int(torch.randint(0, t - keep + 1, (1,), generator=generator))
+        else:
+            keep, s = t, 0
+        crops.append((c, s, keep))
+    tmax = max(k for _, _, k in crops)
+    n = len(clips)
+    batch = {
+        "content": torch.zeros(n, clips[0].content.shape[0], tmax),
+        "f0": torch.zeros(n, tmax),
+        "uv": torch.zeros(n, tmax),
+        "spec": torch.zeros(n, clips[0].spec.shape[0], tmax),
+        "audio": torch.zeros(n, 1, tmax * hop),
+        "lengths": torch.zeros(n, dtype=torch.long),
+        "sid": torch.zeros(n, dtype=torch.long),
+    }
+    for i, (c, s, k) in enumerate(crops):
+        batch["content"][i, :, :k] = c.content[:, s : s + k]
+        batch["f0"][i, :k] = c.f0[s : s + k]
+        batch["uv"][i, :k] = c.uv[s : s + k]
+        batch["spec"][i, :, :k] = c.spec[:, s : s + k]
+        batch["audio"][i, 0, : k * hop] = c.audio[s * hop : (s + k) * hop]
+        batch["lengths"][i] = k
+        batch["sid"][i] = c.sid
+    return batch
+
+
+def epoch_batches(n_items: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """The batch order of one epoch: a permutation seeded by (seed, epoch), so resume can
+    recompute it; the last partial batch is kept."""
+    g = torch.Generator().manual_seed(seed * 100003 + epoch)
+    order = torch.randperm(n_items, generator=g).tolist()
+    return [order[i : i + batch_size] for i in range(0, n_items, batch_size)]

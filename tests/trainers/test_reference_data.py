@@ -1,0 +1,185 @@
+"""Reading both data layouts, and each bad input failing with the file named."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from scipy.io import wavfile
+
+from sweeper.errors import InputError
+from sweeper.trainers.reference.data import collate, epoch_batches, load_split
+
+
+@pytest.fixture
+def toy_copy(toy_dir, tmp_path):
+    dest = tmp_path / "data"
+    shutil.copytree(toy_dir, dest)
+    return dest
+
+
+def _first_wav(root):
+    line = (root / "filelists" / "train.txt").read_text().splitlines()[0]
+    return (root / line).resolve()
+
+
+def _write_sovits_files(wav, cfg, frames_delta=0):
+    """so-vits-svc 4.1's preprocessed files, with recognisable contents."""
+    _, data = wavfile.read(wav)
+    frames = len(data) // cfg.data.hop_length
+    f0 = np.full(frames + frames_delta, 300.0, dtype=np.float32)
+    uv = np.ones_like(f0)
+    pair = np.empty(2, dtype=object)
+    pair[0], pair[1] = f0, uv
+    np.save(f"{wav}.f0.npy", pair, allow_pickle=True)
+    # Content at a coarser rate (like ContentVec's 20 ms): the loader stretches it.
+    soft = torch.arange(frames // 2, dtype=torch.float32).repeat(cfg.model.ssl_dim, 1)[None]
+    torch.save(soft, f"{wav}.soft.pt")
+    spec = torch.full((cfg.data.filter_length // 2 + 1, frames), 0.5)
+    torch.save(spec, wav.with_suffix(".spec.pt"))
+
+
+def test_plain_wav_layout_computes_features(toy_dir, micro_cfg):
+    clips = load_split(micro_cfg, toy_dir, "train")
+    assert len(clips) == 4
+    clip = clips[0]
+    frames = clip.f0.shape[0]
+    assert clip.spec.shape == (micro_cfg.data.filter_length // 2 + 1, frames)
+    assert clip.content.shape == (micro_cfg.model.ssl_dim, frames)
+    assert clip.audio.shape[0] == frames * micro_cfg.data.hop_length
+    assert clip.true_f0 is not None
+    # Praat's f0 on the toy clips tracks the true f0 (median error well under a semitone).
+    voiced = (clip.f0 > 0) & (clip.true_f0 > 0)
+    cents = 1200 * torch.log2(clip.f0[voiced] / clip.true_f0[voiced]).abs()
+    assert float(cents.median()) < 50
+    assert {c.sid for c in clips} == {0, 1}
+
+
+def test_sovits_preprocessed_layout_is_used(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg)
+    clip = next(c for c in load_split(micro_cfg, toy_copy, "train") if c.path == str(wav))
+    assert torch.all(clip.f0 == 300.0)  # from *.wav.f0.npy, not Praat
+    assert torch.all(clip.spec == 0.5)  # from *.spec.pt
+    # Coarse content stretched to the frame rate: each unit repeated about twice.
+    assert clip.content.shape[-1] == clip.f0.shape[0]
+    assert float(clip.content[0, -1]) == pytest.approx(clip.f0.shape[0] // 2 - 1)
+
+
+def test_plain_f0_array_is_accepted(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg)
+    frames = len(wavfile.read(wav)[1]) // micro_cfg.data.hop_length
+    f0 = np.zeros(frames, dtype=np.float32)
+    f0[::2] = 200.0
+    np.save(f"{wav}.f0.npy", f0)
+    clip = next(c for c in load_split(micro_cfg, toy_copy, "train") if c.path == str(wav))
+    assert torch.equal(clip.uv, (clip.f0 > 0).float())
+    assert float(clip.uv.mean()) == pytest.approx(0.5, abs=0.02)
+
+
+def test_length_mismatch_names_the_file(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg, frames_delta=-8)
+    with pytest.raises(InputError, match=wav.name) as info:
+        load_split(micro_cfg, toy_copy, "train")
+    assert "disagree" in str(info.value)
+
+
+def test_wrong_sample_rate_names_the_file(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _, data = wavfile.read(wav)
+    wavfile.write(wav, 22050, data)
+    with pytest.raises(InputError, match=f"{wav.name}.*22050"):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_missing_wav_names_the_file(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    wav.unlink()
+    with pytest.raises(InputError, match=wav.name):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_missing_sibling_feature_names_the_file(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg)
+    wav.with_suffix(".spec.pt").unlink()
+    with pytest.raises(InputError, match=r"\.spec\.pt"):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_wrong_spec_bins_and_content_dim_are_named(toy_copy, micro_cfg):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg)
+    torch.save(torch.zeros(7, 10), wav.with_suffix(".spec.pt"))
+    with pytest.raises(InputError, match="7 bins"):
+        load_split(micro_cfg, toy_copy, "train")
+    _write_sovits_files(wav, micro_cfg)
+    torch.save(torch.zeros(1, 3, 10), f"{wav}.soft.pt")
+    with pytest.raises(InputError, match=r"soft\.pt has 3 channels"):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_missing_filelist_is_named(toy_copy, micro_cfg):
+    (toy_copy / "filelists" / "val.txt").unlink()
+    with pytest.raises(InputError, match=r"val\.txt"):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_speaker_missing_from_spk_map_is_named(toy_dir, micro_cfg):
+    import dataclasses
+
+    cfg = dataclasses.replace(micro_cfg, spk={"spk0": 0})
+    with pytest.raises(InputError, match="'spk1'"):
+        load_split(cfg, toy_dir, "train")
+
+
+def test_collate_pads_and_crops(toy_dir, micro_cfg):
+    clips = load_split(micro_cfg, toy_dir, "train")[:2]
+    hop = micro_cfg.data.hop_length
+    batch = collate(clips, hop, max_frames=1000)
+    t = max(c.f0.shape[0] for c in clips)
+    assert batch["spec"].shape[-1] == t and batch["audio"].shape[-1] == t * hop
+    cropped = collate(clips, hop, max_frames=30, generator=torch.Generator().manual_seed(0))
+    assert cropped["f0"].shape[-1] == 20 and bool((cropped["lengths"] == 20).all())
+
+
+def test_epoch_batches_cover_every_item_once():
+    batches = epoch_batches(7, 3, seed=1, epoch=2)
+    assert sorted(i for b in batches for i in b) == list(range(7))
+    assert batches == epoch_batches(7, 3, seed=1, epoch=2)
+    assert batches != epoch_batches(7, 3, seed=1, epoch=3)
+
+
+class _FakeEncoder(torch.nn.Module):
+    """Stands in for a user's TorchScript ContentVec: 16 kHz wave -> [1, frames, dim]."""
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        pooled = torch.nn.functional.avg_pool1d(wav[:, None], 320, 320)  # [1, 1, frames]
+        return (pooled * 0 + 1.0).transpose(1, 2).expand(-1, -1, 40)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.(script|load)` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("kind", ["torchscript", "export"])
+def test_content_encoder_checkpoint_is_plugged_in(toy_dir, tmp_path, micro_cfg, kind):
+    import dataclasses
+
+    path = tmp_path / f"enc.{kind}"
+    if kind == "torchscript":
+        torch.jit.script(_FakeEncoder()).save(str(path))
+    else:
+        wave = torch.zeros(1, 16000)
+        samples = torch.export.Dim("samples", min=640, max=10**7)
+        program = torch.export.export(_FakeEncoder(), (wave,), dynamic_shapes=({1: samples},))
+        torch.export.save(program, str(path))
+    data = dataclasses.replace(micro_cfg.data, content_encoder=f"{kind}:{path}")
+    cfg = dataclasses.replace(micro_cfg, data=data)
+    clip = load_split(cfg, toy_dir, "train")[0]
+    assert clip.content.shape == (40, clip.f0.shape[0])
+    assert bool((clip.content == 1.0).all())
+    missing = dataclasses.replace(micro_cfg.data, content_encoder=f"{kind}:/no/such.pt")
+    with pytest.raises(InputError, match=r"such\.pt"):
+        load_split(dataclasses.replace(micro_cfg, data=missing), toy_dir, "train")

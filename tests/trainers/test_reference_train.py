@@ -1,0 +1,167 @@
+"""The training loop: learning, reporting, TensorBoard tags, checkpoints and exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pickle
+
+import pytest
+import torch
+
+from sweeper.trainers.reference import checkpoint as ckpt
+from sweeper.trainers.reference.config import from_dict
+from sweeper.trainers.reference.train import train
+
+SOVITS_TAGS = {
+    "loss/g/total",
+    "loss/g/mel",
+    "loss/d/total",
+    "loss/g/kl",
+    "loss/g/fm",
+    "loss/g/lf0",
+    "learning_rate",
+    "grad_norm_g",
+    "grad_norm_d",
+}
+
+
+class Recorder:
+    """A picklable report() that keeps every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, step, metrics, checkpoint_dir=None):
+        self.calls.append((step, dict(metrics), checkpoint_dir))
+
+
+def _tags(run_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir))
+    acc.Reload()
+    return acc, set(acc.Tags()["scalars"])
+
+
+def test_overfit_one_batch_mel_falls(toy_dir, tmp_path):
+    # One training clip and batch 1: the same batch every step. 60 steps at lr 2e-3.
+    (toy_dir / "filelists" / "one.txt").write_text(
+        (toy_dir / "filelists" / "train.txt").read_text().splitlines()[0] + "\n"
+    )
+    cfg = from_dict(
+        {
+            "preset": "micro",
+            "data": {"training_files": "filelists/one.txt"},
+            "train": {
+                "batch_size": 1,
+                "learning_rate": 2e-3,
+                "log_interval": 1,
+                "eval_interval": 1000,
+                "segment_size": 6400,
+            },
+        }
+    )
+    result = train(cfg, toy_dir, tmp_path / "run", max_steps=60)
+    mel = [m["loss/g/mel"] for s, m in result.history if "loss/g/mel" in m]
+    assert len(mel) == 60 and all(math.isfinite(v) for v in mel)
+    first, last = sum(mel[:5]) / 5, sum(mel[-5:]) / 5
+    assert last < 0.75 * first, (first, last)  # falls by at least 25 %
+
+
+def test_report_tensorboard_and_checkpoints(toy_dir, tmp_path, micro_cfg):
+    rec = Recorder()
+    run = tmp_path / "run"
+    result = train(micro_cfg, toy_dir, run, report=rec, max_steps=12)
+    steps = [s for s, _, _ in rec.calls]
+    assert steps == sorted(set(steps)) and steps[0] == 0  # one call per step, increasing
+    assert steps == [0, 2, 4, 6, 8, 10, 12]
+    val_calls = [(s, m, d) for s, m, d in rec.calls if "val/mel" in m]
+    assert [s for s, _, _ in val_calls] == [0, 4, 8, 12]
+    assert all(d == str(run) for s, _, d in val_calls if s > 0)
+    for _, m, _ in val_calls:
+        assert m["val/mel"] == pytest.approx(m["val/mel_l1"] * micro_cfg.train.c_mel)
+        assert 0.0 <= m["val/vuv_error"] <= 1.0
+    assert "train/mel" in val_calls[-1][1]
+    assert set(rec.calls[1][1]) >= SOVITS_TAGS
+    acc, tags = _tags(run)
+    assert SOVITS_TAGS | {"val/mel", "val/f0_rmse_cents", "val/vuv_error"} <= tags
+    assert [e.step for e in acc.Scalars("val/mel")] == [0, 4, 8, 12]
+    # keep_ckpts=2: the two newest pairs remain; the best pair sits in best/.
+    assert ckpt.list_steps(run) == [8, 12]
+    best = sorted(p.name for p in (run / "best").iterdir())
+    assert best == [f"D_{result.best_step}.pth", f"G_{result.best_step}.pth"]
+    g = torch.load(run / "G_12.pth", weights_only=False)
+    assert {"model", "iteration", "optimizer", "learning_rate"} <= set(g)
+    log = (run / "train.log").read_text()
+    assert "Losses: [" in log and "reference_loss" in log and "Saving model" in log
+    pickle.dumps(rec)
+
+
+def test_resume_gives_the_same_next_losses(toy_dir, tmp_path, micro_cfg):
+    cfg = dataclasses.replace(
+        micro_cfg,
+        train=dataclasses.replace(micro_cfg.train, log_interval=1, eval_interval=3, keep_ckpts=0),
+    )
+    full, part = Recorder(), Recorder()
+    train(cfg, toy_dir, tmp_path / "full", report=full, max_steps=7)
+    train(cfg, toy_dir, tmp_path / "part", max_steps=4)  # checkpoint at 3 and 4
+    for step in (4,):  # drop the final checkpoint to resume from step 3, mid-epoch
+        for prefix in ("G", "D"):
+            (tmp_path / "part" / f"{prefix}_{step}.pth").unlink()
+    train(cfg, toy_dir, tmp_path / "part", report=part, max_steps=7)
+    want = {s: m for s, m, _ in full.calls if s > 3}
+    got = {s: m for s, m, _ in part.calls}
+    assert sorted(got) == [4, 5, 6, 7]
+    for s in got:
+        for tag in ("loss/g/total", "loss/g/mel", "loss/d/total", "loss/g/kl", "learning_rate"):
+            assert got[s][tag] == want[s][tag], (s, tag)
+
+
+def test_lr_decays_per_epoch_by_default_and_per_step_as_option(toy_dir, tmp_path, micro_cfg):
+    # 4 train clips, batch 2: two steps per epoch.
+    base = dataclasses.replace(micro_cfg.train, log_interval=1, eval_interval=100, lr_decay=0.5)
+    per_epoch = dataclasses.replace(micro_cfg, train=base)
+    per_step = dataclasses.replace(
+        micro_cfg, train=dataclasses.replace(base, lr_decay_unit="step")
+    )
+    lrs = {}
+    for name, cfg in (("epoch", per_epoch), ("step", per_step)):
+        r = train(cfg, toy_dir, tmp_path / name, max_steps=5)
+        lrs[name] = [m["learning_rate"] for s, m in r.history if "learning_rate" in m]
+    lr0 = micro_cfg.train.learning_rate
+    assert lrs["epoch"] == pytest.approx([lr0, lr0, lr0 / 2, lr0 / 2, lr0 / 4])
+    assert lrs["step"] == pytest.approx([lr0 / 2**k for k in range(5)])
+
+
+def test_mel_only_mode_has_no_discriminator_tags(toy_dir, tmp_path, micro_cfg):
+    cfg = dataclasses.replace(micro_cfg, train=dataclasses.replace(micro_cfg.train, use_gan=False))
+    r = train(cfg, toy_dir, tmp_path / "run", max_steps=2)
+    logged = r.history[-1][1]
+    assert "loss/g/mel" in logged and "loss/d/total" not in logged
+
+
+def test_a_foreign_checkpoint_is_refused(toy_dir, tmp_path, micro_cfg):
+    from sweeper.errors import InputError
+
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save({"model": {}, "iteration": 1}, run / "G_5.pth")
+    torch.save({"model": {}, "iteration": 1}, run / "D_5.pth")
+    with pytest.raises(InputError, match="fresh --out"):
+        train(micro_cfg, toy_dir, run, max_steps=6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="autocast fp16/bf16 needs CUDA")
+@pytest.mark.parametrize("half", ["fp16", "bf16"])
+def test_cuda_autocast_runs(toy_dir, tmp_path, micro_cfg, half):
+    cfg = dataclasses.replace(
+        micro_cfg, train=dataclasses.replace(micro_cfg.train, fp16_run=True, half_type=half)
+    )
+    r = train(cfg, toy_dir, tmp_path / half, max_steps=4, device="cuda")
+    assert all(
+        math.isfinite(v)
+        for _, m in r.history
+        for v in m.values()
+        if not isinstance(v, str) and not math.isnan(v)
+    )
