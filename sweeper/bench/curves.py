@@ -174,6 +174,7 @@ def generate(
     cv: tuple[float, float] = (0.02, 0.09),
     phi: tuple[float, float] = (-0.5, 0.35),
     spike_prob: float = 0.02,
+    wander: tuple[float, float] = (0.0, 0.0),
 ) -> CurveSet:
     """Generate ``n`` so-vits-like validation/training curves with their truth.
 
@@ -187,6 +188,7 @@ def generate(
             (2-9 % as measured on so-vits mel; use ~0.2 for a KL-like signal).
         phi: range of the per-curve lag-1 autocorrelation of the AR(1) noise.
         spike_prob: chance per point of an upward GAN spike ``x (1 + |N(0, 4 cv)|)``.
+        wander: range of the per-curve size of a slow drift, as a multiple of cv (0: none).
 
     Returns:
         A :class:`CurveSet` with ``kind``, ``onset``, ``val_true``, ``train_true`` and
@@ -196,6 +198,8 @@ def generate(
         raise InputError(
             f"need n >= 1, points >= 20, eval_interval >= 1; got {n=}, {points=}, {eval_interval=}"
         )
+    if not 0 <= wander[0] <= wander[1] <= 2:
+        raise InputError(f"need 0 <= wander <= 2 (a multiple of cv); got {wander=}")
     if not (0 <= cv[0] <= cv[1] < 0.5 and -1 < phi[0] <= phi[1] < 1 and 0 <= spike_prob <= 1):
         raise InputError(
             f"need 0 <= cv <= 0.5, -1 < phi < 1, 0 <= spike_prob <= 1; got {cv=}, "
@@ -211,8 +215,8 @@ def generate(
         rng = np.random.default_rng(seqs[i])
         vt, tt, onset[i] = _SHAPES[kind](rng, x)
         val_true[i], train_true[i] = vt, tt
-        val[i] = vt * _noise(rng, points, cv, phi, spike_prob)
-        train[i] = tt * _noise(rng, points, cv, phi, spike_prob)
+        val[i] = vt * _noise(rng, points, cv, phi, spike_prob, wander)
+        train[i] = tt * _noise(rng, points, cv, phi, spike_prob, wander)
     return CurveSet(
         steps=np.arange(1, points + 1, dtype=np.int64) * eval_interval,
         val=val,
@@ -244,16 +248,30 @@ def _noise(
     cv: tuple[float, float],
     phi: tuple[float, float],
     spike_prob: float,
+    wander: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
-    """Multiplicative factor: AR(1) with stationary sd = cv, times rare upward spikes."""
+    """Multiplicative factor: AR(1) with stationary sd = cv, times rare upward spikes.
+
+    ``wander`` > 0 adds the slow drift seen in real so-vits logs (the level wanders up and down
+    over tens of points): an AR(1) with lag-1 correlation 0.95-0.99 and a stationary sd of
+    ``wander`` x cv. Nothing extra is drawn when it is 0, so such sets stay as they were.
+    """
     sd, ph = rng.uniform(*cv), rng.uniform(*phi)
+    e = _ar1(rng, t, sd, ph)
+    spikes = np.where(rng.random(t) < spike_prob, 1 + np.abs(rng.normal(0, 4 * sd, t)), 1.0)
+    if wander[1] > 0:
+        e = e + _ar1(rng, t, rng.uniform(*wander) * sd, rng.uniform(0.95, 0.99))
+    return np.maximum(1 + e, 0.2) * spikes
+
+
+def _ar1(rng: np.random.Generator, t: int, sd: float, ph: float) -> np.ndarray:
+    """A stationary AR(1) series of standard deviation ``sd`` and lag-1 correlation ``ph``."""
     z = rng.standard_normal(t) * sd * np.sqrt(1 - ph * ph)
     e = np.empty(t)
     e[0] = rng.standard_normal() * sd
     for j in range(1, t):
         e[j] = ph * e[j - 1] + z[j]
-    spikes = np.where(rng.random(t) < spike_prob, 1 + np.abs(rng.normal(0, 4 * sd, t)), 1.0)
-    return np.maximum(1 + e, 0.2) * spikes
+    return e
 
 
 def _levels(rng: np.random.Generator) -> tuple[float, float, float]:

@@ -68,6 +68,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--n", type=int, default=400, help="number of curves (default 400)")
     gen.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     gen.add_argument("--points", type=int, default=300, help="points per curve (default 300)")
+    gen.add_argument(
+        "--wander",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("LO", "HI"),
+        help="slow drift of the level, as a multiple of the noise cv (default: none)",
+    )
     gen.set_defaults(_bench=_run_curves)
     parser.set_defaults(_bench=None, _bench_usage=parser.format_usage)
 
@@ -85,7 +93,7 @@ def _run_curves(args: argparse.Namespace) -> int:
 
     from sweeper.bench.curves import generate
 
-    curves = generate(args.n, seed=args.seed, points=args.points)
+    curves = generate(args.n, seed=args.seed, points=args.points, wander=tuple(args.wander))
     curves.save(args.out)
     counts = ", ".join(f"{k} {c}" for k, c in Counter(curves.kind.tolist()).most_common())
     print(f"wrote {args.out}: {args.n} curves x {args.points} points ({counts})")

@@ -149,3 +149,22 @@ def test_load_rejects_a_file_that_is_not_npz(tmp_path):
 def test_generate_rejects_bad_arguments(kwargs):
     with pytest.raises(InputError):
         generate(**kwargs)
+
+
+def test_wander_adds_slow_drift_and_leaves_default_sets_unchanged():
+    plain = generate(12, seed=5)
+    again = generate(12, seed=5, wander=(0.0, 0.0))
+    drift = generate(12, seed=5, wander=(0.8, 0.8))
+    assert np.array_equal(plain.val, again.val, equal_nan=True)
+    flat = plain.kind == "flat"
+    assert flat.any()
+
+    def slow_part(v: np.ndarray) -> float:
+        # Spread of 30-point means: white noise averages out, a slow drift does not.
+        return float(np.std(v[: v.size // 30 * 30].reshape(-1, 30).mean(axis=1)) / np.mean(v))
+
+    assert np.mean([slow_part(v) for v in drift.val[flat]]) > 2 * np.mean(
+        [slow_part(v) for v in plain.val[flat]]
+    )
+    with pytest.raises(InputError, match="wander"):
+        generate(2, wander=(0.5, 0.1))
