@@ -2,6 +2,8 @@
 
 - ``sweeper bench detector CURVES.npz [--json] [--methods NAME ...]``: replay every curve
   through our detector and the anchors; one row of scores per method.
+- ``sweeper bench pruner CURVES.npz [--json] [--methods NAME ...] [--orders K]
+  [--concurrency C] [--seed S]``: replay the curves as sweeps; compare pruners.
 - ``sweeper bench curves OUT.npz [--n N] [--seed S]``: write a generated curve set.
 """
 
@@ -18,6 +20,7 @@ from sweeper.errors import InputError
 
 if TYPE_CHECKING:  # numpy-heavy; imported for real inside the commands
     from sweeper.bench.detector import Method, Result, Truth
+    from sweeper.bench.pruner import Result as PrunerResult
 
 HELP = "benchmark stopping rules on curve sets with known truth, or generate such a set"
 
@@ -58,6 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="methods to run, space- or comma-separated (default: all; see the table)",
     )
     det.set_defaults(_bench=_run_detector)
+    _configure_pruner(sub)
     gen = sub.add_parser(
         "curves",
         help="write a generated set of so-vits-like curves with their truth",
@@ -83,7 +87,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args._bench is None:
         print(args._bench_usage(), end="", file=sys.stderr)
-        print("sweeper bench: choose a benchmark: detector or curves", file=sys.stderr)
+        print("sweeper bench: choose a benchmark: detector, pruner or curves", file=sys.stderr)
         return 2
     return int(args._bench(args))
 
@@ -181,4 +185,107 @@ def _table(results: Sequence[Result]) -> str:
         first = row[0].ljust(widths[0])
         middle = [c.rjust(w) for c, w in zip(row[1:-1], widths[1:], strict=True)]
         lines.append("  ".join([first, *middle, row[-1]]))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# sweeper bench pruner
+
+_PRUNER_LEGEND = (
+    "Each method: median over the orders [min-max]. compute: points reported / all points; "
+    "regret: true value of the chosen trial (the kept one with the lowest reported value) "
+    "over the oracle's, - 1; top10 cut: share of the true top 10 % pruned or kept with > 1 % "
+    "true improvement left; rho: Spearman between the true ranking and the sweep's (cut "
+    "trials tied for worst); '-': no kept trial."
+)
+
+
+def _configure_pruner(sub: argparse._SubParsersAction) -> None:
+    pr = sub.add_parser(
+        "pruner",
+        help="replay a curves file as sweeps and compare pruners",
+        description="Replay each curve as one trial of a sweep, in several random trial "
+        "orders with a few trials running at once, and compare ConvergencePruner with "
+        "Optuna's Median, Successive Halving, Hyperband and Patient pruners, Ray's ASHA and "
+        "TrialPlateauStopper, and no pruning: compute, regret of the chosen best, share of "
+        "the true top 10 %% cut, rank correlation.",
+    )
+    pr.add_argument(
+        "curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional val_true"
+    )
+    pr.add_argument("--json", action="store_true", help="print the scores and stops as JSON")
+    pr.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="NAME",
+        help="methods to run, space- or comma-separated (default: all; see the table)",
+    )
+    pr.add_argument("--orders", type=int, default=5, help="trial orders (sweeps), default 5")
+    pr.add_argument(
+        "--concurrency", type=int, default=4, help="trials running at once (default 4)"
+    )
+    pr.add_argument("--seed", type=int, default=0, help="seed of the trial orders (default 0)")
+    pr.set_defaults(_bench=_run_pruner)
+
+
+def _run_pruner(args: argparse.Namespace) -> int:
+    from sweeper.bench import curves, pruner
+
+    if args.orders < 1 or args.concurrency < 1:
+        raise InputError(
+            f"--orders and --concurrency must be >= 1, got --orders {args.orders} "
+            f"--concurrency {args.concurrency}; pass positive counts"
+        )
+    methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
+    data = curves.load(args.curves)
+
+    def progress(method: pruner.Method, done: int, seconds: float) -> None:
+        if done == args.orders or seconds > 10:
+            rank = f"[{methods.index(method) + 1}/{len(methods)}]"
+            print(
+                f"{rank} {method.name}: {done}/{args.orders} orders, {seconds:.1f} s",
+                file=sys.stderr,
+            )
+
+    truth, results = pruner.run(
+        data,
+        methods,
+        n_orders=args.orders,
+        concurrency=args.concurrency,
+        seed=args.seed,
+        progress=progress,
+    )
+    setup = {"orders": args.orders, "concurrency": args.concurrency, "seed": args.seed}
+    if args.json:
+        print(json.dumps(pruner.to_json(args.curves, truth, results, **setup), indent=2))
+        return 0
+    source = "estimated by a robust smoother" if truth.estimated else "given (val_true)"
+    print(
+        f"{args.curves}: {data.n_curves} curves, {args.orders} orders, concurrency "
+        f"{args.concurrency}, seed {args.seed}; truth {source}"
+    )
+    print(_pruner_table(results))
+    print(textwrap.fill(_PRUNER_LEGEND, width=99))
+    return 0
+
+
+def _pruner_table(results: Sequence[PrunerResult]) -> str:
+    formats = {
+        "compute": "{:.3f}",
+        "regret": "{:.2%}",
+        "top10_cut": "{:.0%}",
+        "spearman": "{:.2f}",
+    }
+    rows = [["method", "compute", "regret", "top10 cut", "rho", "settings"]]
+    for r in results:
+        cells = [r.method.name]
+        for field, fmt in formats.items():
+            s = None if r.skipped is not None else r.summary(field)
+            cells.append("-" if s is None else "{} [{}-{}]".format(*(fmt.format(x) for x in s)))
+        rows.append([*cells, r.settings if r.skipped is None else f"SKIPPED: {r.skipped}"])
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        middle = [c.rjust(w) for c, w in zip(row[1:-1], widths[1:], strict=True)]
+        lines.append("  ".join([row[0].ljust(widths[0]), *middle, row[-1]]))
     return "\n".join(lines)

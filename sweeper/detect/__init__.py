@@ -6,6 +6,7 @@ a sentence for people and the evidence behind it.
 """
 
 from sweeper.detect._base import Detector, first_stop
+from sweeper.detect._best import BestTracker
 from sweeper.detect._combine import AnyOf, ConvergenceDetector, most_urgent
 from sweeper.detect._divergence import DivergenceDetector
 from sweeper.detect._overfit import OverfitDetector
@@ -14,6 +15,7 @@ from sweeper.detect._verdict import Reason, Verdict
 
 __all__ = [
     "AnyOf",
+    "BestTracker",
     "ConvergenceDetector",
     "Detector",
     "DivergenceDetector",

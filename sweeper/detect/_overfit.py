@@ -28,16 +28,16 @@ def _long_run_variance(values: np.ndarray, sigma: float) -> float:
     """Variance of a mean of k points, times k, for autocorrelated noise with slow wander.
 
     Measured from consecutive disjoint blocks of 5 (MAD of their changes about the median
-    change, which absorbs a steady trend), so no noise model is assumed. Short records,
-    whose block estimate is itself noise, assume twice the independent-noise variance;
-    the result never falls below half of it.
+    change, which absorbs a steady trend), so no noise model is assumed. It never falls below
+    the independent-noise variance (a MAD of few block changes often does, by chance), and
+    until 16 blocks exist, whose estimate is itself mostly noise, twice that is assumed.
     """
     blocks = values[len(values) % _BLOCK :].reshape(-1, _BLOCK).mean(axis=1)
     independent = sigma * sigma
-    if blocks.size < 9:
+    if blocks.size < 16:
         return 2.0 * independent
     measured = _BLOCK * robust_sigma(np.diff(blocks)) ** 2 / 2.0
-    return max(measured, 0.5 * independent)
+    return max(measured, independent)
 
 
 class OverfitDetector(Detector):
@@ -66,7 +66,7 @@ class OverfitDetector(Detector):
         min_rise: float = 0.01,
         level_points: int = 10,
         confirm: int = 3,
-        min_points: int = 20,
+        min_points: int = 40,
         capacity: int = 512,
     ) -> None:
         if not 0 < alpha < 0.5:
@@ -131,7 +131,13 @@ class OverfitDetector(Detector):
         # Spikes (GAN bursts) clipped at 3 robust sigmas around a running median before
         # averaging, so one burst cannot fake a rise.
         centre = rolling_median(values, 11)
-        sigma = robust_sigma((values - centre) * np.sqrt(weights))
+        # Two views of the noise, the larger trusted: around a running median (which follows
+        # part of the noise, hence / 0.89, its share for white noise) and from differences of
+        # neighbours (blind to the trend); on a short record each can come out far too small.
+        sigma = max(
+            robust_sigma((values - centre) * np.sqrt(weights)) / 0.89,
+            robust_sigma(np.diff(values)) / math.sqrt(2.0),
+        )
         clipped = centre + np.clip(values - centre, -3 * sigma, 3 * sigma)
         # Means of m consecutive points; the last one is "now", the lowest is "the best".
         means = np.convolve(clipped, np.ones(m) / m, mode="valid")
@@ -142,7 +148,9 @@ class OverfitDetector(Detector):
         if self._first_check is None:
             self._first_check = step
         look = 1 + int(math.log(max(step, 1) / max(self._first_check, 1)) / math.log(LOOK_GROWTH))
-        z = z_quantile(spend(self.alpha, look))
+        # Within a look the "now" mean renews every m points: about n / m separate checks
+        # share the look's alpha (Bonferroni), or a flat curve would cry wolf by chance.
+        z = z_quantile(spend(self.alpha, look) * m / max(n, m))
         # The lowest of K means sits about sqrt(2 ln K) of their errors below the truth.
         selection = math.sqrt(2.0 * math.log(max(len(means) / m, 2.0))) * se_diff / math.sqrt(2)
         threshold = z * se_diff + selection

@@ -13,7 +13,7 @@ import numpy as np
 from sweeper.detect._base import Detector
 from sweeper.detect._best import BestTracker
 from sweeper.detect._history import History
-from sweeper.detect._stats import robust_line, spend, z_quantile
+from sweeper.detect._stats import LineFit, robust_line, spend, z_quantile
 from sweeper.detect._verdict import Reason, Verdict
 
 # A new look (and a new share of alpha) each time the step count grows 4x: by then the
@@ -51,7 +51,9 @@ def improvement_bound(
     left, so the bound errs on the side of continuing. Each window is a separate test at
     ``alpha / len(windows)`` (Bonferroni) and the smallest bound wins. The slope's error is
     robust to spikes (Huber) and to autocorrelated noise and slow wander (Newey-West); a
-    rising trend counts as flat, never as negative improvement.
+    rising trend counts as flat, never as negative improvement. Where the curve clearly
+    steepens in log-steps (a fall linear in steps, a late knee), the slope at the window's
+    end is extrapolated instead of the window's average.
     """
     t = float(steps[-1])
     x_all = np.log1p(steps)
@@ -83,6 +85,12 @@ def improvement_bound(
         # What lies ahead is never worse than now, and a rising stretch of a GAN loss is more
         # often slow wander than a trend: it counts as flat, buying no confidence of its own.
         upper = (max(-fit.slope, 0.0) + z * fit.slope_se) * horizon_log / scale
+        steep = _steepening(x_all[mask], y_all[mask], weights[mask], fit)
+        if steep is not None:
+            # Falling faster and faster in log-steps (a linear fall, a late knee): the window's
+            # average slope under-states what is left; extrapolate the end slope instead.
+            end_slope, end_se = steep
+            upper = max(upper, (max(-end_slope, 0.0) + z * end_se) * horizon_log / scale)
         candidate = ImprovementBound(
             estimate=estimate,
             upper=upper,
@@ -93,6 +101,37 @@ def improvement_bound(
         if best is None or candidate.upper < best.upper:
             best = candidate
     return best
+
+
+def _steepening(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, line: LineFit
+) -> tuple[float, float] | None:
+    """(slope at the window's end, its error) when the curve clearly steepens, else None.
+
+    A weighted quadratic on the spike-clipped window; "clearly" is a curvature beyond two
+    standard errors. The errors borrow the line's autocorrelation inflation.
+    """
+    clipped = np.clip(y, line.at(x) - 3 * line.sigma, line.at(x) + 3 * line.sigma)
+    xc = x - float(np.average(x, weights=w))
+    design = np.stack([np.ones_like(xc), xc, xc * xc], axis=1)
+    gram = design.T @ (design * w[:, None])
+    try:
+        cov_unit = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        return None
+    coef = cov_unit @ (design.T @ (w * clipped))
+    resid = clipped - design @ coef
+    dof = max(float(w.sum()) - 3.0, 1.0)
+    sigma2 = float(np.sum(w * resid * resid)) / dof
+    dx = x - float(np.average(x, weights=w))
+    naive_se = math.sqrt(sigma2 / max(float(np.sum(w * dx * dx)), 1e-300))
+    inflation = (line.slope_se / naive_se) ** 2 if naive_se > 0 else 1.0
+    cov = cov_unit * sigma2 * max(inflation, 1.0)
+    if not coef[2] < -2.0 * math.sqrt(cov[2, 2]):
+        return None
+    end = float(xc[-1])
+    gradient = np.array([0.0, 1.0, 2.0 * end])
+    return float(coef[1] + 2.0 * coef[2] * end), float(math.sqrt(gradient @ cov @ gradient))
 
 
 class PlateauDetector(Detector):

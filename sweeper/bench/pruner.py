@@ -1,0 +1,327 @@
+"""Replay recorded curves as sweeps and score pruners: compute, regret, good trials cut, ranking.
+
+Each curve is one trial minimising ``val``. A sweep starts the trials in a seeded random order,
+``concurrency`` at a time, one report per running trial per tick (see
+:mod:`sweeper.bench._replay`); K orders give K sweeps per method. Optuna pruners run in a real
+study (``ask``/``report``/``should_prune``/``tell``); Ray's ASHA and TrialPlateauStopper are
+faithful re-implementations. A prune discards the trial; a converged stop (ConvergencePruner's
+"converged" rule, Ray's plateau stopper) keeps it with its best value so far.
+
+Scores per sweep, reported as the median (and min, max) over orders:
+- ``compute``: points reported / points in all curves;
+- ``regret``: (true value of the chosen trial - oracle) / |oracle|. The chosen trial is the kept
+  one with the lowest reported value (noisy, as a sweep sees it); its true value is the lowest
+  true value up to where it stopped; the oracle is the lowest true value of any curve run to
+  its end. "True" is ``val_true`` when the file has it, else a heavy smooth of ``val``;
+- ``top10_cut``: share of the oracle's top 10 % (by true best) that were pruned, or kept with
+  more than 1 % true improvement left;
+- ``spearman``: rho between the oracle ranking and the sweep's (kept trials by reported best,
+  the others tied for worst).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweeper.bench import _replay
+from sweeper.bench.curves import CurveSet
+from sweeper.errors import InputError
+
+METRIC = "val/mel"
+TOP_SHARE = 0.10  # the oracle's top 10 %
+CUT_LEFT = 0.01  # a kept trial with more than 1 % true improvement left counts as cut
+KEEP_RULES = ("converged",)  # ConvergencePruner rules told COMPLETE; the others PRUNED
+SCORES = ("compute", "regret", "top10_cut", "spearman")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What the settings are scaled to: the steps and the points of the longest curve."""
+
+    steps: np.ndarray
+    points: int
+
+    def step_at(self, fraction: float) -> int:
+        return int(self.steps[min(self.points - 1, max(0, round(fraction * self.points) - 1))])
+
+
+@dataclass(frozen=True)
+class Method:
+    """A named rule: ``settings(grid)`` describes it, ``build(grid, study_name)`` a judge."""
+
+    name: str
+    settings: Callable[[Grid], str]
+    build: Callable[[Grid, str], _replay.Judge]
+
+
+def _optuna(make: Callable[[Grid], object]) -> Callable[[Grid, str], _replay.Judge]:
+    def build(g: Grid, name: str) -> _replay.Judge:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PatientPruner's ExperimentalWarning
+            pruner = make(g)
+        return _replay.OptunaJudge(pruner, name)  # type: ignore[arg-type]
+
+    return build
+
+
+def _pruners():  # imported only when a method is built
+    import optuna
+
+    return optuna.pruners
+
+
+def _sweeper(g: Grid, name: str) -> _replay.Judge:
+    from sweeper.pruning import ConvergencePruner, stop_verdict
+
+    def keep(trial: object) -> bool:
+        verdict = stop_verdict(trial)  # type: ignore[arg-type]
+        return verdict is not None and verdict.get("rule") in KEEP_RULES
+
+    return _replay.OptunaJudge(ConvergencePruner(budget=int(g.steps[-1])), name, keep)
+
+
+def _plateau(g: Grid, name: str) -> _replay.Judge:
+    from sweeper.detect.anchors import RayPlateauDetector
+
+    window = _plateau_window(g)
+    return _replay.DetectorJudge(
+        lambda: RayPlateauDetector(METRIC, 0.03, window, window, relative=True), METRIC
+    )
+
+
+def _plateau_window(g: Grid) -> int:
+    return max(4, round(g.points * 160 / 300))  # the detector bench's ray-tuned, per budget
+
+
+def _patience(g: Grid) -> int:
+    return max(1, g.points // 10)
+
+
+def _grace(g: Grid) -> int:
+    return max(1, g.points // 10)
+
+
+# Defaults plus one setting each that a user would pick knowing the budget (10 % of it).
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("none", lambda g: "NopPruner", _optuna(lambda g: _pruners().NopPruner())),
+        Method(
+            "sweeper",
+            lambda g: f"ConvergencePruner(budget={int(g.steps[-1])}); converged -> COMPLETE",
+            _sweeper,
+        ),
+        Method("median", lambda g: "MedianPruner()", _optuna(lambda g: _pruners().MedianPruner())),
+        Method(
+            "median-tuned",
+            lambda g: f"MedianPruner(n_startup_trials=5, n_warmup_steps={g.step_at(0.1)})",
+            _optuna(lambda g: _pruners().MedianPruner(5, g.step_at(0.1))),
+        ),
+        Method(
+            "sha",
+            lambda g: "SuccessiveHalvingPruner()",
+            _optuna(lambda g: _pruners().SuccessiveHalvingPruner()),
+        ),
+        Method(
+            "sha-tuned",
+            lambda g: f"SuccessiveHalvingPruner(min_resource={g.step_at(0.1)})",
+            _optuna(lambda g: _pruners().SuccessiveHalvingPruner(min_resource=g.step_at(0.1))),
+        ),
+        Method(
+            "hyperband",
+            lambda g: "HyperbandPruner()",
+            _optuna(lambda g: _pruners().HyperbandPruner()),
+        ),
+        Method(
+            "hyperband-tuned",
+            lambda g: (
+                f"HyperbandPruner(min_resource={g.step_at(0.02)}, max_resource={int(g.steps[-1])})"
+            ),
+            _optuna(lambda g: _pruners().HyperbandPruner(g.step_at(0.02), int(g.steps[-1]))),
+        ),
+        Method(
+            "patient",
+            lambda g: f"PatientPruner(None, patience={_patience(g)})",
+            _optuna(lambda g: _pruners().PatientPruner(None, _patience(g))),
+        ),
+        Method(
+            "asha",
+            lambda g: f"Ray ASHA(max_t={g.points}, grace_period=1, reduction_factor=4)",
+            lambda g, name: _replay.AshaJudge(g.points, 1, 4),
+        ),
+        Method(
+            "asha-tuned",
+            lambda g: f"Ray ASHA(max_t={g.points}, grace_period={_grace(g)}, reduction_factor=4)",
+            lambda g, name: _replay.AshaJudge(g.points, _grace(g), 4),
+        ),
+        Method(
+            "ray-plateau",
+            lambda g: (
+                f"TrialPlateauStopper(relative std=0.03, num_results=grace="
+                f"{_plateau_window(g)}); stop -> COMPLETE"
+            ),
+            _plateau,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Score:
+    """One sweep's scores (see the module docstring); None: undefined (no kept trial)."""
+
+    compute: float
+    regret: float | None
+    top10_cut: float
+    spearman: float | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One method over every order: scores per order, the first order's stops and keeps."""
+
+    method: Method
+    settings: str
+    scores: list[Score]
+    stops: list[int | None]
+    kept: list[bool]
+    seconds: float
+    skipped: str | None = None  # why the method did not run
+
+    def summary(self, field: str) -> tuple[float, float, float] | None:
+        """(median, min, max) of a score over the orders; None if undefined in all of them."""
+        values = [getattr(s, field) for s in self.scores]
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        return float(np.median(values)), float(min(values)), float(max(values))
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Per curve: the true best over the whole run, and the true curve it is read from."""
+
+    val_true: np.ndarray
+    best: np.ndarray  # inf where a curve has no finite true value
+    estimated: bool
+
+
+def truth_of(curves: CurveSet) -> Truth:
+    """``val_true`` when the file has it, else the detector bench's smoothed estimate."""
+    from sweeper.bench.detector import estimate_truth
+
+    if curves.val_true is not None:
+        val_true, estimated = np.asarray(curves.val_true, float), False
+    else:
+        val_true, estimated = estimate_truth(curves).val_true, True
+    lengths = curves.lengths()
+    best = np.array([_lowest(val_true[i, : lengths[i]]) for i in range(curves.n_curves)])
+    return Truth(val_true, best, estimated)
+
+
+def orders(n: int, k: int, seed: int) -> list[np.ndarray]:
+    """K seeded random trial orders."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(n) for _ in range(k)]
+
+
+def score(truth: Truth, out: _replay.Outcome, lengths: np.ndarray) -> Score:
+    """The scores of one sweep against the truth (see the module docstring)."""
+    n = truth.best.size
+    at_stop = np.array([_lowest(truth.val_true[i, : out.used[i]]) for i in range(n)])
+    oracle = float(truth.best.min())
+    regret = None
+    if out.kept.any():
+        chosen = int(np.flatnonzero(out.kept)[np.argmin(out.best[out.kept])])
+        regret = (float(at_stop[chosen]) - oracle) / abs(oracle)
+    top = np.argsort(truth.best, kind="stable")[: max(1, math.ceil(TOP_SHARE * n))]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left = (at_stop[top] - truth.best[top]) / np.abs(truth.best[top])
+    cut = ~out.kept[top] | (left > CUT_LEFT)
+    seen = np.where(out.kept, out.best, math.inf)
+    return Score(
+        compute=float(out.used.sum() / lengths.sum()),
+        regret=regret,
+        top10_cut=float(cut.mean()),
+        spearman=_replay.spearman(truth.best, seen),
+    )
+
+
+def run(
+    curves: CurveSet,
+    methods: Sequence[Method],
+    *,
+    n_orders: int = 5,
+    concurrency: int = 4,
+    seed: int = 0,
+    progress: Callable[[Method, int, float], None] | None = None,
+) -> tuple[Truth, list[Result]]:
+    """Replay ``n_orders`` sweeps per method; ``progress(method, orders_done, seconds)``."""
+    if n_orders < 1 or concurrency < 1:
+        raise InputError(
+            f"need n_orders >= 1 and concurrency >= 1, got {n_orders=}, {concurrency=}; "
+            "pass positive counts"
+        )
+    truth = truth_of(curves)
+    lengths = curves.lengths()
+    grid = Grid(np.asarray(curves.steps), int(lengths.max()))
+    val = np.asarray(curves.val, float)
+    sweeps = orders(curves.n_curves, n_orders, seed)
+    results = []
+    for method in methods:
+        began = time.perf_counter()
+        try:
+            method.build(grid, "probe")
+        except ImportError as err:  # ConvergencePruner not importable: say so, run the rest
+            results.append(Result(method, method.settings(grid), [], [], [], 0.0, str(err)))
+            continue
+        scores: list[Score] = []
+        first: _replay.Outcome | None = None
+        for k, order in enumerate(sweeps):
+            judge = method.build(grid, f"replay-{method.name}-{k}")
+            out = _replay.replay(val, lengths, grid.steps, order, concurrency, judge)
+            scores.append(score(truth, out, lengths))
+            first = out if first is None else first
+            if progress is not None:
+                progress(method, k + 1, time.perf_counter() - began)
+        elapsed = time.perf_counter() - began
+        stops, kept = first.stops, first.kept.tolist()  # type: ignore[union-attr]
+        results.append(Result(method, method.settings(grid), scores, stops, kept, elapsed))
+    return truth, results
+
+
+def to_json(path: str, truth: Truth, results: Sequence[Result], **setup: int) -> dict:
+    """The ``--json`` document: per method the four scores (median [min, max] over orders),
+    ``stops`` and ``kept`` (told COMPLETE with a finite value) per curve in the first order."""
+    methods: dict[str, object] = {}
+    for r in results:
+        if r.skipped is not None:
+            methods[r.method.name] = {"settings": r.settings, "skipped": r.skipped}
+            continue
+        row: dict[str, object] = {"settings": r.settings}
+        for field in SCORES:
+            summary = r.summary(field)
+            row[field] = None if summary is None else summary[0]
+            row[f"{field}_range"] = None if summary is None else list(summary[1:])
+        row["stops"] = list(r.stops)
+        row["kept"] = list(r.kept)
+        row["seconds"] = round(r.seconds, 2)
+        methods[r.method.name] = row
+    return {
+        "file": path,
+        "truth": "estimated" if truth.estimated else "given",
+        "n_curves": int(truth.best.size),
+        **setup,
+        "methods": methods,
+    }
+
+
+def _lowest(v: np.ndarray) -> float:
+    finite = v[np.isfinite(v)]
+    return float(finite.min()) if finite.size else math.inf

@@ -1,0 +1,141 @@
+"""``load_sweep(path)``: a sweep YAML file -> :class:`SweepConfig`, strictly.
+
+Unknown keys, missing keys, wrong types, bad ranges and impossible resource requests are
+all one-line :class:`~sweeper.errors.InputError` s with the file and line of the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sweeper.config._schema import (
+    Base,
+    Budget,
+    DataSpec,
+    Objective,
+    PrunerSettings,
+    Resources,
+    Sampler,
+    SweepConfig,
+    ToyData,
+)
+from sweeper.config._yaml import Lines, load_yaml_with_lines
+from sweeper.errors import InputError
+from sweeper.space import FieldError, Space, space_from_dict
+from sweeper.space._fields import as_mapping, check_known
+
+T = TypeVar("T")
+
+_SECTIONS = (
+    "name",
+    "trainer",
+    "base",
+    "data",
+    "objective",
+    "budget",
+    "resources",
+    "parameters",
+    "sampler",
+    "pruner",
+    "storage",
+)
+_REQUIRED = ("name", "trainer", "base", "data", "objective", "budget", "parameters")
+
+
+def _required(cls: type) -> list[str]:
+    return [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+
+
+def _section(cls: type[T], key: str, raw: Any, **extra: Any) -> T:
+    """Build dataclass ``cls`` from the mapping ``raw`` found under ``key``."""
+    try:
+        raw = as_mapping((), raw)
+        names = [f.name for f in dataclasses.fields(cls) if f.init]
+        check_known((), raw, names)
+        for name in _required(cls):
+            if name not in raw and name not in extra:
+                raise FieldError((), f"needs {name}", sorted(raw), f"add {name}: ...")
+        return cls(**{**raw, **extra})
+    except FieldError as err:
+        raise err.within(key) from None
+
+
+def _base(raw: Any) -> Base:
+    base = _section(Base, "base", raw)
+    # Paths are relative to the working directory, like data.dir and storage.
+    if base.config is not None and not Path(base.config).is_file():
+        raise FieldError(
+            ("base", "config"), "is not a file", base.config, "give the path to a config.json"
+        )
+    return base
+
+
+def _data(raw: Any) -> DataSpec:
+    raw = dict(as_mapping(("data",), raw))
+    extra = {}
+    if "toy" in raw:
+        toy = raw.pop("toy")
+        try:
+            extra["toy"] = _section(ToyData, "toy", {} if toy is None else toy)
+        except FieldError as err:
+            raise err.within("data") from None
+    return _section(DataSpec, "data", raw, **extra)
+
+
+def _build(data: Any, lines: Lines) -> SweepConfig:
+    top = as_mapping((), data)
+    check_known((), top, _SECTIONS)
+    for name in _REQUIRED:
+        if name not in top:
+            raise FieldError((name,), "is required", None, f"add a top-level {name}: section")
+    data_spec = _data(top["data"])
+    param_lines = {
+        str(name): lines.where(("parameters", name))
+        for name in (top["parameters"] if isinstance(top["parameters"], Mapping) else {})
+    }
+    try:
+        space: Space = space_from_dict(top["parameters"], param_lines)
+    except FieldError as err:
+        raise err.within("parameters") from None
+    pruner = top.get("pruner", {})
+    kwargs: dict[str, Any] = {
+        "name": top["name"],
+        "trainer": top["trainer"],
+        "base": _base(top["base"]),
+        "data": data_spec,
+        "objective": _section(Objective, "objective", top["objective"]),
+        "budget": _section(Budget, "budget", top["budget"]),
+        "resources": _section(Resources, "resources", top.get("resources", {})),
+        "parameters": space,
+        "sampler": _section(Sampler, "sampler", top.get("sampler", {})),
+        "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
+        "storage": top.get("storage"),
+    }
+    return SweepConfig(**kwargs)
+
+
+def load_sweep(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep file (``search_spaces/*.yaml``).
+
+    Example:
+        >>> cfg = load_sweep("search_spaces/quick.yaml")  # doctest: +SKIP
+        >>> cfg.budget.concurrency, cfg.resources.cpu  # doctest: +SKIP
+        (2, 1.0)
+    """
+    data, lines = load_yaml_with_lines(path)
+    if data is None:
+        raise InputError(
+            f"{lines.path}:1: the file is empty (got None); "
+            "fix: start from search_spaces/quick.yaml"
+        )
+    try:
+        return _build(data, lines)
+    except FieldError as err:
+        raise lines.error(err) from None

@@ -1,0 +1,249 @@
+"""ConvergencePruner on real Optuna studies: tables of curves to rules and stop steps."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+
+from sweeper.pruning import ConvergencePruner, stop_verdict
+from sweeper.testing import noisy
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+T = 200  # reports per trial, steps 1..T; the budget
+X = np.arange(1, T + 1) / T
+
+
+def _objective(values: np.ndarray):
+    """The documented protocol: report, ask, return the best when converged."""
+
+    def objective(trial: optuna.Trial) -> float:
+        for i, value in enumerate(values):
+            trial.report(float(value), i + 1)
+            if trial.should_prune():
+                verdict = stop_verdict(trial)
+                if verdict is not None and verdict["rule"] == "converged":
+                    return verdict["best_value"]
+                raise optuna.TrialPruned(verdict["message"] if verdict else None)
+        return float(values[-1])
+
+    return objective
+
+
+def _run_one(values: np.ndarray, direction: str = "minimize") -> optuna.trial.FrozenTrial:
+    study = optuna.create_study(direction=direction, pruner=ConvergencePruner(budget=T))
+    study.optimize(_objective(values), n_trials=1)
+    return study.trials[0]
+
+
+def _with_nan(seed: int) -> np.ndarray:
+    values = noisy(30 * (1 + X / 0.05) ** -0.5, 0.03, seed=seed)
+    values[60:] = np.nan
+    return values
+
+
+# (name, values, expected state, allowed rules, earliest stop step, latest stop step); the
+# stop window None, None means "not pruned before 90 % of the budget".
+# Seed 0 of the flat curve is left out: its noise holds a bump that the overfitting
+# detector calls a rise (a detector matter, see docs/pruning.md).
+TABLE = [
+    ("nan", _with_nan(0), "PRUNED", {"diverged"}, 61, 61),
+    ("flat noisy", noisy(np.full(T, 18.0), 0.03, seed=1, phi=0.2), "COMPLETE", {"converged"}, 20,
+     180),
+    ("flat noisy b", noisy(np.full(T, 18.0), 0.03, seed=2, phi=0.2), "COMPLETE", {"converged"},
+     20, 180),
+    ("U-shaped", noisy(10 + 40 * (X - 0.4) ** 2, 0.03, seed=1, phi=0.2), "PRUNED",
+     {"overfitting", "converged"}, 80, 140),
+    ("power law", noisy(60 * (1 + X / 0.01) ** -0.5, 0.05, seed=1), None, None, None, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "values", "state", "rules", "earliest", "latest"), TABLE)
+def test_single_trial_table(name, values, state, rules, earliest, latest):
+    trial = _run_one(values)
+    verdict = stop_verdict(trial)
+    if earliest is None:
+        assert verdict is None or verdict["step"] >= 0.9 * T, (name, verdict)
+        return
+    assert trial.state.name == state, (name, verdict)
+    assert verdict is not None and verdict["rule"] in rules, (name, verdict)
+    assert earliest <= verdict["step"] <= latest, (name, verdict["step"])
+    if state == "COMPLETE":
+        # A converged trial ends with its (smoothed) best, not as PRUNED.
+        assert trial.value == verdict["best_value"]
+        assert abs(trial.value - 18.0) < 0.1 * 18.0
+
+
+def test_u_shaped_curve_keeps_the_checkpoint_near_its_bottom():
+    verdict = stop_verdict(_run_one(noisy(10 + 40 * (X - 0.4) ** 2, 0.03, seed=2, phi=0.2)))
+    assert verdict is not None and verdict["rule"] in {"overfitting", "converged"}
+    assert abs(verdict["best_step"] - 0.4 * T) <= 0.15 * T
+
+
+@pytest.mark.parametrize(("name", "values", "state", "rules", "earliest", "latest"), TABLE)
+def test_maximize_mirrors_minimize(name, values, state, rules, earliest, latest):
+    low, high = _run_one(values), _run_one(-values, direction="maximize")
+    v_low, v_high = stop_verdict(low), stop_verdict(high)
+    assert low.state == high.state
+    assert (v_low is None) == (v_high is None)
+    if v_low is not None and v_high is not None:
+        assert (v_high["rule"], v_high["step"]) == (v_low["rule"], v_low["step"])
+        assert v_high["best_value"] == pytest.approx(-v_low["best_value"])
+        assert v_high["direction"] == "maximize"
+    if low.value is not None:
+        assert high.value == pytest.approx(-low.value)
+
+
+def _curves(seed: int) -> list[np.ndarray]:
+    """Three good improving trials (levels 10, 10.5, 11) and a flat one at twice their level."""
+    good = [
+        noisy(level * (1 + 2 * (1 + X / 0.05) ** -0.7), 0.03, seed=10 * seed + k, phi=0.2)
+        for k, level in enumerate([10.0, 10.5, 11.0])
+    ]
+    return [*good, noisy(np.full(T, 22.0), 0.03, seed=10 * seed + 9, phi=0.2)]
+
+
+def _interleave(study: optuna.Study, curves, swap_at: int | None = None) -> dict[int, tuple]:
+    """Every trial runs at once, one report each in turn; none is ever told COMPLETE.
+
+    Returns {curve index: (rule, step)} for the pruned ones. ``swap_at``: at that step the
+    pruner is replaced by a pickled copy, as a fresh process would receive it.
+    """
+    trials = [study.ask() for _ in curves]
+    stopped: dict[int, tuple] = {}
+    for i in range(T):
+        if swap_at is not None and i == swap_at:
+            study.pruner = pickle.loads(pickle.dumps(study.pruner))
+        for k, (trial, values) in enumerate(zip(trials, curves, strict=True)):
+            if k in stopped:
+                continue
+            trial.report(float(values[i]), i + 1)
+            if trial.should_prune():
+                verdict = stop_verdict(trial)
+                stopped[k] = (verdict["rule"], i + 1) if verdict else ("?", i + 1)
+    return stopped
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_concurrent_trials_clearly_worse_is_pruned_and_median_prunes_nothing(seed):
+    curves = _curves(seed)
+    ours = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), curves)
+    assert ours[3] == ("cannot_catch_up", T // 4)  # 2x worse and flat: at the first chance
+    assert ours.get(0, ("", 0))[0] != "cannot_catch_up"  # the best never by that rule
+    # Median waits for COMPLETE trials: while all run, it prunes nothing.
+    median = optuna.pruners.MedianPruner(n_startup_trials=0, n_warmup_steps=0)
+    assert _interleave(optuna.create_study(pruner=median), curves) == {}
+
+
+def test_equal_trials_are_not_pruned_for_noise():
+    same = [noisy(10 * (1 + 2 * (1 + X / 0.05) ** -0.7), 0.03, seed=k, phi=0.2) for k in range(3)]
+    stopped = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), same)
+    assert all(rule != "cannot_catch_up" for rule, _ in stopped.values()), stopped
+
+
+def test_pickled_mid_study_on_journal_storage_gives_the_same_decisions(tmp_path):
+    curves = [*_curves(0)[2:], _with_nan(1)]
+    reference = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), curves)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "journal.log"))
+    )
+    study = optuna.create_study(storage=storage, pruner=ConvergencePruner(budget=T))
+    assert _interleave(study, curves, swap_at=T // 2) == reference
+    assert reference[2] == ("diverged", 61) and reference[1][0] == "cannot_catch_up"
+    # The record reads back from the journal, through a frozen trial and a fresh load.
+    loaded = optuna.load_study(study_name=study.study_name, storage=storage)
+    assert stop_verdict(loaded.trials[2])["rule"] == "diverged"
+
+
+def test_a_restart_that_repeats_steps_changes_nothing():
+    values = noisy(np.full(T, 18.0), 0.03, seed=1, phi=0.2)
+    clean = stop_verdict(_run_one(values))
+
+    def restarted(trial: optuna.Trial) -> float:
+        for i, value in enumerate(values):
+            if i == 60:  # a restart from a checkpoint at step 40 re-reports 40..60
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    for j in range(39, 60):
+                        trial.report(float(values[j]) * 3, j + 1)
+            trial.report(float(value), i + 1)
+            if trial.should_prune():
+                return stop_verdict(trial)["best_value"]
+        return float(values[-1])
+
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
+    study.optimize(restarted, n_trials=1)
+    assert stop_verdict(study.trials[0]) == clean
+
+
+def test_steps_below_the_last_are_ignored_live_and_on_replay():
+    study = optuna.create_study(pruner=ConvergencePruner(budget=10 * T))
+    trial = study.ask()
+    values = noisy(60 * (1 + X / 0.01) ** -0.5, 0.03, seed=3)
+    for i in range(30):
+        trial.report(float(values[i]), 10 * (i + 1))
+        assert not trial.should_prune()
+    trial.report(float("nan"), 155)  # a new step, but below the last one (300)
+    assert not trial.should_prune()
+    study.pruner = pickle.loads(pickle.dumps(study.pruner))  # replay from scratch
+    assert not trial.should_prune()
+
+
+def test_warmup_holds_every_rule():
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T, n_warmup_steps=100))
+    study.optimize(_objective(_with_nan(0)), n_trials=1)
+    verdict = stop_verdict(study.trials[0])
+    assert verdict is not None and verdict["rule"] == "diverged" and verdict["step"] == 100
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"budget": 0}, "budget=0"),
+        ({"budget": 2.5}, "budget=2.5"),
+        ({"epsilon": 1.5}, "epsilon=1.5"),
+        ({"alpha": 0.0}, "alpha=0.0"),
+        ({"n_warmup_steps": -1}, "n_warmup_steps=-1"),
+        ({"catch_up": "yes"}, "catch_up='yes'"),
+        ({"metric": ""}, "metric=''"),
+    ],
+)
+def test_bad_settings_raise_naming_the_value(kwargs, named):
+    with pytest.raises(ValueError, match=named.replace(".", r"\.")):
+        ConvergencePruner(**kwargs)
+
+
+def test_multi_objective_study_raises_a_clear_error():
+    study = optuna.create_study(directions=["minimize", "minimize"], pruner=ConvergencePruner())
+    frozen = study.ask()
+    with pytest.raises(NotImplementedError, match="2 objectives"):
+        study.pruner.prune(study, study.trials[frozen.number])
+
+
+def test_stop_verdict_is_none_for_a_trial_never_pruned():
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
+    trial = study.ask()
+    trial.report(1.0, 1)
+    assert not trial.should_prune()
+    assert stop_verdict(trial) is None and stop_verdict(study.trials[0]) is None
+
+
+def test_threads_share_one_pruner():
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
+    study.optimize(_objective(noisy(np.full(T, 18.0), 0.03, seed=1)), n_trials=4, n_jobs=2)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+
+
+def test_import_loads_neither_ray_nor_torch():
+    code = (
+        "import sys, sweeper.pruning; "
+        "print(','.join(m for m in ('ray', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
