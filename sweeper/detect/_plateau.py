@@ -42,6 +42,7 @@ def improvement_bound(
     alpha: float,
     windows: tuple[float, ...] = (0.5, 0.75),
     min_points: int = 20,
+    linear_steps: bool = False,
 ) -> ImprovementBound | None:
     """Upper confidence bound on the relative improvement over the next ``horizon_steps``.
 
@@ -54,10 +55,18 @@ def improvement_bound(
     rising trend counts as flat, never as negative improvement. Where the curve clearly
     steepens in log-steps (a fall linear in steps, a late knee), the slope at the window's
     end is extrapolated instead of the window's average.
+
+    ``linear_steps=True`` fits the trend against the step itself: then the bound only assumes
+    the curve decelerates (is convex in steps), which holds for almost every loss but makes it
+    much wider; for decisions where a wrong stop costs most, such as pruning a trial that
+    might still win.
     """
     t = float(steps[-1])
-    x_all = np.log1p(steps)
-    horizon_log = math.log1p(horizon_steps / (t + 1.0))
+    # The horizon in the units of x: log-steps, or (scaled to the step so far) steps.
+    x_all = steps / max(t, 1.0) if linear_steps else np.log1p(steps)
+    horizon_log = (
+        horizon_steps / max(t, 1.0) if linear_steps else math.log1p(horizon_steps / (t + 1.0))
+    )
     z = z_quantile(alpha / len(windows))
     # Positive losses: work in log space, where the noise is multiplicative-ish and a slope
     # is a relative change. Others (KL can go negative): linear, relative to the level or,

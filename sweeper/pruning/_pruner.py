@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.pruners import BasePruner
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict
+from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict, improvement_bound
 from sweeper.pruning._record import STOP_ATTR, plain
 
 # The trend behind "improvement left" is a line in log-log: early on it under-states a curve
@@ -225,7 +226,37 @@ class ConvergencePruner(BasePruner):
             return self._record(_RULES[verdict.reason], verdict.message, verdict, level, sign)
         if not self.catch_up:
             return None
-        return self._catch_up(study.study_name, trial.number, others, track.last, level, sign)
+        return self._catch_up(
+            study.study_name,
+            trial.number,
+            others,
+            track.last,
+            level,
+            sign,
+            trial.intermediate_values,
+        )
+
+    def _improvement_upper(
+        self, values: Mapping[int, float], sign: float, step: int
+    ) -> float | None:
+        """Upper bound on the relative improvement left, assuming only a decelerating curve.
+
+        The detector's own bound extrapolates a trend in log-steps, which under-states a
+        curve still steepening on that scale (a slow power law early on) - fine for calling
+        a plateau, not for discarding a trial that might still win: here the trend is fitted
+        against the step itself (the last 512 finite reports).
+        """
+        points = [(k, sign * v) for k, v in values.items() if math.isfinite(v) and k <= step]
+        points = points[-512:]
+        if len(points) < 20:
+            return None
+        steps = np.array([k for k, _ in points], dtype=float)
+        ys = np.array([v for _, v in points], dtype=float)
+        horizon = (self.budget - step) if self.budget is not None else max(step, 1)
+        bound = improvement_bound(
+            steps, ys, np.ones(steps.size), max(horizon, 0), self.alpha, linear_steps=True
+        )
+        return None if bound is None else max(bound.upper, 0.0)
 
     def _catch_up(
         self,
@@ -235,14 +266,17 @@ class ConvergencePruner(BasePruner):
         verdict: Verdict,
         level: _Level,
         sign: float,
+        values: Mapping[int, float],
     ) -> dict | None:
         """The cross-trial rule; None while the trial may still beat the best other one."""
         best = level.best.value
-        upper = verdict.evidence.get("improvement_left_upper")
         noise = verdict.evidence.get("noise_cv")
-        if best is None or not _finite(upper) or not _finite(noise):
+        if best is None or not _finite(noise):
             return None  # the detector has not judged a trend yet
         if self.budget is not None and verdict.step < CATCH_UP_FROM * self.budget:
+            return None
+        upper = self._improvement_upper(values, sign, verdict.step)
+        if upper is None:
             return None
         bar, leader = self._bar(study_name, number, others, sign)
         if bar is None:

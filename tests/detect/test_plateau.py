@@ -139,3 +139,17 @@ def test_steepening_guard_sees_a_linear_fall_but_not_a_flat_or_decelerating_curv
     assert abs(end_slope + 1.0) < 3 * end_se + 0.1
     assert steep(np.full(T, 18.0)) is None
     assert steep(15 + 30 * np.exp(-X / 0.2)) is None
+
+
+def test_linear_step_bound_covers_a_steepening_power_law_the_log_bound_misses():
+    # 40 (1 + x / 0.2) ** -0.6 still steepens in log-steps at a fifth of its budget.
+    true = 40 * (1 + X / 0.2) ** -0.6
+    values = noisy(true, 0.03, seed=1)
+    k = 60
+    left = float(np.log(true[k - 1] / true[-1]))  # truly left, in log terms
+    args = (STEPS[:k].astype(float), values[:k], np.ones(k), float(STEPS[-1] - STEPS[k - 1]), 0.01)
+    linear = improvement_bound(*args, linear_steps=True)
+    logstep = improvement_bound(*args)
+    assert linear is not None and logstep is not None
+    assert linear.upper > left  # decelerating-only assumption: a true upper bound here
+    assert logstep.upper < linear.upper
