@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sweeper.errors import InputError
 
@@ -110,15 +110,7 @@ def _run_detector(args: argparse.Namespace) -> int:
     methods = _pick(args.methods, detector.METHODS)
     data = curves.load(args.curves)
 
-    def progress(method: detector.Method, done: int, seconds: float) -> None:
-        # a line per finished method; long replays also report every 50 curves
-        if done == data.n_curves or seconds > 10:
-            rank = f"[{methods.index(method) + 1}/{len(methods)}]"
-            print(
-                f"{rank} {method.name}: {done}/{data.n_curves} curves, {seconds:.1f} s",
-                file=sys.stderr,
-            )
-
+    progress = _progress(methods, data.n_curves, "curves")
     truth, results = detector.run(data, methods, progress)
     if args.json:
         print(json.dumps(detector.to_json(args.curves, truth, results), indent=2))
@@ -158,6 +150,17 @@ def _kind_table(truth: Truth, results: Sequence[Result]) -> str:
         )
         for row in rows
     )
+
+
+def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, int, float], None]:
+    """A stderr line per finished method; long replays also report along the way."""
+
+    def progress(method: Any, done: int, seconds: float) -> None:
+        if done == total or seconds > 10:
+            rank = f"[{methods.index(method) + 1}/{len(methods)}]"
+            print(f"{rank} {method.name}: {done}/{total} {unit}, {seconds:.1f} s", file=sys.stderr)
+
+    return progress
 
 
 def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[Method]:
@@ -239,14 +242,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
     data = curves.load(args.curves)
 
-    def progress(method: pruner.Method, done: int, seconds: float) -> None:
-        if done == args.orders or seconds > 10:
-            rank = f"[{methods.index(method) + 1}/{len(methods)}]"
-            print(
-                f"{rank} {method.name}: {done}/{args.orders} orders, {seconds:.1f} s",
-                file=sys.stderr,
-            )
-
+    progress = _progress(methods, args.orders, "orders")
     truth, results = pruner.run(
         data,
         methods,
