@@ -38,14 +38,6 @@ class _Track:
     def typical(self) -> float:
         return float(np.median(self.history.values)) if len(self.history) else math.nan
 
-    def best_level(self) -> float:
-        """Lowest median of 3 so far: what an explosion is measured against."""
-        return self.best_median3
-
-    def typical_level(self) -> float:
-        """Median of the kept history: gradient norms are judged against their usual size."""
-        return self.typical
-
     def state_dict(self) -> dict[str, Any]:
         best = self.best_median3 if math.isfinite(self.best_median3) else None
         return {"last3": self.last3, "history": self.history.state_dict(), "best": best}
@@ -124,10 +116,11 @@ class DivergenceDetector(Detector):
 
     def _check(self, step: int) -> Verdict | None:
         guards = [
-            (name, "explosion", "its best level", self.explode_factor, _Track.best_level)
+            # Mel against its best level so far, gradient norms against their usual size.
+            (name, "explosion", "its best level", self.explode_factor, lambda t: t.best_median3)
             for name in self.explode_metrics
         ] + [
-            (name, "grad_explosion", "its typical value", self.grad_factor, _Track.typical_level)
+            (name, "grad_explosion", "its typical value", self.grad_factor, lambda t: t.typical)
             for name in ("grad_norm_g", "grad_norm_d")
         ]
         for name, guard, reference, limit, level_of in guards:

@@ -35,21 +35,6 @@ def lag1_autocorrelation(residuals: np.ndarray) -> float:
     return float(np.dot(r[1:], r[:-1]) / denom)
 
 
-# Negative autocorrelation (seen down to -0.5 in so-vits logs) narrows error bars; trust it
-# only down to -1/3, i.e. at most halving the variance.
-PHI_FLOOR = -1.0 / 3.0
-
-
-def variance_inflation(phi: float) -> float:
-    """Long-run variance factor of an AR(1) process, (1 + phi) / (1 - phi).
-
-    phi is clamped to [PHI_FLOOR, 0.9]: strongly negative autocorrelation would shrink the
-    error bars, and a small-sample estimate of it is not to be trusted that far.
-    """
-    phi = min(max(phi, PHI_FLOOR), 0.9)
-    return (1.0 + phi) / (1.0 - phi)
-
-
 def newey_west_lags(n: int) -> int:
     """Bartlett-kernel bandwidth: the usual 4 (n / 100) ** (2 / 9), plus one for GAN wander."""
     return int(4.0 * (max(n, 1) / 100.0) ** (2.0 / 9.0)) + 1

@@ -90,7 +90,7 @@ class Diagnosis:
     notes: list[str] = field(default_factory=list)
     budget: int | None = None
     confidence: float = 0.95
-    epsilon: float = 0.01
+    epsilon: float = 0.015  # filled from PlateauDetector's default by diagnose()
     restarts: int = 0
     overwritten: int = 0
 
