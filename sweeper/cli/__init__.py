@@ -17,6 +17,9 @@ from sweeper.errors import SweeperError
 
 # name -> module; order is the order of ``sweeper --help``.
 COMMANDS: dict[str, str] = {
+    "run": "sweeper.cli._run",
+    "resume": "sweeper.cli._resume",
+    "status": "sweeper.cli._status",
     "diagnose": "sweeper.cli._diagnose",
     "bench": "sweeper.cli._bench",
     "train": "sweeper.cli._train",

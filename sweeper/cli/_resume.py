@@ -1,0 +1,27 @@
+"""``sweeper resume DIR``: continue a sweep whose driver died or was interrupted."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "continue a sweep whose driver died: unfinished trials go on from their checkpoints"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="the sweep folder (e.g. sweeps/quick)")
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster address (default: a local Ray on this machine)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sweeper.cli._run import print_summary
+    from sweeper.tune import resume_sweep
+    from sweeper.tune._run import load_sweep_dir
+
+    _, cfg = load_sweep_dir(args.dir)
+    summary = resume_sweep(args.dir, address=args.address)
+    print_summary(summary, cfg.objective.metrics[0])
+    return 0

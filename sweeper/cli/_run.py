@@ -1,0 +1,51 @@
+"""``sweeper run SPACE.yaml``: a Ray Tune sweep with live progress and a ranking at the end."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "run a sweep: Ray Tune trials, Optuna sampling, convergence-based early stopping"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("space", help="search space YAML (e.g. search_spaces/quick.yaml)")
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster address (default: a local Ray on this machine)",
+    )
+    parser.add_argument("--name", default=None, help="sweep folder name (default: name: in YAML)")
+    parser.add_argument(
+        "--storage", default=None, help="folder that holds sweep folders (default: ./sweeps)"
+    )
+
+
+def print_summary(summary, metric: str) -> None:
+    from sweeper.tune._table import format_table
+
+    print()
+    print(format_table(summary.table, metric))
+    by_rule: dict[str, int] = {}
+    for row in summary.table:
+        by_rule[row.rule or "unfinished"] = by_rule.get(row.rule or "unfinished", 0) + 1
+    ended = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
+    print(f"\ntrials: {len(summary.table)} ({ended})")
+    if summary.steps_budget:
+        saved = 1 - summary.steps_run / summary.steps_budget
+        print(
+            f"steps run: {summary.steps_run:,} of {summary.steps_budget:,} "
+            f"(every trial to its budget): {saved:.0%} saved"
+        )
+    if summary.wall_s > 0:
+        print(f"wall time: {summary.wall_s / 60:.1f} min")
+    print(f"results: {summary.sweep_dir}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sweeper.config import load_sweep
+    from sweeper.tune import run_sweep
+
+    metric = load_sweep(args.space).objective.metrics[0]
+    summary = run_sweep(args.space, address=args.address, name=args.name, storage=args.storage)
+    print_summary(summary, metric)
+    return 0

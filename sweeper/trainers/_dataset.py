@@ -1,0 +1,52 @@
+"""Sweep knobs that change the data, not the config (``dataset.*`` in a search space)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sweeper.errors import InputError
+
+KNOB_PREFIX = "dataset."
+
+
+def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(config keys, dataset knobs)`` of a trial's sampled parameters."""
+    config = {k: v for k, v in params.items() if not k.startswith(KNOB_PREFIX)}
+    knobs = {k[len(KNOB_PREFIX) :]: v for k, v in params.items() if k.startswith(KNOB_PREFIX)}
+    return config, knobs
+
+
+def interleaved(wavs: list[str], n: int) -> list[str]:
+    """The first ``n`` clips taking speakers in turn (by speaker folder, filelist order), so a
+    small subset still holds every speaker it can."""
+    by_speaker: dict[str, list[str]] = {}
+    for wav in wavs:
+        by_speaker.setdefault(Path(wav).parent.name, []).append(wav)
+    queues = list(by_speaker.values())
+    out: list[str] = []
+    depth = 0
+    while len(out) < n and any(depth < len(q) for q in queues):
+        out.extend(q[depth] for q in queues if depth < len(q) and len(out) < n)
+        depth += 1
+    return out
+
+
+def subset_filelist(data_dir: str | Path, filelist: str, n: int, out: str | Path) -> Path:
+    """Write the first ``n`` clips of ``data_dir/filelist`` (interleaved) as absolute paths."""
+    root = Path(data_dir)
+    source = root / filelist
+    if not source.is_file():
+        raise InputError(f"missing filelist {str(source)!r}; fix: check data.dir of the sweep")
+    lines = [ln.strip() for ln in source.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if n > len(lines):
+        raise InputError(
+            f"dataset.train_clips={n} but {str(source)!r} lists {len(lines)} clips; "
+            f"fix: keep it <= {len(lines)}"
+        )
+    absolute = [ln if Path(ln).is_absolute() else str((root / ln).resolve()) for ln in lines]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(interleaved(absolute, n)) + "\n", encoding="utf-8")
+    return out

@@ -1,0 +1,121 @@
+"""Live progress of a sweep in the terminal: one line per trial event, a status line at times."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+from ray.tune import Callback
+
+from sweeper.space import FixedParam
+from sweeper.tune._study import CONFIG, OUTCOME, SweepStudy
+
+STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial event)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def describe_params(config: dict[str, Any], limit: int = 4) -> str:
+    """``lr=0.0123 train_clips=1``: the last part of each dotted key, fixed values skipped."""
+    parts = [f"{k.rsplit('.', 1)[-1]}={_short(v)}" for k, v in config.items()]
+    return " ".join(parts[:limit]) + (" ..." if len(parts) > limit else "")
+
+
+class SweepProgress(Callback):
+    """Prints what happens to trials, and a status line with the best value so far."""
+
+    def __init__(
+        self, study: SweepStudy, metric: str, mode: str, num_trials: int, max_steps: int
+    ) -> None:
+        self.sweep = study
+        self.metric = metric
+        self.mode = mode
+        self.num_trials = num_trials
+        self.max_steps = max_steps
+        self._start = time.monotonic()
+        self._last_status = 0.0
+        self._steps: dict[str, int] = {}
+        self._best: tuple[float, str] | None = None
+        self.out: TextIO | None = None  # None: stdout at the time of printing
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["out"] = None
+        return state
+
+    def _print(self, text: str) -> None:
+        elapsed = int(time.monotonic() - self._start)
+        stamp = f"[{elapsed // 3600:d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}]"
+        print(f"{stamp} {text}", file=self.out or sys.stdout, flush=True)
+
+    def _number(self, trial) -> str:
+        found = self.sweep.find(trial.trial_id)
+        return f"#{found.number}" if found is not None else trial.trial_id
+
+    def on_trial_start(self, iteration, trials, trial, **info) -> None:
+        found = self.sweep.find(trial.trial_id)
+        config = {} if found is None else dict(found.user_attrs.get(CONFIG, {}))
+        space = self.sweep.space
+        if space is not None:  # fixed values are the same in every trial: not news
+            config = {
+                k: v for k, v in config.items() if not isinstance(space.params.get(k), FixedParam)
+            }
+        self._print(f"trial {self._number(trial)} started: {describe_params(config)}")
+
+    def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
+        step = result.get("step")
+        if isinstance(step, int | float):
+            self._steps[trial.trial_id] = max(self._steps.get(trial.trial_id, 0), int(step))
+        value = result.get(self.metric)
+        if isinstance(value, int | float) and math.isfinite(value):
+            better = self._best is None or (
+                value < self._best[0] if self.mode == "min" else value > self._best[0]
+            )
+            if better:
+                self._best = (float(value), self._number(trial))
+        if time.monotonic() - self._last_status >= STATUS_EVERY_S:
+            self._status(trials)
+
+    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        self._ended(trial, trials)
+
+    def on_trial_error(self, iteration, trials, trial, **info) -> None:
+        self._ended(trial, trials)
+
+    def _ended(self, trial, trials) -> None:
+        found = self.sweep.find(trial.trial_id)
+        outcome = {} if found is None else (found.user_attrs.get(OUTCOME) or {})
+        if not outcome and trial.status == "ERROR":
+            message = (trial.error_msg or "errored").strip().splitlines()[-1][:200]
+            self._print(f"trial {self._number(trial)} errored (no more retries): {message}")
+        elif not outcome:
+            self._print(f"trial {self._number(trial)} failed, Ray retries it from its checkpoint")
+        else:
+            best = outcome.get("best_value")
+            message = outcome["message"].removeprefix(f"{outcome['rule']}: ")
+            shown = "none" if best is None else f"{best:.4g} at step {outcome.get('best_step')}"
+            self._print(
+                f"trial {self._number(trial)} {outcome['rule']} at step {outcome.get('step')}: "
+                f"{message} (best {self.metric} {shown})"
+            )
+        self._status(trials)
+
+    def _status(self, trials) -> None:
+        self._last_status = time.monotonic()
+        count: dict[str, int] = {}
+        for t in trials:
+            count[t.status] = count.get(t.status, 0) + 1
+        steps = sum(self._steps.values())
+        best = "none yet" if self._best is None else f"{self._best[0]:.4g} ({self._best[1]})"
+        self._print(
+            f"running {count.get('RUNNING', 0)}, pending {count.get('PENDING', 0)}, "
+            f"ended {count.get('TERMINATED', 0)}, errored {count.get('ERROR', 0)} "
+            f"of {self.num_trials}; best {self.metric} {best}; "
+            f"steps {steps:,} of {self.num_trials * self.max_steps:,} budgeted"
+        )

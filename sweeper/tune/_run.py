@@ -1,0 +1,246 @@
+"""Start, resume and inspect a sweep: Ray Tune with our searcher, scheduler and trainable."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sweeper.config import SweepConfig, load_sweep
+from sweeper.errors import InputError
+from sweeper.tune._study import SweepStudy
+from sweeper.tune._table import Row, compute, ranked, rows
+from sweeper.tune.storage import check_storage_path
+
+SWEEP_FILE = "sweep.yaml"  # the search space as given, copied into the sweep folder
+META_FILE = "sweep.json"  # where it came from and how it was started
+DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directory
+
+# Set before Ray starts (inherited by the local raylet and workers; sent to a remote cluster's
+# workers through the runtime env): CPU-only trials must not see every GPU of their node;
+# Tune snapshots its experiment state often, so a dead driver loses little.
+RAY_ENV = {"RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1"}
+DRIVER_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "2", "RAY_AIR_NEW_OUTPUT": "0"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a finished (or interrupted) sweep run reports."""
+
+    sweep_dir: str  # the sweep folder
+    table: list[Row]  # trials, best first
+    steps_run: int  # training steps all trials ran
+    steps_budget: int  # steps they would have run without early stops
+    wall_s: float  # wall time of this driver run
+
+
+def _connect(address: str | None) -> None:
+    import ray
+
+    for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
+        os.environ.setdefault(key, value)
+    if ray.is_initialized():
+        return
+    kwargs: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": "ERROR",
+        "runtime_env": {"env_vars": dict(RAY_ENV)},
+    }
+    try:
+        if address is None:
+            ray.init(**kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    except ConnectionError as err:
+        raise InputError(
+            f"cannot reach a Ray cluster at --address {address!r} ({err}); fix: start one "
+            "with `ray start --head` (workers: `RAY_AUTH_MODE=token ray start --address ...`), "
+            "or leave --address out to run on this machine"
+        ) from err
+
+
+def check_resources(cfg: SweepConfig) -> None:
+    """Refuse a per-trial request that no node of the cluster can ever satisfy."""
+    import ray
+
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    cpu = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
+    gpu = max((n.get("GPU", 0.0) for n in nodes), default=0.0)
+    want = cfg.resources
+    if want.cpu > cpu:
+        raise InputError(
+            f"resources.cpu={want.cpu:g} per trial, but the largest node of this Ray cluster "
+            f"has {cpu:g} CPUs; fix: set resources.cpu <= {cpu:g}"
+        )
+    if want.gpu > gpu:
+        where = "no node has a GPU" if gpu == 0 else f"the largest node has {gpu:g}"
+        raise InputError(
+            f"resources.gpu={want.gpu:g} per trial, but {where}; fix: set resources.gpu: 0 "
+            "(trainer: reference runs on CPU) or run on GPU nodes (--address)"
+        )
+
+
+def _study_and_parts(cfg: SweepConfig, sweep_dir: Path):
+    from sweeper.pruning import ConvergencePruner
+    from sweeper.tune._progress import SweepProgress
+    from sweeper.tune._scheduler import PrunerScheduler
+    from sweeper.tune._searcher import SpaceSearcher
+
+    study = SweepStudy.for_sweep(cfg, sweep_dir)
+    p, obj = cfg.pruner, cfg.objective
+    pruner = None
+    if p is not None:
+        pruner = ConvergencePruner(
+            budget=cfg.budget.max_steps,
+            epsilon=p.epsilon,
+            alpha=p.alpha,
+            n_warmup_steps=p.n_warmup_steps,
+            catch_up=p.catch_up and not obj.multi,  # trailing on one metric is not losing
+            metric=obj.metrics[0],
+        )
+    scheduler = PrunerScheduler(
+        study, list(obj.metrics), list(obj.modes), pruner, cfg.budget.max_steps
+    )
+    progress = SweepProgress(
+        study, obj.metrics[0], obj.modes[0], cfg.budget.num_trials, cfg.budget.max_steps
+    )
+    return study, SpaceSearcher(study), scheduler, progress
+
+
+def _trainable(cfg: SweepConfig):
+    from ray import tune
+
+    from sweeper.tune._trainable import Job, run_trial
+
+    job = Job.from_sweep(cfg)
+    resources = {"cpu": cfg.resources.cpu, "gpu": cfg.resources.gpu}
+    return tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
+
+
+def _check_keys(cfg: SweepConfig) -> None:
+    from sweeper.space import check_keys
+    from sweeper.space._space import DATASET_KNOBS
+
+    if cfg.trainer == "reference":
+        from sweeper.trainers.reference.sweep import known_keys
+
+        check_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
+
+
+def _trial_dirname(trial) -> str:
+    return f"trial_{trial.trial_id}"
+
+
+def run_sweep(
+    space_file: str | Path,
+    *,
+    address: str | None = None,
+    name: str | None = None,
+    storage: str | Path | None = None,
+) -> Summary:
+    """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
+    cfg = load_sweep(space_file)
+    _check_keys(cfg)
+    name = name or cfg.name
+    where = str(storage if storage is not None else DEFAULT_STORAGE)
+    if "://" in where and not where.startswith("file://"):
+        raise InputError(
+            f"--storage {where!r}: object stores are not supported yet (the sweep folder holds "
+            "the search space and the study journal); fix: a folder on a shared file system"
+        )
+    root = Path(
+        check_storage_path(str(Path(where.removeprefix("file://")).expanduser().resolve()))
+    )
+    sweep_dir = root / name
+    if (sweep_dir / SWEEP_FILE).exists():
+        raise InputError(
+            f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
+            f"continue it, or --name {name}-2 for a new one"
+        )
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    text = Path(space_file).read_text(encoding="utf-8")
+    (sweep_dir / SWEEP_FILE).write_text(text, encoding="utf-8")
+    meta = {"source": str(Path(space_file).resolve()), "cwd": os.getcwd(), "started": time.time()}
+    (sweep_dir / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    _connect(address)
+    check_resources(cfg)
+    from ray import tune
+
+    study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
+    study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
+    tuner = tune.Tuner(
+        _trainable(cfg),
+        tune_config=tune.TuneConfig(
+            search_alg=searcher,
+            scheduler=scheduler,
+            num_samples=cfg.budget.num_trials,
+            max_concurrent_trials=cfg.budget.concurrency,
+            trial_dirname_creator=_trial_dirname,
+            reuse_actors=False,
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(root),
+            failure_config=tune.FailureConfig(max_failures=3),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+            callbacks=[progress],
+            verbose=0,
+        ),
+    )
+    return _fit(tuner, cfg, sweep_dir, study)
+
+
+def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
+    """The folder and its search space, or a one-line error saying what is missing."""
+    folder = Path(sweep_dir).expanduser().resolve()
+    if not (folder / SWEEP_FILE).is_file():
+        raise InputError(
+            f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
+            f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
+        )
+    return folder, load_sweep(folder / SWEEP_FILE)
+
+
+def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summary:
+    """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
+    go on from their checkpoints, finished ones stay as they are, missing ones start."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    _connect(address)
+    check_resources(cfg)
+    from ray import tune
+
+    if not tune.Tuner.can_restore(str(folder)):
+        raise InputError(
+            f"{str(folder)!r} has no Ray Tune state to resume (the driver died before its first "
+            f"snapshot); fix: remove the folder and `sweeper run {folder / SWEEP_FILE}` again"
+        )
+    tuner = tune.Tuner.restore(
+        str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
+    )
+    config = tuner._local_tuner._tune_config  # restored from tuner.pkl with our parts in it
+    study: SweepStudy = config.scheduler.sweep
+    study.rebind(folder)  # the folder may be mounted elsewhere now
+    return _fit(tuner, cfg, folder, study)
+
+
+def _fit(tuner, cfg: SweepConfig, sweep_dir: Path, study: SweepStudy) -> Summary:
+    started = time.monotonic()
+    tuner.fit()
+    return summarize(cfg, sweep_dir, study, time.monotonic() - started)
+
+
+def summarize(cfg: SweepConfig, sweep_dir: Path, study: SweepStudy, wall_s: float) -> Summary:
+    table = ranked(rows(study), cfg.objective.modes[0])
+    run, budget = compute(table, cfg.budget.max_steps)
+    return Summary(str(sweep_dir), table, run, budget, wall_s)
+
+
+def sweep_status(sweep_dir: str | Path) -> Summary:
+    """The table of a sweep folder, running or not (reads only the study)."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    study = SweepStudy.for_sweep(cfg, folder)
+    return summarize(cfg, folder, study, 0.0)

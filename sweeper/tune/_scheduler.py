@@ -1,0 +1,234 @@
+"""A Ray Tune scheduler that lets our convergence pruner decide which trials stop.
+
+Optuna's pruners never run inside Tune (OptunaSearch builds its study with NopPruner), so
+this scheduler does what ``trial.report`` + ``trial.should_prune`` would: it writes the first
+objective metric of every result into the sweep's study, asks the pruner, and answers STOP.
+Every stop is recorded in the Optuna trial (``outcome``) and Optuna gets COMPLETE (converged
+or budget reached, with the best value), PRUNED (diverged, overfitting, cannot catch up) or
+FAIL (errored for good).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ray.tune.experiment import Trial
+from ray.tune.schedulers import FIFOScheduler, TrialScheduler
+
+from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
+from sweeper.pruning import ConvergencePruner, stop_verdict
+from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
+
+STEP = "step"  # the result key holding the trainer's step (Ray's own counter restarts differ)
+_RULE = {Reason.DIVERGED: "diverged", Reason.OVERFITTING: "overfitting"}
+
+
+@dataclass
+class _Live:
+    """What the driver knows of one running trial (rebuilt from the study after a restart)."""
+
+    trial_id: int  # Optuna's _trial_id
+    last_step: int = -1  # reports at or before it are repeats after a restart
+    best: float | None = None  # best first-metric value so far, in the minimising frame
+    guard: DivergenceDetector = field(default_factory=DivergenceDetector)
+    detector: ConvergenceDetector | None = None  # multi-objective sweeps: no Optuna pruner
+    outcome: Outcome | None = None  # set when this scheduler decided to stop it
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+class PrunerScheduler(FIFOScheduler):
+    """FIFO order, plus stops decided by :class:`ConvergencePruner` over the sweep's study.
+
+    Args:
+        study: the sweep's study (shared with the searcher that created the trials).
+        metrics, modes: the objective; the first metric is the one judged for convergence.
+        pruner: the pruner, or None to never stop a trial early (NaN still stops it).
+        max_steps: the budget; reaching it is the "budget" outcome.
+    """
+
+    def __init__(
+        self,
+        study: SweepStudy,
+        metrics: list[str],
+        modes: list[str],
+        pruner: ConvergencePruner | None,
+        max_steps: int,
+    ) -> None:
+        super().__init__()
+        self.sweep = study
+        self.metrics = list(metrics)
+        self.modes = list(modes)
+        self.pruner = pruner
+        self.max_steps = max_steps
+        self._live: dict[str, _Live] = {}
+        self._sign = 1.0 if modes[0] == "min" else -1.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_live"] = {}
+        return state
+
+    # -- Ray's callbacks -------------------------------------------------------------
+
+    def on_trial_add(self, tune_controller, trial: Trial) -> None:
+        self._entry(trial)
+
+    def on_trial_result(self, tune_controller, trial: Trial, result: dict) -> str:
+        entry = self._entry(trial)
+        if entry is None:
+            return TrialScheduler.CONTINUE
+        if entry.outcome is not None:
+            return TrialScheduler.STOP  # decided before (or told before a driver restart)
+        step = _number(result.get(STEP))
+        if step is None:
+            return TrialScheduler.CONTINUE
+        step = int(step)
+        if step <= entry.last_step:
+            return TrialScheduler.CONTINUE  # a restarted trial repeating reported steps
+        entry.last_step = step
+        metrics = {k: v for k, v in result.items() if self._guarded(k, v)}
+        guard = entry.guard.update(step, metrics)
+        if guard.reason == Reason.DIVERGED:
+            return self._stop(entry, "diverged", guard.message, step)
+        value = _number(result.get(self.metrics[0]))
+        if value is None:
+            return TrialScheduler.CONTINUE
+        self.sweep.report(entry.trial_id, step, value)
+        if math.isfinite(value) and (entry.best is None or self._sign * value < entry.best):
+            entry.best = self._sign * value
+            values = {m: _number(result.get(m)) for m in self.metrics}
+            self.sweep.set_attr(
+                entry.trial_id, BEST, {"step": step, "metrics": self.metrics, "values": values}
+            )
+        return self._judge(entry, step, value)
+
+    def on_trial_complete(self, tune_controller, trial: Trial, result: dict) -> None:
+        entry = self._entry(trial)
+        if entry is None:
+            return
+        outcome = entry.outcome
+        if outcome is None:
+            step = _number(result.get(STEP)) if result else None
+            reached = step is not None and step >= self.max_steps
+            outcome = self._outcome(
+                entry,
+                "budget",
+                "ran to its budget" if reached else "ended by its trainer before the budget",
+                None if step is None else int(step),
+            )
+        self.sweep.tell(entry.trial_id, outcome)
+        self._live.pop(trial.trial_id, None)
+
+    def choose_trial_to_run(self, tune_controller) -> Trial | None:
+        # After a driver restart, Ray may hold as pending a trial the study already saw end
+        # (it ended after Ray's last snapshot): end it in Ray too rather than train it again.
+        for trial in tune_controller.get_trials():
+            if trial.status == Trial.PENDING:
+                entry = self._entry(trial)
+                if entry is not None and entry.outcome is not None:
+                    tune_controller.stop_trial(trial)
+        return super().choose_trial_to_run(tune_controller)
+
+    def on_trial_error(self, tune_controller, trial: Trial) -> None:
+        if trial.should_recover():
+            return  # Ray retries it from its checkpoint; the Optuna trial stays RUNNING
+        entry = self._entry(trial)
+        if entry is not None:
+            message = (trial.error_msg or "the trial errored").strip().splitlines()[-1]
+            self.sweep.tell(entry.trial_id, self._outcome(entry, "error", message[:300], None))
+            self._live.pop(trial.trial_id, None)
+
+    def on_trial_remove(self, tune_controller, trial: Trial) -> None:
+        entry = self._entry(trial)
+        if entry is not None and entry.outcome is None:
+            self.sweep.tell(entry.trial_id, self._outcome(entry, "removed", "removed", None))
+        self._live.pop(trial.trial_id, None)
+
+    # -- decisions -------------------------------------------------------------------
+
+    def _guarded(self, key: str, value: Any) -> bool:
+        """Whether the divergence guard sees this result entry."""
+        if _number(value) is None:
+            return False
+        if key.startswith("grad_norm"):
+            # A non-finite gradient norm is a step the AMP scaler skipped, not a broken run.
+            return math.isfinite(value)
+        # Other held-out metrics may be undefined (f0 error with no voiced frame is NaN).
+        return key.startswith("loss/") or key in self.metrics
+
+    def outcome(self, ray_trial_id: str) -> dict[str, Any] | None:
+        """How a trial ended, from the study (for progress and status)."""
+        found = self.sweep.find(ray_trial_id)
+        return None if found is None else found.user_attrs.get(OUTCOME)
+
+    def _judge(self, entry: _Live, step: int, value: float) -> str:
+        if self.pruner is None and entry.detector is None:
+            return TrialScheduler.CONTINUE
+        if step >= self.max_steps:
+            return TrialScheduler.CONTINUE  # its last report: it ends on its budget
+        if entry.detector is not None:  # several objectives: the detector on the first one
+            verdict = entry.detector.update(step, {self.metrics[0]: self._sign * value})
+            if verdict.reason == Reason.CONTINUE:
+                return TrialScheduler.CONTINUE
+            rule = _RULE.get(verdict.reason, "converged")
+            return self._stop(entry, rule, verdict.message, step)
+        frozen = self.sweep.study._storage.get_trial(entry.trial_id)
+        if not self.pruner.prune(self.sweep.study, frozen):
+            return TrialScheduler.CONTINUE
+        record = stop_verdict(self.sweep.study._storage.get_trial(entry.trial_id)) or {}
+        return self._stop(
+            entry, record.get("rule", "converged"), record.get("message", "pruned"), step
+        )
+
+    def _stop(self, entry: _Live, rule: str, message: str, step: int) -> str:
+        entry.outcome = self._outcome(entry, rule, message, step)
+        self.sweep.set_attr(entry.trial_id, OUTCOME, entry.outcome.to_dict())
+        return TrialScheduler.STOP
+
+    def _outcome(self, entry: _Live, rule: str, message: str, step: int | None) -> Outcome:
+        best = self.sweep.study._storage.get_trial(entry.trial_id).user_attrs.get(BEST)
+        if step is None:
+            step = entry.last_step if entry.last_step >= 0 else None
+        return Outcome(
+            rule,
+            message,
+            step,
+            None if best is None else best["step"],
+            None if best is None else best["values"].get(self.metrics[0]),
+        )
+
+    def _entry(self, trial: Trial) -> _Live | None:
+        entry = self._live.get(trial.trial_id)
+        if entry is not None:
+            return entry
+        found = self.sweep.find(trial.trial_id)
+        if found is None:
+            return None  # not a trial of this sweep's searcher
+        entry = _Live(found._trial_id)
+        values = found.intermediate_values
+        if values:
+            entry.last_step = max(values)
+            finite = [self._sign * v for v in values.values() if math.isfinite(v)]
+            entry.best = min(finite) if finite else None
+        recorded = found.user_attrs.get(OUTCOME)
+        if recorded is not None or found.state.is_finished():
+            recorded = recorded or {"rule": "budget", "message": "finished before a restart"}
+            entry.outcome = Outcome(recorded["rule"], recorded["message"], recorded.get("step"))
+        if len(self.metrics) > 1 and self.pruner is not None:
+            entry.detector = ConvergenceDetector(
+                self.metrics[0],
+                budget=self.max_steps,
+                epsilon=self.pruner.epsilon,
+                alpha=self.pruner.alpha,
+            )
+            for step, value in sorted(values.items()):
+                entry.detector.update(step, {self.metrics[0]: self._sign * value})
+        self._live[trial.trial_id] = entry
+        return entry

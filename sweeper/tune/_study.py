@@ -1,0 +1,255 @@
+"""The sweep's Optuna study: sampling our search space, and finding a Ray trial's Optuna trial.
+
+The study lives in persistent storage (a journal file in the sweep folder by default), so a
+driver that dies and resumes finds every suggestion, report and stop record again. Ray trials
+and Optuna trials are joined by the user attribute ``ray_trial_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from sweeper.config import SweepConfig
+from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
+from sweeper.space._fields import thaw
+
+JOURNAL = "study.journal"  # the study's file inside the sweep folder, unless storage: says else
+RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna trial
+CONFIG = "config"  # user attribute: every parameter of the trial, fixed ones included
+BEST = "best"  # user attribute: {"step", "values"} at the trial's best objective value
+OUTCOME = "outcome"  # user attribute: how the trial ended (rule, message, step, ...)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _label(value: Any) -> Any:
+    """Optuna choices must be scalars: a list choice (betas) is stored as its JSON text."""
+    return value if _is_scalar(value) else json.dumps(thaw(value))
+
+
+def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
+    """Suggest every active parameter of ``space`` through ``trial`` (parents first)."""
+    chosen: dict[str, Any] = {}
+    for name in space.order:
+        if not space.is_active(name, chosen):
+            continue
+        spec = space.params[name]
+        if isinstance(spec, FixedParam):
+            chosen[name] = spec.value
+        elif isinstance(spec, FloatParam):
+            chosen[name] = trial.suggest_float(
+                name, spec.low, spec.high, log=spec.log, step=spec.step
+            )
+        elif isinstance(spec, IntParam):
+            chosen[name] = trial.suggest_int(
+                name, spec.low, spec.high, step=spec.step, log=spec.log
+            )
+        elif isinstance(spec, CategoricalParam):
+            labels = [_label(c) for c in spec.choices]
+            picked = trial.suggest_categorical(name, labels)
+            chosen[name] = spec.choices[labels.index(picked)]
+        else:  # pragma: no cover - Space only holds the four kinds
+            raise TypeError(f"unknown parameter spec {spec!r}")
+    return chosen
+
+
+def _grid_params(space: Space, point: Mapping[str, Any]) -> dict[str, Any]:
+    """A grid point as Optuna params (what ``sample`` would have suggested)."""
+    out = {}
+    for name, value in point.items():
+        spec = space.params[name]
+        if isinstance(spec, FixedParam):
+            continue
+        out[name] = _label(value) if isinstance(spec, CategoricalParam) else value
+    return out
+
+
+def build_sampler(kind: str, seed: int | None, n_done: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler of ``sampler.kind``; a resumed study reseeds past the trials it already has,
+    so a restarted driver does not suggest its first configurations again."""
+    shifted = None if seed is None else seed + n_done
+    if kind == "random" or kind == "grid":  # grid points are enqueued; random fills no gaps
+        return optuna.samplers.RandomSampler(seed=shifted)
+    return optuna.samplers.TPESampler(seed=shifted)
+
+
+@dataclass
+class Outcome:
+    """How a trial ended, as the sweep records it (also Optuna's state for it)."""
+
+    rule: str  # converged, overfitting, diverged, cannot_catch_up, budget, error, removed
+    message: str  # one sentence for people
+    step: int | None = None  # the step it stopped at (its last step)
+    best_step: int | None = None  # the step of its best objective value (the checkpoint kept)
+    best_value: float | None = None  # its best objective value (first metric)
+
+    @property
+    def state(self) -> TrialState:
+        if self.rule in ("converged", "budget"):
+            return TrialState.COMPLETE
+        if self.rule in ("error", "removed"):
+            return TrialState.FAIL
+        return TrialState.PRUNED
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.best_value
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "step": self.step,
+            "best_step": self.best_step,
+            "best_value": best if best is not None and math.isfinite(best) else None,
+        }
+
+
+class SweepStudy:
+    """Opens (lazily) the study of one sweep; pickles as its address, never as a connection.
+
+    Args:
+        name: the study name (the sweep's name).
+        storage: a journal path or an RDB URL (``storage:`` of the sweep file).
+        directions: "minimize"/"maximize" per objective metric.
+        sampler_kind, seed: ``sampler:`` of the sweep file.
+        space: the search space (grid points are enqueued once, at creation).
+        num_trials: how many grid points to enqueue.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        storage: str,
+        directions: list[str],
+        sampler_kind: str = "tpe",
+        seed: int | None = None,
+        space: Space | None = None,
+        num_trials: int = 0,
+    ) -> None:
+        self.name = name
+        self.storage = storage
+        self.directions = list(directions)
+        self.sampler_kind = sampler_kind
+        self.seed = seed
+        self.space = space
+        self.num_trials = num_trials
+        self._study: optuna.Study | None = None
+        self._by_ray_id: dict[str, int] = {}  # ray trial id -> optuna _trial_id
+
+    @classmethod
+    def for_sweep(cls, cfg: SweepConfig, sweep_dir: str | Path) -> SweepStudy:
+        storage = str(Path(sweep_dir) / JOURNAL)
+        if cfg.storage is not None:  # a URL as given; a journal path from the working dir
+            storage = cfg.storage if "://" in cfg.storage else str(Path(cfg.storage).resolve())
+        return cls(
+            cfg.name,
+            storage,
+            ["minimize" if m == "min" else "maximize" for m in cfg.objective.modes],
+            cfg.sampler.kind,
+            cfg.sampler.seed,
+            cfg.parameters,
+            cfg.budget.num_trials,
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(_study=None, _by_ray_id={})
+        return state
+
+    def rebind(self, sweep_dir: str | Path) -> None:
+        """Point a default journal at a sweep folder that moved (resume from another mount)."""
+        if Path(self.storage).name == JOURNAL and "://" not in self.storage:
+            self.storage = str(Path(sweep_dir) / JOURNAL)
+            self._study = None
+
+    @property
+    def study(self) -> optuna.Study:
+        if self._study is None:
+            from sweeper.tune.storage import open_study_storage
+
+            storage = open_study_storage(self.storage)
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            try:
+                existing = optuna.load_study(study_name=self.name, storage=storage)
+                n_done = len(existing.get_trials(deepcopy=False))
+            except KeyError:
+                n_done = 0
+            study = optuna.create_study(
+                study_name=self.name,
+                storage=storage,
+                directions=self.directions,
+                sampler=build_sampler(self.sampler_kind, self.seed, n_done),
+                load_if_exists=True,
+            )
+            if n_done == 0 and self.sampler_kind == "grid" and self.space is not None:
+                self._enqueue_grid(study)
+            self._study = study
+        return self._study
+
+    def _enqueue_grid(self, study: optuna.Study) -> None:
+        import random
+
+        points = self.space.grid() if self.space is not None else []
+        random.Random(self.seed).shuffle(points)  # a seeded order; num_trials may be < grid
+        for point in points[: self.num_trials]:
+            study.enqueue_trial(_grid_params(self.space, point), user_attrs={"grid": True})
+
+    def ask(self, ray_trial_id: str) -> dict[str, Any]:
+        """The parameters of a new trial (or of the one already asked for ``ray_trial_id``)."""
+        found = self.find(ray_trial_id)
+        if found is not None:
+            return dict(found.user_attrs[CONFIG])
+        study = self.study
+        trial = study.ask()
+        chosen = sample(trial, self.space) if self.space is not None else {}
+        config = {name: thaw(value) for name, value in chosen.items()}
+        trial.set_user_attr(RAY_ID, ray_trial_id)
+        trial.set_user_attr(CONFIG, config)
+        self._by_ray_id[ray_trial_id] = trial._trial_id
+        return config
+
+    def find(self, ray_trial_id: str) -> FrozenTrial | None:
+        """The Optuna trial of a Ray trial, or None."""
+        storage = self.study._storage
+        trial_id = self._by_ray_id.get(ray_trial_id)
+        if trial_id is not None:
+            return storage.get_trial(trial_id)
+        for trial in self.study.get_trials(deepcopy=False):
+            if trial.user_attrs.get(RAY_ID) == ray_trial_id:
+                self._by_ray_id[ray_trial_id] = trial._trial_id
+                return trial
+        return None
+
+    def set_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self.study._storage.set_trial_user_attr(trial_id, key, value)
+
+    def report(self, trial_id: int, step: int, value: float) -> None:
+        """An intermediate value (the storage call ``Trial.report`` makes, without its
+        single-objective check: the pruning series is the first metric in every study)."""
+        self.study._storage.set_trial_intermediate_value(trial_id, step, value)
+
+    def tell(self, trial_id: int, outcome: Outcome) -> None:
+        """Finish a trial with its best values (COMPLETE), or as PRUNED or FAIL."""
+        trial = self.study._storage.get_trial(trial_id)
+        if trial.state.is_finished():
+            return  # told before the driver died; a resumed sweep must not tell it twice
+        self.set_attr(trial_id, OUTCOME, outcome.to_dict())
+        state = outcome.state
+        values = None
+        best = trial.user_attrs.get(BEST)
+        if state == TrialState.COMPLETE:
+            if best is None:
+                state = TrialState.FAIL  # completed without one objective value: nothing to rank
+            else:
+                values = [best["values"].get(m) for m in best["metrics"]]
+                if any(v is None or not math.isfinite(v) for v in values):
+                    state, values = TrialState.FAIL, None
+        self.study.tell(trial.number, values, state=state, skip_if_finished=True)

@@ -1,0 +1,102 @@
+"""A sweep's trials as rows: state, steps, best value, stop reason (status and ranking)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from optuna.trial import FrozenTrial, TrialState
+
+from sweeper.tune._study import BEST, CONFIG, OUTCOME, RAY_ID, SweepStudy
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trial of a sweep, as far as the study knows it."""
+
+    number: int  # Optuna's trial number (#0, #1, ...)
+    ray_id: str | None  # Ray's trial id (its folder is trial_<id>)
+    state: str  # Optuna state: RUNNING, COMPLETE, PRUNED, FAIL
+    rule: str | None  # converged, overfitting, diverged, cannot_catch_up, budget, error
+    message: str  # why it ended (empty while running)
+    steps: int  # the last step it reached
+    best_value: float | None  # best value of the first objective metric
+    best_step: int | None  # the step of that value (the checkpoint kept)
+    params: dict[str, Any]  # every parameter, fixed ones included
+
+
+def rows(study: SweepStudy) -> list[Row]:
+    out = []
+    for trial in study.study.get_trials(deepcopy=False):
+        out.append(_row(trial))
+    return out
+
+
+def _row(trial: FrozenTrial) -> Row:
+    outcome = trial.user_attrs.get(OUTCOME) or {}
+    best = trial.user_attrs.get(BEST) or {}
+    values = trial.intermediate_values
+    steps = max(values) if values else 0
+    if isinstance(outcome.get("step"), int):
+        steps = max(steps, outcome["step"])
+    metrics = best.get("metrics") or []
+    first = best.get("values", {}).get(metrics[0]) if metrics else None
+    return Row(
+        number=trial.number,
+        ray_id=trial.user_attrs.get(RAY_ID),
+        state=trial.state.name,
+        rule=outcome.get("rule"),
+        message=outcome.get("message", ""),
+        steps=int(steps),
+        best_value=first if first is None or math.isfinite(first) else None,
+        best_step=best.get("step"),
+        params=dict(trial.user_attrs.get(CONFIG, {})),
+    )
+
+
+def ranked(table: list[Row], mode: str) -> list[Row]:
+    """Trials with a best value first (best first; ties: fewer steps), then the rest."""
+    sign = 1.0 if mode == "min" else -1.0
+    usable = [r for r in table if r.best_value is not None and r.rule not in ("diverged",)]
+    rest = [r for r in table if r not in usable]
+    usable.sort(key=lambda r: (sign * r.best_value, r.steps))  # type: ignore[operator]
+    return usable + sorted(rest, key=lambda r: r.number)
+
+
+def compute(table: list[Row], max_steps: int) -> tuple[int, int]:
+    """(steps run, steps every started trial would have run to its budget)."""
+    started = [r for r in table if r.state != TrialState.WAITING.name]
+    return sum(r.steps for r in started), len(started) * max_steps
+
+
+def _varying(table: list[Row]) -> list[str]:
+    """Parameters that differ between trials (fixed ones would only repeat)."""
+    keys: list[str] = []
+    for r in table:
+        keys.extend(k for k in r.params if k not in keys)
+    return [k for k in keys if len({repr(r.params.get(k)) for r in table}) > 1]
+
+
+def _show(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def format_table(table: list[Row], metric: str) -> str:
+    """A plain-text table, one line per trial, with the parameters that vary."""
+    keys = _varying(table)
+    head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  {'best ' + metric:>14}"
+    head += f"  {'at step':>7}  " + "  ".join(k.rsplit(".", 1)[-1] for k in keys)
+    lines = [head.rstrip(), "-" * len(head.rstrip())]
+    for r in table:
+        best = "-" if r.best_value is None else f"{r.best_value:.4f}"
+        at = "-" if r.best_step is None else str(r.best_step)
+        params = "  ".join(
+            _show(r.params[k]).rjust(len(k.rsplit(".", 1)[-1])) if k in r.params else "-"
+            for k in keys
+        )
+        lines.append(
+            f"{'#' + str(r.number):>5}  {r.state:<8} {r.rule or '-':<15} {r.steps:>6}  "
+            f"{best:>14}  {at:>7}  {params}".rstrip()
+        )
+    return "\n".join(lines)

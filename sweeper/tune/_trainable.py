@@ -1,0 +1,149 @@
+"""What runs inside a Ray trial: restore the checkpoint, call the trainer, relay its reports."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sweeper.config import SweepConfig, ToyData
+from sweeper.trainers._api import TrialSpec
+
+TRAINERS = {
+    "reference": "sweeper.trainers.reference.sweep",
+    "sovits-svc": "sweeper.trainers.sovits_svc",
+}
+RUN = "run"  # the trainer's folder inside the trial's folder
+PLACEMENT = "placement.jsonl"  # one line per start of the trial: node, pid, devices
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every trial of one sweep shares; plain data so it pickles to any node."""
+
+    trainer: str  # a key of TRAINERS
+    max_steps: int  # budget.max_steps
+    cpus: float  # resources.cpu
+    preset: str | None  # base.preset
+    config: str | None  # base.config, absolute
+    data_dir: str | None  # data.dir, absolute
+    toy: dict[str, Any] | None  # data.toy as a dict (generated per node, cached)
+    options: dict[str, Any]  # trainer-specific settings
+
+    @classmethod
+    def from_sweep(cls, cfg: SweepConfig, options: dict[str, Any] | None = None) -> Job:
+        absolute = lambda p: None if p is None else str(Path(p).expanduser().resolve())  # noqa: E731
+        toy = cfg.data.toy
+        return cls(
+            cfg.trainer,
+            cfg.budget.max_steps,
+            cfg.resources.cpu,
+            cfg.base.preset,
+            absolute(cfg.base.config),
+            absolute(cfg.data.dir),
+            None if toy is None else asdict(toy),
+            dict(options or {}),
+        )
+
+
+def toy_data(job: Job) -> str:
+    """The toy set of this sweep on this node: generated once, under a file lock, then reused
+    (it is a pure function of its settings, so every node makes the same one)."""
+    from sweeper.data.toy import ToySpec, write_toy_dataset
+    from sweeper.trainers.reference.config import load_config
+
+    toy = ToyData(**(job.toy or {}))
+    base = load_config(job.preset if job.preset is not None else str(job.config))
+    spec = ToySpec(
+        n_speakers=toy.speakers,
+        clips_per_speaker=toy.clips,
+        val_per_speaker=toy.val,
+        seconds=toy.seconds,
+        sampling_rate=base.data.sampling_rate,
+        hop_length=base.data.hop_length,
+        seed=toy.seed,
+    )
+    key = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode()).hexdigest()[:16]
+    if job.data_dir is not None:
+        root = Path(job.data_dir)
+    else:
+        root = Path(tempfile.gettempdir()) / f"sweeper-toy-{os.getuid()}" / key
+    done = root / ".sweeper-toy-done"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two trials starting together make it once
+        if not done.is_file() or done.read_text() != key:
+            write_toy_dataset(root, spec)
+            done.write_text(key)
+    return str(root)
+
+
+def _restore(run_dir: Path) -> None:
+    """Put the last reported checkpoint (if Ray restarted this trial) into ``run_dir``."""
+    from ray import tune
+
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is None:
+        return
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # newer files than the checkpoint would not match Ray's state
+    with checkpoint.as_directory() as folder:
+        shutil.copytree(folder, run_dir)
+
+
+def _write_placement(run_dir: Path, spec: TrialSpec) -> None:
+    """Where this attempt of the trial runs (node, process, devices): one JSON line per start,
+    kept in the run folder so it travels with the checkpoints and a restart appends to it."""
+    import ray
+
+    line = {
+        "node": ray.get_runtime_context().get_node_id(),
+        "pid": os.getpid(),
+        "gpu_ids": list(spec.gpu_ids),
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "time": time.time(),
+    }
+    with open(run_dir / PLACEMENT, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def run_trial(config: dict[str, Any], job: Job) -> None:
+    """The function trainable: ``config`` is ``{"params": {...}}`` from SpaceSearcher."""
+    import ray
+    from ray import tune
+
+    run_dir = Path(tune.get_context().get_trial_dir()) / RUN
+    _restore(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = toy_data(job) if job.toy is not None else str(job.data_dir)
+    spec = TrialSpec(
+        params=dict(config["params"]),
+        run_dir=str(run_dir),
+        data_dir=data_dir,
+        max_steps=job.max_steps,
+        preset=job.preset,
+        config=job.config,
+        gpu_ids=tuple(str(g) for g in ray.get_gpu_ids()),
+        cpus=job.cpus,
+        options=job.options,
+    )
+
+    _write_placement(run_dir, spec)
+
+    def report(step: int, metrics: dict[str, float], checkpoint_dir: str | None = None) -> None:
+        result = {**metrics, "step": int(step)}
+        if checkpoint_dir is None:
+            tune.report(result)
+        else:
+            tune.report(result, checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))
+
+    trainer = importlib.import_module(TRAINERS[job.trainer])
+    trainer.run(spec, report)

@@ -1,0 +1,194 @@
+"""PrunerScheduler: Ray's scheduler callbacks over the sweep's study, without Ray workers.
+
+Trials and the controller are minimal stand-ins for Ray's objects (only the attributes the
+scheduler reads); the study, pruner and detectors are the real ones.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from optuna.trial import TrialState
+from ray.tune.schedulers import TrialScheduler
+
+from sweeper.pruning import ConvergencePruner
+from sweeper.space import space_from_dict
+from sweeper.tune._scheduler import PrunerScheduler
+from sweeper.tune._study import OUTCOME, SweepStudy
+
+SPACE = {"train.learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}}
+
+
+class FakeTrial:
+    """Stand-in for ray.tune.experiment.Trial: id, status, retry and error message."""
+
+    def __init__(self, trial_id: str, recover: bool = False) -> None:
+        self.trial_id = trial_id
+        self.status = "RUNNING"
+        self.error_msg = "Traceback ...\nRuntimeError: CUDA out of memory"
+        self._recover = recover
+
+    def should_recover(self) -> bool:
+        return self._recover
+
+
+class FakeController:
+    def __init__(self, trials):
+        self.trials = trials
+        self.stopped = []
+
+    def get_trials(self):
+        return self.trials
+
+    def stop_trial(self, trial):
+        self.stopped.append(trial.trial_id)
+
+
+def setup(tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("min",)):
+    study = SweepStudy(
+        "s",
+        str(tmp_path / "study.journal"),
+        ["minimize" if m == "min" else "maximize" for m in modes],
+        "random",
+        0,
+        space_from_dict(SPACE),
+        4,
+    )
+    p = ConvergencePruner(budget=max_steps, catch_up=False) if pruner else None
+    return study, PrunerScheduler(study, list(metrics), list(modes), p, max_steps)
+
+
+def start(study, scheduler, ray_id):
+    study.ask(ray_id)
+    trial = FakeTrial(ray_id)
+    scheduler.on_trial_add(None, trial)
+    return trial
+
+
+def feed(scheduler, trial, steps, values, extra=None):
+    decisions = []
+    for step, value in zip(steps, values, strict=True):
+        result = {"step": int(step), "val/mel": float(value), **(extra or {})}
+        decisions.append(scheduler.on_trial_result(None, trial, result))
+        if decisions[-1] == TrialScheduler.STOP:
+            break
+    return decisions
+
+
+def test_nan_stops_at_once_as_diverged_and_ends_pruned(tmp_path):
+    study, sched = setup(tmp_path)
+    trial = start(study, sched, "a")
+    assert feed(sched, trial, [5, 10], [40.0, 35.0]) == ["CONTINUE"] * 2
+    assert sched.on_trial_result(None, trial, {"step": 15, "loss/g/mel": math.nan}) == "STOP"
+    sched.on_trial_complete(None, trial, {"step": 15})
+    done = study.find("a")
+    assert done.state == TrialState.PRUNED
+    assert done.user_attrs[OUTCOME]["rule"] == "diverged" and done.user_attrs[OUTCOME]["step"] == 15
+
+
+def test_an_undefined_side_metric_is_not_divergence(tmp_path):
+    study, sched = setup(tmp_path)
+    trial = start(study, sched, "a")
+    result = {"step": 5, "val/mel": 40.0, "val/f0_rmse_cents": math.nan, "grad_norm_g": math.inf}
+    assert sched.on_trial_result(None, trial, result) == TrialScheduler.CONTINUE
+
+
+def test_repeated_steps_after_a_restart_are_ignored(tmp_path):
+    study, sched = setup(tmp_path)
+    trial = start(study, sched, "a")
+    feed(sched, trial, [5, 10, 15], [40.0, 35.0, 33.0])
+    feed(sched, trial, [10, 15], [99.0, 99.0])  # the retry repeats them with other values
+    assert study.find("a").intermediate_values == {5: 40.0, 10: 35.0, 15: 33.0}
+
+
+def test_a_flat_noisy_curve_converges_and_completes_with_its_best_value(tmp_path):
+    study, sched = setup(tmp_path)
+    trial = start(study, sched, "a")
+    rng = np.random.default_rng(0)
+    steps = np.arange(5, 301, 5)
+    values = 20 * (1 + 0.03 * rng.standard_normal(steps.size))
+    decisions = feed(sched, trial, steps, values)
+    assert decisions[-1] == TrialScheduler.STOP
+    stop_step = int(steps[len(decisions) - 1])
+    assert stop_step < 300
+    sched.on_trial_complete(None, trial, {"step": stop_step})
+    done = study.find("a")
+    assert done.state == TrialState.COMPLETE
+    assert done.user_attrs[OUTCOME]["rule"] == "converged"
+    assert done.value == pytest.approx(min(values[: len(decisions)]))
+
+
+def test_a_steadily_improving_curve_is_not_stopped_while_it_has_2_percent_left(tmp_path):
+    study, sched = setup(tmp_path, max_steps=300)
+    trial = start(study, sched, "a")
+    steps = np.arange(5, 301, 5)
+    values = 60 * (steps / 5.0) ** -0.3
+    decisions = feed(sched, trial, steps, values)
+    stopped_at = len(decisions) - 1
+    left = values[stopped_at] / values[-1] - 1  # improvement still to come at the stop
+    assert decisions[-1] == TrialScheduler.CONTINUE or left < 0.02, (steps[stopped_at], left)
+    sched.on_trial_complete(None, trial, {"step": int(steps[stopped_at])})
+    done = study.find("a")
+    assert done.state == TrialState.COMPLETE
+    assert done.user_attrs[OUTCOME]["rule"] in ("budget", "converged")
+
+
+def test_no_pruner_still_stops_nan_but_nothing_else(tmp_path):
+    study, sched = setup(tmp_path, pruner=False)
+    trial = start(study, sched, "a")
+    assert TrialScheduler.STOP not in feed(sched, trial, np.arange(5, 301, 5), [20.0] * 60)
+    other = start(study, sched, "b")
+    assert feed(sched, other, [5], [math.inf]) == [TrialScheduler.STOP]
+
+
+def test_errors_fail_only_when_ray_gives_up(tmp_path):
+    study, sched = setup(tmp_path)
+    retried = start(study, sched, "a")
+    retried._recover = True
+    sched.on_trial_error(None, retried)
+    assert study.find("a").state == TrialState.RUNNING
+    final = start(study, sched, "b")
+    sched.on_trial_error(None, final)
+    done = study.find("b")
+    assert done.state == TrialState.FAIL
+    assert done.user_attrs[OUTCOME]["message"] == "RuntimeError: CUDA out of memory"
+
+
+def test_a_restarted_driver_reattaches_and_never_reruns_a_finished_trial(tmp_path):
+    study, sched = setup(tmp_path)
+    trial = start(study, sched, "a")
+    feed(sched, trial, [5, 10], [40.0, 35.0])
+    sched.on_trial_complete(None, trial, {"step": 300})
+    running = start(study, sched, "b")
+    feed(sched, running, [5, 10, 15], [40.0, 35.0, 33.0])
+    fresh = pickle.loads(pickle.dumps(sched))  # what tuner.pkl gives a resumed driver
+    again, resumed = FakeTrial("a"), FakeTrial("b")
+    again.status = resumed.status = "PENDING"
+    controller = FakeController([again, resumed])
+    fresh.choose_trial_to_run(controller)
+    assert controller.stopped == ["a"]  # finished in the study: not trained again
+    assert fresh.on_trial_result(None, resumed, {"step": 15, "val/mel": 99.0}) == "CONTINUE"
+    assert study.find("b").intermediate_values[15] == 33.0  # the repeat was ignored
+    fresh.on_trial_result(None, resumed, {"step": 20, "val/mel": 32.0})
+    assert study.find("b").intermediate_values[20] == 32.0
+
+
+def test_several_objectives_judge_the_first_and_tell_all(tmp_path):
+    study, sched = setup(tmp_path, metrics=("val/mel", "val/f0_rmse_cents"), modes=("min", "min"))
+    trial = start(study, sched, "a")
+    rng = np.random.default_rng(1)
+    steps = np.arange(5, 301, 5)
+    decisions = []
+    for step in steps:
+        result = {"step": int(step), "val/mel": 20 * (1 + 0.03 * rng.standard_normal())}
+        result["val/f0_rmse_cents"] = 50.0
+        decisions.append(sched.on_trial_result(None, trial, result))
+        if decisions[-1] == "STOP":
+            break
+    assert decisions[-1] == "STOP"
+    sched.on_trial_complete(None, trial, {"step": int(steps[len(decisions) - 1])})
+    done = study.find("a")
+    assert done.state == TrialState.COMPLETE and done.values[1] == 50.0

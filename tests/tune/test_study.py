@@ -1,0 +1,126 @@
+"""SweepStudy: sampling the search space through Optuna, joining Ray and Optuna trials."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from optuna.trial import TrialState
+
+from sweeper.space import space_from_dict
+from sweeper.tune._study import BEST, CONFIG, OUTCOME, Outcome, SweepStudy
+
+SPACE = {
+    "train.learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+    "train.batch_size": {"type": "int", "low": 2, "high": 8, "step": 2},
+    "train.betas": {"type": "categorical", "choices": [[0.8, 0.99], [0.5, 0.9]]},
+    "train.use_gan": {"type": "categorical", "choices": [True, False]},
+    "model.disc_channel_div": {"type": "int", "low": 1, "high": 4, "when": {"train.use_gan": True}},
+    "train.lr_decay": {"type": "fixed", "value": 1.0},
+}
+
+
+def make(tmp_path, kind="tpe", seed=0, num_trials=8, space=SPACE, directions=("minimize",)):
+    return SweepStudy(
+        "s",
+        str(tmp_path / "study.journal"),
+        list(directions),
+        kind,
+        seed,
+        space_from_dict(space),
+        num_trials,
+    )
+
+
+def test_ask_samples_every_active_parameter_within_its_range(tmp_path):
+    study = make(tmp_path)
+    for i in range(12):
+        config = study.ask(f"ray{i}")
+        assert 1e-4 <= config["train.learning_rate"] <= 1e-2
+        assert config["train.batch_size"] in (2, 4, 6, 8)
+        assert config["train.betas"] in ([0.8, 0.99], [0.5, 0.9])  # lists again, for so-vits
+        assert config["train.lr_decay"] == 1.0
+        assert ("model.disc_channel_div" in config) == config["train.use_gan"]
+    trials = study.study.trials
+    assert len(trials) == 12
+    assert all(t.user_attrs[CONFIG] == study.ask(t.user_attrs["ray_trial_id"]) for t in trials)
+    assert len(study.study.trials) == 12  # asking again for a known Ray trial adds nothing
+
+
+def test_same_seed_same_first_suggestions_and_a_resumed_study_moves_on(tmp_path):
+    a = [make(tmp_path / "a", seed=3).ask(f"r{i}") for i in range(3)]
+    b = [make(tmp_path / "b", seed=3).ask(f"r{i}") for i in range(3)]
+    assert a == b
+    resumed = make(tmp_path / "a", seed=3)  # a new driver on the same journal
+    assert resumed.ask("r0") == a[0]  # known trial: its own config
+    assert resumed.ask("r9") not in a  # new trial: not the seed's first suggestion again
+
+
+def test_grid_enqueues_each_point_once_in_a_seeded_order(tmp_path):
+    space = {
+        "train.learning_rate": {"type": "categorical", "choices": [1e-3, 2e-3, 4e-3]},
+        "train.betas": {"type": "categorical", "choices": [[0.8, 0.99], [0.5, 0.9]]},
+    }
+    study = make(tmp_path, kind="grid", num_trials=6, space=space)
+    configs = [study.ask(f"r{i}") for i in range(6)]
+    points = {(c["train.learning_rate"], tuple(c["train.betas"])) for c in configs}
+    assert len(points) == 6
+    again = make(tmp_path / "again", kind="grid", num_trials=6, space=space)
+    assert [again.ask(f"r{i}") for i in range(6)] == configs
+
+
+def test_tell_complete_uses_the_best_values_and_is_idempotent(tmp_path):
+    study = make(tmp_path, directions=("minimize", "maximize"))
+    study.ask("r0")
+    trial = study.find("r0")
+    study.report(trial._trial_id, 5, 30.0)
+    best = {"step": 5, "metrics": ["val/mel", "mos"], "values": {"val/mel": 30.0, "mos": 3.1}}
+    study.set_attr(trial._trial_id, BEST, best)
+    study.tell(trial._trial_id, Outcome("converged", "flat", 20, 5, 30.0))
+    study.tell(trial._trial_id, Outcome("error", "late", None))  # after a restart: ignored
+    done = study.find("r0")
+    assert done.state == TrialState.COMPLETE and done.values == [30.0, 3.1]
+    assert done.user_attrs[OUTCOME]["rule"] == "converged"
+
+
+@pytest.mark.parametrize(
+    ("rule", "state"),
+    [
+        ("converged", TrialState.COMPLETE),
+        ("budget", TrialState.COMPLETE),
+        ("overfitting", TrialState.PRUNED),
+        ("diverged", TrialState.PRUNED),
+        ("cannot_catch_up", TrialState.PRUNED),
+        ("error", TrialState.FAIL),
+    ],
+)
+def test_outcome_states(tmp_path, rule, state):
+    study = make(tmp_path)
+    study.ask("r0")
+    trial = study.find("r0")
+    study.report(trial._trial_id, 5, 30.0)
+    best = {"step": 5, "metrics": ["val/mel"], "values": {"val/mel": 30.0}}
+    study.set_attr(trial._trial_id, BEST, best)
+    study.tell(trial._trial_id, Outcome(rule, "why", 10, 5, 30.0))
+    assert study.find("r0").state == state
+
+
+def test_complete_without_a_finite_value_is_a_failure(tmp_path):
+    study = make(tmp_path)
+    study.ask("r0")
+    trial = study.find("r0")
+    study.tell(trial._trial_id, Outcome("budget", "ran to its budget", 10))
+    assert study.find("r0").state == TrialState.FAIL
+
+
+def test_pickles_as_an_address_and_rebinds_to_a_moved_folder(tmp_path):
+    study = make(tmp_path)
+    study.ask("r0")
+    copy = pickle.loads(pickle.dumps(study))
+    assert copy._study is None and copy.find("r0") is not None
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (tmp_path / "study.journal").rename(moved / "study.journal")
+    copy = pickle.loads(pickle.dumps(study))
+    copy.rebind(moved)
+    assert copy.find("r0") is not None

@@ -1,0 +1,87 @@
+"""The driver of a sweep dies (SIGKILL); ``sweeper resume`` finishes the sweep with no finished
+trial lost or trained again. Real local Ray, real reference trainer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+from conftest import (
+    checkpoints,
+    load_study,
+    placements,
+    resumed_steps,
+    wait_for,
+    write_sweep,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _finished(sweep_dir):
+    if not (sweep_dir / "study.journal").is_file():
+        return []
+    try:
+        study = load_study(sweep_dir)
+    except KeyError:
+        return []
+    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+
+
+def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path, procs):
+    params = {
+        "train.learning_rate": {"type": "categorical", "choices": [2.0e-3, 3.0e-3, 4.0e-3]},
+        "train.use_gan": {"type": "fixed", "value": False},
+        "train.eval_interval": {"type": "fixed", "value": 5},
+        "train.log_interval": {"type": "fixed", "value": 5},
+    }
+    budget = {"max_steps": 30, "num_trials": 3, "concurrency": 1}
+    space = write_sweep(tmp_path, parameters=params, budget=budget)
+    sweep_dir = tmp_path / "sweeps" / "t"
+    driver = procs.start("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+
+    def second_trial_mid_way():
+        done = _finished(sweep_dir)
+        if len(done) != 1:
+            return None
+        running = [
+            d
+            for d in sweep_dir.glob("trial_*")
+            if d.name != f"trial_{done[0].user_attrs['ray_trial_id']}" and len(checkpoints(d)) >= 2
+        ]
+        return (done[0], running[0]) if running else None
+
+    first, interrupted = wait_for(second_trial_mid_way, 400, "one finished trial", driver)
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
+    driver.wait(timeout=60)
+    first_dir = sweep_dir / f"trial_{first.user_attrs['ray_trial_id']}"
+    first_results = (first_dir / "result.json").read_text()
+
+    text = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
+
+    study = load_study(sweep_dir)
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == 3, [t.user_attrs for t in trials]
+    assert len({t.user_attrs["ray_trial_id"] for t in trials}) == 3
+    assert sorted(t.user_attrs["config"]["train.learning_rate"] for t in trials) == [
+        2.0e-3,
+        3.0e-3,
+        4.0e-3,
+    ]
+    assert all(t.state.name == "COMPLETE" for t in trials), [t.user_attrs for t in trials]
+    # The trial that had finished was neither lost nor trained again.
+    again = study.trials[first.number]
+    assert again.value == first.value
+    assert again.intermediate_values == first.intermediate_values
+    assert again.user_attrs["outcome"] == first.user_attrs["outcome"]
+    assert len(placements(first_dir)) == 1
+    assert (first_dir / "result.json").read_text() == first_results
+    # The interrupted one went on from its checkpoint, not from step 0.
+    resumed = resumed_steps(interrupted)
+    assert resumed and resumed[-1] >= 5, resumed
+    assert len(placements(interrupted)) == 2
+    results = (interrupted / "result.json").read_text().splitlines()
+    assert json.loads(results[-1])["step"] == 30
+    assert "steps run:" in text
