@@ -1,10 +1,11 @@
-"""``sweeper data toy DIR``: write the deterministic toy-singer dataset (so-vits-svc layout)."""
+"""``sweeper data toy DIR`` / ``sweeper data speech DIR``: write a deterministic dataset in
+so-vits-svc's layout (toy: synthetic singers with true f0; speech: piper TTS with transcripts)."""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = "make data for the reference trainer (toy: a synthetic multi-speaker singing set)"
+HELP = "make data: toy (synthetic multi-speaker singing) or speech (piper TTS, transcripts)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,17 +19,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     toy.add_argument("--sr", type=int, default=16000, help="sampling rate (default 16000)")
     toy.add_argument("--hop", type=int, default=320, help="frame hop of the true f0 (default 320)")
     toy.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    speech = sub.add_parser(
+        "speech", help="write piper-tts speech: dataset/<sr>/<speaker>/*.wav, transcripts.txt"
+    )
+    speech.add_argument("dir", help="output dataset root")
+    speech.add_argument("--speakers", type=int, default=3, help="number of speakers (default 3)")
+    speech.add_argument("--clips", type=int, default=6, help="clips per speaker (default 6)")
+    speech.add_argument("--val", type=int, default=1, help="val clips per speaker (default 1)")
+    speech.add_argument("--sr", type=int, default=16000, help="sampling rate (default 16000)")
+    speech.add_argument("--pace", type=float, default=1.0, help="piper length scale (default 1)")
+    speech.add_argument("--seed", type=int, default=0, help="sentence draw seed (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sweeper.data.toy import ToySpec, write_toy_dataset
     from sweeper.errors import InputError
 
     root = Path(args.dir)
     if root.exists() and any(root.iterdir()):
         raise InputError(f"{args.dir!r} is not empty; fix: give a new or empty directory")
+    if args.data_command == "speech":
+        return _speech(args, root)
+    from sweeper.data.toy import ToySpec, write_toy_dataset
+
     spec = ToySpec(
         n_speakers=args.speakers,
         clips_per_speaker=args.clips,
@@ -40,4 +54,23 @@ def run(args: argparse.Namespace) -> int:
     )
     lists = write_toy_dataset(root, spec)
     print(f"wrote {len(lists['train'])} train and {len(lists['val'])} val clips to {root}")
+    return 0
+
+
+def _speech(args: argparse.Namespace, root) -> int:
+    from sweeper.data.speech import SpeechSpec, write_speech_dataset
+
+    spec = SpeechSpec(
+        n_speakers=args.speakers,
+        clips_per_speaker=args.clips,
+        val_per_speaker=args.val,
+        sampling_rate=args.sr,
+        length_scale=args.pace,
+        seed=args.seed,
+    )
+    lists = write_speech_dataset(root, spec)
+    print(
+        f"wrote {len(lists['train'])} train and {len(lists['val'])} val clips "
+        f"with transcripts.txt to {root}"
+    )
     return 0

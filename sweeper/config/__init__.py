@@ -20,9 +20,11 @@ from sweeper.config._schema import (
     SweepConfig,
     ToyData,
 )
+from sweeper.config._sovits import F0_TRACKERS, SovitsSection
 from sweeper.config._yaml import Lines, load_yaml_with_lines
 
 __all__ = [
+    "F0_TRACKERS",
     "MAX_TRIALS_PER_GPU",
     "MODES",
     "SAMPLERS",
@@ -35,6 +37,7 @@ __all__ = [
     "PrunerSettings",
     "Resources",
     "Sampler",
+    "SovitsSection",
     "SweepConfig",
     "ToyData",
     "load_sweep",

@@ -22,6 +22,7 @@ from sweeper.config._schema import (
     SweepConfig,
     ToyData,
 )
+from sweeper.config._sovits import SovitsSection
 from sweeper.config._yaml import Lines, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.space import FieldError, Space, space_from_dict
@@ -41,6 +42,7 @@ _SECTIONS = (
     "sampler",
     "pruner",
     "storage",
+    "sovits",
 )
 _REQUIRED = ("name", "trainer", "base", "data", "objective", "budget", "parameters")
 
@@ -89,6 +91,41 @@ def _data(raw: Any) -> DataSpec:
     return _section(DataSpec, "data", raw, **extra)
 
 
+def _sovits(raw: Any, data: DataSpec) -> SovitsSection:
+    section = _section(SovitsSection, "sovits", raw)
+    checkout = Path(section.checkout)
+    if not (checkout / "train.py").is_file():
+        raise FieldError(
+            ("sovits", "checkout"),
+            "has no train.py",
+            section.checkout,
+            "point it at your so-vits-svc folder (the one holding train.py)",
+        )
+    files = {"pretrained_g": section.pretrained_g, "pretrained_d": section.pretrained_d}
+    for name in ("train_list", "val_list"):
+        given = getattr(section, name)
+        if given is not None:
+            files[name] = given
+        elif data.dir is not None:  # (toy data is refused with sovits-svc by the schema)
+            default = Path(data.dir) / "filelists" / f"{name[:-5]}.txt"
+            if not default.is_file():
+                raise FieldError(
+                    ("data", "dir"),
+                    f"has no filelists/{default.name} (the default sovits.{name})",
+                    data.dir,
+                    f"run preprocess_flist_config.py there, or set sovits.{name}",
+                )
+    for name, path in files.items():
+        if path is not None and not Path(path).is_file():
+            how = (
+                "give the path to a filelist, or run preprocess_flist_config.py"
+                if name.endswith("_list")
+                else "give the path to a so-vits-svc base model (.pth)"
+            )
+            raise FieldError(("sovits", name), "is not a file", path, how)
+    return section
+
+
 def _build(data: Any, lines: Lines) -> SweepConfig:
     top = as_mapping((), data)
     check_known((), top, _SECTIONS)
@@ -118,6 +155,8 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
+    if top.get("sovits") is not None:
+        kwargs["sovits"] = _sovits(top["sovits"], data_spec)
     return SweepConfig(**kwargs)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sweeper.config._sovits import SovitsSection
 from sweeper.space import FieldError, Space
 from sweeper.space._fields import as_bool, as_float, as_int, as_str
 
@@ -215,7 +216,7 @@ class SweepConfig:
     """One sweep: what to train, on what, how to search, with what budget and resources."""
 
     name: str  # sweep name; results go to a folder of this name
-    trainer: str  # which trainer runs a trial: reference (later sovits-svc)
+    trainer: str  # which trainer runs a trial: reference or sovits-svc
     base: Base  # the so-vits config every trial starts from
     data: DataSpec  # the training data
     objective: Objective  # metric(s) and direction(s)
@@ -225,6 +226,7 @@ class SweepConfig:
     sampler: Sampler = field(default_factory=Sampler)  # how parameters are suggested
     pruner: PrunerSettings | None = field(default_factory=PrunerSettings)  # null = no stops
     storage: str | None = None  # Optuna journal file or RDB URL to resume from; null = memory
+    sovits: SovitsSection | None = None  # trainer: sovits-svc only: the checkout and its files
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
@@ -241,6 +243,7 @@ class SweepConfig:
                 self.resources.gpu,
                 "reserve gpu: 1 (or a share such as 0.5)",
             )
+        self._check_sovits()
         pruner, steps = self.pruner, self.budget.max_steps
         if pruner is not None and pruner.n_warmup_steps >= steps:
             raise FieldError(
@@ -262,6 +265,46 @@ class SweepConfig:
                     self.budget.num_trials,
                     f"set num_trials: {size}",
                 )
+
+    def _check_sovits(self) -> None:
+        if self.trainer != "sovits-svc":
+            if self.sovits is not None:
+                raise FieldError(
+                    ("sovits",),
+                    "is only read with trainer: sovits-svc",
+                    self.trainer,
+                    "remove the sovits: section or set trainer: sovits-svc",
+                )
+            return
+        if self.sovits is None:
+            raise FieldError(
+                ("trainer",),
+                "needs a sovits: section (where the so-vits-svc checkout is)",
+                self.trainer,
+                "add sovits: {checkout: PATH/TO/so-vits-svc}",
+            )
+        if self.base.config is None:
+            raise FieldError(
+                ("base", "preset"),
+                "is not available for sovits-svc (it has no presets)",
+                self.base.preset,
+                "use base: {config: PATH/TO/so-vits-svc/configs/config.json}",
+            )
+        if self.data.dir is None:
+            raise FieldError(
+                ("data", "toy"),
+                "cannot feed sovits-svc (its train.py needs preprocessed features)",
+                "toy",
+                "set data.dir to the folder the filelists' wav paths start from",
+            )
+        knobs = [name for name in self.parameters.params if name.startswith("dataset.")]
+        if knobs:
+            raise FieldError(
+                ("parameters", knobs[0]),
+                "is a reference-trainer knob that sovits-svc does not support",
+                knobs[0],
+                "remove it, or write a smaller filelist and point sovits.train_list at it",
+            )
 
     def _check_train_clips(self) -> None:
         spec = self.parameters.params.get("dataset.train_clips")

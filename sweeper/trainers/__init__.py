@@ -2,4 +2,5 @@
 ``report(step, metrics, checkpoint_dir=None)``; none imports ray or optuna.
 
 - :mod:`sweeper.trainers.reference`: a compact so-vits-svc-compatible trainer in torch.
+- :mod:`sweeper.trainers.sovits_svc`: the user's own so-vits-svc checkout (train.py) as trials.
 """

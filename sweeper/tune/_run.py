@@ -23,7 +23,13 @@ DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directo
 # workers through the runtime env): CPU-only trials must not see every GPU of their node;
 # Tune snapshots its experiment state often, so a dead driver loses little.
 RAY_ENV = {"RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1"}
-DRIVER_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "2", "RAY_AIR_NEW_OUTPUT": "0"}
+# Ray's automatic TensorBoard logger is off (the trainers write their own events, and it
+# warns in the driver's terminal for every NaN); result.json and progress.csv stay.
+DRIVER_ENV = {
+    "TUNE_GLOBAL_CHECKPOINT_S": "2",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,10 @@ def _trainable(cfg: SweepConfig):
 
     from sweeper.tune._trainable import Job, run_trial
 
-    job = Job.from_sweep(cfg)
+    options = None
+    if cfg.sovits is not None:  # paths absolute: trials run in their own folders and nodes
+        options = cfg.sovits.resolved(Path.cwd()).to_options()
+    job = Job.from_sweep(cfg, options)
     resources = {"cpu": cfg.resources.cpu, "gpu": cfg.resources.gpu}
     return tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
 
@@ -129,6 +138,12 @@ def _check_keys(cfg: SweepConfig) -> None:
         from sweeper.trainers.reference.sweep import known_keys
 
         check_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
+    elif cfg.trainer == "sovits-svc" and cfg.base.config is not None:
+        # A bad key fails here, before any GPU time is spent (each trial checks it again).
+        from sweeper.trainers.sovits_svc import check_keys as sovits_keys
+
+        base = json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
+        sovits_keys(cfg.parameters.params, base)
 
 
 def _trial_dirname(trial) -> str:
@@ -169,6 +184,7 @@ def run_sweep(
     _connect(address)
     check_resources(cfg)
     from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
     study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
@@ -187,7 +203,7 @@ def run_sweep(
             storage_path=str(root),
             failure_config=tune.FailureConfig(max_failures=3),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            callbacks=[progress],
+            callbacks=[progress, JsonLoggerCallback(), CSVLoggerCallback()],
             verbose=0,
         ),
     )

@@ -1,0 +1,121 @@
+"""The sovits: section: strict keys, files checked, one-line errors at the right line."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sweeper.config import SovitsSection, load_sweep
+from sweeper.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _checkout(root: Path) -> Path:
+    sv = root / "so-vits-svc"
+    (sv / "configs").mkdir(parents=True)
+    (sv / "filelists").mkdir()
+    (sv / "train.py").write_text("# stand-in: only its presence is checked here\n")
+    (sv / "configs" / "config.json").write_text(json.dumps({"train": {}, "data": {}}))
+    (sv / "filelists" / "train.txt").write_text("./dataset/44k/a/1.wav\n")
+    (sv / "filelists" / "val.txt").write_text("./dataset/44k/a/2.wav\n")
+    return sv
+
+
+GOOD = """\
+name: sv
+trainer: sovits-svc
+base:
+  config: {sv}/configs/config.json
+data:
+  dir: {sv}
+sovits:
+  checkout: {sv}
+  eval_points: 20
+  stop_grace_s: 10
+objective:
+  metrics: [val/mel]
+  modes: [min]
+budget:
+  max_steps: 2000
+  num_trials: 4
+resources:
+  gpu: 1
+parameters:
+  train.learning_rate: {{type: float, low: 1e-5, high: 1e-3, log: true}}
+"""
+
+
+def _load(tmp_path: Path, text: str):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return load_sweep(path)
+
+
+def test_good_section_loads_and_travels(tmp_path):
+    sv = _checkout(tmp_path)
+    cfg = _load(tmp_path, GOOD.format(sv=sv))
+    assert cfg.sovits == SovitsSection(checkout=str(sv), eval_points=20, stop_grace_s=10.0)
+    options = cfg.sovits.to_options()
+    assert SovitsSection(**options) == cfg.sovits
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+
+
+def test_resolved_makes_paths_absolute(tmp_path):
+    section = SovitsSection(checkout="sv", pretrained_g="p/G_0.pth", pretrained_d="p/D_0.pth",
+                            python="venv/bin/python")  # fmt: skip
+    got = section.resolved(tmp_path)
+    assert got.checkout == str(tmp_path / "sv")
+    assert got.pretrained_d == str(tmp_path / "p" / "D_0.pth")
+    assert got.python == str(tmp_path / "venv" / "bin" / "python")
+    bare = SovitsSection(checkout="sv", python="python3.8")
+    assert bare.resolved(tmp_path).python == "python3.8"  # a name looked up on PATH
+
+
+# (id, replace this, with this, line of the error, message fragment)
+CASES = [
+    ("no-section", "sovits:\n  checkout: {sv}\n  eval_points: 20\n  stop_grace_s: 10\n", "",
+     2, "trainer needs a sovits: section"),
+    ("unknown-key", "  eval_points: 20", "  eval_point: 20", 9, "did you mean 'eval_points'"),
+    ("no-train-py", "  checkout: {sv}", "  checkout: {sv}/configs", 8, "has no train.py"),
+    ("preset", "  config: {sv}/configs/config.json", "  preset: tiny", 4, "has no presets"),
+    ("toy", "  dir: {sv}", "  toy: {{}}", 6, "cannot feed sovits-svc"),
+    ("half-pair", "  eval_points: 20", "  pretrained_g: {sv}/train.py", 9,
+     "given without pretrained_d"),
+    ("bad-grace", "stop_grace_s: 10", "stop_grace_s: 0", 10, "stop_grace_s must be > 0"),
+    ("tracker", "  eval_points: 20", "  f0_tracker: rmvpe", 9, "is not one of the options"),
+    ("reference", "trainer: sovits-svc", "trainer: reference", 7, "only read with trainer"),
+    ("no-gpu", "  gpu: 1", "  gpu: 0", 18, "must be > 0 for sovits-svc"),
+    ("missing-val", "  eval_points: 20", "  val_list: {sv}/nope.txt", 9, "val_list is not a file"),
+    ("no-lists", "  dir: {sv}", "  dir: {sv}/configs", 6, "has no filelists/train.txt"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "line", "fragment"), CASES, ids=[c[0] for c in CASES]
+)
+def test_bad_section_is_one_line_at_its_line(tmp_path, case, old, new, line, fragment):
+    sv = _checkout(tmp_path)
+    text = GOOD.replace(old, new)
+    assert text != GOOD, case
+    with pytest.raises(InputError) as err:
+        _load(tmp_path, text.format(sv=sv))
+    message = str(err.value)
+    assert "\n" not in message
+    assert f"s.yaml:{line}:" in message and fragment in message, message
+
+
+def test_shipped_example_loads_next_to_a_checkout(tmp_path, monkeypatch):
+    _checkout(tmp_path)
+    shutil.copyfile(ROOT / "search_spaces" / "sovits-svc.yaml", tmp_path / "sovits-svc.yaml")
+    monkeypatch.chdir(tmp_path)
+    cfg = load_sweep("sovits-svc.yaml")
+    assert cfg.trainer == "sovits-svc" and cfg.sovits is not None
+    assert cfg.sovits.checkout == "so-vits-svc" and cfg.resources.gpu == 0.5
+    from sweeper.trainers.sovits_svc import check_keys
+
+    check_keys(cfg.parameters.params, {})  # every swept name is a so-vits-svc key

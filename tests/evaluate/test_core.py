@@ -1,0 +1,143 @@
+"""The evaluation core: registry, results, unavailable/skipped paths, inputs, pure pieces."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from damage_audio import SETTINGS, SR
+
+from sweeper.errors import InputError
+from sweeper.evaluate import (
+    METRICS,
+    SKIPPED,
+    UNAVAILABLE,
+    MetricResult,
+    _registry,
+    evaluate,
+    get_metrics,
+)
+from sweeper.evaluate.pitch import f0_errors, pool
+from sweeper.evaluate.spectral import _freqt, dtw_mean, warp_alpha
+
+
+def _tone(hz=220.0, seconds=1.0, sr=SR):
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("metric", list(METRICS.values()), ids=list(METRICS))
+def test_every_metric_states_direction_unit_and_fix(metric):
+    assert metric.direction in ("min", "max") and metric.unit and metric.doc
+    assert metric.family in _registry.FAMILIES
+    assert not metric.requires or metric.install.startswith("pip install")
+
+
+def test_missing_package_is_unavailable_with_the_install_hint(monkeypatch):
+    monkeypatch.setattr(
+        "sweeper.evaluate._core.missing_modules",
+        lambda m: ["faster_whisper"] if m.family == "asr" else [],
+    )
+    r = evaluate([_tone()], [_tone()], SR, ["wer", "mel_l1"], transcripts=["a tone"])
+    assert r["wer"].status == UNAVAILABLE and math.isnan(r["wer"].value)
+    assert "faster_whisper" in r["wer"].detail and "pip install" in r["wer"].detail
+    assert r["mel_l1"].ok and r["mel_l1"].value == 0.0
+
+
+def test_missing_modules_checks_without_importing():
+    assert _registry.missing_modules(METRICS["mcd_db"]) == []
+    fake = METRICS["wer"].__class__(
+        "x", "asr", "min", "u", ("no_such_module_xyz",), "pip install xyz", "doc"
+    )
+    assert _registry.missing_modules(fake) == ["no_such_module_xyz"]
+
+
+def test_wer_without_transcripts_is_skipped():
+    r = evaluate([_tone()], [_tone()], SR, ["wer", "cer"])
+    assert r["wer"].status == SKIPPED and "transcripts" in r["wer"].detail
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"refs": [_tone()], "outs": [_tone(), _tone()]}, "1 refs but 2 outs"),
+        ({"refs": [np.zeros((2, 10))], "outs": [_tone()]}, "1-D"),
+        ({"refs": [np.array([np.nan, 1.0])], "outs": [_tone()]}, "NaN"),
+        ({"sr": 100}, "sr must be"),
+        ({"metrics": ["mos"]}, "unknown metric"),
+        ({"transcripts": ["a", "b"]}, "2 transcripts"),
+    ],
+)
+def test_bad_input_is_a_one_line_error(kwargs, match):
+    args = {"refs": [_tone()], "outs": [_tone()], "sr": SR, "metrics": ["mel_l1"]}
+    args.update(kwargs)
+    with pytest.raises(InputError, match=match) as err:
+        evaluate(args.pop("refs"), args.pop("outs"), args.pop("sr"), args.pop("metrics"),
+                 **args)
+    assert "\n" not in str(err.value)
+
+
+def test_results_come_in_registry_order_and_serialise():
+    r = evaluate(_tone(), _tone(300.0), SR, ["mcd_db", "mel_l1"], settings=SETTINGS)
+    assert list(r) == ["mel_l1", "mcd_db"] == [m.name for m in get_metrics(["mcd_db", "mel_l1"])]
+    d = r["mcd_db"].to_dict()
+    assert d["direction"] == "min" and d["unit"] == "dB" and d["value"] > 0
+    assert len(d["per_item"]) == 1
+
+
+def test_better_than_follows_direction_and_never_prefers_nan():
+    lo = MetricResult("mcd_db", 1.0, "min", "dB")
+    hi = MetricResult("mcd_db", 2.0, "min", "dB")
+    nan = MetricResult("mcd_db", math.nan, "min", "dB")
+    assert lo.better_than(hi) and not hi.better_than(lo)
+    assert lo.better_than(nan) and not nan.better_than(lo)
+    assert MetricResult("s", 0.9, "max", "c").better_than(MetricResult("s", 0.5, "max", "c"))
+
+
+def test_f0_errors_pool_frames_like_the_trainer():
+    ref = np.array([100.0, 100.0, 0.0, 200.0])
+    out = np.array([100.0 * 2 ** (1 / 12), 100.0, 150.0, 0.0])
+    m = pool([f0_errors(ref, out)])
+    assert m["f0_rmse_cents"] == pytest.approx(math.sqrt(100.0**2 / 2))
+    assert m["f0_gross_error"] == 0.5 and m["vuv_error"] == 0.5
+    assert math.isnan(pool([f0_errors(ref, np.zeros(4))])["f0_rmse_cents"])
+
+
+def test_dtw_finds_the_cheap_warped_path():
+    a = np.array([0.0, 1.0, 2.0, 3.0])
+    b = np.array([0.0, 0.0, 1.0, 2.0, 3.0])  # a with its first frame held
+    cost = np.abs(a[:, None] - b[None, :])
+    assert dtw_mean(cost) == 0.0
+    assert dtw_mean(np.ones((3, 7))) == pytest.approx(1.0)
+
+
+def test_freqt_without_warping_keeps_the_cepstrum():
+    c = np.random.default_rng(0).standard_normal((3, 10))
+    assert np.allclose(_freqt(c, 9, 0.0), c)
+    assert warp_alpha(16000) == pytest.approx(0.42) and warp_alpha(44100) == pytest.approx(0.544)
+
+
+def test_mcd_tolerates_a_time_shift_that_mel_l1_does_not():
+    rng = np.random.default_rng(1)
+    ref = np.convolve(rng.standard_normal(SR), np.ones(8) / 8, "same").astype(np.float32)
+    ref *= np.repeat(rng.uniform(0.1, 1.0, 10), SR // 10)[: len(ref)]
+    late = np.concatenate([np.zeros(800, np.float32), ref[:-800]])  # 50 ms later
+    r = evaluate([ref], [late], SR, ["mel_l1", "mcd_db"], settings=SETTINGS)
+    far = evaluate([ref], [rng.standard_normal(SR).astype(np.float32)], SR, ["mcd_db"])
+    assert r["mcd_db"].value < far["mcd_db"].value / 2
+    assert r["mel_l1"].value > 0.3
+
+
+def test_core_imports_no_ray_optuna_or_torch():
+    code = (
+        "import sys, sweeper.evaluate, sweeper.evaluate._remote, sweeper.evaluate.synth;"
+        "import sweeper.evaluate.spectral, sweeper.evaluate.pitch, sweeper.evaluate.asr;"
+        "import sweeper.evaluate.mos, sweeper.evaluate.speaker;"
+        "bad = [m for m in ('ray', 'optuna', 'torch', 'librosa') if m in sys.modules];"
+        "sys.exit(str(bad) if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
