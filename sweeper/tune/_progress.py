@@ -104,13 +104,15 @@ class SweepProgress(Callback):
                 f"trial {self._number(trial)} {outcome['rule']} at step {outcome.get('step')}: "
                 f"{message} (best {self.metric} {shown})"
             )
-        self._status(trials)
+        self._status(trials, ending=trial)
 
-    def _status(self, trials) -> None:
+    def _status(self, trials, ending=None) -> None:
         self._last_status = time.monotonic()
         count: dict[str, int] = {}
         for t in trials:
-            count[t.status] = count.get(t.status, 0) + 1
+            # Ray marks the trial being ended only after its callbacks: count it as ended.
+            status = "TERMINATED" if t is ending and t.status == "RUNNING" else t.status
+            count[status] = count.get(status, 0) + 1
         steps = sum(self._steps.values())
         best = "none yet" if self._best is None else f"{self._best[0]:.4g} ({self._best[1]})"
         self._print(

@@ -86,7 +86,9 @@ def test_nan_stops_at_once_as_diverged_and_ends_pruned(tmp_path):
     sched.on_trial_complete(None, trial, {"step": 15})
     done = study.find("a")
     assert done.state == TrialState.PRUNED
-    assert done.user_attrs[OUTCOME]["rule"] == "diverged" and done.user_attrs[OUTCOME]["step"] == 15
+    assert (
+        done.user_attrs[OUTCOME]["rule"] == "diverged" and done.user_attrs[OUTCOME]["step"] == 15
+    )
 
 
 def test_an_undefined_side_metric_is_not_divergence(tmp_path):

@@ -15,7 +15,12 @@ SPACE = {
     "train.batch_size": {"type": "int", "low": 2, "high": 8, "step": 2},
     "train.betas": {"type": "categorical", "choices": [[0.8, 0.99], [0.5, 0.9]]},
     "train.use_gan": {"type": "categorical", "choices": [True, False]},
-    "model.disc_channel_div": {"type": "int", "low": 1, "high": 4, "when": {"train.use_gan": True}},
+    "model.disc_channel_div": {
+        "type": "int",
+        "low": 1,
+        "high": 4,
+        "when": {"train.use_gan": True},
+    },
     "train.lr_decay": {"type": "fixed", "value": 1.0},
 }
 

@@ -5,6 +5,7 @@ The trainer is the real reference trainer (torch) on a tiny toy set.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -78,3 +79,9 @@ def test_sweep_kills_a_worker_and_the_trial_resumes_from_its_checkpoint(tmp_path
         best_step = trial.user_attrs["best"]["step"]
         assert (checkpoints(folder)[-1] / "best" / f"G_{best_step}.pth").is_file()
     assert "diverged" in text and "budget" in text and "steps run:" in text
+    # status reads the same folder (the study only) and agrees with the run's ranking.
+    status = procs.run("status", str(sweep_dir), "--json", cwd=tmp_path, log=tmp_path / "st.log")
+    table = json.loads(status[status.index("{") :])["trials"]
+    assert [row["rule"] for row in table][:2] == ["budget", "budget"]
+    assert table[2]["rule"] == "diverged" and table[2]["state"] == "PRUNED"
+    assert table[0]["best_value"] <= table[1]["best_value"]
