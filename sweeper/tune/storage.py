@@ -127,9 +127,10 @@ def _server(spec: str, heartbeat_s: int | None) -> BaseStorage:
         ) from err
     module, pip_name = _DRIVERS.get(driver, (driver, driver))
     if importlib.util.find_spec(module) is None:
+        extra = " (or pip install 'sovits-sweeper[cluster]')" if driver == "psycopg" else ""
         raise InputError(
             f"study storage {_redacted(spec)!r} needs the {module} driver; fix: "
-            f"pip install '{pip_name}' (or pip install 'sovits-sweeper[cluster]')"
+            f"pip install '{pip_name}'{extra}"
         )
     connect: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
     # pool_pre_ping: a sweep outlives idle connections the server or a NAT drops.
