@@ -47,6 +47,24 @@ class AnyOf(Detector):
             d.load_state_dict(s)
 
 
+def _rose_at_plateau(plateau: Verdict, overfit: Verdict, train_metric: str) -> Verdict:
+    """A plateau stop whose held-out metric already sits above its best by more than its
+    noise while training improves: the same stop, named for what it is (overfitting). The
+    rise is seen on one check, not yet the confirmed streak the overfitting rule waits for,
+    so this only renames a stop the plateau rule makes anyway."""
+    gap = overfit.evidence.get("generalization_gap")
+    rise = f"{100 * gap:.1f} % " if isinstance(gap, float) else ""
+    return Verdict(
+        Reason.OVERFITTING,
+        plateau.step,
+        plateau.best_step,
+        f"{plateau.signal} stopped improving and is {rise}above its best while {train_metric} "
+        f"is not getting worse: overfitting ({plateau.message})",
+        plateau.signal,
+        {**plateau.evidence, **overfit.evidence, "overfitting_confirmed": False},
+    )
+
+
 class ConvergenceDetector(Detector):
     """The answer to "has this so-vits run converged?": divergence, overfitting, plateau.
 
@@ -95,10 +113,17 @@ class ConvergenceDetector(Detector):
     def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
         if self.held_out in metrics:
             self._seen_held_out = True
+        if self._seen_held_out or self.primary is not None:
+            # The training-loss plateau is never consulted again: skip its fits (a third of
+            # the work per report).
+            verdicts = [d.update(step, metrics) for d in self._children()[:3]]
+            diverged, overfit, held_plateau = verdicts
+            verdict = most_urgent([held_plateau, diverged, overfit])
+            if verdict.reason is Reason.CONVERGED and self.overfit.rising:
+                return _rose_at_plateau(verdict, overfit, self.train_metric)
+            return verdict
         verdicts = [d.update(step, metrics) for d in self._children()]
         diverged, overfit, held_plateau, train_plateau = verdicts
-        if self._seen_held_out or self.primary is not None:
-            return most_urgent([held_plateau, diverged, overfit])
         verdict = most_urgent([train_plateau, diverged])
         note = (
             f" [judged on {self.train_metric}, a training loss: only a plateau can be judged; "

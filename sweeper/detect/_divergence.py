@@ -27,8 +27,9 @@ class _Track:
     def add(self, step: int, value: float) -> None:
         self.last3 = [*self.last3[-2:], value]
         self.history.add(step, value)
-        if len(self.last3) == 3:
-            self.best_median3 = min(self.best_median3, self.median3)
+        # From the first value on: a run that blows up right after its first evaluation
+        # (val/mel 94 at step 0, then 284 flat) has only that value as its best level.
+        self.best_median3 = min(self.best_median3, self.median3)
 
     @property
     def median3(self) -> float:

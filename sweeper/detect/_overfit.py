@@ -99,6 +99,7 @@ class OverfitDetector(Detector):
         self._best.reset()
         self._last_step: int | None = None
         self._streak = 0
+        self._rising = False
         self._first_check: int | None = None
         self._verdict: Verdict | None = None
 
@@ -158,9 +159,13 @@ class OverfitDetector(Detector):
         scale = abs(best) if best != 0 else 1.0
         gap = rise / scale
         train_trend = self._train_trend(float(steps[i_best]))
+        # The same test made once, without the repeated-check correction: what ``rising``
+        # reports, for naming a stop that another rule has already decided.
+        once = max((z_quantile(self.alpha) * se_diff + selection) / scale, self.min_rise)
         evidence = {
             "generalization_gap": gap,
             "gap_threshold": max(threshold / scale, self.min_rise),
+            "gap_threshold_once": once,
             "noise_cv": sigma / scale,
             "best_value": self._best.value,
             "train_trend": train_trend,
@@ -170,6 +175,7 @@ class OverfitDetector(Detector):
         rising = rise > threshold and gap > self.min_rise
         train_ok = train_trend is None or train_trend <= 0.0
         self._streak = self._streak + 1 if rising and train_ok else 0
+        self._rising = gap > once and train_ok
         if self._streak >= self.confirm:
             train_words = (
                 f"while {self.train_metric} kept improving"
@@ -191,6 +197,13 @@ class OverfitDetector(Detector):
             f"(overfitting needs > {100 * evidence['gap_threshold']:.1f} %)",
             evidence,
         )
+
+    @property
+    def rising(self) -> bool:
+        """True when the latest check, taken alone (no correction for repeated checks),
+        found the held-out metric above its best by more than its noise while training was
+        not getting worse. Not a stop: it names a stop another rule decides at this step."""
+        return self._rising
 
     def _train_trend(self, since: float) -> float | None:
         """Relative change per log-step of the training metric since ``since``, pessimistic.
@@ -218,6 +231,7 @@ class OverfitDetector(Detector):
             "best": self._best.state_dict(),
             "last_step": self._last_step,
             "streak": self._streak,
+            "rising": self._rising,
             "first_check": self._first_check,
             "verdict": None if self._verdict is None else self._verdict.to_dict(),
         }
@@ -228,5 +242,6 @@ class OverfitDetector(Detector):
         self._best.load_state_dict(state["best"])
         self._last_step = state["last_step"]
         self._streak = int(state["streak"])
+        self._rising = bool(state.get("rising", False))
         self._first_check = state["first_check"]
         self._verdict = Verdict.from_dict(state["verdict"]) if state["verdict"] else None

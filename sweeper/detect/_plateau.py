@@ -17,8 +17,15 @@ from sweeper.detect._stats import LineFit, robust_line, spend, z_quantile
 from sweeper.detect._verdict import Reason, Verdict
 
 # A new look (and a new share of alpha) each time the step count grows 4x: by then the
-# longest window (the last 75 % of steps) holds none of the points of the previous look.
+# last-75 % window holds none of the points of the previous look. The whole-history window
+# overlaps its earlier looks; for correlated looks the union bound only errs on the safe side.
 LOOK_GROWTH = 4.0
+# Trailing windows tried, as fractions of the steps so far (Bonferroni over them). The whole
+# history is the one with power on a curve flat from the start: its log-step range is ~3x
+# that of the last half, so its slope error is ~3x smaller. On a curve decelerating in
+# log-steps its average slope over-states what is left (safe side); one steepening late is
+# what the steepening guard is for.
+WINDOWS = (0.5, 0.75, 1.0)
 # A trend from fewer points is at the mercy of the slow wander of GAN losses.
 WINDOW_POINTS = 30
 
@@ -149,8 +156,10 @@ class PlateauDetector(Detector):
     "Left" means over the horizon: up to ``budget`` when the run has one (a sweep trial),
     otherwise over as many steps again as were already trained (``horizon`` = 1.0). The null
     hypothesis is "still improving by at least epsilon"; only its rejection stops the run,
-    so noise makes the detector wait, never stop. Repeated checks spend alpha over looks:
-    each 4x growth of the step count since the first check (when the longest window has
+    so noise makes the detector wait, never stop. The trend is tested over the last 50 %,
+    the last 75 % and all of the steps so far (``windows``, Bonferroni); the tightest bound
+    counts. Repeated checks spend alpha over looks:
+    each 4x growth of the step count since the first check (when the last-75 % window has
     renewed all its points) is a new look k and gets alpha / (k (k + 1)), which sums to
     alpha; ``confirm`` consecutive rejections are required within a look.
 
@@ -174,7 +183,7 @@ class PlateauDetector(Detector):
         confirm: int = 2,
         min_points: int = 20,
         capacity: int = 512,
-        windows: tuple[float, ...] = (0.5, 0.75),
+        windows: tuple[float, ...] = WINDOWS,
     ) -> None:
         if budget is not None and budget <= 0:
             raise ValueError(f"budget is the last training step and must be > 0, got {budget=}")

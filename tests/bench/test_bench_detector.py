@@ -154,3 +154,15 @@ def test_our_detector_row_replays_a_few_curves():
     _, (ours,) = bench.run(curves, [bench.METHODS["sweeper"]])
     assert len(ours.stops) == 5
     assert all(r in (None, "converged", "overfitting", "diverged") for r in ours.reasons)
+
+
+def test_sweeper_saves_on_flat_curves_without_stopping_slow_ones():
+    # Regression guard for the whole-history trend window: it must buy savings on curves flat
+    # from the start (trailing windows alone saved ~41 % on this kind) and cost no false stop
+    # on curves still improving to the end.
+    method = [bench.METHODS["sweeper"]]
+    _, (flat,) = bench.run(generate(n=8, seed=11, mix={"flat": 1.0}), method)
+    _, (slow,) = bench.run(generate(n=8, seed=11, mix={"slow": 1.0}), method)
+    assert flat.score.compute_saved is not None and flat.score.compute_saved > 0.5
+    assert all(s is not None for s in flat.stops)
+    assert slow.score.false_stop_rate in (None, 0.0)

@@ -77,6 +77,17 @@ def test_divergence_guards_fire_at_the_break(metrics_at, guard):
     assert 151 * 100 <= first.step <= 156 * 100
 
 
+def test_a_blow_up_right_after_the_first_evaluation_is_an_explosion():
+    # Seen in the quick sweep: val/mel 93.9 before training, then a dead model's 284.3 held
+    # flat. The first value is the best level; the plateau rule would call the flat 284.3
+    # "converged".
+    det = DivergenceDetector()
+    values = [93.9] + [284.3] * 20
+    first, _ = first_stop(det, ((5 * i, {"val/mel": v}) for i, v in enumerate(values)))
+    assert first is not None and first.evidence["guard"] == "explosion"
+    assert first.step == 20  # min_points (5) reports
+
+
 def test_healthy_gan_drift_and_spikes_never_diverge():
     rng = np.random.default_rng(0)
     gen = 2.5 + np.linspace(0, 2.0, T)  # adversarial losses drift up in healthy runs

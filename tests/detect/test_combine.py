@@ -1,0 +1,59 @@
+"""ConvergenceDetector composition: which child is consulted once a held-out metric exists."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sweeper.detect import ConvergenceDetector, Reason
+from sweeper.testing import noisy
+
+
+def test_training_plateau_is_no_longer_fitted_once_held_out_is_seen():
+    det = ConvergenceDetector(budget=30_000)
+    train = noisy(np.full(60, 20.0), 0.03, seed=1)
+    for i in range(30):  # training loss only: the training plateau judges
+        det.update(100 * (i + 1), {"loss/g/mel": float(train[i])})
+    assert len(det.train_plateau._history) == 30
+    for i in range(30, 60):
+        verdict = det.update(100 * (i + 1), {"loss/g/mel": float(train[i]), "val/mel": 0.6})
+        assert verdict.signal == "val/mel"
+    # Its verdict is never read again, so its fits are skipped; its state stays as it was.
+    assert len(det.train_plateau._history) == 30
+    assert len(det.held_out_plateau._history) == 30
+    assert verdict.reason in (Reason.CONTINUE, Reason.CONVERGED)
+
+
+def _first_stop(det, val, train):
+    for i, (v, t) in enumerate(zip(val, train, strict=True)):
+        verdict = det.update(5 * (i + 1), {"val/mel": float(v), "loss/g/mel": float(t)})
+        if verdict.stops:
+            return verdict
+    return None
+
+
+STEPS = 5 * np.arange(1, 61)
+TRAIN = 25 + 40 * np.exp(-STEPS / 20) - STEPS * 0.01  # training keeps improving
+
+
+def test_a_plateau_stop_with_the_held_out_risen_is_named_overfitting():
+    # val/mel bottoms out at step 100, then climbs 0.04 per step (about 13 % by step 200).
+    val = noisy(30 + 40 * np.exp(-STEPS / 20) + np.maximum(STEPS - 100, 0) * 0.04, 0.03, seed=3)
+    train = noisy(TRAIN, 0.03, seed=4)
+    verdict = _first_stop(ConvergenceDetector(budget=300), val, train)
+    assert verdict is not None and verdict.reason is Reason.OVERFITTING
+    assert verdict.evidence["overfitting_confirmed"] is False
+    assert "stopped improving" in verdict.message and verdict.best_step <= 150
+    # The same stop the plateau rule makes: earlier than the confirmed overfitting rule.
+    from sweeper.detect import OverfitDetector
+
+    confirmed = _first_stop(OverfitDetector(), val, train)
+    assert confirmed is None or confirmed.step > verdict.step
+
+
+def test_a_flat_plateau_is_never_named_overfitting():
+    names = []
+    for seed in range(20):
+        val = noisy(30 + 40 * np.exp(-STEPS / 20), 0.03, seed=seed)
+        verdict = _first_stop(ConvergenceDetector(budget=300), val, noisy(TRAIN, 0.03, seed=99))
+        names.append(verdict.reason if verdict is not None else None)
+    assert Reason.OVERFITTING not in names and names.count(Reason.CONVERGED) >= 18
