@@ -5,6 +5,8 @@
 - ``sweeper bench pruner CURVES.npz [--json] [--methods NAME ...] [--orders K]
   [--concurrency C] [--seed S]``: replay the curves as sweeps; compare pruners.
 - ``sweeper bench curves OUT.npz [--n N] [--seed S]``: write a generated curve set.
+- ``sweeper bench record SWEEP_DIR... OUT.npz [--metric M]``: write the curves of finished
+  sweeps (their ``trial_*/result.json``), for the two replays.
 """
 
 from __future__ import annotations
@@ -81,13 +83,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="slow drift of the level, as a multiple of the noise cv (default: none)",
     )
     gen.set_defaults(_bench=_run_curves)
+    rec = sub.add_parser(
+        "record",
+        help="write the curves of a finished sweep (trial_*/result.json) as a curves file",
+        description="Read every trial_*/result.json of a sweep folder and write its val/mel "
+        "and training mel curves on the common evaluation grid (NaN after a trial ends), "
+        "the file `bench detector` and `bench pruner` replay. Record a sweep run with "
+        "`pruner: null`, so that every curve runs to its budget.",
+    )
+    rec.add_argument(
+        "sweep_dir", metavar="SWEEP_DIR", nargs="+", help="sweep folders (trial_* inside)"
+    )
+    rec.add_argument("out", metavar="OUT.npz", help="where to write the .npz")
+    rec.add_argument("--metric", default="val/mel", help="the judged metric (default val/mel)")
+    rec.set_defaults(_bench=_run_record)
     parser.set_defaults(_bench=None, _bench_usage=parser.format_usage)
 
 
 def run(args: argparse.Namespace) -> int:
     if args._bench is None:
         print(args._bench_usage(), end="", file=sys.stderr)
-        print("sweeper bench: choose a benchmark: detector, pruner or curves", file=sys.stderr)
+        print(
+            "sweeper bench: choose a benchmark: detector, pruner, curves or record",
+            file=sys.stderr,
+        )
         return 2
     return int(args._bench(args))
 
@@ -101,6 +120,23 @@ def _run_curves(args: argparse.Namespace) -> int:
     curves.save(args.out)
     counts = ", ".join(f"{k} {c}" for k, c in Counter(curves.kind.tolist()).most_common())
     print(f"wrote {args.out}: {args.n} curves x {args.points} points ({counts})")
+    return 0
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from sweeper.bench import record
+
+    curves, names, skipped = record.read_sweep(args.sweep_dir, args.metric)
+    record.write(curves, names, args.out)
+    lengths = curves.lengths()
+    print(
+        f"wrote {args.out}: {curves.n_curves} curves of {args.metric} on {curves.steps.size} "
+        f"steps ({int(curves.steps[0])}..{int(curves.steps[-1])}), {int(lengths.min())}-"
+        f"{int(lengths.max())} points each, training mel "
+        f"{'included' if curves.train is not None else 'absent'}"
+    )
+    if skipped:
+        print(f"skipped {len(skipped)} trials with no finite {args.metric}: {', '.join(skipped)}")
     return 0
 
 
@@ -195,11 +231,12 @@ def _table(results: Sequence[Result]) -> str:
 # sweeper bench pruner
 
 _PRUNER_LEGEND = (
-    "Each method: median over the orders [min-max]. compute: points reported / all points; "
-    "regret: true value of the chosen trial (the kept one with the lowest reported value) "
-    "over the oracle's, - 1; top10 cut: share of the true top 10 % pruned or kept with > 1 % "
-    "true improvement left; rho: Spearman between the true ranking and the sweep's (cut "
-    "trials tied for worst); '-': no kept trial."
+    "Each method: median over the orders [min-max]. Every trial keeps its best checkpoint up "
+    "to its stop, pruned or not. compute: points reported / all points; regret: true value of "
+    "the best trial held over the oracle's, - 1; top10 cut: share of the true top 10 % stopped "
+    "> 1 % short of their true best; rho: Spearman between the true ranking and the sweep's "
+    "(by reported best); picked: regret of the trial with the lowest reported value (noise "
+    "adds to it whatever the pruner)."
 )
 
 
@@ -271,8 +308,9 @@ def _pruner_table(results: Sequence[PrunerResult]) -> str:
         "regret": "{:.2%}",
         "top10_cut": "{:.0%}",
         "spearman": "{:.2f}",
+        "regret_picked": "{:.2%}",
     }
-    rows = [["method", "compute", "regret", "top10 cut", "rho", "settings"]]
+    rows = [["method", "compute", "regret", "top10 cut", "rho", "picked", "settings"]]
     for r in results:
         cells = [r.method.name]
         for field, fmt in formats.items():

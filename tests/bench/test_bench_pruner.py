@@ -61,8 +61,8 @@ def test_pruning_all_but_the_best_at_the_first_report(six):
     score = bench.score(truth, out, LENGTHS)
     assert score.compute == pytest.approx((T + 5) / (N * T))
     assert score.regret == 0.0 and score.top10_cut == 0.0  # top 10 % of 6: curve 0 alone
-    # true ranks 1..6 against 1 then five ties at 4
-    assert score.spearman == pytest.approx(np.corrcoef(np.arange(1, 7), [1, 4, 4, 4, 4, 4])[0, 1])
+    # a pruned trial still ranks by its best so far: here its first report, in the true order
+    assert score.spearman == pytest.approx(1.0)
 
 
 def test_a_pruned_best_gives_regret_and_a_cut(six):
@@ -232,3 +232,35 @@ def test_convergence_pruner_runs_in_the_replay(six):
     _, [result] = bench.run(six, [bench.METHODS["sweeper"]], n_orders=1)
     assert result.skipped is None and len(result.stops) == N
     assert 0 < result.scores[0].compute <= 1
+
+
+def test_a_trial_pruned_after_its_minimum_is_neither_cut_nor_regret():
+    # Curve 0 overfits: its true minimum (the best of all) is at index 5. Pruned at index 10,
+    # the sweep still holds that checkpoint; pruned at index 3, it lost it.
+    u = np.array([0.5 + (t - 5) ** 2 / 10 for t in range(T)])
+    val = np.vstack([u, VAL[1:]])
+    truth = bench.truth_of(CurveSet(steps=STEPS, val=val, length=LENGTHS, val_true=val))
+    for stop, lost in ((10, False), (3, True)):
+        used = np.array([stop + 1] + [T] * 5)
+        best = np.array([val[0, : stop + 1].min(), *val[1:].min(1)])
+        out = _replay.Outcome([stop, None, None, None, None, None], np.ones(N, bool), used, best)
+        score = bench.score(truth, out, LENGTHS)
+        assert (score.top10_cut == 1.0) is lost
+        assert (score.regret > 0) is lost
+        assert score.regret_picked == score.regret  # no noise: the pick is the best held
+
+
+def test_regret_picked_shows_a_lucky_noisy_pick():
+    # Curve 3 reports one lucky low value; the sweep picks it, though curve 0 is truly best.
+    val = VAL.copy()
+    val[3, 7] = 0.5
+    truth = bench.truth_of(CurveSet(steps=STEPS, val=val, length=LENGTHS, val_true=VAL))
+    out = _sweep_of(val)
+    score = bench.score(truth, out, LENGTHS)
+    assert score.regret == 0.0
+    assert score.regret_picked == pytest.approx((VAL[3].min() - VAL[0].min()) / VAL[0].min())
+
+
+def _sweep_of(val: np.ndarray) -> _replay.Outcome:
+    judge = _replay.OptunaJudge(optuna.pruners.NopPruner(), "nop")
+    return _replay.replay(val, LENGTHS, STEPS, list(range(N)), 4, judge)

@@ -1,0 +1,85 @@
+"""Where a trial stands among the others: could it still lead, could it still reach the top?
+
+Both questions compare the trial's optimistic final value (its smoothed best lowered by an
+upper bound on the improvement it has left) with the other trials' smoothed bests so far. An
+other trial is *clearly better* when its smoothed best is below that optimistic value by more
+than the margin (epsilon plus the trial's noise level): even at its best the trial would end
+behind it.
+
+- **In contention for the lead**: no other trial is clearly better. Such a trial may still
+  become the sweep's best, and stopping it early would cost exactly its improvement left in
+  regret; so it takes no converged stop.
+- **Out of the top**: so many others are clearly better that it cannot be in the sweep's top
+  ``top_share`` of trials. If it were, each other trial (a draw from the same search) would
+  be better than it with probability at most ``top_share``, so the number clearly better would
+  be at most Binomial(others, top_share); ``p`` is that tail. A trial is out when ``p`` is
+  below ``alpha``. Comparing with the best trial alone instead (the rule before 2026-11-23)
+  cut 40-75 % of the true top 10 % on the bench: a sweep ranks its trials, and the runners-up
+  are what it reports besides the winner.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A trial's standing (minimisation frame); see the module docstring."""
+
+    optimistic: float  # smoothed best lowered by the improvement bound
+    upper: float  # the bound on the relative improvement left
+    margin: float  # relative margin an other trial must beat the optimistic value by
+    others: int  # other trials with a smoothed best
+    beaten_by: int  # of them, clearly better
+    leader: int | None  # the other trial with the lowest smoothed best
+    bar: float | None  # its smoothed best
+    p_value: float  # P(Binomial(others, top_share) >= beaten_by)
+
+    @property
+    def contends(self) -> bool:
+        """No other trial is clearly better: it may still become the best."""
+        return self.beaten_by == 0
+
+
+def standing(
+    best: float,
+    upper: float,
+    margin: float,
+    levels: dict[int, float],
+    top_share: float,
+) -> Standing:
+    """Where a trial with smoothed best ``best`` stands among ``levels`` (number -> best)."""
+    optimistic = best - upper * abs(best)
+    beaten = sum(1 for v in levels.values() if v + margin * abs(v) < optimistic)
+    leader = min(levels, key=levels.__getitem__) if levels else None
+    return Standing(
+        optimistic=optimistic,
+        upper=upper,
+        margin=margin,
+        others=len(levels),
+        beaten_by=beaten,
+        leader=leader,
+        bar=None if leader is None else levels[leader],
+        p_value=binomial_tail(beaten, len(levels), top_share),
+    )
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(Binomial(n, p) >= k), summed in log space (exact for any n, no overflow)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    terms = [
+        math.lgamma(n + 1)
+        - math.lgamma(j + 1)
+        - math.lgamma(n - j + 1)
+        + j * log_p
+        + (n - j) * log_q
+        for j in range(k, n + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))

@@ -1,0 +1,71 @@
+"""What the pruner's process knows of each trial: its feed cursor, smoothed best, detector."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict
+
+
+@dataclass
+class _Cursor:
+    """Where the feed of one trial's ``intermediate_values`` stands.
+
+    Reports are read in the storage's order (the order they were made, for the in-memory and
+    journal storages) and a step not after the last fed one is skipped, as the detector
+    would: a restart that reports earlier steps again, or new steps below the last one, is
+    ignored live and by a replay alike.
+    """
+
+    seen: int = 0
+    last_step: int = -1  # Optuna steps are >= 0
+
+    def advance(self, values: Mapping[int, float]) -> list[tuple[int, float]]:
+        new = itertools.islice(values.items(), self.seen, None)
+        self.seen = max(self.seen, len(values))
+        points = []
+        for step, value in new:
+            if step > self.last_step:
+                self.last_step = int(step)
+                points.append((int(step), float(value)))
+        return points
+
+
+@dataclass
+class _Level:
+    """A trial's smoothed best value so far (minimisation frame), fed incrementally."""
+
+    best: BestTracker = field(default_factory=BestTracker)
+    cursor: _Cursor = field(default_factory=_Cursor)
+
+    def feed(self, values: Mapping[int, float], sign: float) -> float | None:
+        for step, value in self.cursor.advance(values):
+            if math.isfinite(value):
+                self.best.add(step, sign * value)
+        return self.best.value
+
+
+@dataclass
+class _Track:
+    """What this process knows of one trial it judges."""
+
+    detector: ConvergenceDetector
+    cursor: _Cursor = field(default_factory=_Cursor)
+    last: Verdict | None = None
+    # Sticky: a later calm value does not undo a stop. With cross-trial rules on, a CONVERGED
+    # verdict is not stored here: it stops the trial only while it cannot lead (see _decide).
+    first_stop: Verdict | None = None
+
+
+def plateau_stop(verdict: Verdict) -> bool:
+    """A stop the plateau rule made, whatever its name: CONVERGED, or OVERFITTING that the
+    detector named from one check of a rise (not its confirmed rule). Such a stop waits for
+    the cross-trial test like any converged one."""
+    if verdict.reason is Reason.CONVERGED:
+        return True
+    return verdict.reason is Reason.OVERFITTING and (
+        verdict.evidence.get("overfitting_confirmed") is False
+    )
