@@ -23,6 +23,7 @@ from sweeper.config._schema import (
     ToyData,
 )
 from sweeper.config._sovits import SovitsSection
+from sweeper.config._summary import SummarySettings
 from sweeper.config._yaml import Lines, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.space import FieldError, Space, space_from_dict
@@ -43,6 +44,7 @@ _SECTIONS = (
     "pruner",
     "storage",
     "sovits",
+    "summary",
 )
 _REQUIRED = ("name", "trainer", "base", "data", "objective", "budget", "parameters")
 
@@ -155,6 +157,8 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
+    if top.get("summary") is not None:
+        kwargs["summary"] = _section(SummarySettings, "summary", top["summary"])
     if top.get("sovits") is not None:
         kwargs["sovits"] = _sovits(top["sovits"], data_spec)
     return SweepConfig(**kwargs)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from sweeper.config._sovits import SovitsSection
+from sweeper.config._summary import SummarySettings
 from sweeper.space import FieldError, Space
 from sweeper.space._fields import as_bool, as_float, as_int, as_str
 
@@ -227,6 +228,7 @@ class SweepConfig:
     pruner: PrunerSettings | None = field(default_factory=PrunerSettings)  # null = no stops
     storage: str | None = None  # Optuna journal file or RDB URL to resume from; null = memory
     sovits: SovitsSection | None = None  # trainer: sovits-svc only: the checkout and its files
+    summary: SummarySettings = field(default_factory=SummarySettings)  # summarize's ranking
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):

@@ -1,0 +1,44 @@
+"""``sweeper export-best DIR --out config.json``: the winner as a so-vits-svc config."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "write the best trial's hyperparameters as a so-vits-svc 4.1 config.json"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="the sweep folder (e.g. sweeps/quick)")
+    parser.add_argument("--out", required=True, help="the config.json to write")
+    parser.add_argument(
+        "--base",
+        help="your so-vits-svc config.json to apply the winning parameters to (default: the "
+        "trial's own config: sovits-svc sweeps' base.config, or the reference preset)",
+    )
+    parser.add_argument("--trial", type=int, help="export this trial number instead of the best")
+    parser.add_argument(
+        "--mode",
+        choices=("composite", "lexicographic", "pareto"),
+        help="rank this way instead of the sweep file's summary.mode",
+    )
+    parser.add_argument("--json", action="store_true", help="print what was written as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from sweeper.summarize import summarize
+    from sweeper.summarize.export import export_best
+
+    summary = summarize(args.dir, mode=args.mode)
+    done = export_best(summary, args.out, base=args.base, trial=args.trial)
+    if args.json:
+        print(json.dumps(done.to_dict(), indent=1))
+        return 0
+    print(f"wrote {done.path} (trial #{done.trial}; {summary.describe()})")
+    print(f"best checkpoint: {done.checkpoint}")
+    for name, value in done.applied.items():
+        print(f"  {name} = {json.dumps(value)}")
+    for name, why in done.dropped.items():
+        print(f"  left out {name}: {why}")
+    return 0

@@ -1,0 +1,74 @@
+"""``sweeper summarize DIR``: rank a sweep's finished trials; table, CSV, JSON and HTML."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "rank a sweep's finished trials; write summary.csv/json and an HTML report"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="the sweep folder (e.g. sweeps/quick)")
+    parser.add_argument(
+        "--out",
+        help="folder for summary.csv, summary.json and report.html (default: DIR/summary)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("composite", "lexicographic", "pareto"),
+        help="rank this way instead of the sweep file's summary.mode",
+    )
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="synthesise each ranked trial's val clips with its best checkpoint and add the "
+        "sweeper.evaluate metrics as eval/* (Ray tasks; cached in DIR/summary/eval)",
+    )
+    parser.add_argument(
+        "--metrics",
+        help="with --evaluate: comma-separated sweeper.evaluate metrics (default: all)",
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="with --evaluate: measure again, ignore the cache"
+    )
+    parser.add_argument(
+        "--address", help="with --evaluate: a Ray cluster to run on (default: a local Ray)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON instead of the table")
+    parser.add_argument("--no-html", action="store_true", help="skip the HTML report")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sweeper.summarize import summarize
+    from sweeper.summarize.output import table, to_csv, to_json
+
+    metrics = None
+    if args.metrics:
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    summary = summarize(
+        args.dir,
+        mode=args.mode,
+        evaluate=args.evaluate,
+        metrics=metrics,
+        address=args.address,
+        refresh=args.refresh,
+    )
+    out = Path(args.out) if args.out else summary.data.folder / "summary"
+    out.mkdir(parents=True, exist_ok=True)
+    text = to_json(summary)
+    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
+    (out / "summary.csv").write_text(to_csv(summary), encoding="utf-8")
+    written = [out / "summary.csv", out / "summary.json"]
+    if not args.no_html:
+        from sweeper.summarize.report_html import render
+
+        (out / "report.html").write_text(render(summary), encoding="utf-8")
+        written.insert(0, out / "report.html")
+    if args.json:
+        print(text)
+    else:
+        print(table(summary))
+        print("wrote: " + ", ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,77 @@
+"""The ``summary:`` section of a sweep file: how ``sweeper summarize`` ranks finished trials.
+
+Metric names cannot be checked here (the metrics exist only once trials have reported, or
+once ``--evaluate`` has measured them); the summarizer checks them against the metrics the
+sweep folder holds and names those in its error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sweeper.space import FieldError
+from sweeper.space._fields import as_float, as_mapping, as_str
+
+RANKINGS = ("composite", "lexicographic", "pareto")
+NORMALIZATIONS = ("rank", "minmax", "zscore")
+_DIRECTIONS = ("min", "max")
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    """How trials are ranked; every field optional (defaults come from ``objective``)."""
+
+    # composite | lexicographic | pareto; null = lexicographic on one objective metric,
+    # pareto on several
+    mode: str | None = None
+    # composite: metric -> weight >= 0 (at least one > 0); null = 1 per objective metric
+    weights: Mapping[str, float] | None = None
+    # composite: how each metric is put on one scale before weighting (rank | minmax | zscore)
+    normalize: str = "rank"
+    # lexicographic order / Pareto axes; null = objective.metrics
+    metrics: tuple[str, ...] | None = None
+    # direction of a metric that is neither an objective nor a sweeper.evaluate metric
+    modes: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode is not None:
+            as_str(("mode",), self.mode, RANKINGS)
+        as_str(("normalize",), self.normalize, NORMALIZATIONS)
+        if self.weights is not None:
+            weights = {}
+            for name, value in as_mapping(("weights",), self.weights).items():
+                as_str(("weights", name), name)
+                weight = as_float(("weights", name), value)
+                if weight < 0:
+                    raise FieldError(
+                        ("weights", name), "must be >= 0", value, "use 0 to show without weight"
+                    )
+                weights[name] = weight
+            if not any(w > 0 for w in weights.values()):
+                raise FieldError(
+                    ("weights",), "needs a weight > 0", dict(self.weights), "e.g. {val/mel: 1}"
+                )
+            object.__setattr__(self, "weights", weights)
+        if self.metrics is not None:
+            metrics = (self.metrics,) if isinstance(self.metrics, str) else self.metrics
+            if not isinstance(metrics, list | tuple) or not metrics:
+                raise FieldError(("metrics",), "must list 1+ metric", metrics, "e.g. [val/mel]")
+            for i, name in enumerate(metrics):
+                as_str(("metrics", i), name)
+            if len(set(metrics)) != len(metrics):
+                raise FieldError(("metrics",), "repeats a metric", list(metrics), "list each once")
+            object.__setattr__(self, "metrics", tuple(metrics))
+        if self.modes is not None:
+            modes = {}
+            for name, value in as_mapping(("modes",), self.modes).items():
+                modes[name] = as_str(("modes", name), value, _DIRECTIONS)
+            object.__setattr__(self, "modes", modes)
+
+    def named_metrics(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every metric this section names, with its key path (for the summarizer's check)."""
+        out: list[tuple[tuple[str | int, ...], str]] = []
+        out += [(("weights", n), n) for n in self.weights or {}]
+        out += [(("metrics", i), n) for i, n in enumerate(self.metrics or ())]
+        out += [(("modes", n), n) for n in self.modes or {}]
+        return out

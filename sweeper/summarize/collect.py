@@ -1,0 +1,220 @@
+"""Read a sweep folder: the study's trials, each trial's reported curves, its best checkpoint.
+
+Only the folder is read (the study journal, ``trial_<id>/result.json``, the checkpoint
+folders), so a summary works from any machine that mounts it, with no Ray running. A study
+in a database (``storage: postgresql://...``) is read from there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optuna.trial import FrozenTrial
+
+from sweeper.config import Lines, SweepConfig, load_yaml_with_lines
+from sweeper.errors import InputError
+from sweeper.tune._run import SWEEP_FILE, load_sweep_dir
+from sweeper.tune._study import JOURNAL
+from sweeper.tune._table import _row
+
+RESULT = "result.json"  # one JSON line per report (Ray's JsonLoggerCallback)
+# Ray's own fields in each result line: not metrics of the trainer.
+RAY_FIELDS = frozenset(
+    {
+        "step", "timestamp", "checkpoint_dir_name", "should_checkpoint", "done",
+        "training_iteration", "trial_id", "date", "time_this_iter_s", "time_total_s", "pid",
+        "hostname", "node_ip", "config", "time_since_restore", "iterations_since_restore",
+    }
+)  # fmt: skip
+# Outcomes whose best checkpoint is not a candidate (a diverged trial's best is its start).
+NOT_RANKED = {"diverged": "diverged", "error": "failed", "removed": "removed"}
+
+Curve = tuple[list[int], list[float]]
+
+
+@dataclass
+class TrialRecord:
+    """One trial as the summary sees it; ``problem`` says why it cannot be ranked."""
+
+    number: int  # Optuna's trial number
+    ray_id: str | None  # Ray's trial id (folder trial_<id>)
+    state: str  # RUNNING, COMPLETE, PRUNED, FAIL
+    rule: str | None  # converged, budget, overfitting, cannot_catch_up, diverged, error
+    message: str  # the stop reason, one sentence
+    steps: int  # the last step it ran (its compute)
+    best_step: int | None  # the step of its best checkpoint
+    params: dict[str, Any]  # every parameter, fixed ones included
+    values: dict[str, float] = field(default_factory=dict)  # metrics at the best step
+    curves: dict[str, Curve] = field(default_factory=dict)  # metric -> (steps, values)
+    folder: Path | None = None  # trial_<id>
+    checkpoint: Path | None = None  # the best G_<step>.pth
+    problem: str | None = None  # None = rankable
+    evaluation: dict[str, dict] = field(default_factory=dict)  # eval/<name> -> MetricResult dict
+
+
+@dataclass
+class SweepData:
+    folder: Path
+    cfg: SweepConfig
+    lines: Lines  # where each key of sweep.yaml is (errors about summary: name the line)
+    trials: list[TrialRecord]
+    frozen: list[FrozenTrial]  # the study's trials (importance needs their distributions)
+
+
+def open_study(cfg: SweepConfig, folder: Path):
+    """The sweep's study, loaded (never created: summarize must not write a journal)."""
+    import optuna
+
+    from sweeper.tune.storage import open_study_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if cfg.storage is None or "://" not in cfg.storage:
+        # The folder's own journal; a storage: path was resolved from the sweep's working
+        # directory, which a reader on another machine may not have: try the folder first.
+        path = folder / JOURNAL
+        if not path.is_file() and cfg.storage is not None:
+            path = Path(cfg.storage)
+        if not path.is_file():
+            raise InputError(
+                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
+                "`sweeper run` made (its journal may still be on the machine that ran it)"
+            )
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        storage = JournalStorage(JournalFileBackend(str(path)))
+    else:
+        storage = open_study_storage(cfg.storage)
+    try:
+        return optuna.load_study(study_name=cfg.name, storage=storage)
+    except KeyError:
+        raise InputError(
+            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
+            "sweep first (`sweeper run`), or check storage: in sweep.yaml"
+        ) from None
+
+
+def dashboard_storage(sweep_dir: str | Path):
+    """``(storage, study name)`` of a sweep folder, for optuna-dashboard."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    return open_study(cfg, folder)._storage, cfg.name
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    """Result lines in order; a torn last line (a trial still writing) is ignored."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int):
+            out.append(row)
+    return out
+
+
+def curves_of(rows: list[dict[str, Any]]) -> dict[str, Curve]:
+    """metric -> (steps, values), one value per step (a restarted trial's repeat wins)."""
+    by_metric: dict[str, dict[int, float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in RAY_FIELDS or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            by_metric.setdefault(key, {})[row["step"]] = float(value)
+    return {k: (sorted(v), [v[s] for s in sorted(v)]) for k, v in by_metric.items()}
+
+
+def values_at(curves: dict[str, Curve], step: int) -> dict[str, float]:
+    """Each metric's last finite value at or before ``step``."""
+    out = {}
+    for name, (steps, values) in curves.items():
+        found = [v for s, v in zip(steps, values, strict=True) if s <= step and math.isfinite(v)]
+        if found:
+            out[name] = found[-1]
+    return out
+
+
+def find_checkpoint(trial_dir: Path, step: int) -> Path | None:
+    """``G_<step>.pth`` of the best step: in the newest Ray checkpoint (synced to the sweep
+    folder from any node), else in the trainer's own run folder; best/ folders first."""
+    name = f"G_{step}.pth"
+    places = [*sorted(trial_dir.glob("checkpoint_*"), reverse=True), trial_dir / "run"]
+    for place in places:
+        hits = sorted(place.rglob(name), key=lambda p: (p.parent.name != "best", str(p)))
+        if hits:
+            return hits[0]
+    return None
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why a torch checkpoint cannot be read, or None. torch.save writes a zip archive: a
+    truncated file has no central directory, and the pickle's CRC is checked (the tensors'
+    are not: that would read the whole file; --evaluate loads them for real)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("data.pkl")]
+            if not pickles:
+                return f"{path.name} is not a torch checkpoint (no data.pkl inside)"
+            with archive.open(pickles[0]) as f:
+                while f.read(1 << 20):
+                    pass
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        return f"{path.name} is corrupt ({type(err).__name__}: {err})"
+    return None
+
+
+def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
+    row = _row(trial)
+    rec = TrialRecord(
+        row.number, row.ray_id, row.state, row.rule, row.message, row.steps, row.best_step,
+        row.params,
+    )  # fmt: skip
+    if row.ray_id is not None:
+        rec.folder = folder / f"trial_{row.ray_id}"
+        rec.curves = curves_of(read_results(rec.folder / RESULT))
+        if rec.curves:
+            rec.steps = max(rec.steps, max(max(s) for s, _ in rec.curves.values() if s))
+    if row.state in ("RUNNING", "WAITING"):
+        rec.problem = f"still running (step {rec.steps})"
+    elif row.rule in NOT_RANKED:
+        rec.problem = row.message or f"{NOT_RANKED[row.rule]} at step {rec.steps}"
+        if not rec.problem.startswith(NOT_RANKED[row.rule]):
+            rec.problem = f"{NOT_RANKED[row.rule]}: {rec.problem}"
+    elif row.state == "FAIL":
+        rec.problem = f"failed: {row.message or 'no result'}"
+    elif row.best_step is None:
+        rec.problem = "no validation result (it stopped before its first evaluation)"
+    elif rec.folder is None or not rec.folder.is_dir():
+        rec.problem = f"its folder trial_{row.ray_id} is missing from the sweep folder"
+    if rec.problem is not None or row.best_step is None or rec.folder is None:
+        return rec
+    rec.values = values_at(rec.curves, row.best_step)
+    best = trial.user_attrs.get("best") or {}
+    for name, value in (best.get("values") or {}).items():  # the study's record wins
+        if isinstance(value, int | float) and math.isfinite(value):
+            rec.values[name] = float(value)
+    rec.checkpoint = find_checkpoint(rec.folder, row.best_step)
+    if rec.checkpoint is None:
+        rec.problem = (
+            f"best checkpoint G_{row.best_step}.pth is missing (looked in "
+            f"trial_{row.ray_id}/checkpoint_*/ and run/)"
+        )
+    else:
+        rec.problem = checkpoint_problem(rec.checkpoint)
+    return rec
+
+
+def collect(sweep_dir: str | Path) -> SweepData:
+    """Everything the summary needs from a sweep folder."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    _, lines = load_yaml_with_lines(folder / SWEEP_FILE)
+    study = open_study(cfg, folder)
+    frozen = study.get_trials(deepcopy=False)
+    trials = [_record(t, folder) for t in frozen]
+    return SweepData(folder, cfg, lines, trials, list(frozen))

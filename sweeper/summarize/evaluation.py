@@ -1,0 +1,239 @@
+"""``--evaluate``: synthesise the validation clips with each trial's best checkpoint and
+measure them with ``sweeper.evaluate``, as Ray tasks on the trial's own resources.
+
+Results are cached in ``<sweep>/summary/eval/trial_<id>.json``, keyed by the checkpoint
+(path, size, mtime) and the metrics asked for, so a second summary does not recompute and a
+newer checkpoint (a resumed trial) is measured again. The task loads the models of
+``sweeper.evaluate`` once per worker (``max_calls=0`` keeps the worker between trials).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sweeper.errors import InputError
+from sweeper.summarize.collect import SweepData, TrialRecord
+from sweeper.tune._trainable import Job
+
+CACHE_DIR = Path("summary") / "eval"  # inside the sweep folder
+PREFIX = "eval/"
+_VERSION = 1  # bump when what a cached entry means changes
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """One checkpoint to measure; plain data, pickled to the Ray worker."""
+
+    job: Job  # the sweep's trainer, base config and data (absolute paths)
+    params: dict[str, Any]  # the trial's parameters (its ``config`` attribute)
+    checkpoint: str  # G_<step>.pth
+    metrics: list[str] | None  # sweeper.evaluate names; None = all
+    cpus: float  # threads for torch and the metric models
+
+
+def _key(rec: TrialRecord) -> dict[str, Any]:
+    st = rec.checkpoint.stat()  # type: ignore[union-attr]
+    rel = rec.checkpoint.relative_to(rec.folder)  # type: ignore[union-attr, arg-type]
+    return {
+        "version": _VERSION, "checkpoint": str(rel), "size": st.st_size, "mtime": st.st_mtime_ns
+    }
+
+
+def cache_path(data: SweepData, rec: TrialRecord) -> Path:
+    return data.folder / CACHE_DIR / f"trial_{rec.ray_id}.json"
+
+
+def _read_cache(data: SweepData, rec: TrialRecord) -> dict[str, Any] | None:
+    path = cache_path(data, rec)
+    if rec.checkpoint is None or not path.is_file():
+        return None
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # a torn cache file is measured again
+    if not isinstance(entry, dict) or entry.get("key") != _key(rec):
+        return None
+    return entry
+
+
+def _apply(rec: TrialRecord, entry: dict[str, Any]) -> None:
+    if entry.get("error"):
+        rec.problem = f"evaluation failed: {entry['error']}"
+        return
+    for name, res in entry.get("metrics", {}).items():
+        rec.evaluation[PREFIX + name] = res
+        value = res.get("value")
+        if res.get("status") == "ok" and isinstance(value, int | float) and math.isfinite(value):
+            rec.values[PREFIX + name] = float(value)
+
+
+def load_cached(data: SweepData) -> int:
+    """Merge what an earlier ``--evaluate`` measured into the trials; returns how many."""
+    n = 0
+    for rec in data.trials:
+        if rec.problem is None and (entry := _read_cache(data, rec)) is not None:
+            _apply(rec, entry)
+            n += 1
+    return n
+
+
+def _job(data: SweepData) -> Job:
+    """The sweep's Job, relative paths resolved from the directory the sweep ran in."""
+    cfg = data.cfg
+    meta = data.folder / "sweep.json"
+    root = Path.cwd()
+    if meta.is_file():
+        ran_in = Path(json.loads(meta.read_text(encoding="utf-8")).get("cwd", "."))
+        root = ran_in if ran_in.is_dir() else root
+
+    def absolute(p: str | None) -> str | None:
+        return None if p is None else str((root / Path(p).expanduser()).resolve())
+
+    job = Job.from_sweep(cfg)
+    return replace(job, config=absolute(cfg.base.config), data_dir=absolute(cfg.data.dir))
+
+
+def _transcripts(data_dir: Path, clips) -> list[str] | None:
+    """Each val clip's sentence from ``transcripts.txt`` (``sweeper data speech``), if all
+    are there; without them WER/CER are "skipped"."""
+    path = data_dir / "transcripts.txt"
+    if not path.is_file():
+        return None
+    from sweeper.data.speech import read_transcripts
+
+    by_path = {str((data_dir / k).resolve()): v for k, v in read_transcripts(path).items()}
+    found = [by_path.get(str(Path(c.path).resolve())) for c in clips]
+    return None if any(t is None for t in found) else [str(t) for t in found]
+
+
+def evaluate_checkpoint(req: EvalRequest) -> dict[str, Any]:
+    """In the worker: ``{"metrics": {name: MetricResult dict}, ...}`` or ``{"error": why}``."""
+    import tempfile
+
+    import torch
+
+    from sweeper.evaluate import Settings
+    from sweeper.evaluate._remote import run_evaluation
+    from sweeper.evaluate.synth import synthesize
+    from sweeper.trainers._api import TrialSpec
+    from sweeper.trainers.reference.data import load_split
+    from sweeper.trainers.reference.models import SynthesizerTrn
+    from sweeper.trainers.reference.sweep import trial_config
+    from sweeper.tune._trainable import toy_data
+
+    started = time.monotonic()
+    job = req.job
+    torch.set_num_threads(max(1, int(req.cpus)))
+    try:
+        data_dir = toy_data(job) if job.toy is not None else str(job.data_dir)
+        with tempfile.TemporaryDirectory() as run_dir:  # where a train_clips subset is written
+            spec = TrialSpec(req.params, run_dir, data_dir, job.max_steps, job.preset, job.config)
+            cfg = trial_config(spec)
+            clips = load_split(cfg, data_dir, "val")
+        device = "cuda" if torch.cuda.is_available() and _has_gpu() else "cpu"
+        state = torch.load(req.checkpoint, map_location="cpu", weights_only=False)
+        net_g = SynthesizerTrn(cfg)
+        net_g.load_state_dict(state["model"])
+        refs, outs, ref_f0 = synthesize(net_g.to(device), clips, device)
+        settings = Settings.from_data_config(cfg.data, threads=max(1, int(req.cpus)))
+        metrics = run_evaluation(
+            refs, outs, cfg.data.sampling_rate, req.metrics,
+            _transcripts(Path(data_dir), clips), ref_f0, settings,
+        )  # fmt: skip
+    except (InputError, RuntimeError, OSError, KeyError, EOFError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as err:  # fmt: skip
+        # A checkpoint that does not load is this trial's problem, not the summary's.
+        return {"error": f"{type(err).__name__}: {str(err).splitlines()[0][:300]}"}
+    return {
+        "metrics": metrics,
+        "clips": len(clips),
+        "device": device,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def _has_gpu() -> bool:
+    """Ray gave this task a GPU (a CPU task must not take one it did not reserve)."""
+    import ray
+
+    return ray.is_initialized() and bool(ray.get_gpu_ids())
+
+
+def _resources(cfg) -> tuple[float, float, str]:
+    """The trial's resources, shrunk to what this Ray cluster has (else the task waits
+    forever); the note says what changed."""
+    import ray
+
+    total = ray.cluster_resources()
+    cpu = min(cfg.resources.cpu, total.get("CPU", 1.0))
+    gpu = cfg.resources.gpu
+    note = ""
+    if gpu > total.get("GPU", 0.0):
+        gpu, note = 0.0, " (no GPU in this Ray cluster: on CPU)"
+    return cpu, gpu, note
+
+
+def evaluate_trials(
+    data: SweepData,
+    *,
+    metrics: list[str] | None = None,
+    address: str | None = None,
+    refresh: bool = False,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> None:
+    """Measure every rankable trial's best checkpoint (cache first), results into the trials."""
+    from sweeper.evaluate import get_metrics
+
+    if metrics is not None:
+        get_metrics(metrics)  # an unknown name fails here, naming the known ones
+    if data.cfg.trainer != "reference":
+        raise InputError(
+            f"--evaluate synthesises with the reference trainer's model, not {data.cfg.trainer}"
+            " (its trials already report val/* metrics from so-vits-svc); fix: drop --evaluate"
+        )
+    todo: list[TrialRecord] = []
+    for rec in data.trials:
+        if rec.problem is not None:
+            continue
+        entry = None if refresh else _read_cache(data, rec)
+        if entry is not None and (metrics is None or set(metrics) <= set(entry["metrics"])):
+            _apply(rec, entry)
+        else:
+            todo.append(rec)
+    if not todo:
+        return
+    import ray
+
+    from sweeper.tune._run import _connect
+
+    _connect(address)
+    cpu, gpu, note = _resources(data.cfg)
+    log(f"evaluating {len(todo)} checkpoint(s) as Ray tasks ({cpu:g} CPU, {gpu:g} GPU each){note}")
+    task = ray.remote(num_cpus=cpu, num_gpus=gpu, max_calls=0)(evaluate_checkpoint)
+    job = _job(data)
+    refs = {
+        task.remote(EvalRequest(job, rec.params, str(rec.checkpoint), metrics, cpu)): rec
+        for rec in todo
+    }
+    for ref, rec in refs.items():
+        found = ray.get(ref)
+        entry = {"key": _key(rec), "trial": rec.number, **found}
+        if metrics is None and "metrics" in found:
+            entry["all"] = True
+        path = cache_path(data, rec)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entry, indent=1), encoding="utf-8")
+        tmp.replace(path)  # atomic: a summary interrupted here never reads half a file
+        _apply(rec, entry)
+        what = found.get("error") or f"{len(found['metrics'])} metrics in {found['seconds']} s"
+        log(f"  trial #{rec.number}: {what}")

@@ -1,0 +1,163 @@
+"""``sweeper export-best``: the winning trial as a so-vits-svc 4.1 ``config.json``.
+
+Only keys so-vits-svc reads are written (``SOVITS_KEYS``, plus a user base config's own keys
+for a newer fork); the reference trainer's extra keys (``use_gan``, ``posterior_layers``...)
+and the sweep's ``dataset.*`` knobs are left out and listed. What the config starts from:
+
+- ``--base CONFIG.json`` given: that file (the user's own so-vits-svc config, with its
+  ``spk`` map and encoder), with the winner's parameters applied;
+- else ``trainer: sovits-svc``: the sweep's ``base.config`` with the parameters applied
+  (exactly what the trial trained with);
+- else (reference trainer): the trial's own config (base preset + parameters), the one its
+  checkpoint was trained with, filtered to so-vits-svc's keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sweeper.errors import InputError
+from sweeper.summarize.collect import TrialRecord
+from sweeper.summarize.summary import Summary
+from sweeper.trainers._dataset import split_params
+from sweeper.trainers.sovits_svc.keys import SOVITS_KEYS, known_keys
+
+SECTIONS = ("train", "data", "model")
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path  # the config.json written
+    trial: int  # its trial number
+    checkpoint: Path | None  # the trial's best G_<step>.pth
+    applied: dict[str, Any]  # dotted key -> value set from the trial's parameters
+    dropped: dict[str, str]  # dotted key -> why it is not in the file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": str(self.path),
+            "trial": self.trial,
+            "checkpoint": None if self.checkpoint is None else str(self.checkpoint),
+            "applied": self.applied,
+            "dropped": self.dropped,
+        }
+
+
+def _read_base(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(
+            f"cannot read base config {str(path)!r} ({err}); fix: give a so-vits-svc config.json"
+        ) from None
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(s), dict) for s in SECTIONS):
+        raise InputError(
+            f"base config {str(path)!r} lacks a train/data/model section (got keys "
+            f"{sorted(raw) if isinstance(raw, dict) else type(raw).__name__}); fix: give a "
+            "so-vits-svc config.json (configs/config.json of a preprocessed checkout)"
+        )
+    return raw
+
+
+def _pick(summary: Summary, trial: int | None) -> TrialRecord:
+    if trial is None:
+        return summary.winner
+    placed = [r.key for r in summary.ranked]
+    if trial not in placed:
+        raise InputError(
+            f"trial #{trial} is not ranked in this sweep; fix: one of "
+            f"{', '.join(f'#{k}' for k in placed)} (see `sweeper summarize`)"
+        )
+    return summary.by_number[trial]
+
+
+def _speakers(summary: Summary) -> dict[str, int]:
+    """The reference trial's speaker map (sorted speaker folders), where the data is here."""
+    from sweeper.summarize.evaluation import _job
+    from sweeper.trainers.reference.config import load_config
+    from sweeper.trainers.reference.data import read_filelist, speaker_map
+    from sweeper.tune._trainable import toy_data
+
+    job = _job(summary.data)
+    data_dir = toy_data(job) if job.toy is not None else job.data_dir
+    if data_dir is None or not Path(data_dir).is_dir():
+        return {}
+    cfg = load_config(job.preset if job.preset is not None else str(job.config))
+    wavs = []
+    for rel in (cfg.data.training_files, cfg.data.validation_files):
+        wavs += read_filelist(Path(data_dir), rel)
+    return speaker_map(cfg, wavs)
+
+
+def build_config(
+    summary: Summary, rec: TrialRecord, base: Path | None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, Any] | None]:
+    """``(config, applied, dropped, the base config read)`` for the trial ``rec``."""
+    cfg = summary.data.cfg
+    params, knobs = split_params(rec.params)
+    dropped = {f"dataset.{k}": "a sweep knob (a data subset), not a config key" for k in knobs}
+    if base is None and cfg.trainer == "sovits-svc" and cfg.base.config is not None:
+        from sweeper.summarize.evaluation import _job
+
+        base = Path(str(_job(summary.data).config))
+    base_raw = None
+    if base is not None:
+        raw = _read_base(base)
+        base_raw = json.loads(json.dumps(raw))  # what the user's file had, before the params
+        known = known_keys(raw)
+    else:
+        from sweeper.trainers.reference.config import load_config
+
+        source = cfg.base.preset if cfg.base.preset is not None else cfg.base.config
+        full = load_config(str(source)).to_dict()
+        raw = {s: {k: v for k, v in full[s].items() if k in SOVITS_KEYS[s]} for s in SECTIONS}
+        raw["spk"] = dict(full.get("spk") or {}) or _speakers(summary)
+        known = dict(SOVITS_KEYS)
+    applied: dict[str, Any] = {}
+    for name, value in params.items():
+        section, _, key = name.partition(".")
+        if section in known and key in known[section]:
+            raw.setdefault(section, {})[key] = value
+            applied[name] = value
+        else:
+            dropped[name] = "not a so-vits-svc 4.1 key (the reference trainer's own)"
+    if base is None:
+        for section in SECTIONS:  # the reference config's extra keys never reach the file
+            extra = set(raw[section]) - set(known[section])
+            for key in sorted(extra):
+                raw[section].pop(key)
+    return raw, applied, dropped, base_raw
+
+
+def check_config(raw: dict[str, Any], base: dict[str, Any] | None = None) -> None:
+    """Every key so-vits-svc knows (or the user's base has), every 4.1 key present."""
+    known = known_keys(base or {})
+    for section in SECTIONS:
+        have = raw.get(section)
+        if not isinstance(have, dict):
+            raise InputError(f"exported config lacks section {section!r}; fix: report a bug")
+        unknown = sorted(set(have) - set(known[section]))
+        missing = sorted(set(SOVITS_KEYS[section]) - set(have)) if base is None else []
+        if unknown or missing:
+            raise InputError(
+                f"exported {section} keys do not match so-vits-svc 4.1 (unknown {unknown}, "
+                f"missing {missing}); fix: give --base with a complete config.json"
+            )
+
+
+def export_best(
+    summary: Summary, out: str | Path, *, base: str | Path | None = None, trial: int | None = None
+) -> Exported:
+    """Write the chosen trial's so-vits-svc config to ``out``."""
+    rec = _pick(summary, trial)
+    raw, applied, dropped, base_raw = build_config(
+        summary, rec, None if base is None else Path(base)
+    )
+    check_config(raw, base_raw)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    return Exported(path, rec.number, rec.checkpoint, applied, dropped)

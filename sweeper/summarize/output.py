@@ -1,0 +1,179 @@
+"""A :class:`Summary` as rows, a terminal table, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from sweeper.summarize.summary import Summary
+
+MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def varying_params(summary: Summary) -> list[str]:
+    """Parameters that differ between trials, most important first."""
+    trials = summary.data.trials
+    keys: list[str] = []
+    for t in trials:
+        keys.extend(k for k in t.params if k not in keys)
+    varying = [k for k in keys if len({repr(t.params.get(k)) for t in trials}) > 1]
+    weight = summary.importance
+    return sorted(varying, key=lambda k: -weight.get(k, -1.0))
+
+
+def shown_metrics(summary: Summary) -> list[str]:
+    """The ranking's metrics first, then the objective's, then what --evaluate measured."""
+    out = list(summary.criteria.metrics)
+    for m in [*summary.data.cfg.objective.metrics, *summary.present]:
+        if m not in out and (m in summary.data.cfg.objective.metrics or m.startswith("eval/")):
+            out.append(m)
+    return out
+
+
+def rows(summary: Summary) -> list[dict[str, Any]]:
+    """One dict per trial: ranked ones in order, then the rest with the reason."""
+    by = summary.by_number
+    metrics = shown_metrics(summary)
+    params = varying_params(summary)
+    out = []
+    reasons = {t.number: why for t, why in summary.excluded}
+    placed = [(r, by[r.key]) for r in summary.ranked]
+    for r, t in placed + [(None, t) for t, _ in summary.excluded]:
+        row: dict[str, Any] = {
+            "place": None if r is None else r.place,
+            "trial": t.number,
+            "ray_id": t.ray_id,
+            "state": t.state,
+            "stopped_by": t.rule,
+            "stop_step": t.steps,
+            "stop_reason": t.message,
+            "best_step": t.best_step,
+            "score": None if r is None else r.score,
+            "front": None if r is None else r.front,
+        }
+        for m in metrics:
+            value = t.values.get(m)
+            row[m] = value if value is not None and math.isfinite(value) else None
+        for p in params:
+            row[p] = t.params.get(p)
+        row["checkpoint"] = None if t.checkpoint is None else str(t.checkpoint)
+        row["not_ranked"] = None if r is not None else reasons[t.number]
+        out.append(row)
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    return str(value)
+
+
+def table(summary: Summary) -> str:
+    """The terminal view: header, ranked table, excluded trials, compute, importance."""
+    data = summary.data
+    metrics = shown_metrics(summary)
+    hidden = 0
+    if len(metrics) > MAX_TERMINAL_METRICS:  # the CSV and the report have every one
+        keep = [*summary.criteria.metrics, *data.cfg.objective.metrics]
+        hidden = len([m for m in metrics if m not in keep])
+        metrics = [m for m in metrics if m in keep]
+    params = varying_params(summary)
+    c = summary.criteria
+    extra = {"composite": ["score"], "pareto": ["front"]}.get(c.mode, [])
+    cols = ["place", "trial", "stopped_by", "stop_step", "best_step", *extra, *metrics]
+    heads = ["place", "trial", "stopped by", "stop", "best@", *extra, *metrics]
+    heads += [_short(p) for p in params]
+    cols += params
+    body = []
+    for row in rows(summary):
+        if row["place"] is None:
+            continue
+        cells = [_fmt(row[k]) for k in cols]
+        cells[1] = f"#{row['trial']}"
+        body.append(cells)
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(heads)]
+    left = {2}  # the stop rule reads better left-aligned
+    def line(cells: list[str]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in pairs).rstrip()
+
+    n_done = len(summary.ranked)
+    out = [
+        f"sweep {data.cfg.name}: {len(data.trials)} trials, {n_done} ranked "
+        f"({summary.describe()})",
+        "",
+        line(heads),
+        line(["-" * w for w in widths]),
+        *[line(b) for b in body],
+    ]
+    if hidden:
+        out.append(f"({hidden} more metrics, eval/* among them, in summary.csv and the report)")
+    if summary.excluded:
+        out += ["", "not ranked:"]
+        out += [f"  #{t.number:<3} {why}" for t, why in summary.excluded]
+    out += ["", "why each ranked trial stopped:"]
+    by = summary.by_number
+    out += [f"  #{r.key:<3} {by[r.key].message or by[r.key].rule}" for r in summary.ranked]
+    out += [
+        "",
+        f"compute: {summary.steps_run:,} of {summary.steps_budget:,} steps (every started trial "
+        f"to budget.max_steps={data.cfg.budget.max_steps:,}): {summary.saved:.0%} saved",
+    ]
+    if summary.importance:
+        shares = ", ".join(f"{_short(k)} {v:.2f}" for k, v in summary.importance.items())
+        out.append(f"parameters that mattered: {shares}  [{summary.importance_note}]")
+    else:
+        out.append(f"parameters that mattered: not measured ({summary.importance_note})")
+    win = summary.winner
+    out.append(f"best: trial #{win.number}, checkpoint {win.checkpoint}")
+    return "\n".join(out)
+
+
+def to_csv(summary: Summary) -> str:
+    found = rows(summary)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(found[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in found:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buf.getvalue()
+
+
+def to_json(summary: Summary) -> str:
+    data = summary.data
+    c = summary.criteria
+    doc = {
+        "sweep": data.cfg.name,
+        "sweep_dir": str(data.folder),
+        "ranking": {
+            "mode": c.mode,
+            "metrics": list(c.metrics),
+            "directions": {m: c.directions[m] for m in c.metrics},
+            "weights": dict(c.weights),
+            "normalize": c.normalize,
+            "tie_break": "fewer steps, then trial number",
+            "described": summary.describe(),
+        },
+        "compute": {
+            "steps_run": summary.steps_run,
+            "steps_budget": summary.steps_budget,
+            "saved": round(summary.saved, 4),
+        },
+        "importance": summary.importance,
+        "importance_note": summary.importance_note,
+        "metrics_present": summary.present,
+        "trials": rows(summary),
+        "evaluation": {
+            str(t.number): t.evaluation for t in data.trials if t.evaluation
+        },
+    }
+    return json.dumps(doc, indent=1, allow_nan=False, default=str)

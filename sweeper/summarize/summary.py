@@ -1,0 +1,180 @@
+"""A sweep folder -> a ranked :class:`Summary` (what every output format prints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sweeper.config import SweepConfig
+from sweeper.config._summary import SummarySettings
+from sweeper.errors import InputError
+from sweeper.space import FieldError
+from sweeper.summarize.collect import SweepData, TrialRecord, collect
+from sweeper.summarize.importance import importances
+from sweeper.summarize.ranking import Candidate, Criteria, Ranked, oriented, rank
+
+EVAL_PREFIX = "eval/"  # metrics measured by --evaluate (sweeper.evaluate names behind it)
+
+
+@dataclass
+class Summary:
+    data: SweepData
+    criteria: Criteria
+    ranked: list[Ranked]  # best first
+    excluded: list[tuple[TrialRecord, str]]  # trials with no place, and why
+    present: list[str]  # every metric the ranked candidates have
+    importance: dict[str, float] = field(default_factory=dict)  # param -> share, largest first
+    importance_note: str = ""
+    steps_run: int = 0  # steps every started trial ran
+    steps_budget: int = 0  # ... and would have run to budget.max_steps
+
+    @property
+    def by_number(self) -> dict[int, TrialRecord]:
+        return {t.number: t for t in self.data.trials}
+
+    @property
+    def winner(self) -> TrialRecord:
+        return self.by_number[self.ranked[0].key]
+
+    @property
+    def saved(self) -> float:
+        return 1.0 - self.steps_run / self.steps_budget if self.steps_budget else 0.0
+
+    def describe(self) -> str:
+        """One line: how the trials are ordered."""
+        c = self.criteria
+        arrows = {m: ("↓" if c.directions[m] == "min" else "↑") for m in c.metrics}
+        if c.mode == "composite":
+            parts = [f"{c.weights.get(m, 0):g}×{m}{arrows[m]}" for m in c.metrics]
+            what = f"composite of {c.normalize}-normalised " + " + ".join(parts)
+        elif c.mode == "pareto":
+            what = "Pareto fronts of " + ", ".join(m + arrows[m] for m in c.metrics)
+        else:
+            what = "lexicographic: " + " then ".join(m + arrows[m] for m in c.metrics)
+        return f"{what}; ties: fewer steps first"
+
+
+def direction(name: str, cfg: SweepConfig, settings: SummarySettings) -> str:
+    """min/max of a metric: summary.modes, else the objective, else the evaluate registry,
+    else min (the trainers' losses and errors all go down)."""
+    if settings.modes and name in settings.modes:
+        return settings.modes[name]
+    if name in cfg.objective.metrics:
+        return cfg.objective.modes[cfg.objective.metrics.index(name)]
+    if name.startswith(EVAL_PREFIX):
+        from sweeper.evaluate import METRICS
+
+        metric = METRICS.get(name[len(EVAL_PREFIX) :])
+        if metric is not None:
+            return metric.direction
+    return "min"
+
+
+def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -> Criteria:
+    """The ranking the sweep file's ``summary:`` asks for, its names checked against the
+    metrics the trials have (an unknown one is a line-numbered error naming those)."""
+    cfg, settings = data.cfg, data.cfg.summary
+    for key, name in settings.named_metrics():
+        if name not in present:
+            hint = ""
+            if name.startswith(EVAL_PREFIX):
+                hint = f"run `sweeper summarize {data.folder} --evaluate` to measure it, or "
+            raise data.lines.error(
+                FieldError(
+                    ("summary", *key),
+                    "is not a metric of this sweep",
+                    name,
+                    f"{hint}use one of: {', '.join(present)}",
+                )
+            )
+    objective = list(cfg.objective.metrics)
+    mode = mode or settings.mode or ("pareto" if cfg.objective.multi else "lexicographic")
+    if mode == "composite":
+        weights = dict(settings.weights or {m: 1.0 for m in objective})
+        metrics = tuple(weights)
+    else:
+        weights = {}
+        metrics = tuple(settings.metrics or objective)
+    missing = [m for m in metrics if m not in present]
+    if missing:  # an objective metric no finished trial reported
+        raise InputError(
+            f"no ranked trial has metric {missing[0]!r}; fix: name one of {', '.join(present)} "
+            "in summary: of sweep.yaml"
+        )
+    directions = {m: direction(m, cfg, settings) for m in present}
+    return Criteria(mode, metrics, directions, weights, settings.normalize)
+
+
+def _target(summary: Summary) -> dict[int, float]:
+    """What importance explains: the score, the first metric, or the front."""
+    c = summary.criteria
+    by = summary.by_number
+    if c.mode == "composite":
+        return {r.key: float(r.score or 0.0) for r in summary.ranked}
+    if c.mode == "pareto":
+        return {r.key: float(r.front or 0) for r in summary.ranked}
+    first = c.metrics[0]
+    return {r.key: oriented(by[r.key].values[first], c.directions[first]) for r in summary.ranked}
+
+
+def build(data: SweepData, mode: str | None = None) -> Summary:
+    """Rank the trials of ``data`` (evaluation results, if any, already in their values)."""
+    usable = [t for t in data.trials if t.problem is None]
+    if not usable:
+        states: dict[str, int] = {}
+        for t in data.trials:
+            key = t.rule or t.state.lower()
+            states[key] = states.get(key, 0) + 1
+        seen = ", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "no trials"
+        raise InputError(
+            f"{str(data.folder)!r} has no finished trial to rank ({seen}); fix: wait for the "
+            f"sweep (`sweeper status {data.folder}`) or `sweeper resume` it"
+        )
+    present = sorted({k for t in usable for k in t.values})
+    criteria = criteria_for(data, present, mode)
+    candidates = [Candidate(t.number, t.values, t.steps) for t in usable]
+    ranked, dropped = rank(candidates, criteria)
+    by = {t.number: t for t in data.trials}
+    excluded = [(t, t.problem) for t in data.trials if t.problem is not None]
+    excluded += [(by[e.key], e.reason) for e in dropped]
+    if not ranked:
+        raise InputError(
+            f"no finished trial of {str(data.folder)!r} has every metric the ranking needs "
+            f"({', '.join(criteria.metrics)}); fix: rank by metrics the trials reported"
+        )
+    started = [t for t in data.trials if t.state != "WAITING"]
+    summary = Summary(
+        data,
+        criteria,
+        ranked,
+        sorted(excluded, key=lambda e: e[0].number),
+        present,
+        steps_run=sum(t.steps for t in started),
+        steps_budget=len(started) * data.cfg.budget.max_steps,
+    )
+    found, note = importances(data.frozen, _target(summary))
+    summary.importance = dict(sorted(found.items(), key=lambda kv: -kv[1]))
+    summary.importance_note = note
+    return summary
+
+
+def summarize(
+    sweep_dir: str | Path,
+    *,
+    mode: str | None = None,
+    evaluate: bool = False,
+    metrics: list[str] | None = None,
+    address: str | None = None,
+    refresh: bool = False,
+) -> Summary:
+    """Collect, optionally evaluate each rankable trial's best checkpoint, and rank."""
+    data = collect(sweep_dir)
+    if evaluate:
+        from sweeper.summarize.evaluation import evaluate_trials
+
+        evaluate_trials(data, metrics=metrics, address=address, refresh=refresh)
+    else:
+        from sweeper.summarize.evaluation import load_cached
+
+        load_cached(data)  # what an earlier --evaluate measured still ranks
+    return build(data, mode)

@@ -1,0 +1,138 @@
+"""``sweeper summarize`` on one real sweep: ranking, outputs, bad input, --evaluate, cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import yaml
+
+from sweeper.errors import InputError
+from sweeper.summarize import summarize
+from sweeper.summarize.output import table
+from tests.summarize.conftest import replace_file, run_cli
+
+
+def test_summary_of_a_real_sweep(sweep_dir, tmp_path):
+    done = run_cli("summarize", str(sweep_dir), "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    ranking = "composite of minmax-normalised 1×val/mel↓ + 0.5×val/vuv_error↓"
+    assert f"3 trials, 3 ranked ({ranking}" in out
+    assert "compute: 90 of 90 steps" in out and "parameters that mattered: learning_rate" in out
+    doc = json.loads((tmp_path / "summary.json").read_text())
+    trials = doc["trials"]
+    assert [t["place"] for t in trials] == [1, 2, 3]
+    assert doc["ranking"]["weights"] == {"val/mel": 1.0, "val/vuv_error": 0.5}
+    # the composite score is what the table claims: minmax badness, weighted mean
+    mel = [t["val/mel"] for t in trials]
+    vuv = [t["val/vuv_error"] for t in trials]
+
+    def bad(v, xs):
+        return 0.0 if max(xs) == min(xs) else (v - min(xs)) / (max(xs) - min(xs))
+
+    for t in trials:
+        want = (bad(t["val/mel"], mel) + 0.5 * bad(t["val/vuv_error"], vuv)) / 1.5
+        assert t["score"] == pytest.approx(want)
+    assert [t["score"] for t in trials] == sorted(t["score"] for t in trials)
+    assert all(t["stopped_by"] == "budget" and t["stop_step"] == 30 for t in trials)
+    assert all(t["checkpoint"].endswith(f"G_{t['best_step']}.pth") for t in trials)
+    assert set(doc["importance"]) == {"train.learning_rate"}
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["trial"]) for r in rows] == [t["trial"] for t in trials]
+    assert (tmp_path / "report.html").stat().st_size > 20_000
+
+
+def test_mode_override_ranks_lexicographically_by_the_objective(sweep_dir):
+    s = summarize(sweep_dir, mode="lexicographic")
+    mels = [s.by_number[r.key].values["val/mel"] for r in s.ranked]
+    assert mels == sorted(mels)
+    assert s.criteria.metrics == ("val/mel",)
+
+
+def _set_summary(folder, summary) -> None:
+    path = folder / "sweep.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["summary"] = summary
+    path.unlink()  # hard-linked to the session's sweep: write a new file
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_unknown_metric_in_the_weights_names_the_metrics_present(sweep_copy):
+    _set_summary(sweep_copy, {"mode": "composite", "weights": {"val/mell": 1}})
+    done = run_cli("summarize", str(sweep_copy))
+    assert done.returncode == 2
+    err = done.stderr.strip()
+    assert "\n" not in err and "sweep.yaml:" in err
+    assert "summary.weights.val/mell is not a metric of this sweep (got 'val/mell')" in err
+    assert "use one of:" in err and "val/mel," in err and "val/vuv_error" in err
+
+
+def test_eval_metric_before_evaluate_says_how_to_measure_it(sweep_copy):
+    _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"]})
+    with pytest.raises(InputError, match=r"summary.metrics\[1\] is not a metric.*--evaluate"):
+        summarize(sweep_copy)
+
+
+def test_missing_and_corrupt_checkpoints_are_skipped_with_the_reason(sweep_copy):
+    s = summarize(sweep_copy)
+    first, second = (s.by_number[r.key] for r in s.ranked[:2])
+    for path in sweep_copy.glob(f"trial_{first.ray_id}/checkpoint_*/**/G_{first.best_step}.pth"):
+        path.unlink()
+    broken = second.checkpoint
+    replace_file(broken, broken.read_bytes()[: broken.stat().st_size // 2])  # truncated
+    s2 = summarize(sweep_copy)
+    assert [r.key for r in s2.ranked] == [s.ranked[2].key]
+    why = {t.number: reason for t, reason in s2.excluded}
+    assert why[first.number].startswith(f"best checkpoint G_{first.best_step}.pth is missing")
+    assert why[second.number].startswith(f"{broken.name} is corrupt")
+    text = table(s2)
+    assert "not ranked:" in text and "is missing" in text and "is corrupt" in text
+
+
+def test_a_sweep_with_no_finished_trial_is_a_one_line_error(sweep_dir, tmp_path):
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "sweep.yaml").write_text((sweep_dir / "sweep.yaml").read_text())
+    storage = JournalStorage(JournalFileBackend(str(folder / "study.journal")))
+    study = optuna.create_study(study_name="s", storage=storage)
+    study.ask()  # one trial, still running
+    done = run_cli("summarize", str(folder))
+    assert done.returncode == 2
+    assert "has no finished trial to rank (1 running)" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_not_a_sweep_folder(tmp_path):
+    with pytest.raises(InputError, match="is not a sweep folder"):
+        summarize(tmp_path)
+
+
+def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy):
+    args = ("summarize", str(sweep_copy), "--evaluate", "--metrics", "mel_l1,mcd_db", "--json")
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "evaluating 3 checkpoint(s) as Ray tasks (1 CPU, 0 GPU each)" in first.stderr
+    doc = json.loads(first.stdout)
+    caches = sorted((sweep_copy / "summary" / "eval").glob("trial_*.json"))
+    assert len(caches) == 3
+    assert all(t["eval/mcd_db"] > 0 for t in doc["trials"])
+    for t in summarize(sweep_copy).data.trials:  # the cache read back without --evaluate
+        # the trainer's own validation measure of that step, on the same clips
+        assert t.values["eval/mel_l1"] == pytest.approx(t.values["val/mel_l1"], rel=0.05)
+    stamps = [p.stat().st_mtime_ns for p in caches]
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "evaluating" not in again.stderr  # nothing recomputed
+    assert [p.stat().st_mtime_ns for p in caches] == stamps
+    assert json.loads(again.stdout)["trials"] == doc["trials"]
+    # the cached metrics rank without --evaluate too
+    _set_summary(sweep_copy, {"mode": "composite", "weights": {"eval/mcd_db": 1}})
+    s = summarize(sweep_copy)
+    mcd = [s.by_number[r.key].values["eval/mcd_db"] for r in s.ranked]
+    assert mcd == sorted(mcd)
