@@ -71,7 +71,7 @@ class DivergenceDetector(Detector):
         self,
         *,
         explode_metrics: tuple[str, ...] = ("val/mel", "loss/g/mel"),
-        explode_factor: float = 3.0,
+        explode_factor: float = 2.0,
         grad_factor: float = 100.0,
         collapse_ratio: float = 0.05,
         min_points: int = 5,

@@ -92,6 +92,15 @@ def _speakers(summary: Summary) -> dict[str, int]:
     return speaker_map(cfg, wavs)
 
 
+# Keys a sweep sets for its own sake, not hyperparameters: exporting the quick sweep's
+# eval_interval 5 would make so-vits-svc save a G/D pair every 5 steps.
+BOOKKEEPING = {
+    f"train.{key}": "sweep bookkeeping (logging, validation, files), not a hyperparameter; "
+    "the base's value is kept"
+    for key in ("eval_interval", "log_interval", "keep_ckpts", "epochs", "port")
+}
+
+
 def build_config(
     summary: Summary, rec: TrialRecord, base: Path | None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, Any] | None]:
@@ -119,7 +128,9 @@ def build_config(
     applied: dict[str, Any] = {}
     for name, value in params.items():
         section, _, key = name.partition(".")
-        if section in known and key in known[section]:
+        if name in BOOKKEEPING:
+            dropped[name] = BOOKKEEPING[name]
+        elif section in known and key in known[section]:
             raw.setdefault(section, {})[key] = value
             applied[name] = value
         else:

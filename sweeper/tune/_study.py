@@ -178,17 +178,22 @@ class SweepStudy:
             storage = open_study_storage(self.storage)
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             try:
-                existing = optuna.load_study(study_name=self.name, storage=storage)
-                n_done = len(existing.get_trials(deepcopy=False))
+                study = optuna.load_study(study_name=self.name, storage=storage)
             except KeyError:
-                n_done = 0
-            study = optuna.create_study(
-                study_name=self.name,
-                storage=storage,
-                directions=self.directions,
-                sampler=build_sampler(self.sampler_kind, self.seed, n_done),
-                load_if_exists=True,
-            )
+                study = None
+            n_done = 0 if study is None else len(study.get_trials(deepcopy=False))
+            sampler = build_sampler(self.sampler_kind, self.seed, n_done)
+            if study is None:
+                study = optuna.create_study(
+                    study_name=self.name,
+                    storage=storage,
+                    directions=self.directions,
+                    sampler=sampler,
+                    load_if_exists=True,  # another process may create it first
+                )
+            else:
+                # Loading writes nothing: `status` and `summarize` read the journal only.
+                study.sampler = sampler
             if n_done == 0 and self.sampler_kind == "grid" and self.space is not None:
                 self._enqueue_grid(study)
             self._study = study

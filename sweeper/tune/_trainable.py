@@ -86,6 +86,18 @@ def toy_data(job: Job) -> str:
     return str(root)
 
 
+def _trial_folder(context: Any) -> Path:
+    """The trial's folder in the sweep's storage, which every node sees.
+
+    Not ``get_trial_dir()``: that is Ray's staging copy on the driver node, which Ray copies
+    into storage by adding files and never removing any, so every checkpoint the trainer had
+    deleted (``keep_ckpts``) and every former best would pile up in storage; and on another
+    node it is a folder nobody copies. Storage is a local or shared folder (object stores are
+    refused before Ray starts), so its path is a path here.
+    """
+    return Path(context.get_storage().trial_fs_path)
+
+
 def _restore(run_dir: Path) -> None:
     """Put the last reported checkpoint (if Ray restarted this trial) into ``run_dir``."""
     from ray import tune
@@ -120,7 +132,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     import ray
     from ray import tune
 
-    run_dir = Path(tune.get_context().get_trial_dir()) / RUN
+    run_dir = _trial_folder(tune.get_context()) / RUN
     _restore(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     data_dir = toy_data(job) if job.toy is not None else str(job.data_dir)

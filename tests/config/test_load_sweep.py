@@ -53,7 +53,7 @@ def test_shipped_quick_loads():
     assert cfg.budget.concurrency == 2 and cfg.budget.num_trials >= 8
     assert cfg.budget.max_steps <= 1000
     lr = cfg.parameters.params["train.learning_rate"]
-    assert lr.log and lr.high >= 0.1  # reaches a learning rate that diverges
+    assert lr.log and lr.high >= 0.02  # reaches a learning rate that diverges (0.016+)
     assert "dataset.train_clips" in cfg.parameters.params  # the overfitting knob
     assert cfg.data.toy is not None and cfg.objective.modes == ("min",)
 

@@ -48,12 +48,18 @@ class _Session:
                 return msg.get("result", {})
             self.events.append(msg)
 
-    def wait_event(self, method: str, timeout: float) -> None:
+    def wait_loaded(self, uri: str, timeout: float) -> None:
+        """Until the page at ``uri`` has loaded. Not "a load event arrived": about:blank's
+        own load event can come in after ``Page.enable``, before the report is there."""
         deadline = time.monotonic() + timeout
-        while not any(e.get("method") == method for e in self.events):
+        probe = "document.readyState + ' ' + location.href"
+        while True:
+            state = self.call("Runtime.evaluate", expression=probe)["result"].get("value", "")
+            if state == f"complete {uri}":
+                return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no {method} within {timeout} s")
-            self.events.append(json.loads(self.ws.recv()))
+                raise TimeoutError(f"{uri} not loaded within {timeout} s (last: {state!r})")
+            time.sleep(0.1)
 
     def drain(self, seconds: float) -> None:
         """Events that arrive just after load (late console errors)."""
@@ -116,13 +122,20 @@ def load_page(path: Path, width: int = 1280, timeout: float = 60) -> PageResult:
                     raise RuntimeError(f"chromium did not start (rc={proc.poll()})")
                 time.sleep(0.1)
             port = int(port_file.read_text().split()[0])
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
-                pages = [t for t in json.load(r) if t.get("type") == "page"]
+            pages: list[dict[str, Any]] = []
+            while not pages:  # the first tab registers a moment after the port opens
+                if time.monotonic() > deadline:
+                    raise RuntimeError("chromium opened no page")
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+                    pages = [t for t in json.load(r) if t.get("type") == "page"]
+                if not pages:
+                    time.sleep(0.1)
             s = _Session(pages[0]["webSocketDebuggerUrl"])
             for domain in ("Runtime", "Log", "Page"):
                 s.call(f"{domain}.enable")
-            s.call("Page.navigate", url=path.resolve().as_uri())
-            s.wait_event("Page.loadEventFired", timeout)
+            uri = path.resolve().as_uri()
+            s.call("Page.navigate", url=uri)
+            s.wait_loaded(uri, timeout)
             s.drain(0.5)
             facts = json.loads(s.call("Runtime.evaluate", expression=FACTS_JS)["result"]["value"])
             size = s.call("Page.getLayoutMetrics")["cssContentSize"]

@@ -78,6 +78,9 @@ def test_export_best_writes_a_sovits_config_of_the_winner(sweep_dir, tmp_path):
     assert raw["train"]["learning_rate"] == win.params["train.learning_rate"]
     assert raw["spk"] == {"spk0": 0, "spk1": 1}
     assert "train.use_gan" in info["dropped"]
+    # The sweep validated every 5 steps; the exported run must not save a pair that often.
+    assert "bookkeeping" in info["dropped"]["train.eval_interval"]
+    assert raw["train"]["eval_interval"] != 5 and raw["train"]["log_interval"] != 5
     from_dict(raw, source=str(out))  # and it loads as a config again
 
 

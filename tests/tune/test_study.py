@@ -61,6 +61,15 @@ def test_same_seed_same_first_suggestions_and_a_resumed_study_moves_on(tmp_path)
     assert resumed.ask("r9") not in a  # new trial: not the seed's first suggestion again
 
 
+def test_opening_an_existing_study_writes_nothing(tmp_path):
+    make(tmp_path).ask("r0")
+    journal = tmp_path / "study.journal"
+    before = journal.read_bytes()
+    reader = make(tmp_path)  # what `sweeper status` and `summarize` do
+    assert len(reader.study.trials) == 1
+    assert journal.read_bytes() == before  # read-only storage stays readable
+
+
 def test_grid_enqueues_each_point_once_in_a_seeded_order(tmp_path):
     space = {
         "train.learning_rate": {"type": "categorical", "choices": [1e-3, 2e-3, 4e-3]},

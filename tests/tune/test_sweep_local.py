@@ -42,7 +42,8 @@ def test_sweep_kills_a_worker_and_the_trial_resumes_from_its_checkpoint(tmp_path
         # A trial that has written a checkpoint past step 10 and is still running.
         for trial_dir in sweep_dir.glob("trial_*"):
             starts = placements(trial_dir)
-            if len(starts) == 1 and len(checkpoints(trial_dir)) >= 3:
+            saved = checkpoints(trial_dir)  # Ray keeps the newest 2; the index counts all
+            if len(starts) == 1 and saved and int(saved[-1].name.split("_")[-1]) >= 2:
                 return trial_dir, starts[0]["pid"]
         return None
 
@@ -78,6 +79,14 @@ def test_sweep_kills_a_worker_and_the_trial_resumes_from_its_checkpoint(tmp_path
         folder = sweep_dir / f"trial_{trial.user_attrs['ray_trial_id']}"
         best_step = trial.user_attrs["best"]["step"]
         assert (checkpoints(folder)[-1] / "best" / f"G_{best_step}.pth").is_file()
+        # The live run folder in the sweep holds what the trainer kept, nothing it deleted:
+        # one best pair, and keep_ckpts (1) latest pair.
+        run = folder / "run"
+        assert sorted(p.name for p in (run / "best").iterdir()) == [
+            f"D_{best_step}.pth",
+            f"G_{best_step}.pth",
+        ]
+        assert sorted(p.name for p in run.glob("G_*.pth")) == ["G_40.pth"]
     assert "diverged" in text and "budget" in text and "steps run:" in text
     # status reads the same folder (the study only) and agrees with the run's ranking.
     status = procs.run("status", str(sweep_dir), "--json", cwd=tmp_path, log=tmp_path / "st.log")
