@@ -211,7 +211,12 @@ def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
 
 
 def collect(sweep_dir: str | Path) -> SweepData:
-    """Everything the summary needs from a sweep folder."""
+    """Everything the summary needs from a sweep folder; one in an object store is read from
+    a local mirror (``~/.cache/sweeper/mirror``), where the summary is written too."""
+    from sweeper.tune import remote
+
+    if remote.is_uri(sweep_dir):
+        sweep_dir = remote.mirror(str(sweep_dir))
     folder, cfg = load_sweep_dir(sweep_dir)
     _, lines = load_yaml_with_lines(folder / SWEEP_FILE)
     study = open_study(cfg, folder)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sweeper.config import SweepConfig, load_sweep
 from sweeper.errors import InputError
+from sweeper.tune import remote
 from sweeper.tune._study import SweepStudy
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune.storage import check_storage_path
@@ -90,7 +91,7 @@ def check_resources(cfg: SweepConfig) -> None:
         )
 
 
-def _study_and_parts(cfg: SweepConfig, sweep_dir: Path):
+def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
     from sweeper.pruning import ConvergencePruner
     from sweeper.tune._progress import SweepProgress
     from sweeper.tune._scheduler import PrunerScheduler
@@ -162,25 +163,33 @@ def run_sweep(
     _check_keys(cfg)
     name = name or cfg.name
     where = str(storage if storage is not None else DEFAULT_STORAGE)
-    if "://" in where and not where.startswith("file://"):
-        raise InputError(
-            f"--storage {where!r}: object stores are not supported yet (the sweep folder holds "
-            "the search space and the study journal); fix: a folder on a shared file system"
-        )
-    root = Path(
-        check_storage_path(str(Path(where.removeprefix("file://")).expanduser().resolve()))
-    )
-    sweep_dir = root / name
-    if (sweep_dir / SWEEP_FILE).exists():
-        raise InputError(
-            f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
-            f"continue it, or --name {name}-2 for a new one"
-        )
-    sweep_dir.mkdir(parents=True, exist_ok=True)
     text = Path(space_file).read_text(encoding="utf-8")
-    (sweep_dir / SWEEP_FILE).write_text(text, encoding="utf-8")
     meta = {"source": str(Path(space_file).resolve()), "cwd": os.getcwd(), "started": time.time()}
-    (sweep_dir / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    if remote.is_uri(where):
+        root_text = check_storage_path(where)
+        sweep_dir: Path | str = remote.join(root_text, name)
+        _check_remote_study(cfg, where)
+        if remote.read_text(sweep_dir, SWEEP_FILE) is not None:
+            raise InputError(
+                f"{sweep_dir!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
+                f"continue it, or --name {name}-2 for a new one"
+            )
+        remote.write_text(sweep_dir, SWEEP_FILE, text)
+        remote.write_text(sweep_dir, META_FILE, json.dumps(meta, indent=1))
+    else:
+        root = Path(
+            check_storage_path(str(Path(where.removeprefix("file://")).expanduser().resolve()))
+        )
+        root_text = str(root)
+        sweep_dir = root / name
+        if (sweep_dir / SWEEP_FILE).exists():
+            raise InputError(
+                f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` "
+                f"to continue it, or --name {name}-2 for a new one"
+            )
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / SWEEP_FILE).write_text(text, encoding="utf-8")
+        (sweep_dir / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     _connect(address)
     check_resources(cfg)
     from ray import tune
@@ -200,7 +209,7 @@ def run_sweep(
         ),
         run_config=tune.RunConfig(
             name=name,
-            storage_path=str(root),
+            storage_path=root_text,
             failure_config=tune.FailureConfig(max_failures=3),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
             callbacks=[progress, JsonLoggerCallback(), CSVLoggerCallback()],
@@ -210,8 +219,29 @@ def run_sweep(
     return _fit(tuner, cfg, sweep_dir, study)
 
 
-def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
-    """The folder and its search space, or a one-line error saying what is missing."""
+def _check_remote_study(cfg: SweepConfig, where: str) -> None:
+    """An object store holds Ray's files, not the Optuna study: a journal needs appends and
+    locks, which object stores do not have."""
+    if cfg.storage is None:
+        raise InputError(
+            f"--storage {where!r} is an object store, where the study journal cannot live; "
+            "fix: set `storage:` in the search space to a database URL every node reaches "
+            "(postgresql://user:pw@host:5432/db) or a journal on a shared folder"
+        )
+
+
+def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
+    """The folder (a URI for an object store) and its search space, or a one-line error
+    saying what is missing."""
+    if remote.is_uri(sweep_dir):
+        uri = str(sweep_dir)
+        local = remote.fetch(uri, SWEEP_FILE)
+        if local is None:
+            raise InputError(
+                f"{uri!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
+                "`sweeper run --storage` made, e.g. s3://bucket/sweeps/<name>"
+            )
+        return uri, load_sweep(local)
     folder = Path(sweep_dir).expanduser().resolve()
     if not (folder / SWEEP_FILE).is_file():
         raise InputError(
@@ -232,7 +262,7 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
     if not tune.Tuner.can_restore(str(folder)):
         raise InputError(
             f"{str(folder)!r} has no Ray Tune state to resume (the driver died before its first "
-            f"snapshot); fix: remove the folder and `sweeper run {folder / SWEEP_FILE}` again"
+            f"snapshot); fix: remove the folder and `sweeper run` its {SWEEP_FILE} again"
         )
     tuner = tune.Tuner.restore(
         str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
@@ -243,13 +273,15 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
     return _fit(tuner, cfg, folder, study)
 
 
-def _fit(tuner, cfg: SweepConfig, sweep_dir: Path, study: SweepStudy) -> Summary:
+def _fit(tuner, cfg: SweepConfig, sweep_dir: Path | str, study: SweepStudy) -> Summary:
     started = time.monotonic()
     tuner.fit()
     return summarize(cfg, sweep_dir, study, time.monotonic() - started)
 
 
-def summarize(cfg: SweepConfig, sweep_dir: Path, study: SweepStudy, wall_s: float) -> Summary:
+def summarize(
+    cfg: SweepConfig, sweep_dir: Path | str, study: SweepStudy, wall_s: float
+) -> Summary:
     table = ranked(rows(study), cfg.objective.modes[0])
     run, budget = compute(table, cfg.budget.max_steps)
     return Summary(str(sweep_dir), table, run, budget, wall_s)

@@ -86,24 +86,34 @@ def toy_data(job: Job) -> str:
     return str(root)
 
 
-def _trial_folder(context: Any) -> Path:
-    """The trial's folder in the sweep's storage, which every node sees.
+def _trial_folder(context: Any) -> tuple[Path, bool]:
+    """Where the trial's ``run/`` goes, and whether that is a scratch folder: the trial's
+    folder in the sweep's storage, which every node sees; for an object store, a scratch
+    folder on this node.
 
     Not ``get_trial_dir()``: that is Ray's staging copy on the driver node, which Ray copies
     into storage by adding files and never removing any, so every checkpoint the trainer had
     deleted (``keep_ckpts``) and every former best would pile up in storage; and on another
-    node it is a folder nobody copies. Storage is a local or shared folder (object stores are
-    refused before Ray starts), so its path is a path here.
+    node it is a folder nobody copies. In an object store the run folder reaches storage as
+    each checkpoint (the whole folder), and a restarted trial starts from the last one.
     """
-    return Path(context.get_storage().trial_fs_path)
+    storage = context.get_storage()
+    if type(storage.storage_filesystem).__name__ == "LocalFileSystem":
+        return Path(storage.trial_fs_path), False
+    scratch = Path(tempfile.gettempdir()) / f"sweeper-runs-{os.getuid()}"
+    return scratch / storage.experiment_dir_name / storage.trial_dir_name, True
 
 
-def _restore(run_dir: Path) -> None:
-    """Put the last reported checkpoint (if Ray restarted this trial) into ``run_dir``."""
+def _restore(run_dir: Path, scratch: bool) -> None:
+    """Put the last reported checkpoint (if Ray restarted this trial) into ``run_dir``. A
+    ``scratch`` folder with no checkpoint to match is emptied: what an earlier attempt left
+    there never reached storage."""
     from ray import tune
 
     checkpoint = tune.get_checkpoint()
     if checkpoint is None:
+        if scratch and run_dir.exists():
+            shutil.rmtree(run_dir)
         return
     if run_dir.exists():
         shutil.rmtree(run_dir)  # newer files than the checkpoint would not match Ray's state
@@ -132,8 +142,9 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     import ray
     from ray import tune
 
-    run_dir = _trial_folder(tune.get_context()) / RUN
-    _restore(run_dir)
+    folder, scratch = _trial_folder(tune.get_context())
+    run_dir = folder / RUN
+    _restore(run_dir, scratch)
     run_dir.mkdir(parents=True, exist_ok=True)
     data_dir = toy_data(job) if job.toy is not None else str(job.data_dir)
     spec = TrialSpec(

@@ -32,7 +32,7 @@ def test_run_names_an_unknown_trainer_key_with_its_line(tmp_path, capsys):
     assert f"{space.name}:" in err and not (tmp_path / "sweeps").exists()
 
 
-def test_run_refuses_an_object_store_until_supported_and_a_bad_yaml(tmp_path, capsys):
+def test_run_refuses_a_bucket_it_cannot_open_and_a_bad_yaml(tmp_path, capsys):
     space = write_sweep(tmp_path)
     assert main(["run", str(space), "--storage", "s3://bucket/sweeps"]) == 2
     assert "s3://bucket/sweeps" in capsys.readouterr().err
