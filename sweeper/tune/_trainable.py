@@ -97,8 +97,10 @@ def _trial_folder(context: Any) -> tuple[Path, bool]:
     node it is a folder nobody copies. In an object store the run folder reaches storage as
     each checkpoint (the whole folder), and a restarted trial starts from the last one.
     """
+    import pyarrow.fs
+
     storage = context.get_storage()
-    if type(storage.storage_filesystem).__name__ == "LocalFileSystem":
+    if isinstance(storage.storage_filesystem, pyarrow.fs.LocalFileSystem):
         return Path(storage.trial_fs_path), False
     scratch = Path(tempfile.gettempdir()) / f"sweeper-runs-{os.getuid()}"
     return scratch / storage.experiment_dir_name / storage.trial_dir_name, True

@@ -98,8 +98,8 @@ def mirror(uri: str, cache: str | os.PathLike[str] | None = None) -> Path:
         if rel.startswith(("experiment_state-", "search_gen_state-", "searcher-state-")):
             continue
         dest = local / rel
-        if dest.is_file() and dest.stat().st_size == item.size and rel != "study.journal":
-            continue  # checkpoints never change once written
+        if dest.is_file() and dest.stat().st_size == item.size:
+            continue  # checkpoints never change once written; result files only grow
         dest.parent.mkdir(parents=True, exist_ok=True)
         with fs.open_input_stream(item.path) as src, open(dest, "wb") as out:
             out.write(src.read())
