@@ -17,27 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sweeper.testing import tiny_sweep
+
 pytestmark = pytest.mark.slow
 
 MAX_STEPS = 20
-# Tiny preset, 2 speakers x 3 clips of 1 s, mel + KL only: ~1 s per 5 steps on one core.
-SWEEP = {
-    "name": "cluster",
-    "trainer": "reference",
-    "base": {"preset": "tiny"},
-    "data": {"toy": {"speakers": 2, "clips": 3, "val": 1, "seconds": 1.0, "seed": 0}},
-    "objective": {"metrics": ["val/mel"], "modes": ["min"]},
-    "budget": {"max_steps": MAX_STEPS, "num_trials": 3, "concurrency": 2},
-    "resources": {"cpu": 1, "gpu": 0},
-    "parameters": {
-        "train.learning_rate": {"type": "categorical", "choices": [2.0e-3, 3.0e-3, 4.0e-3]},
-        "train.use_gan": {"type": "fixed", "value": False},
-        "train.eval_interval": {"type": "fixed", "value": 5},
-        "train.log_interval": {"type": "fixed", "value": 5},
-    },
-    "sampler": {"kind": "grid", "seed": 0},
-    "pruner": None,  # every trial runs to its budget: a complete, predictable summary
-}
+# Every trial runs to its budget (no pruner): a complete, predictable summary.
+SWEEP = tiny_sweep(
+    "cluster",
+    (2.0e-3, 3.0e-3, 4.0e-3),
+    budget={"max_steps": MAX_STEPS, "num_trials": 3, "concurrency": 2},
+)
 
 
 def _latest(trial_dir: Path) -> Path | None:

@@ -12,27 +12,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-# tests/tune/conftest.py's BASE_SWEEP with three learning rates, so the ranking has an order
-# and the parameter importance has something to explain.
-SWEEP = {
-    "name": "s",
-    "trainer": "reference",
-    "base": {"preset": "tiny"},
-    "data": {"toy": {"speakers": 2, "clips": 3, "val": 1, "seconds": 1.0, "seed": 0}},
-    "objective": {"metrics": ["val/mel"], "modes": ["min"]},
-    "budget": {"max_steps": 30, "num_trials": 3, "concurrency": 2},
-    "resources": {"cpu": 1, "gpu": 0},
-    "parameters": {
-        "train.learning_rate": {"type": "categorical", "choices": [1.0e-3, 2.0e-3, 4.0e-3]},
-        "train.use_gan": {"type": "fixed", "value": False},
-        "train.eval_interval": {"type": "fixed", "value": 5},
-        "train.log_interval": {"type": "fixed", "value": 5},
+from sweeper.testing import tiny_sweep
+
+# The tiny sweep with three learning rates, so the ranking has an order and the parameter
+# importance has something to explain.
+SWEEP = tiny_sweep(
+    "s",
+    (1.0e-3, 2.0e-3, 4.0e-3),
+    summary={
+        "mode": "composite",
+        "weights": {"val/mel": 1.0, "val/vuv_error": 0.5},
+        "normalize": "minmax",
     },
-    "sampler": {"kind": "grid", "seed": 0},
-    "pruner": None,
-    "summary": {"mode": "composite", "weights": {"val/mel": 1.0, "val/vuv_error": 0.5},
-                "normalize": "minmax"},
-}  # fmt: skip
+)
 
 
 def cli(*args: str) -> list[str]:

@@ -14,24 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sweeper.testing import tiny_sweep
+
 # A sweep small enough for a test: tiny preset, 2 speakers x 3 clips of 1 s, mel + KL only.
-BASE_SWEEP = {
-    "name": "t",
-    "trainer": "reference",
-    "base": {"preset": "tiny"},
-    "data": {"toy": {"speakers": 2, "clips": 3, "val": 1, "seconds": 1.0, "seed": 0}},
-    "objective": {"metrics": ["val/mel"], "modes": ["min"]},
-    "budget": {"max_steps": 30, "num_trials": 2, "concurrency": 2},
-    "resources": {"cpu": 1, "gpu": 0},
-    "parameters": {
-        "train.learning_rate": {"type": "categorical", "choices": [2.0e-3, 4.0e-3]},
-        "train.use_gan": {"type": "fixed", "value": False},
-        "train.eval_interval": {"type": "fixed", "value": 5},
-        "train.log_interval": {"type": "fixed", "value": 5},
-    },
-    "sampler": {"kind": "grid", "seed": 0},
-    "pruner": None,
-}
+BASE_SWEEP = tiny_sweep()
 
 
 def write_sweep(folder: Path, **sections) -> Path:
