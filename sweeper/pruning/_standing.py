@@ -36,6 +36,13 @@ class Standing:
     leader: int | None  # the other trial with the lowest smoothed best
     bar: float | None  # its smoothed best
     p_value: float  # P(Binomial(others, top_share) >= beaten_by)
+    top_share: float  # the share of the trials the sweep wants intact
+
+    @property
+    def may_rank_in_top(self) -> bool:
+        """Fewer others are clearly better than the sweep's top ``top_share`` holds: on
+        the point estimate (no test), it could still end in that share."""
+        return self.beaten_by < math.ceil(self.top_share * (self.others + 1))
 
     @property
     def contends(self) -> bool:
@@ -63,6 +70,7 @@ def standing(
         leader=leader,
         bar=None if leader is None else levels[leader],
         p_value=binomial_tail(beaten, len(levels), top_share),
+        top_share=top_share,
     )
 
 

@@ -191,6 +191,60 @@ def test_a_runner_up_is_kept_unless_many_trials_beat_it():
     assert stopped[1][1] < 0.9 * T
 
 
+def _finished(levels: list[float]) -> optuna.Study:
+    """A study holding COMPLETE trials (no curves) that ended at ``levels``."""
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
+    for level in levels:
+        study.add_trial(optuna.trial.create_trial(value=level, state=TrialState.COMPLETE))
+    return study
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_trial_ranked_in_the_top_share_takes_no_converged_stop(seed):
+    # Flat at 18 among 10 finished trials: ranked second of 11, it is in the top 10 % the
+    # sweep reports, so it runs on although one trial is clearly better (it cannot lead).
+    flat = noisy(np.full(T, 18.0), 0.03, seed=seed, phi=0.2)
+    study = _finished([15.0] + [30.0] * 9)
+    study.optimize(_objective(flat), n_trials=1)
+    assert stop_verdict(study.trials[-1]) is None
+    # Third of 11: out of that share on the point estimate; it stops as converged once
+    # under epsilon is left, without being confidently out of the top (p >= alpha).
+    study = _finished([15.0, 15.0] + [30.0] * 8)
+    study.optimize(_objective(flat), n_trials=1)
+    verdict = stop_verdict(study.trials[-1])
+    assert verdict is not None and verdict["rule"] == "converged", verdict
+    assert verdict["step"] <= 0.8 * T and verdict["standing"]["p_value"] >= 0.05
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_slow_curve_far_behind_at_a_quarter_is_not_cut(seed):
+    # It starts worst and is still falling steeply in log-steps at a quarter of the budget
+    # (27 there, 96 % to gain); it ends about second of six. A bound from the log-step trend
+    # cut it there; the step-linear one keeps it to the end.
+    study = _finished([])
+    for k, level in enumerate([11.0, 12.0, 12.5, 13.0, 13.5]):
+        peer = noisy(level * (1 + 1.5 * (1 + X / 0.03) ** -0.6), 0.03, seed=10 + 5 * seed + k)
+        study.optimize(_objective(peer), n_trials=1)
+    slow = noisy(2 + 41 * (1 + X / 0.5) ** -1.2, 0.03, seed=seed, phi=0.2)
+    study.optimize(_objective(slow), n_trials=1)
+    verdict = stop_verdict(study.trials[-1])
+    assert verdict is None or (verdict["rule"] == "converged" and verdict["step"] >= 0.9 * T)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_exponential_late_bloomer_behind_finished_trials_runs_to_the_end(seed):
+    # It starts worst and ends best; its log-step slope steepens until late, the case where
+    # a log-step bound under-states what is left. Five power-law trials finish first.
+    study = _finished([])
+    for k, level in enumerate([20.0, 21.0, 22.0, 24.0, 26.0]):
+        peer = noisy(level * (1 + 1.5 * (1 + X / 0.03) ** -0.6), 0.03, seed=10 + 5 * seed + k)
+        study.optimize(_objective(peer), n_trials=1)
+    bloomer = noisy(19 + 40 * np.exp(-X / 0.3), 0.03, seed=seed, phi=0.2)
+    study.optimize(_objective(bloomer), n_trials=1)
+    assert stop_verdict(study.trials[-1]) is None
+    assert study.best_trial.number == 5
+
+
 TAILS = [(0, 5, 0.1), (1, 1, 0.1), (2, 3, 0.1), (3, 3, 0.1), (4, 119, 0.1), (18, 119, 0.1),
          (6, 5, 0.1)]  # fmt: skip
 
