@@ -41,8 +41,9 @@ class ConvergencePruner(BasePruner):
        or OVERFITTING;
     2. the detector says CONVERGED. With ``catch_up`` on, only a trial that cannot lead (an
        other trial is clearly better than its optimistic final value, see
-       :mod:`sweeper.pruning._standing`) and that is either out of the top ``top_share`` or
-       has under ``epsilon`` left even by the bound that assumes only a decelerating curve.
+       :mod:`sweeper.pruning._standing`), that may not rank in the top ``top_share`` (as
+       many others clearly better as that share holds), and that is either out of the top
+       or has under ``epsilon`` left even by the bound that assumes only a decelerating curve.
        A converged trial should end with its best value, not as PRUNED: the objective reads
        :func:`stop_verdict` and returns ``best_value``;
     3. ``catch_up`` is on, the detector has judged a trend (20 reports) and the trial

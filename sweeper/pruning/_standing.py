@@ -9,6 +9,9 @@ behind it.
 - **In contention for the lead**: no other trial is clearly better. Such a trial may still
   become the sweep's best, and stopping it early would cost exactly its improvement left in
   regret; so it takes no converged stop.
+- **May rank in the top**: fewer others are clearly better than the top ``top_share`` holds
+  (on the point estimate, no test). Such a trial takes no converged stop either: that share
+  is what a sweep reports besides its winner.
 - **Out of the top**: so many others are clearly better that it cannot be in the sweep's top
   ``top_share`` of trials. If it were, each other trial (a draw from the same search) would
   be better than it with probability at most ``top_share``, so the number clearly better would

@@ -153,12 +153,17 @@ def test_equal_trials_are_not_pruned_for_noise():
     assert all(rule != "cannot_catch_up" for rule, _ in stopped.values()), stopped
 
 
-def _behind(n_better: int, level: float, direction: str = "minimize") -> optuna.Study:
-    """A study holding ``n_better`` COMPLETE trials that ended at ``level``."""
+def _finished(levels: list[float], direction: str = "minimize") -> optuna.Study:
+    """A study holding COMPLETE trials (no curves) that ended at ``levels``."""
     study = optuna.create_study(direction=direction, pruner=ConvergencePruner(budget=T))
-    for _ in range(n_better):
+    for level in levels:
         study.add_trial(optuna.trial.create_trial(value=level, state=TrialState.COMPLETE))
     return study
+
+
+def _behind(n_better: int, level: float, direction: str = "minimize") -> optuna.Study:
+    """A study holding ``n_better`` COMPLETE trials that ended at ``level``."""
+    return _finished([level] * n_better, direction)
 
 
 FLAT = noisy(np.full(T, 18.0), 0.03, seed=1, phi=0.2)
@@ -191,16 +196,8 @@ def test_a_runner_up_is_kept_unless_many_trials_beat_it():
     assert stopped[1][1] < 0.9 * T
 
 
-def _finished(levels: list[float]) -> optuna.Study:
-    """A study holding COMPLETE trials (no curves) that ended at ``levels``."""
-    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
-    for level in levels:
-        study.add_trial(optuna.trial.create_trial(value=level, state=TrialState.COMPLETE))
-    return study
-
-
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_trial_ranked_in_the_top_share_takes_no_converged_stop(seed):
+def test_a_trial_that_may_rank_in_the_top_share_takes_no_converged_stop(seed):
     # Flat at 18 among 10 finished trials: ranked second of 11, it is in the top 10 % the
     # sweep reports, so it runs on although one trial is clearly better (it cannot lead).
     flat = noisy(np.full(T, 18.0), 0.03, seed=seed, phi=0.2)
