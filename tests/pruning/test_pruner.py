@@ -213,17 +213,23 @@ def test_a_trial_that_may_rank_in_the_top_share_takes_no_converged_stop(seed):
     assert verdict["step"] <= 0.8 * T and verdict["standing"]["p_value"] >= 0.05
 
 
+def _after_peers(levels: list[float], seed: int, values: np.ndarray) -> optuna.Study:
+    """Power-law trials that end near ``levels`` run first, then the curve ``values``."""
+    study = _finished([])
+    for k, level in enumerate(levels):
+        peer = noisy(level * (1 + 1.5 * (1 + X / 0.03) ** -0.6), 0.03, seed=10 + 5 * seed + k)
+        study.optimize(_objective(peer), n_trials=1)
+    study.optimize(_objective(values), n_trials=1)
+    return study
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_slow_curve_far_behind_at_a_quarter_is_not_cut(seed):
     # It starts worst and is still falling steeply in log-steps at a quarter of the budget
     # (27 there, 96 % to gain); it ends about second of six. A bound from the log-step trend
     # cut it there; the step-linear one keeps it to the end.
-    study = _finished([])
-    for k, level in enumerate([11.0, 12.0, 12.5, 13.0, 13.5]):
-        peer = noisy(level * (1 + 1.5 * (1 + X / 0.03) ** -0.6), 0.03, seed=10 + 5 * seed + k)
-        study.optimize(_objective(peer), n_trials=1)
     slow = noisy(2 + 41 * (1 + X / 0.5) ** -1.2, 0.03, seed=seed, phi=0.2)
-    study.optimize(_objective(slow), n_trials=1)
+    study = _after_peers([11.0, 12.0, 12.5, 13.0, 13.5], seed, slow)
     verdict = stop_verdict(study.trials[-1])
     assert verdict is None or (verdict["rule"] == "converged" and verdict["step"] >= 0.9 * T)
 
@@ -232,12 +238,8 @@ def test_a_slow_curve_far_behind_at_a_quarter_is_not_cut(seed):
 def test_an_exponential_late_bloomer_behind_finished_trials_runs_to_the_end(seed):
     # It starts worst and ends best; its log-step slope steepens until late, the case where
     # a log-step bound under-states what is left. Five power-law trials finish first.
-    study = _finished([])
-    for k, level in enumerate([20.0, 21.0, 22.0, 24.0, 26.0]):
-        peer = noisy(level * (1 + 1.5 * (1 + X / 0.03) ** -0.6), 0.03, seed=10 + 5 * seed + k)
-        study.optimize(_objective(peer), n_trials=1)
     bloomer = noisy(19 + 40 * np.exp(-X / 0.3), 0.03, seed=seed, phi=0.2)
-    study.optimize(_objective(bloomer), n_trials=1)
+    study = _after_peers([20.0, 21.0, 22.0, 24.0, 26.0], seed, bloomer)
     assert stop_verdict(study.trials[-1]) is None
     assert study.best_trial.number == 5
 
