@@ -198,6 +198,9 @@ class PrunerSettings:
     alpha: float = 0.05  # accepted chance of stopping a trial that would still improve
     n_warmup_steps: int = 0  # no stop decision of any kind before this step
     catch_up: bool = True  # also stop a trial whose best hope is behind the best trial
+    # Training metric beside the objective (overfitting = held-out up while this improves);
+    # "auto": the trainer's own (train/mel for reference, loss/g/mel for sovits-svc); null: none.
+    train_metric: str | None = "auto"
 
     def __post_init__(self) -> None:
         eps = as_float(("epsilon",), self.epsilon)
@@ -210,6 +213,15 @@ class PrunerSettings:
         object.__setattr__(self, "alpha", alpha)
         as_int(("n_warmup_steps",), self.n_warmup_steps, minimum=0)
         as_bool(("catch_up",), self.catch_up)
+        if self.train_metric is not None and (
+            not isinstance(self.train_metric, str) or not self.train_metric
+        ):
+            raise FieldError(
+                ("train_metric",),
+                "must be a metric name the trainer reports",
+                self.train_metric,
+                "auto (the trainer's own), train/mel, loss/g/mel, or null",
+            )
 
 
 @dataclass(frozen=True)

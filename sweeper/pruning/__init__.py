@@ -4,6 +4,6 @@ This layer imports optuna and :mod:`sweeper.detect`; never ray or torch.
 """
 
 from sweeper.pruning._pruner import ConvergencePruner
-from sweeper.pruning._record import STOP_ATTR, stop_verdict
+from sweeper.pruning._record import STOP_ATTR, TRAIN_ATTR, report_training, stop_verdict
 
-__all__ = ["STOP_ATTR", "ConvergencePruner", "stop_verdict"]
+__all__ = ["STOP_ATTR", "TRAIN_ATTR", "ConvergencePruner", "report_training", "stop_verdict"]

@@ -11,6 +11,32 @@ import optuna
 from optuna.trial import FrozenTrial
 
 STOP_ATTR = "sweeper:stop"
+TRAIN_ATTR = "sweeper:train"  # prefix: one system attribute "sweeper:train:<step>" per report
+
+
+def train_key(step: int) -> str:
+    """The system attribute holding the training metric reported at ``step``."""
+    return f"{TRAIN_ATTR}:{int(step)}"
+
+
+def report_training(trial: optuna.Trial, value: float, step: int) -> None:
+    """Report the training metric at ``step``, beside ``trial.report(held_out, step)``.
+
+    Call it before ``trial.should_prune()`` for that step. A :class:`ConvergencePruner`
+    built with ``train_metric`` then judges overfitting as Prechelt does: the held-out
+    metric rising while training still improves (without it, only the rise is seen).
+    Non-finite values are not stored (the held-out series judges divergence).
+    """
+    store_training(trial.storage, trial._trial_id, step, value)
+
+
+def store_training(
+    storage: optuna.storages.BaseStorage, trial_id: int, step: int, value: float
+) -> None:
+    """:func:`report_training` for a caller holding the storage and the trial's id."""
+    if math.isfinite(value):
+        # Optuna's own pruners write their state with this storage call.
+        storage.set_trial_system_attr(trial_id, train_key(step), float(value))
 
 
 def plain(data: Any) -> Any:

@@ -24,7 +24,12 @@ behind it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
+
+from sweeper.detect import improvement_bound
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,29 @@ def binomial_tail(k: int, n: int, p: float) -> float:
     ]
     top = max(terms)
     return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+
+
+def improvement_left_upper(
+    values: Mapping[int, float], sign: float, step: int, budget: int | None, alpha: float
+) -> float | None:
+    """Upper bound on the relative improvement left, assuming only a decelerating curve.
+
+    The detector's own bound extrapolates a trend in log-steps, which under-states a curve
+    still steepening on that scale (a slow power law early on) - fine for calling a plateau,
+    not for discarding a trial that might still win: here the trend is fitted against the
+    step itself (the last 512 finite reports up to ``step``; None before 20), over the rest
+    of ``budget`` (or as many steps again). Taking the tighter of the two from a quarter of
+    the budget on was tried (2026-11-24): 0.08 less compute on the generated sets, but it
+    cut a slow curve of the true top 10 % at 27 % of its budget with 81 % still to gain.
+    """
+    points = [(k, sign * v) for k, v in values.items() if math.isfinite(v) and k <= step]
+    points = points[-512:]
+    if len(points) < 20:
+        return None
+    steps = np.array([k for k, _ in points], dtype=float)
+    ys = np.array([v for _, v in points], dtype=float)
+    horizon = (budget - step) if budget is not None else max(step, 1)
+    bound = improvement_bound(
+        steps, ys, np.ones(steps.size), max(horizon, 0), alpha, linear_steps=True
+    )
+    return None if bound is None else max(bound.upper, 0.0)

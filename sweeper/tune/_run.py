@@ -108,6 +108,7 @@ def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
             n_warmup_steps=p.n_warmup_steps,
             catch_up=p.catch_up and not obj.multi,  # trailing on one metric is not losing
             metric=obj.metrics[0],
+            train_metric=_train_metric(cfg.trainer, p.train_metric),
         )
     scheduler = PrunerScheduler(
         study, list(obj.metrics), list(obj.modes), pruner, cfg.budget.max_steps
@@ -116,6 +117,13 @@ def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
         study, obj.metrics[0], obj.modes[0], cfg.budget.num_trials, cfg.budget.max_steps
     )
     return study, SpaceSearcher(study), scheduler, progress
+
+
+def _train_metric(trainer: str, setting: str | None) -> str | None:
+    """The pruner's training metric: the trainer's own for "auto", else as set (None: none)."""
+    from sweeper.trainers import TRAIN_METRIC
+
+    return TRAIN_METRIC.get(trainer) if setting == "auto" else setting
 
 
 def _trainable(cfg: SweepConfig):

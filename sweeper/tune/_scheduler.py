@@ -11,6 +11,7 @@ FAIL (errored for good).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
 from sweeper.pruning import ConvergencePruner, stop_verdict
+from sweeper.pruning._record import train_key
 from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
 
 STEP = "step"  # the result key holding the trainer's step (Ray's own counter restarts differ)
@@ -100,6 +102,9 @@ class PrunerScheduler(FIFOScheduler):
         value = _number(result.get(self.metrics[0]))
         if value is None:
             return TrialScheduler.CONTINUE
+        train = self._train_value(result)
+        if train is not None:
+            self.sweep.report_training(entry.trial_id, step, train)  # before the pruner reads
         self.sweep.report(entry.trial_id, step, value)
         if math.isfinite(value) and (entry.best is None or self._sign * value < entry.best):
             entry.best = self._sign * value
@@ -107,7 +112,7 @@ class PrunerScheduler(FIFOScheduler):
             self.sweep.set_attr(
                 entry.trial_id, BEST, {"step": step, "metrics": self.metrics, "values": values}
             )
-        return self._judge(entry, step, value)
+        return self._judge(entry, step, value, train)
 
     def on_trial_complete(self, tune_controller, trial: Trial, result: dict) -> None:
         entry = self._entry(trial)
@@ -168,13 +173,25 @@ class PrunerScheduler(FIFOScheduler):
         found = self.sweep.find(ray_trial_id)
         return None if found is None else found.user_attrs.get(OUTCOME)
 
-    def _judge(self, entry: _Live, step: int, value: float) -> str:
+    def _train_value(self, result: Mapping[str, Any]) -> float | None:
+        name = None if self.pruner is None else self.pruner.train_metric
+        return None if name is None else _number(result.get(name))
+
+    def _detector_input(self, value: float, train: float | None) -> dict[str, float]:
+        """The first objective metric (minimising frame) and the training metric, if any."""
+        metrics = {self.metrics[0]: self._sign * value}
+        name = None if self.pruner is None else self.pruner.train_metric
+        if name is not None and train is not None and math.isfinite(train):
+            metrics[name] = train  # a training loss: never negated
+        return metrics
+
+    def _judge(self, entry: _Live, step: int, value: float, train: float | None) -> str:
         if self.pruner is None and entry.detector is None:
             return TrialScheduler.CONTINUE
         if step >= self.max_steps:
             return TrialScheduler.CONTINUE  # its last report: it ends on its budget
         if entry.detector is not None:  # several objectives: the detector on the first one
-            verdict = entry.detector.update(step, {self.metrics[0]: self._sign * value})
+            verdict = entry.detector.update(step, self._detector_input(value, train))
             if verdict.reason == Reason.CONTINUE:
                 return TrialScheduler.CONTINUE
             rule = _RULE.get(verdict.reason, "converged")
@@ -222,13 +239,16 @@ class PrunerScheduler(FIFOScheduler):
             recorded = recorded or {"rule": "budget", "message": "finished before a restart"}
             entry.outcome = Outcome(recorded["rule"], recorded["message"], recorded.get("step"))
         if len(self.metrics) > 1 and self.pruner is not None:
+            train_metric = self.pruner.train_metric
             entry.detector = ConvergenceDetector(
                 self.metrics[0],
                 budget=self.max_steps,
                 epsilon=self.pruner.epsilon,
                 alpha=self.pruner.alpha,
+                **({} if train_metric is None else {"train_metric": train_metric}),
             )
             for step, value in sorted(values.items()):
-                entry.detector.update(step, {self.metrics[0]: self._sign * value})
+                train = found.system_attrs.get(train_key(step))
+                entry.detector.update(step, self._detector_input(value, train))
         self._live[trial.trial_id] = entry
         return entry

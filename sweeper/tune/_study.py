@@ -18,6 +18,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.config import SweepConfig
+from sweeper.pruning._record import store_training
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
 from sweeper.space._fields import thaw
 
@@ -240,6 +241,10 @@ class SweepStudy:
         """An intermediate value (the storage call ``Trial.report`` makes, without its
         single-objective check: the pruning series is the first metric in every study)."""
         self.study._storage.set_trial_intermediate_value(trial_id, step, value)
+
+    def report_training(self, trial_id: int, step: int, value: float) -> None:
+        """The training metric beside it, where the pruner reads it (non-finite: dropped)."""
+        store_training(self.study._storage, trial_id, step, value)
 
     def tell(self, trial_id: int, outcome: Outcome) -> None:
         """Finish a trial with its best values (COMPLETE), or as PRUNED or FAIL."""

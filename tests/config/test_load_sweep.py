@@ -71,6 +71,7 @@ def test_good_file_round_trips(tmp_path):
     cfg = load_sweep(_write(tmp_path, GOOD))
     assert cfg.parameters.params["train.learning_rate"].low == 1e-4  # 1e-4 is a float here
     assert cfg.pruner is not None and cfg.pruner.n_warmup_steps == 10
+    assert cfg.pruner.train_metric == "auto"  # the trainer's own training metric
     assert pickle.loads(pickle.dumps(cfg)) == cfg
 
 
@@ -153,6 +154,13 @@ CASES = [
     ("yaml-tab", "  seed: 0", "\tseed: 0", "seed", "YAML does not allow tabs"),
     ("missing-section", "budget:\n", "budgetx:\n", "budgetx", "budgetx is not a known key"),
     ("warmup", "n_warmup_steps: 10", "n_warmup_steps: 100", "n_warmup", "must be < budget"),
+    (
+        "train-metric",
+        "n_warmup_steps: 10",
+        "n_warmup_steps: 10\n  train_metric: 3",
+        "train_metric",
+        "must be a metric name the trainer reports",
+    ),
     ("sovits-cpu", "trainer: reference", "trainer: sovits-svc", "gpu", "refuses to train on CPU"),
     ("trainer", "trainer: reference", "trainer: nemo", "trainer", "use reference|sovits-svc"),
     ("name", "name: t", "name: a/b", "name", "must be a folder-safe name"),

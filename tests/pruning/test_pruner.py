@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from sweeper.pruning import ConvergencePruner, stop_verdict
+from sweeper.pruning import ConvergencePruner, report_training, stop_verdict
 from sweeper.pruning._standing import binomial_tail
 from sweeper.testing import noisy
 
@@ -269,6 +269,55 @@ def test_pickled_mid_study_on_journal_storage_gives_the_same_decisions(tmp_path)
     assert stop_verdict(loaded.trials[2])["rule"] == "diverged"
 
 
+def _with_training(study: optuna.Study, val, train, swap_at: int | None = None) -> dict | None:
+    """One trial reporting ``val`` and, before each of its steps, the training ``train``;
+    ``swap_at``: the pruner is replaced there by a pickled copy (a fresh process)."""
+    trial = study.ask()
+    for i in range(T):
+        if swap_at is not None and i == swap_at:
+            study.pruner = pickle.loads(pickle.dumps(study.pruner))
+        if train is not None:
+            report_training(trial, float(train[i]), i + 1)
+        trial.report(float(val[i]), i + 1)
+        if trial.should_prune():
+            break
+    return stop_verdict(trial)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_training_metric_makes_overfitting_prechelts(seed, tmp_path):
+    # Held-out U-curve; training keeps falling (overfitting) or rises with it (not).
+    val = noisy(10 + 40 * (X - 0.4) ** 2, 0.03, seed=seed, phi=0.2)
+    falling = noisy(8 + 30 * np.exp(-X / 0.3), 0.02, seed=seed + 10)
+    rising = noisy(8 + 6 * X, 0.02, seed=seed + 10)
+
+    def judge(train, name="train/mel", storage=None, swap_at=None):
+        pruner = ConvergencePruner(budget=T, catch_up=False, train_metric=name)
+        study = optuna.create_study(storage=storage, pruner=pruner)
+        return _with_training(study, val, train, swap_at)
+
+    alone = judge(None, name=None)
+    assert alone["rule"] == "overfitting" and "no training metric" in alone["message"]
+    told = judge(falling)
+    assert told["rule"] == "overfitting" and told["step"] == alone["step"]
+    assert "while train/mel kept improving" in told["message"]
+    assert judge(rising)["rule"] != "overfitting"  # both worse: not overfitting
+    # The training values live in the storage: a fresh process replays them the same way.
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "journal.log"))
+    )
+    assert judge(rising, storage=storage, swap_at=T // 2) == judge(rising)
+
+
+def test_report_training_stores_finite_values_only():
+    study = optuna.create_study()
+    trial = study.ask()
+    report_training(trial, 3.5, 10)
+    report_training(trial, math.nan, 20)
+    attrs = study.trials[0].system_attrs
+    assert attrs == {"sweeper:train:10": 3.5}
+
+
 def test_a_restart_that_repeats_steps_changes_nothing():
     values = noisy(np.full(T, 18.0), 0.03, seed=1, phi=0.2)
     clean = stop_verdict(_run_one(values))
@@ -321,6 +370,7 @@ def test_warmup_holds_every_rule():
         ({"catch_up": "yes"}, "catch_up='yes'"),
         ({"metric": ""}, "metric=''"),
         ({"top_share": 1.5}, "top_share=1.5"),
+        ({"train_metric": ""}, "train_metric=''"),
     ],
 )
 def test_bad_settings_raise_naming_the_value(kwargs, named):

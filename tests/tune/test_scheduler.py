@@ -47,7 +47,9 @@ class FakeController:
         self.stopped.append(trial.trial_id)
 
 
-def setup(tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("min",)):
+def setup(
+    tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("min",), train_metric=None
+):
     study = SweepStudy(
         "s",
         str(tmp_path / "study.journal"),
@@ -57,7 +59,9 @@ def setup(tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("mi
         space_from_dict(SPACE),
         4,
     )
-    p = ConvergencePruner(budget=max_steps, catch_up=False) if pruner else None
+    p = None
+    if pruner:
+        p = ConvergencePruner(budget=max_steps, catch_up=False, train_metric=train_metric)
     return study, PrunerScheduler(study, list(metrics), list(modes), p, max_steps)
 
 
@@ -68,10 +72,12 @@ def start(study, scheduler, ray_id):
     return trial
 
 
-def feed(scheduler, trial, steps, values, extra=None):
+def feed(scheduler, trial, steps, values, extra=None, train=None):
     decisions = []
-    for step, value in zip(steps, values, strict=True):
+    for i, (step, value) in enumerate(zip(steps, values, strict=True)):
         result = {"step": int(step), "val/mel": float(value), **(extra or {})}
+        if train is not None:
+            result["train/mel"] = float(train[i])
         decisions.append(scheduler.on_trial_result(None, trial, result))
         if decisions[-1] == TrialScheduler.STOP:
             break
@@ -194,3 +200,26 @@ def test_several_objectives_judge_the_first_and_tell_all(tmp_path):
     sched.on_trial_complete(None, trial, {"step": int(steps[len(decisions) - 1])})
     done = study.find("a")
     assert done.state == TrialState.COMPLETE and done.values[1] == 50.0
+
+
+@pytest.mark.parametrize("metrics", [("val/mel",), ("val/mel", "val/vuv_error")])
+def test_the_training_metric_reaches_the_overfitting_rule(tmp_path, metrics):
+    # A held-out U-curve while training keeps falling: overfitting, said as Prechelt's; the
+    # training values live in the study (a driver restart replays them). Two objectives:
+    # the scheduler's own detector on the first metric gets them too.
+    steps = np.arange(5, 601, 5)
+    x = steps / 600
+    rng = np.random.default_rng(1)
+    val = (10 + 40 * (x - 0.4) ** 2) * (1 + 0.03 * rng.standard_normal(x.size))
+    train = 8 + 30 * np.exp(-x / 0.3)
+    modes = ("min",) * len(metrics)
+    study, sched = setup(tmp_path, max_steps=600, metrics=metrics, modes=modes,
+                         train_metric="train/mel")  # fmt: skip
+    trial = start(study, sched, "a")
+    extra = {m: 0.1 for m in metrics[1:]}
+    decisions = feed(sched, trial, steps, val, extra, train)
+    assert decisions[-1] == TrialScheduler.STOP
+    outcome = study.find("a").user_attrs[OUTCOME]
+    assert outcome["rule"] == "overfitting", outcome
+    assert "while train/mel kept improving" in outcome["message"]
+    assert study.find("a").system_attrs["sweeper:train:5"] == pytest.approx(train[0])
