@@ -93,6 +93,7 @@ class OptunaJudge:
 
     A trial that ran to its end, or that ``keep(trial)`` says was stopped as converged, is
     told COMPLETE with its lowest reported value (FAIL if none was finite); others PRUNED.
+    ``train`` (N, T): each report's training value goes first through ``report_training``.
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class OptunaJudge:
         pruner: optuna.pruners.BasePruner,
         study_name: str,
         keep: Callable[[optuna.Trial], bool] | None = None,
+        train: np.ndarray | None = None,
     ) -> None:
         import optuna
 
@@ -112,6 +114,11 @@ class OptunaJudge:
             sampler=optuna.samplers.RandomSampler(seed=0),
         )
         self._keep = keep
+        self._train = train  # (N, T): reported beside each value with report_training
+        if train is not None:
+            from sweeper.pruning import report_training
+
+            self._report_training = report_training
         self._trials: dict[int, optuna.Trial] = {}
 
     def start(self, trial: int) -> None:
@@ -121,6 +128,8 @@ class OptunaJudge:
         ot = self._trials[trial]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Patient's ExperimentalWarning, NaN percentiles
+            if self._train is not None:
+                self._report_training(ot, float(self._train[trial, index]), step)
             ot.report(value, step)
             if not ot.should_prune():
                 return CONTINUE

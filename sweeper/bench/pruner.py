@@ -39,6 +39,7 @@ from sweeper.bench.curves import CurveSet
 from sweeper.errors import InputError
 
 METRIC = "val/mel"
+TRAIN_METRIC = "train/mel"
 TOP_SHARE = 0.10  # the oracle's top 10 %
 CUT_LEFT = 0.01  # a top trial stopped with more than 1 % true improvement left is cut
 KEEP_RULES = ("converged",)  # ConvergencePruner rules told COMPLETE; the others PRUNED
@@ -51,6 +52,7 @@ class Grid:
 
     steps: np.ndarray
     points: int
+    train: np.ndarray | None = None  # (N, T) training curves, for the methods that read them
 
     def step_at(self, fraction: float) -> int:
         # At least 1: Optuna's resource-based pruners divide by their min_resource, and
@@ -91,7 +93,10 @@ def _sweeper(g: Grid, name: str) -> _replay.Judge:
         verdict = stop_verdict(trial)  # type: ignore[arg-type]
         return verdict is not None and verdict.get("rule") in KEEP_RULES
 
-    return _replay.OptunaJudge(ConvergencePruner(budget=int(g.steps[-1])), name, keep)
+    # With training curves in the file it gets them as a sweep does (pruner.train_metric).
+    train_metric = None if g.train is None else TRAIN_METRIC
+    pruner = ConvergencePruner(budget=int(g.steps[-1]), train_metric=train_metric)
+    return _replay.OptunaJudge(pruner, name, keep, train=g.train)
 
 
 def _plateau(g: Grid, name: str) -> _replay.Judge:
@@ -122,7 +127,9 @@ METHODS: dict[str, Method] = {
         Method("none", lambda g: "NopPruner", _optuna(lambda g: _pruners().NopPruner())),
         Method(
             "sweeper",
-            lambda g: f"ConvergencePruner(budget={int(g.steps[-1])}); converged -> COMPLETE",
+            lambda g: f"ConvergencePruner(budget={int(g.steps[-1])}"
+            + (", train_metric" if g.train is not None else "")
+            + "); converged -> COMPLETE",
             _sweeper,
         ),
         Method("median", lambda g: "MedianPruner()", _optuna(lambda g: _pruners().MedianPruner())),
@@ -285,7 +292,8 @@ def run(
         )
     truth = truth_of(curves)
     lengths = curves.lengths()
-    grid = Grid(np.asarray(curves.steps), int(lengths.max()))
+    train = None if curves.train is None else np.asarray(curves.train, float)
+    grid = Grid(np.asarray(curves.steps), int(lengths.max()), train)
     val = np.asarray(curves.val, float)
     sweeps = orders(curves.n_curves, n_orders, seed)
     results = []

@@ -234,6 +234,23 @@ def test_convergence_pruner_runs_in_the_replay(six):
     assert 0 < result.scores[0].compute <= 1
 
 
+def test_training_curves_reach_the_convergence_pruner_as_in_a_sweep():
+    # With `train` in the file, every report's training value is stored beside it (the
+    # system attribute report_training writes) before the pruner is asked.
+    train = VAL * 0.9
+    curves = CurveSet(steps=STEPS, val=VAL, length=LENGTHS, val_true=VAL, train=train)
+    method = bench.METHODS["sweeper"]
+    grid = bench.Grid(STEPS, T, train)
+    assert "train_metric" in method.settings(grid)
+    judge = method.build(grid, "with-train")
+    _replay.replay(VAL, LENGTHS, STEPS, list(range(N)), 4, judge)
+    stored = judge.study.trials[2].system_attrs  # trial 2 is curve 2 (started in order)
+    assert stored["sweeper:train:10"] == pytest.approx(train[2, 0])
+    assert judge.study.pruner.train_metric == bench.TRAIN_METRIC
+    _, [result] = bench.run(curves, [method], n_orders=1)
+    assert result.skipped is None and "train_metric" in result.settings
+
+
 def test_a_trial_pruned_after_its_minimum_is_neither_cut_nor_regret():
     # Curve 0 overfits: its true minimum (the best of all) is at index 5. Pruned at index 10,
     # the sweep still holds that checkpoint; pruned at index 3, it lost it.
