@@ -159,6 +159,11 @@ class ConvergencePruner(BasePruner):
         self._levels: dict[_Key, _Level] = {}
         self._lock = threading.Lock()  # study.optimize(n_jobs > 1) prunes from threads
 
+    def detector(self) -> ConvergenceDetector:
+        """A fresh detector with this pruner's settings (metric, training metric, budget,
+        epsilon, alpha): what judges each trial here."""
+        return self._template.fresh()  # type: ignore[return-value]
+
     def __getstate__(self) -> dict[str, Any]:
         # The caches are rebuilt by replay; a lock does not pickle.
         state = self.__dict__.copy()
@@ -191,7 +196,7 @@ class ConvergencePruner(BasePruner):
         key = (study.study_name, trial.number)
         track = self._tracks.get(key)
         if track is None:
-            track = self._tracks[key] = _Track(self._template.fresh())  # type: ignore[arg-type]
+            track = self._tracks[key] = _Track(self.detector())
         self._feed(track, trial, sign)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)

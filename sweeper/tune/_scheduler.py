@@ -178,9 +178,12 @@ class PrunerScheduler(FIFOScheduler):
         return None if name is None else _number(result.get(name))
 
     def _detector_input(self, value: float, train: float | None) -> dict[str, float]:
-        """The first objective metric (minimising frame) and the training metric, if any."""
-        metrics = {self.metrics[0]: self._sign * value}
-        name = None if self.pruner is None else self.pruner.train_metric
+        """What the several-objectives detector (built by the pruner) reads: the first
+        objective metric in the minimising frame, and the training metric if reported."""
+        if self.pruner is None:
+            return {}  # no pruner, no detector
+        metrics = {self.pruner.metric: self._sign * value}
+        name = self.pruner.train_metric
         if name is not None and train is not None and math.isfinite(train):
             metrics[name] = train  # a training loss: never negated
         return metrics
@@ -239,14 +242,7 @@ class PrunerScheduler(FIFOScheduler):
             recorded = recorded or {"rule": "budget", "message": "finished before a restart"}
             entry.outcome = Outcome(recorded["rule"], recorded["message"], recorded.get("step"))
         if len(self.metrics) > 1 and self.pruner is not None:
-            train_metric = self.pruner.train_metric
-            entry.detector = ConvergenceDetector(
-                self.metrics[0],
-                budget=self.max_steps,
-                epsilon=self.pruner.epsilon,
-                alpha=self.pruner.alpha,
-                **({} if train_metric is None else {"train_metric": train_metric}),
-            )
+            entry.detector = self.pruner.detector()  # on metrics[0], the pruner's metric
             for step, value in sorted(values.items()):
                 train = found.system_attrs.get(train_key(step))
                 entry.detector.update(step, self._detector_input(value, train))
