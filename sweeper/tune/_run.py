@@ -173,31 +173,29 @@ def run_sweep(
     where = str(storage if storage is not None else DEFAULT_STORAGE)
     text = Path(space_file).read_text(encoding="utf-8")
     meta = {"source": str(Path(space_file).resolve()), "cwd": os.getcwd(), "started": time.time()}
+    sweep_dir: Path | str
     if remote.is_uri(where):
         root_text = check_storage_path(where)
-        sweep_dir: Path | str = remote.join(root_text, name)
+        sweep_dir = remote.join(root_text, name)
         _check_remote_study(cfg, where)
-        if remote.read_text(sweep_dir, SWEEP_FILE) is not None:
-            raise InputError(
-                f"{sweep_dir!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
-                f"continue it, or --name {name}-2 for a new one"
-            )
-        remote.write_text(sweep_dir, SWEEP_FILE, text)
-        remote.write_text(sweep_dir, META_FILE, json.dumps(meta, indent=1))
+        taken = remote.read_text(sweep_dir, SWEEP_FILE) is not None
     else:
         root = Path(
             check_storage_path(str(Path(where.removeprefix("file://")).expanduser().resolve()))
         )
-        root_text = str(root)
-        sweep_dir = root / name
-        if (sweep_dir / SWEEP_FILE).exists():
-            raise InputError(
-                f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` "
-                f"to continue it, or --name {name}-2 for a new one"
-            )
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        (sweep_dir / SWEEP_FILE).write_text(text, encoding="utf-8")
-        (sweep_dir / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        root_text, sweep_dir = str(root), root / name
+        taken = (sweep_dir / SWEEP_FILE).exists()
+    if taken:
+        raise InputError(
+            f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
+            f"continue it, or --name {name}-2 for a new one"
+        )
+    for file_name, content in ((SWEEP_FILE, text), (META_FILE, json.dumps(meta, indent=1))):
+        if isinstance(sweep_dir, Path):
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+            (sweep_dir / file_name).write_text(content, encoding="utf-8")
+        else:
+            remote.write_text(sweep_dir, file_name, content)
     _connect(address)
     check_resources(cfg)
     from ray import tune
