@@ -10,7 +10,8 @@ from sweeper.detect._best import BestTracker
 from sweeper.detect._combine import AnyOf, ConvergenceDetector, most_urgent
 from sweeper.detect._divergence import DivergenceDetector
 from sweeper.detect._overfit import OverfitDetector
-from sweeper.detect._plateau import ImprovementBound, PlateauDetector, improvement_bound
+from sweeper.detect._plateau import PlateauDetector
+from sweeper.detect._trend import ImprovementBound, improvement_bound
 from sweeper.detect._verdict import Reason, Verdict
 
 __all__ = [

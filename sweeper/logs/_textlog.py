@@ -21,6 +21,8 @@ _LOSSES_41 = re.compile(
 _CHECKPOINT = re.compile(r"G_(\d+)\.pth")
 # The root logging handler mirrors every message to stdout as ``INFO:44k:message``.
 _STDOUT_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[^:\t]*:(.*)$")
+# Edited train.py copies that log the tensors themselves: ``tensor(2.5, device='cuda:0')``.
+_TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class _Point:
     losses: tuple[float, ...]
     lr: float
     fmt: str  # "4.0" or "4.1"
+    extra: int = 0  # values beyond the five losses (forks that log more), ignored
 
 
 class _LineError(ValueError):
@@ -61,6 +64,7 @@ def read_train_log(path: str | Path) -> RunLog:
     restarts = implicit = 0
     restart_pending = False
     notes: list[str] = []
+    extra_lines = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r")
         is_last_partial = number == len(lines) and not complete
@@ -89,6 +93,7 @@ def read_train_log(path: str | Path) -> RunLog:
         if point is None:
             continue
         formats.add(point.fmt)
+        extra_lines += point.extra > 0
         went_back = _add_point(timelines, point)
         if went_back and not restart_pending:
             implicit += 1
@@ -97,9 +102,15 @@ def read_train_log(path: str | Path) -> RunLog:
     series = {tag: t.series() for tag, t in timelines.items()}
     n_points = len(series["loss/g/mel"])
     if n_points == 0:
+        unread = ""
+        if skipped:
+            number, first = skipped[0]
+            example = f"e.g. line {number}: {_clip(first)!r}"
+            unread = f" ({len(skipped)} line(s) do not parse, {example})"
         raise InputError(
-            f"no loss lines found in {path}; expected a so-vits-svc train.log or a "
-            "TensorBoard events file"
+            f"no loss lines found in {path}{unread}; expected a so-vits-svc train.log "
+            "(4.0 '[disc, gen, fm, mel, kl, step, lr]' or 4.1 'Losses: [...], step: S, lr: LR' "
+            "lines) or a TensorBoard events file"
         )
     overwritten = max(t.overwritten for t in timelines.values())
     steps = series["loss/g/mel"].steps
@@ -114,6 +125,11 @@ def read_train_log(path: str | Path) -> RunLog:
     )
     if restarts + implicit > 0:
         head.append(_restart_note(restarts, implicit, hparams_lines[1:], overwritten))
+    if extra_lines > 0:
+        head.append(
+            f"{extra_lines} loss line(s) held more than the five so-vits-svc losses; the first "
+            "five were read as disc, gen, fm, mel, kl and the rest ignored"
+        )
     if skipped:
         shown = "; ".join(f"line {n}: {_clip(t)!r}" for n, t in skipped[:SHOWN_SKIPPED])
         more = f" (first {SHOWN_SKIPPED} shown)" if len(skipped) > SHOWN_SKIPPED else ""
@@ -159,23 +175,27 @@ def _message(line: str) -> str | None:
 
 def _parse_loss(message: str, *, partial: bool) -> _Point | None:
     """A loss point, None for other messages; raise _LineError for a broken loss line."""
+    message = _TENSOR.sub(r"\1", message)
     if message.startswith("Losses:"):
         match = _LOSSES_41.match(message)
         # A cut-off last line may still match with a clipped lr: demand its final field.
         if match is None or (partial and match.group("ref") is None):
             raise _LineError(message)
         losses = _numbers(match.group("losses"))
-        if len(losses) != len(LOSS_TAGS):
+        if len(losses) < len(LOSS_TAGS):
             raise _LineError(message)
         step = _as_step(_number(match.group("step")))
-        return _Point(step, losses, _number(match.group("lr")), "4.1")
+        extra = len(losses) - len(LOSS_TAGS)
+        return _Point(step, losses[: len(LOSS_TAGS)], _number(match.group("lr")), "4.1", extra)
     if message.startswith("["):
         if not message.endswith("]"):
             raise _LineError(message)
         items = _numbers(message[1:-1])
-        if len(items) != len(LOSS_TAGS) + 2:
+        if len(items) < len(LOSS_TAGS) + 2:
             raise _LineError(message)
-        return _Point(_as_step(items[-2]), items[:-2], items[-1], "4.0")
+        # Step and lr close the list; a fork's extra losses sit between them and the five.
+        extra = len(items) - len(LOSS_TAGS) - 2
+        return _Point(_as_step(items[-2]), items[: len(LOSS_TAGS)], items[-1], "4.0", extra)
     return None
 
 

@@ -191,3 +191,33 @@ def test_unusable_files_raise_one_line_input_errors(tmp_path, content, expected)
 def test_missing_file_names_the_path_and_the_fix(tmp_path):
     with pytest.raises(InputError, match=r"no such file: .*nope\.log; pass a so-vits-svc"):
         read_train_log(tmp_path / "nope.log")
+
+
+def test_forks_that_log_more_losses_keep_the_five_and_say_so(tmp_path):
+    lines = [
+        PREFIX + "Losses: [2.5, 2.2, 9.0, 21.0, 1.5, 0.3], step: 200, lr: 0.0001, "
+        "reference_loss: 36.5",
+        PREFIX + "[2.5, 2.2, 9.0, 20.0, 1.5, 0.3, 400, 0.0001]",  # extra before step and lr
+    ]
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].values.tolist() == [21.0, 20.0]
+    assert run.series["loss/g/mel"].steps.tolist() == [200, 400]
+    assert run.series["learning_rate"].values.tolist() == [1e-4, 1e-4]
+    assert any(n.startswith("2 loss line(s) held more than the five") for n in run.notes)
+
+
+def test_logged_tensors_are_read_as_their_values(tmp_path):
+    line = (
+        PREFIX + "Losses: [tensor(2.5, device='cuda:0'), tensor(2.2), 9.0, "
+        "tensor(19.5, device='cuda:0', grad_fn=<MulBackward0>), 1.5], step: 600, lr: 0.0001"
+    )
+    run = read_train_log(write(tmp_path, [line]))
+    assert run.series["loss/g/mel"].values.tolist() == [19.5]
+    assert run.series["loss/d/total"].values.tolist() == [2.5]
+
+
+def test_a_file_of_unreadable_loss_lines_quotes_the_first_in_its_error(tmp_path):
+    path = write(tmp_path, [HPARAMS, PREFIX + "Losses: [2.5, 2.2], step: 200, lr: 0.0001"])
+    with pytest.raises(InputError, match=r"1 line\(s\) do not parse, e.g. line 2: ") as info:
+        read_train_log(path)
+    assert "\n" not in str(info.value) and "Losses: [...], step: S" in str(info.value)

@@ -1,0 +1,217 @@
+"""The trend under the plateau rule: how much better a curve can still get over a horizon."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweeper.detect._stats import LineFit, robust_line, z_quantile
+
+# Trailing windows tried, as fractions of the steps so far (Bonferroni over them). The whole
+# history is the one with power on a curve flat from the start: its log-step range is ~3x
+# that of the last half, so its slope error is ~3x smaller. On a curve decelerating in
+# log-steps its average slope over-states what is left (safe side); one steepening late is
+# what the steepening guard is for.
+WINDOWS = (0.5, 0.75, 1.0)
+# How many standard errors steeper a trailing window's slope must be to set aside a wider
+# window's bound; a false alarm only delays a stop by a report.
+CONSISTENCY_Z = 2.0
+# Confidence (one-sided z) a line in steps needs to raise the bound above the log-step one.
+LINEAR_Z = 1.645
+# A trend from fewer points is at the mercy of the slow wander of GAN losses.
+WINDOW_POINTS = 30
+
+
+@dataclass(frozen=True)
+class ImprovementBound:
+    """How much better the metric is likely to get over the horizon, relative to its level."""
+
+    estimate: float  # point estimate of the relative improvement left (negative: rising)
+    upper: float  # one-sided upper confidence bound on it
+    noise_cv: float  # robust noise scale / level in the window used
+    window_start: float  # first step of the window that gave the bound
+    points: int  # points in that window
+
+
+def improvement_bound(
+    steps: np.ndarray,
+    values: np.ndarray,
+    weights: np.ndarray,
+    horizon_steps: float,
+    alpha: float,
+    windows: tuple[float, ...] = (0.5, 0.75),
+    min_points: int = 20,
+    linear_steps: bool = False,
+) -> ImprovementBound | None:
+    """Upper confidence bound on the relative improvement over the next ``horizon_steps``.
+
+    The trend is a robust line of log(value) on log(step) over trailing windows (by default
+    the last 50 % and the last 75 % of the steps so far, at least 30 points each).
+    Extrapolating that slope over the horizon over-states what a decelerating curve has
+    left, so the bound errs on the side of continuing. Each window is a separate test at
+    ``alpha / len(windows)`` (Bonferroni) and the smallest bound wins. The slope's error is
+    robust to spikes (Huber) and to autocorrelated noise and slow wander (Newey-West); a
+    rising trend counts as flat, never as negative improvement. Where the curve clearly
+    steepens in log-steps (a fall linear in steps, a late knee), the slope at the window's
+    end is extrapolated instead of the window's average; a window whose later part falls
+    clearly faster than the whole of it is set aside; and the bound is never below what a
+    line in steps over the window forecasts with confidence, unless the window clearly
+    flattens in steps. Step 0 is not on the log-step trend and is left out.
+
+    ``linear_steps=True`` fits the trend against the step itself: then the bound only assumes
+    the curve decelerates (is convex in steps), which holds for almost every loss but makes it
+    much wider; for decisions where a wrong stop costs most, such as pruning a trial that
+    might still win.
+    """
+    t = float(steps[-1])
+    # The horizon in the units of x: log-steps, or (scaled to the step so far) steps.
+    x_all = steps / max(t, 1.0) if linear_steps else np.log1p(steps)
+    horizon_log = (
+        horizon_steps / max(t, 1.0) if linear_steps else math.log1p(horizon_steps / (t + 1.0))
+    )
+    z = z_quantile(alpha / len(windows))
+    # Positive losses: work in log space, where the noise is multiplicative-ish and a slope
+    # is a relative change. Others (KL can go negative): linear, relative to the level or,
+    # near zero, to the curve's range.
+    positive = bool(np.all(values > 0))
+    y_all = np.log(values) if positive else values
+    span = float(np.max(values) - np.min(values))
+    # Step 0 (the untrained model) sits at x = 0, about as far left of the first logged step
+    # as the whole run spans to its right: its leverage alone would set the slope (a loss
+    # falling linearly from step 0 read as flat). It says nothing about the tail.
+    on_curve = steps > 0 if not linear_steps else np.ones(steps.size, dtype=bool)
+    fits: list[tuple[float, np.ndarray, LineFit]] = []
+    for fraction in sorted(windows):
+        mask = (steps >= t * (1.0 - fraction)) & on_curve
+        if mask.sum() < WINDOW_POINTS:
+            mask = np.zeros_like(mask)
+            mask[-WINDOW_POINTS:] = True
+            mask &= on_curve
+        if mask.sum() < min_points:
+            continue
+        fit = robust_line(x_all[mask], y_all[mask], weights[mask])
+        if math.isfinite(fit.slope_se):
+            fits.append((fraction, mask, fit))
+    best: ImprovementBound | None = None
+    best_mask = on_curve
+    for index, (_, mask, fit) in enumerate(fits):
+        if any(_steeper_later(later, fit) for _, _, later in fits[:index]):
+            # The later part of this window falls faster than the whole of it: its average
+            # slope would under-state what is left (a fall linear in steps, a late knee).
+            continue
+        scale = 1.0 if positive else _relative_scale(fit.at(float(x_all[-1])), span)
+        estimate = -fit.slope * horizon_log / scale
+        # What lies ahead is never worse than now, and a rising stretch of a GAN loss is more
+        # often slow wander than a trend: it counts as flat, buying no confidence of its own.
+        upper = (max(-fit.slope, 0.0) + z * fit.slope_se) * horizon_log / scale
+        steep = _steepening(x_all[mask], y_all[mask], weights[mask], fit)
+        if steep is not None:
+            # Falling faster and faster in log-steps (a linear fall, a late knee): the window's
+            # average slope under-states what is left; extrapolate the end slope instead.
+            end_slope, end_se = steep
+            upper = max(upper, (max(-end_slope, 0.0) + z * end_se) * horizon_log / scale)
+            if not linear_steps:
+                # A quadratic under-states a fall that is linear in steps (exponential in
+                # log-steps); a line in steps over the window cannot, for any decelerating
+                # curve.
+                x_lin = steps[mask] / max(t, 1.0)
+                lin = robust_line(x_lin, y_all[mask], weights[mask])
+                if math.isfinite(lin.slope_se):
+                    lin_upper = (max(-lin.slope, 0.0) + z * lin.slope_se) * horizon_steps / scale
+                    upper = max(upper, lin_upper / max(t, 1.0))
+        candidate = ImprovementBound(
+            estimate=estimate,
+            upper=upper,
+            noise_cv=fit.sigma / scale,
+            window_start=float(steps[mask][0]),
+            points=int(mask.sum()),
+        )
+        if best is None or candidate.upper < best.upper:
+            best, best_mask = candidate, mask
+    if best is not None and not linear_steps:
+        # A loss falling linearly in steps is concave in log-steps, where a window's average
+        # slope under-states its end slope, most of all over the whole history.
+        lower = _linear_lower(steps[best_mask], y_all[best_mask], weights[best_mask], t)
+        if lower is not None:
+            scale = 1.0 if positive else _relative_scale(float(y_all[-1]), span)
+            lower *= horizon_steps / max(t, 1.0) / scale
+            if lower > best.upper:
+                best = dataclasses.replace(best, upper=lower)
+    return best
+
+
+def _linear_lower(steps: np.ndarray, y: np.ndarray, w: np.ndarray, t: float) -> float | None:
+    """Lower confidence bound on the fall per step-so-far that a line in steps forecasts.
+
+    None where the window clearly flattens in steps: for a decelerating curve a line
+    over-states what is left. For a fall linear in steps, or one steepening, it does not.
+    """
+    x = steps / max(t, 1.0)
+    line = robust_line(x, y, w)
+    if not math.isfinite(line.slope_se):
+        return None
+    quadratic = _quadratic(x, y, w, line)
+    if quadratic is not None and quadratic[0][2] > 2.0 * math.sqrt(quadratic[1][2, 2]):
+        return None
+    return -line.slope - LINEAR_Z * line.slope_se
+
+
+def _relative_scale(level: float, span: float) -> float:
+    """What a change in a loss that can cross zero (KL) is relative to: its level or range."""
+    return abs(level) if abs(level) > 0.1 * span else max(span, 1e-12)
+
+
+def _steeper_later(later: LineFit, wider: LineFit) -> bool:
+    """Whether a trailing window's slope is clearly steeper than that of a window holding it.
+
+    Under a straight line in log-steps the wider window's slope is the more precise one, so
+    the difference has variance var(later) - var(wider) (Hausman); a floor keeps windows of
+    nearly the same points from being compared on a vanishing error.
+    """
+    variance = max(later.slope_se**2 - wider.slope_se**2, (0.25 * later.slope_se) ** 2)
+    return later.slope - wider.slope < -CONSISTENCY_Z * math.sqrt(variance)
+
+
+def _steepening(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, line: LineFit
+) -> tuple[float, float] | None:
+    """(slope at the window's end, its error) when the curve clearly steepens, else None.
+
+    "Clearly" is a curvature below minus two standard errors.
+    """
+    quadratic = _quadratic(x, y, w, line)
+    if quadratic is None:
+        return None
+    coef, cov = quadratic
+    if not coef[2] < -2.0 * math.sqrt(cov[2, 2]):
+        return None
+    end = float(x[-1] - np.average(x, weights=w))
+    gradient = np.array([0.0, 1.0, 2.0 * end])
+    return float(coef[1] + 2.0 * coef[2] * end), float(math.sqrt(gradient @ cov @ gradient))
+
+
+def _quadratic(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, line: LineFit
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Weighted quadratic in centred x on the spike-clipped window: (coefficients, covariance).
+
+    The covariance borrows the line's autocorrelation inflation.
+    """
+    clipped = np.clip(y, line.at(x) - 3 * line.sigma, line.at(x) + 3 * line.sigma)
+    xc = x - float(np.average(x, weights=w))
+    design = np.stack([np.ones_like(xc), xc, xc * xc], axis=1)
+    gram = design.T @ (design * w[:, None])
+    try:
+        cov_unit = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        return None
+    coef = cov_unit @ (design.T @ (w * clipped))
+    resid = clipped - design @ coef
+    dof = max(float(w.sum()) - 3.0, 1.0)
+    sigma2 = float(np.sum(w * resid * resid)) / dof
+    naive_se = math.sqrt(sigma2 / max(float(np.sum(w * xc * xc)), 1e-300))
+    inflation = (line.slope_se / naive_se) ** 2 if naive_se > 0 else 1.0
+    return coef, cov_unit * sigma2 * max(inflation, 1.0)
