@@ -123,12 +123,16 @@ class OverfitDetector(Detector):
 
     def _judge(self, step: int) -> Verdict:
         n = len(self._val)
-        if n < self.min_points:
+        m = self.level_points
+        # From two level windows on, the rise is measured (to name a stop another rule has
+        # decided: a plateau rule may stop before ``min_points``); from ``min_points`` on it
+        # can also be confirmed.
+        judged = n >= self.min_points
+        if n < 2 * m:
             return self._continue(
                 step, f"{self.val_metric}: {n} of {self.min_points} points needed", {"points": n}
             )
         steps, values, weights = self._val.arrays()
-        m = self.level_points
         # Spikes (GAN bursts) clipped at 3 robust sigmas around a running median before
         # averaging, so one burst cannot fake a rise.
         centre = rolling_median(values, 11)
@@ -146,9 +150,10 @@ class OverfitDetector(Detector):
         i_best = int(np.argmin(means[: len(means) - m]))  # a best at least m points back
         best = float(means[i_best])
         se_diff = math.sqrt(2.0 * _long_run_variance(clipped, sigma) / m)
-        if self._first_check is None:
+        if self._first_check is None and judged:
             self._first_check = step
-        look = 1 + int(math.log(max(step, 1) / max(self._first_check, 1)) / math.log(LOOK_GROWTH))
+        first = self._first_check if self._first_check is not None else step
+        look = 1 + int(math.log(max(step, 1) / max(first, 1)) / math.log(LOOK_GROWTH))
         # Within a look the "now" mean renews every m points: about n / m separate checks
         # share the look's alpha (Bonferroni), or a flat curve would cry wolf by chance.
         z = z_quantile(spend(self.alpha, look) * m / max(n, m))
@@ -172,7 +177,7 @@ class OverfitDetector(Detector):
             "points": n,
             "look": look,
         }
-        rising = rise > threshold and gap > self.min_rise
+        rising = judged and rise > threshold and gap > self.min_rise
         train_ok = train_trend is None or train_trend <= 0.0
         self._streak = self._streak + 1 if rising and train_ok else 0
         self._rising = gap > once and train_ok
@@ -189,6 +194,13 @@ class OverfitDetector(Detector):
                 f"{self.val_metric} is overfitting: {100 * gap:.1f} % above its best "
                 f"{train_words}; noise allows {100 * evidence['gap_threshold']:.1f} %",
                 self.val_metric,
+                evidence,
+            )
+        if not judged:
+            return self._continue(
+                step,
+                f"{self.val_metric} is {100 * gap:.1f} % above its best; {n} of "
+                f"{self.min_points} points needed to confirm overfitting",
                 evidence,
             )
         return self._continue(

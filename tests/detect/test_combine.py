@@ -57,3 +57,15 @@ def test_a_flat_plateau_is_never_named_overfitting():
         verdict = _first_stop(ConvergenceDetector(budget=300), val, noisy(TRAIN, 0.03, seed=99))
         names.append(verdict.reason if verdict is not None else None)
     assert Reason.OVERFITTING not in names and names.count(Reason.CONVERGED) >= 18
+
+
+def test_a_plateau_stop_before_the_overfitting_rule_can_confirm_is_still_named():
+    # Minimum at step 50, then up 0.04 per step: the plateau rule stops before the 40 points
+    # the overfitting rule needs to confirm a rise; the rise itself is measured from 20.
+    for seed in range(4):
+        val = noisy(
+            30 + 40 * np.exp(-STEPS / 10) + np.maximum(STEPS - 50, 0) * 0.04, 0.02, seed=seed
+        )
+        verdict = _first_stop(ConvergenceDetector(budget=300), val, noisy(TRAIN, 0.02, seed=40))
+        assert verdict is not None and verdict.step < 5 * 40, seed
+        assert verdict.reason is Reason.OVERFITTING and verdict.best_step <= 100, seed
