@@ -175,7 +175,8 @@ def _message(line: str) -> str | None:
 
 def _parse_loss(message: str, *, partial: bool) -> _Point | None:
     """A loss point, None for other messages; raise _LineError for a broken loss line."""
-    message = _TENSOR.sub(r"\1", message)
+    if "tensor(" in message:
+        message = _TENSOR.sub(r"\1", message)
     if message.startswith("Losses:"):
         match = _LOSSES_41.match(message)
         # A cut-off last line may still match with a clipped lr: demand its final field.
