@@ -10,6 +10,9 @@ Scores per method (None when a score has no curve to be computed on):
   and ``compute_saved_plateau`` on the curves that plateau by mid-budget (``plateau``, ``flat``);
 - ``delay_median``: median of ``(s - onset)/L`` over the stops on plateau-like and overfit curves;
 - ``overfit_caught``: ``overfit`` curves stopped by ``onset + 0.1 L`` with ``left`` <= 2 %;
+- ``overfit_named``: ``overfit`` curves whose stop says OVERFITTING (at any time: the name
+  a user reads, apart from whether it came in time);
+- ``false_overfitting``: curves of the other healthy kinds whose stop says OVERFITTING;
 - ``false_diverged``: non-``diverge`` curves whose stop says DIVERGED;
 - ``divergence_caught``: ``diverge`` curves stopped by ``onset + 5`` (a run already stopped
   before it diverged, for any reason, did no harm and counts as caught).
@@ -115,6 +118,8 @@ class Score:
     compute_saved_plateau: float | None
     delay_median: float | None
     overfit_caught: float | None
+    overfit_named: float | None
+    false_overfitting: float | None
     false_diverged: float | None
     divergence_caught: float | None
 
@@ -197,6 +202,7 @@ def score_stops(truth: Truth, stops: Sequence[int | None], reasons: Sequence[str
     delay_set = stopped & np.isin(kind, (*PLATEAU_LIKE, "overfit"))
     overfit = kind == "overfit"
     diverge = kind == "diverge"
+    named_overfitting = np.array([r == "overfitting" for r in reasons])
     return Score(
         false_stop_rate=_mean(left[stopped & healthy] > FALSE_STOP_LEFT),
         compute_saved=_mean(1 - (s + 1) / length),
@@ -205,6 +211,8 @@ def score_stops(truth: Truth, stops: Sequence[int | None], reasons: Sequence[str
         overfit_caught=_mean(
             (stopped & (s <= onset + OVERFIT_WINDOW * length) & (left <= FALSE_STOP_LEFT))[overfit]
         ),
+        overfit_named=_mean(named_overfitting[overfit]),
+        false_overfitting=_mean(named_overfitting[healthy & ~overfit]),
         false_diverged=_mean(np.array([r == "diverged" for r in reasons])[healthy]),
         divergence_caught=_mean((stopped & (s <= onset + DIVERGE_WINDOW))[diverge]),
     )

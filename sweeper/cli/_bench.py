@@ -32,6 +32,8 @@ _COLUMNS = (  # (header, score field, format)
     ("saved@plateau", "compute_saved_plateau", "{:.1%}"),
     ("delay", "delay_median", "{:+.3f}"),
     ("overfit caught", "overfit_caught", "{:.1%}"),
+    ("named", "overfit_named", "{:.1%}"),
+    ("false OVERFIT.", "false_overfitting", "{:.1%}"),
     ("false DIVERGED", "false_diverged", "{:.1%}"),
     ("div. caught", "divergence_caught", "{:.1%}"),
 )
@@ -39,7 +41,9 @@ _LEGEND = (
     "false stop: stopped with > 2 % true improvement left (diverging curves excluded); "
     "saved: 1 - points used / points in the curve, on all curves and on those that plateau "
     "by mid-budget; delay: median (stop - onset) / budget on plateau and overfit curves; "
-    "overfit caught: stopped by onset + 10 % of the budget with <= 2 % left; "
+    "overfit caught: stopped by onset + 10 % of the budget with <= 2 % left; named: overfit "
+    "curves whose stop says OVERFITTING; false OVERFIT.: other healthy curves whose stop says "
+    "so; "
     "div. caught: stopped no later than 5 points after the divergence (an earlier stop did "
     "no harm); '-': nothing to measure; per kind: false stops / compute saved."
 )

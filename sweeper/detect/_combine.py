@@ -54,12 +54,17 @@ def _rose_at_plateau(plateau: Verdict, overfit: Verdict, train_metric: str) -> V
     so this only renames a stop the plateau rule makes anyway."""
     gap = overfit.evidence.get("generalization_gap")
     rise = f"{100 * gap:.1f} % " if isinstance(gap, float) else ""
+    how = (
+        f"climbing while {train_metric} keeps improving"
+        if overfit.evidence.get("climbing")
+        else f"while {train_metric} is not getting worse"
+    )
     return Verdict(
         Reason.OVERFITTING,
         plateau.step,
         plateau.best_step,
-        f"{plateau.signal} stopped improving and is {rise}above its best while {train_metric} "
-        f"is not getting worse: overfitting ({plateau.message})",
+        f"{plateau.signal} stopped improving and is {rise}above its best, {how}: overfitting "
+        f"({plateau.message})",
         plateau.signal,
         {**plateau.evidence, **overfit.evidence, "overfitting_confirmed": False},
     )

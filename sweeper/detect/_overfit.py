@@ -163,7 +163,16 @@ class OverfitDetector(Detector):
         rise = now - best
         scale = abs(best) if best != 0 else 1.0
         gap = rise / scale
-        train_trend = self._train_trend(float(steps[i_best]))
+        train_trend, train_upper = self._train_trend(float(steps[i_best]))
+        # Prechelt's UP read as a trend: past the best window, the held-out line rises
+        # clearly while the training line clearly falls. The points after the window carry
+        # no selection bias; the mean test above needs the rise to clear the noise of two
+        # means, this one sees a steady climb sooner (it only names a stop, see ``rising``).
+        after = i_best + m
+        climb = robust_line(steps[after:].astype(float), clipped[after:], weights[after:])
+        climb_lower = (climb.slope - z_quantile(self.alpha) * climb.slope_se) / scale
+        train_falls = train_upper is not None and train_upper < 0.0
+        climbing = climb_lower > 0.0 and gap > self.min_rise and train_falls
         # The same test made once, without the repeated-check correction: what ``rising``
         # reports, for naming a stop that another rule has already decided.
         once = max((z_quantile(self.alpha) * se_diff + selection) / scale, self.min_rise)
@@ -174,13 +183,15 @@ class OverfitDetector(Detector):
             "noise_cv": sigma / scale,
             "best_value": self._best.value,
             "train_trend": train_trend,
+            "rise_per_step_lower": climb_lower,
+            "climbing": climbing,
             "points": n,
             "look": look,
         }
         rising = judged and rise > threshold and gap > self.min_rise
         train_ok = train_trend is None or train_trend <= 0.0
         self._streak = self._streak + 1 if rising and train_ok else 0
-        self._rising = gap > once and train_ok
+        self._rising = (gap > once and train_ok) or climbing
         if self._streak >= self.confirm:
             train_words = (
                 f"while {self.train_metric} kept improving"
@@ -214,24 +225,27 @@ class OverfitDetector(Detector):
     def rising(self) -> bool:
         """True when the latest check, taken alone (no correction for repeated checks),
         found the held-out metric above its best by more than its noise while training was
-        not getting worse. Not a stop: it names a stop another rule decides at this step."""
+        not getting worse, or climbing clearly since its best window while training clearly
+        improved. Not a stop: it names a stop another rule decides at this step."""
         return self._rising
 
-    def _train_trend(self, since: float) -> float | None:
-        """Relative change per log-step of the training metric since ``since``, pessimistic.
+    def _train_trend(self, since: float) -> tuple[float | None, float | None]:
+        """Confidence bounds (lower, upper) on the relative change per log-step of the
+        training metric since ``since`` (None, None without data).
 
-        Returns the lower confidence bound of the slope (None without data): positive only
-        when training is clearly getting worse too, which is not overfitting.
+        The lower bound is positive only when training is clearly getting worse too, which
+        is not overfitting; the upper bound is negative when training clearly improves.
         """
         if len(self._train) == 0:
-            return None
+            return None, None
         steps, values, weights = self._train.arrays()
         mask = steps >= since
         if mask.sum() < 5:
-            return None
+            return None, None
         fit = robust_line(np.log1p(steps[mask]), values[mask], weights[mask])
         level = abs(fit.at(float(np.log1p(steps[-1])))) or 1.0
-        return (fit.slope - z_quantile(self.alpha) * fit.slope_se) / level
+        margin = z_quantile(self.alpha) * fit.slope_se
+        return (fit.slope - margin) / level, (fit.slope + margin) / level
 
     def _continue(self, step: int, message: str, evidence: dict) -> Verdict:
         return Verdict(Reason.CONTINUE, step, self._best.step, message, self.val_metric, evidence)

@@ -32,7 +32,9 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:5px 8px;border-bottom:1px solid #e6e9ee;text-align:right;white-space:nowrap}
 th{background:#eef1f6;white-space:normal;vertical-align:bottom;min-width:52px}
 .scroll{overflow-x:auto}
-td.l,th.l{text-align:left}td.why{white-space:normal;text-align:left;color:#444;max-width:420px}
+td.l,th.l{text-align:left}tr.trial td{border-bottom:none}
+tr.why td{white-space:normal;text-align:left;color:#444;font-size:12px;padding:0 8px 6px 8px}
+tr.why div{max-width:1080px}
 tr.win td{background:#fff6d6;font-weight:600}tr.out td{color:#8a8f99}
 .rule{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:12px}
 img{max-width:100%;height:auto;display:block;margin:6px auto}
@@ -56,10 +58,10 @@ def _table(summary: Summary) -> str:
     params = varying_params(summary)
     extra = {"composite": ["score"], "pareto": ["front"]}.get(summary.criteria.mode, [])
     heads = ["place", "trial", "stopped by", "stop step", "best step", *extra, *metrics]
-    heads += [p.rsplit(".", 1)[-1] for p in params] + ["why it stopped / not ranked"]
+    heads += [p.rsplit(".", 1)[-1] for p in params]
     out = ["<div class='scroll'><table><thead><tr>"]
     # headers wrap after "/" and "_" (eval/f0_gross_error), so many metrics still fit the page
-    out += [f'<th class="{"l" if h.startswith(("stopped", "why")) else ""}">'
+    out += [f'<th class="{"l" if h.startswith("stopped") else ""}">'
             + html.escape(h).replace("/", "/<wbr>").replace("_", "_<wbr>") + "</th>"
             for h in heads]  # fmt: skip
     out.append("</tr></thead><tbody>")
@@ -82,8 +84,12 @@ def _table(summary: Summary) -> str:
                 tds.append(f'<td class="l">{_rule(row["stopped_by"], row["state"])}</td>')
             else:
                 tds.append(f"<td>{html.escape(str(cell))}</td>")
-        tds.append(f'<td class="why">{html.escape(why)}</td>')
-        out.append(f'<tr class="{cls}">' + "".join(tds) + "</tr>")
+        # The reason gets a full-width line under its trial: as a column it was squeezed
+        # to a sliver once --evaluate adds a dozen metric columns.
+        out.append(f'<tr class="trial {cls}">' + "".join(tds) + "</tr>")
+        lead = "not ranked: " if row["place"] is None else "stopped: "
+        cell = f"<div>{lead}{html.escape(why)}</div>"
+        out.append(f'<tr class="why {cls}"><td colspan="{len(heads)}">{cell}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 

@@ -39,6 +39,7 @@ def test_scores_by_hand(three):
     assert score.compute_saved_plateau == pytest.approx(0.8)
     assert score.delay_median == pytest.approx((-0.2 + 0.1) / 2)
     assert score.overfit_caught == 1.0  # 5 <= 4 + 0.1 * 10
+    assert score.overfit_named == 1.0 and score.false_overfitting == 0.0
     assert score.false_diverged == 0.0
     assert score.divergence_caught == 1.0
 
@@ -51,8 +52,16 @@ def test_scores_by_hand_with_missed_stops(three):
     assert score.compute_saved_plateau == 0.0
     assert score.delay_median == pytest.approx(0.3)
     assert score.overfit_caught == 0.0  # 7 > 4 + 1
+    assert score.overfit_named == 0.0  # named diverged
     assert score.false_diverged == 0.5
     assert score.divergence_caught == 0.0
+
+
+def test_a_plateau_stop_named_overfitting_counts_as_false_overfitting(three):
+    truth = bench.truth_of(three)
+    score = bench.score_stops(truth, [6, 5, None], ["overfitting", "converged", None])
+    assert score.false_overfitting == 1.0 and score.overfit_named == 0.0
+    assert score.overfit_caught == 1.0  # caught in time, whatever its name
 
 
 def test_empty_groups_score_none(three):
@@ -142,6 +151,8 @@ def test_anchor_rows_on_a_small_generated_set():
         "compute_saved_plateau",
         "delay_median",
         "overfit_caught",
+        "overfit_named",
+        "false_overfitting",
         "false_diverged",
         "divergence_caught",
         "stops",

@@ -50,13 +50,42 @@ def test_a_plateau_stop_with_the_held_out_risen_is_named_overfitting():
     assert confirmed is None or confirmed.step > verdict.step
 
 
-def test_a_flat_plateau_is_never_named_overfitting():
+def test_a_flat_plateau_is_rarely_named_overfitting():
+    # Training keeps improving here, so only the held-out tests (each at alpha = 5 %, taken
+    # once at the stop) stand between a flat plateau and the name; measured: 5 of 200 seeds.
     names = []
-    for seed in range(20):
+    for seed in range(100):
         val = noisy(30 + 40 * np.exp(-STEPS / 20), 0.03, seed=seed)
         verdict = _first_stop(ConvergenceDetector(budget=300), val, noisy(TRAIN, 0.03, seed=99))
         names.append(verdict.reason if verdict is not None else None)
-    assert Reason.OVERFITTING not in names and names.count(Reason.CONVERGED) >= 18
+    assert names.count(Reason.OVERFITTING) <= 5 and names.count(Reason.CONVERGED) >= 90
+
+
+def test_a_steady_climb_after_the_best_names_the_stop_more_often_than_the_mean_test():
+    # A climb of 0.03 per step from step 100 (about 10 % by step 200) at 3 % noise: at the
+    # plateau stop (step 205-235) the line through the points past the best window rises
+    # clearly while training clearly falls. Measured: 20 of 20 named OVERFITTING, all by the
+    # climb; the mean test alone named 15.
+    named, by_climb = 0, 0
+    for seed in range(20):
+        truth = 30 + 40 * np.exp(-STEPS / 20) + np.maximum(STEPS - 100, 0) * 0.03
+        val, train = noisy(truth, 0.03, seed=seed), noisy(TRAIN, 0.03, seed=7)
+        verdict = _first_stop(ConvergenceDetector(budget=300), val, train)
+        assert verdict is not None
+        if verdict.reason is Reason.OVERFITTING:
+            named += 1
+            by_climb += bool(verdict.evidence["climbing"])
+    assert named >= 18 and by_climb >= 18
+
+
+def test_a_climb_with_training_flat_is_not_named_by_the_climb_test():
+    # Held-out climbing, training flat (not clearly improving): the climb test stays silent.
+    truth = 30 + 40 * np.exp(-STEPS / 20) + np.maximum(STEPS - 100, 0) * 0.03
+    flat_train = noisy(np.full(STEPS.size, 25.0), 0.03, seed=5)
+    for seed in range(10):
+        val = noisy(truth, 0.03, seed=seed)
+        verdict = _first_stop(ConvergenceDetector(budget=300), val, flat_train)
+        assert verdict is None or not verdict.evidence.get("climbing"), seed
 
 
 def test_a_plateau_stop_before_the_overfitting_rule_can_confirm_is_still_named():

@@ -95,7 +95,7 @@ FACTS_JS = """(() => {
   return JSON.stringify({
     images: imgs.length,
     images_ok: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
-    table_rows: document.querySelectorAll('table tbody tr').length,
+    table_rows: document.querySelectorAll('table tbody tr.trial').length,
     table_box: r ? [r.left, r.top + window.scrollY, r.width, r.height] : null,
     title: document.title,
   });
