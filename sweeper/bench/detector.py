@@ -142,6 +142,8 @@ def first_stops(
     """Replay every curve through a fresh detector: first stop index and reason per curve.
 
     Only the points within a curve's length are fed; NaN inside it is data (a divergence).
+    Training values before a curve's first finite one are not fed: a recorded sweep has no
+    training loss at step 0 (``bench record`` writes NaN there), which is not a blow-up.
     ``tick(curves_done)`` is called after every 50 curves.
     """
     lengths = curves.lengths()
@@ -150,9 +152,10 @@ def first_stops(
     for i in range(curves.n_curves):
         det = build(int(curves.steps[lengths[i] - 1]))
         stop, reason = None, None
+        train_from = _first_finite(curves.train[i]) if curves.train is not None else None
         for t in range(int(lengths[i])):
             metrics = {VAL: float(curves.val[i, t])}
-            if curves.train is not None:
+            if curves.train is not None and train_from is not None and t >= train_from:
                 metrics[TRAIN] = float(curves.train[i, t])
             verdict = det.update(int(curves.steps[t]), metrics)
             if verdict.stops:
@@ -251,6 +254,11 @@ def _left(v_true: np.ndarray, s: int) -> float:
         return math.nan
     best = float(finite.min())
     return (float(head.min()) - best) / abs(best)
+
+
+def _first_finite(x: np.ndarray) -> int | None:
+    finite = np.flatnonzero(np.isfinite(x))
+    return int(finite[0]) if finite.size else None
 
 
 def _mean(x: np.ndarray) -> float | None:

@@ -167,6 +167,18 @@ def test_our_detector_row_replays_a_few_curves():
     assert all(r in (None, "converged", "overfitting", "diverged") for r in ours.reasons)
 
 
+def test_no_training_value_at_step_0_is_not_a_divergence():
+    # A recorded sweep (``bench record``) has val/mel at step 0 but no training loss yet: NaN
+    # there. Fed as data it made every curve DIVERGED at step 0; a later NaN still is one.
+    curves = generate(6, seed=2, mix={"plateau": 1.0})
+    curves.train[:, 0] = NAN
+    stops, reasons = bench.first_stops(curves, bench.METHODS["sweeper"].build)
+    assert "diverged" not in reasons and all(s is None or s > 0 for s in stops)
+    curves.train[0, 100] = NAN
+    stops, reasons = bench.first_stops(curves, bench.METHODS["sweeper"].build)
+    assert (stops[0], reasons[0]) == (100, "diverged")
+
+
 def test_sweeper_saves_on_flat_curves_without_stopping_slow_ones():
     # Regression guard for the whole-history trend window: it must buy savings on curves flat
     # from the start (trailing windows alone saved ~41 % on this kind) and cost no false stop
