@@ -51,6 +51,7 @@ def test_report_renders_its_plots_and_table_in_chromium(sweep_dir, tmp_path):
     facts = found.facts
     assert facts["images"] >= 6 and facts["images_ok"] == facts["images"]  # every plot decoded
     assert facts["table_rows"] == 3
+    assert report.read_text().count('<tr class="why') == 3  # each trial's reason on its line
     SHOT.write_bytes(found.screenshot)
     pixels = _pixels(found.screenshot)
     assert pixels.shape[1] == 1280 and pixels.shape[0] > 2000  # the whole page, not a viewport
