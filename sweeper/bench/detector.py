@@ -288,8 +288,11 @@ def estimate_truth(curves: CurveSet) -> Truth:
     a moving average over the same window (it removes the remaining noise); windows shrink at
     the ends. On generated curves its median error is under 1 %, but a curve with only a few %
     left over its last tenth tends to read as a plateau rather than ``slow``.
-    A curve diverges at its first non-finite value or its first value above 10x the median
-    before it; it is smoothed up to there. Kinds, unless the file gives them: ``diverge``;
+    A curve diverges at its first non-finite value, its first value above 10x the median
+    before it, or the first of three values whose median is above twice the curve's first
+    value (a dead model, worse than twice the untrained one: no overfitting gets there, and
+    one spike does not count); it is smoothed up to there. Kinds, unless the file gives
+    them: ``diverge``;
     ``overfit`` when the smoothed end is > 5 % above its minimum (onset: the argmin); ``slow``
     when > 2 % improvement is still left at 0.9 L (onset -1); else ``plateau`` (onset by
     mid-budget) or ``late_plateau``, onset where the smoothed curve is within 1 % of its minimum.
@@ -323,10 +326,13 @@ def _windows(v: np.ndarray, half: int) -> np.ndarray:
 
 
 def _divergence_index(v: np.ndarray) -> int:
+    first = float(v[0]) if v.size else math.nan
     for j, x in enumerate(v):
         if not math.isfinite(x):
             return j
         if j >= 5 and x > 10 * float(np.nanmedian(v[:j])):
+            return j
+        if j >= 1 and first > 0 and float(np.median(v[j : j + 3])) > 2 * first:
             return j
     return v.size
 

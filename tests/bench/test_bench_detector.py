@@ -132,6 +132,19 @@ def test_estimated_truth_on_noisy_generated_curves_is_close():
     assert np.mean(np.isin(est.kind[flat_or_plateau], ["plateau", "late_plateau"])) > 0.8
 
 
+def test_estimated_truth_calls_a_dead_model_diverged_but_not_one_spike():
+    # A recorded quick-sweep trial: untrained 94, then val/mel jumps to 3x and stays (a dead
+    # model, no NaN, under 10x). A healthy curve with one 2.5x spike stays healthy.
+    fall = 94.0 * np.r_[1.0, 0.4 * np.ones(39)] * (1 + 0.01 * np.sin(np.arange(40)))
+    dead = np.r_[94.0, 110.0, 284.0 * np.ones(38)]
+    spiky = fall.copy()
+    spiky[20] = 2.5 * 94.0
+    curves = CurveSet(steps=np.arange(40) * 5, val=np.array([dead, fall, spiky]))
+    truth = bench.truth_of(curves)
+    assert truth.kind[0] == "diverge" and truth.onset[0] == 1
+    assert "diverge" not in truth.kind[1:].tolist()
+
+
 def test_anchor_rows_on_a_small_generated_set():
     curves = generate(40, seed=2)
     methods = [bench.METHODS[name] for name in ("lightning", "mk-tuned")]
