@@ -155,7 +155,7 @@ def first_stops(
         train_from = _first_finite(curves.train[i]) if curves.train is not None else None
         for t in range(int(lengths[i])):
             metrics = {VAL: float(curves.val[i, t])}
-            if curves.train is not None and train_from is not None and t >= train_from:
+            if train_from is not None and t >= train_from:
                 metrics[TRAIN] = float(curves.train[i, t])
             verdict = det.update(int(curves.steps[t]), metrics)
             if verdict.stops:
