@@ -72,7 +72,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "curves",
         help="write a generated set of so-vits-like curves with their truth",
         description="Generate plateau, late plateau, slow, overfitting, two-phase, diverging "
-        "and flat curves with so-vits mel noise (CV 2-9 %%, AR(1), upward spikes).",
+        "and flat curves with so-vits mel noise (CV 2-9 %, AR(1), upward spikes).",
     )
     gen.add_argument("out", metavar="OUT.npz", help="where to write the .npz")
     gen.add_argument("--n", type=int, default=400, help="number of curves (default 400)")
@@ -252,7 +252,7 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
         "orders with a few trials running at once, and compare ConvergencePruner with "
         "Optuna's Median, Successive Halving, Hyperband and Patient pruners, Ray's ASHA and "
         "TrialPlateauStopper, and no pruning: compute, regret of the chosen best, share of "
-        "the true top 10 %% cut, rank correlation.",
+        "the true top 10 % cut, rank correlation.",
     )
     pr.add_argument(
         "curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional val_true"
