@@ -54,11 +54,8 @@ def _rose_at_plateau(plateau: Verdict, overfit: Verdict, train_metric: str) -> V
     so this only renames a stop the plateau rule makes anyway."""
     gap = overfit.evidence.get("generalization_gap")
     rise = f"{100 * gap:.1f} % " if isinstance(gap, float) else ""
-    how = (
-        f"climbing while {train_metric} keeps improving"
-        if overfit.evidence.get("climbing")
-        else f"while {train_metric} is not getting worse"
-    )
+    climbing = "climbing " if overfit.evidence.get("climbing") else ""
+    how = f"{climbing}while {train_metric} keeps improving"
     return Verdict(
         Reason.OVERFITTING,
         plateau.step,

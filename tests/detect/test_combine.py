@@ -62,6 +62,37 @@ def test_a_flat_plateau_is_rarely_named_overfitting():
     assert names.count(Reason.OVERFITTING) <= 5 and names.count(Reason.CONVERGED) >= 90
 
 
+def test_a_flat_curve_with_autocorrelated_noise_is_converged_not_overfitting():
+    # val/mel flat at 5 % noise with lag-1 correlation 0.3 (real logs reach 0.34), no
+    # training metric. The noise of a 10-point mean is then about a quarter above what the
+    # per-point scales say; before the AR(1) floor on it, 4 of these 40 seeds (8 of 60) were
+    # named OVERFITTING at their stop. Measured now: none of 60.
+    reasons = []
+    for seed in range(40):
+        val = noisy(np.full(300, 20.0), 0.05, seed=seed, phi=0.3)
+        det = ConvergenceDetector(budget=3000)
+        for i, value in enumerate(val):
+            verdict = det.update(10 * (i + 1), {"val/mel": float(value)})
+            if verdict.stops:
+                break
+        reasons.append(verdict.reason)
+    assert reasons.count(Reason.OVERFITTING) <= 1
+    assert reasons.count(Reason.CONVERGED) >= 39
+
+
+def test_a_rise_at_a_stop_is_named_only_while_training_clearly_improves():
+    # Held-out up about 13 % from its best at the plateau stop, training flat: "not getting
+    # worse" is not Prechelt's "training still improves", and one look at the stop is not
+    # enough to call a rise without it.
+    val = noisy(30 + 40 * np.exp(-STEPS / 20) + np.maximum(STEPS - 100, 0) * 0.04, 0.03, seed=3)
+    flat_train = noisy(np.full(STEPS.size, 25.0), 0.03, seed=5)
+    verdict = _first_stop(ConvergenceDetector(budget=300), val, flat_train)
+    assert verdict is not None
+    assert verdict.reason is not Reason.OVERFITTING or verdict.evidence.get(
+        "overfitting_confirmed", True
+    )
+
+
 def test_a_steady_climb_after_the_best_names_the_stop_more_often_than_the_mean_test():
     # A climb of 0.03 per step from step 100 (about 10 % by step 200) at 3 % noise: at the
     # plateau stop (step 205-235) the line through the points past the best window rises

@@ -408,10 +408,12 @@ def test_import_loads_neither_ray_nor_torch():
     assert out.stdout.strip() == ""
 
 
-def _first_stop(pruner, values, steps):
+def _first_stop(pruner, values, steps, train=None):
     study = optuna.create_study(pruner=pruner)
     trial = study.ask()
-    for step, value in zip(steps, values, strict=True):
+    for i, (step, value) in enumerate(zip(steps, values, strict=True)):
+        if train is not None:
+            report_training(trial, float(train[i]), int(step))
         trial.report(float(value), int(step))
         if trial.should_prune():
             return int(step), stop_verdict(trial)
@@ -419,14 +421,23 @@ def _first_stop(pruner, values, steps):
 
 
 def test_a_plateau_stop_named_overfitting_waits_like_a_converged_one():
-    # A U-curve whose plateau stop the detector names OVERFITTING from one check of the rise.
+    # A U-curve whose plateau stop the detector names OVERFITTING from one check of the rise
+    # (which needs the training metric clearly improving beside it).
     steps = 5 * np.arange(1, 61)
     values = noisy(30 + 40 * np.exp(-steps / 20) + np.maximum(steps - 100, 0) * 0.04, 0.03, seed=3)
-    step, record = _first_stop(ConvergencePruner(budget=300, catch_up=False), values, steps)
+    train = noisy(25 + 40 * np.exp(-steps / 20) - steps * 0.01, 0.03, seed=4)
+    step, record = _first_stop(
+        ConvergencePruner(budget=300, catch_up=False, train_metric="train/mel"),
+        values,
+        steps,
+        train,
+    )
     assert record["rule"] == "overfitting"
     assert record["verdict"]["evidence"]["overfitting_confirmed"] is False
     # With the cross-trial rules, a trial alone may lead: that stop waits as a converged one
     # would, and the confirmed overfitting rule stops it later.
-    later, confirmed = _first_stop(ConvergencePruner(budget=300), values, steps)
+    later, confirmed = _first_stop(
+        ConvergencePruner(budget=300, train_metric="train/mel"), values, steps, train
+    )
     assert later > step and confirmed["rule"] == "overfitting"
     assert "overfitting_confirmed" not in confirmed["verdict"]["evidence"]
