@@ -29,7 +29,8 @@ def _long_run_variance(values: np.ndarray, sigma: float) -> float:
 
     Measured from consecutive disjoint blocks of 5 (MAD of their changes about the median
     change, which absorbs a steady trend), so no noise model is assumed. It never falls below
-    what an AR(1) fitted to the point-to-point changes implies (``_ar1_long_run_variance``;
+    what an AR(1) fitted to the later half's point-to-point changes implies
+    (``_ar1_long_run_variance``;
     both the MAD of few block changes and the per-point noise scale come out too small under
     positive autocorrelation), and until 16 blocks exist, whose estimate is itself mostly
     noise, twice that is assumed.
@@ -46,16 +47,16 @@ def _ar1_long_run_variance(values: np.ndarray, sigma: float) -> float:
     """sigma^2 (1 + phi) / (1 - phi) for AR(1) noise, from the changes between neighbours.
 
     For AR(1) noise the changes have lag-1 correlation -(1 - phi) / 2 and variance 2 sigma^2
-    (1 - phi), which gives phi and sigma. Robust scales throughout (the correlation from the
-    scales of sums and differences, Gnanadesikan-Kettenring), so spikes and the few large
-    changes of a steep early fall count little. phi is clipped to [0, 0.5]: negative
-    correlation is not counted as a gain, and a short record's estimate is noisy (real logs
-    reach 0.34). Never below the independent-noise ``sigma ** 2``. With lag-1 correlation 0.3
-    the per-point scales alone under-state the noise of a 10-point mean by about a quarter,
-    and flat curves were named overfitting in 8 % of seeds.
+    (1 - phi), which gives phi and sigma. Only the later half of the record is used (the
+    steep early fall of a training curve, a run of same-signed changes, would read as strong
+    correlation), with robust scales throughout (the correlation from the scales of sums and
+    differences, Gnanadesikan-Kettenring), so spikes count little. phi is clipped to
+    [0, 0.5]: negative correlation is not counted as a gain, and a short record's estimate
+    is noisy (real logs reach 0.34). Never below the independent-noise ``sigma ** 2``. With
+    lag-1 correlation 0.3 the per-point scales alone under-state the noise of a 10-point mean
+    by about a quarter, and flat curves were named overfitting in 8 % of seeds.
     """
     independent = sigma * sigma
-    # The later half: the steep early fall of a training curve is no noise.
     changes = np.diff(values[len(values) // 2 :])
     if changes.size < 8:
         return independent
