@@ -4,9 +4,12 @@ its images and table, take a full-page screenshot (Debian's ``chromium``; ``webs
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -107,13 +110,18 @@ def load_page(path: Path, width: int = 1280, timeout: float = 60) -> PageResult:
     browser = find_browser()
     if browser is None:
         raise FileNotFoundError("no chromium; fix: apt-get install -y chromium")
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes (crashpad, utility) can still be writing the profile
+    # for a moment after the browser is gone; leftovers in /tmp are harmless.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         argv = [
             browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-dev-shm-usage", "--remote-debugging-port=0", "--remote-allow-origins=*",
             f"--user-data-dir={profile}", f"--window-size={width},900", "about:blank",
         ]  # fmt: skip
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its own process group, so the whole browser (renderers, helpers) is stopped below.
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + timeout
@@ -148,5 +156,6 @@ def load_page(path: Path, width: int = 1280, timeout: float = 60) -> PageResult:
 
             return PageResult(_errors(s.events), facts, base64.b64decode(shot["data"]))
         finally:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
