@@ -11,7 +11,7 @@ import numpy as np
 
 from sweeper.detect import ConvergenceDetector, PlateauDetector, Verdict, first_stop
 from sweeper.errors import InputError
-from sweeper.logs import RunLog, Series
+from sweeper.logs import RunLog, Series, condense
 
 # Convergence signals in the order they are reported; other ``val/*`` tags follow them.
 CONVERGENCE = ("val/mel", "loss/g/mel", "loss/g/total", "loss/g/kl", "loss/g/lf0")
@@ -113,7 +113,8 @@ def diagnose(
     """Replay ``run`` through one PlateauDetector per signal and a ConvergenceDetector overall.
 
     Args:
-        run: what :func:`sweeper.logs.read_run` returned.
+        run: what :func:`sweeper.logs.read_run` returned. A signal logged at more than
+            1000 points is judged on means over equal step spans (:func:`condense`).
         signals: restrict the report to these tags; None means every convergence signal and
             health guard present.
         budget: the step training was meant to reach; None judges "training as long again".
@@ -129,6 +130,7 @@ def diagnose(
     """
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be a positive number of steps, got {budget}")
+    run = condense(run)  # a run logged every step is judged on span means
     chosen = _choose(run, signals)
     judged = [name for name in chosen if not is_health_signal(name)]
     guards = [name for name in chosen if is_health_signal(name)]
@@ -203,6 +205,8 @@ def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
     """The saved checkpoint nearest at or before ``best_step``, in plain words."""
     if best_step is None:
         return None
+    if run.checkpoint_unit == "epoch":
+        return f"the checkpoint saved last at or before step {best_step}"
     for saved, how in ((run.checkpoints, ""), (run.logged_checkpoints, " (saved per train.log)")):
         before = [step for step in saved if step <= best_step]
         if before:

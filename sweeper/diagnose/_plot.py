@@ -8,7 +8,7 @@ import numpy as np
 
 from sweeper.detect import Reason
 from sweeper.diagnose._core import Diagnosis
-from sweeper.logs import RunLog, Series
+from sweeper.logs import RunLog, Series, condense
 
 _COLOURS = {
     Reason.CONTINUE: "tab:blue",
@@ -52,12 +52,13 @@ def smooth(
 
 
 def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:
-    """Write the PNG to ``out`` and return its path."""
+    """Write the PNG to ``out``; signals logged every step are drawn as diagnose judged them."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a display
     import matplotlib.pyplot as plt
 
+    run = condense(run)
     names = [*diagnosis.signals, *diagnosis.health]
     cols = 2 if len(names) > 3 else 1
     rows = max(1, -(-len(names) // cols))

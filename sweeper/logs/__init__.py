@@ -4,8 +4,8 @@ numpy and the standard library only: no torch, tensorboard or tensorflow import.
 """
 
 from sweeper.logs._run import read_run
-from sweeper.logs._series import RunLog, Series
+from sweeper.logs._series import RunLog, Series, condense
 from sweeper.logs._textlog import read_train_log
 from sweeper.logs._tfevents import read_tfevents
 
-__all__ = ["RunLog", "Series", "read_run", "read_tfevents", "read_train_log"]
+__all__ = ["RunLog", "Series", "condense", "read_run", "read_tfevents", "read_train_log"]

@@ -16,14 +16,17 @@ from sweeper.logs._tfevents import (
 )
 
 _G_CHECKPOINT = re.compile(r"^G_(\d+)\.pth$")
+_LIGHTNING = "lightning_logs"  # where PyTorch Lightning's TensorBoardLogger writes
 
 
 def read_run(path: str | Path) -> RunLog:
     """Read a run from ``path``: a ``train.log``, an ``events.out.tfevents.*`` file, or a folder.
 
-    A folder's event files (and those of its ``eval/`` subfolder) and its ``train.log`` are
-    merged tag by tag, TensorBoard winning where both hold a tag. The ``G_<step>.pth`` files
-    beside the logs are listed in ``RunLog.checkpoints``.
+    A folder's event files (and those of its ``eval/`` subfolder and of
+    ``lightning_logs/version_*``) and its ``train.log`` are merged tag by tag, TensorBoard
+    winning where both hold a tag. The ``G_<n>.pth`` files beside the logs (for a
+    so-vits-svc-fork run: in the folder holding ``lightning_logs``) are listed in
+    ``RunLog.checkpoints``; ``RunLog.checkpoint_unit`` says whether ``n`` counts steps.
 
     Raises:
         InputError: the path is missing, empty, or holds no so-vits-svc log.
@@ -46,8 +49,37 @@ def read_run(path: str | Path) -> RunLog:
             f"no such file or folder: {path}; pass a so-vits-svc train.log, an "
             "events.out.tfevents.* file or a run folder such as logs/44k"
         )
+    lightning = _lightning_model_dir(path)
+    if lightning is not None:
+        folder = lightning
     run.checkpoints = list_checkpoints(folder)
+    if lightning is not None:
+        run.checkpoint_unit = _fork_checkpoint_unit(run)
+        if run.checkpoint_unit == "epoch" and run.checkpoints:
+            run.notes.append(
+                f"so-vits-svc-fork run: the G_<n>.pth files in {folder} are numbered by epoch, "
+                "so a step names no file; set train.ckpt_name_by_step: true to number them by step"
+            )
     return run
+
+
+def _lightning_model_dir(path: Path) -> Path | None:
+    """The model folder of a so-vits-svc-fork run read from inside or above its lightning_logs."""
+    resolved = path.resolve()
+    for where in (resolved, *resolved.parents):
+        if where.name == _LIGHTNING:
+            return where.parent
+    if path.is_dir() and (path / _LIGHTNING).is_dir():
+        return path
+    return None
+
+
+def _fork_checkpoint_unit(run: RunLog) -> str:
+    # so-vits-svc-fork names G_<n>.pth by epoch unless train.ckpt_name_by_step is true; an
+    # epoch count is far below the steps logged, a step count reaches near the last one.
+    last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=0)
+    by_step = bool(run.checkpoints) and 2 * max(run.checkpoints) >= last
+    return "step" if by_step else "epoch"
 
 
 def list_checkpoints(folder: Path) -> tuple[int, ...]:
@@ -61,15 +93,26 @@ def list_checkpoints(folder: Path) -> tuple[int, ...]:
 
 
 def event_files(folder: Path) -> list[Path]:
-    """Event files of a run folder and its ``eval/`` subfolder, oldest first."""
+    """Event files of a run folder, its ``eval/`` and its Lightning versions, oldest first.
+
+    so-vits-svc writes them into the run folder (``logs/44k``) and ``eval/``; its Lightning
+    fork (voicepaw/so-vits-svc-fork) into ``logs/44k/lightning_logs/version_0``, one version
+    folder that a resumed run appends to.
+    """
     found = [
         entry
-        for where in (folder, folder / "eval")
-        if where.is_dir()
+        for where in _event_folders(folder)
         for entry in where.iterdir()
         if entry.is_file() and is_tfevents_name(entry)
     ]
     return sorted(found, key=_written_at)
+
+
+def _event_folders(folder: Path) -> list[Path]:
+    lightning = folder if folder.name == _LIGHTNING else folder / _LIGHTNING
+    versions = sorted(lightning.iterdir()) if lightning.is_dir() else []
+    candidates = [folder, folder / "eval", *versions]
+    return [where for where in candidates if where.is_dir()]
 
 
 def _written_at(path: Path) -> tuple[int, str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,8 @@ class RunLog:
             deleted since (they may have been removed by hand).
         restarts: how many times training started again within these logs.
         overwritten: how many logged points a later restart superseded.
+        checkpoint_unit: what ``n`` in ``G_<n>.pth`` counts: ``step`` (so-vits-svc), or
+            ``epoch`` (so-vits-svc-fork's default naming, where a step maps to no file name).
     """
 
     source: Path
@@ -69,6 +72,7 @@ class RunLog:
     logged_checkpoints: tuple[int, ...] = ()
     restarts: int = 0
     overwritten: int = 0
+    checkpoint_unit: str = "step"
 
 
 class Timeline:
@@ -109,3 +113,49 @@ def describe_non_finite(series: dict[str, Series]) -> list[str]:
                 f"{tag}: {s.non_finite} non-finite value(s) (NaN/inf), first at step {first}"
             )
     return notes
+
+
+def condense(run: RunLog, max_points: int = 1000) -> RunLog:
+    """Means over equal step spans for the tags logged at more than ``max_points`` points.
+
+    so-vits-svc logs every ``log_interval`` (200) steps, a few hundred points per run; its
+    Lightning fork (voicepaw/so-vits-svc-fork) logs every step, 100 000 points and more. Each
+    point is one batch's loss either way, so a mean over a span keeps the curve and shrinks
+    only its noise, and the judgement costs what a few hundred points cost. A span's point
+    sits at its last step (what was known then); a span holding NaN or inf keeps the first
+    such value, so a blow-up still reads as one. Tags logged on the same steps stay aligned.
+    """
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points=}")
+    dense = {tag: s for tag, s in run.series.items() if len(s) > max_points}
+    if not dense:
+        return run
+    series = dict(run.series)
+    spans = set()
+    for tag, s in dense.items():
+        width = math.ceil((int(s.steps[-1]) - int(s.steps[0]) + 1) / max_points)
+        series[tag] = _span_means(s, width)
+        spans.add(width)
+    logged = max(len(s) for s in dense.values())
+    kept = max(len(series[tag]) for tag in dense)
+    note = (
+        f"{', '.join(sorted(dense))}: logged at up to {logged} points; judged and plotted as "
+        f"means over {'/'.join(str(w) for w in sorted(spans))}-step spans (up to {kept} "
+        "points), which keeps the curve and shrinks only the per-batch noise"
+    )
+    return replace(run, series=series, notes=[*run.notes, note])
+
+
+def _span_means(series: Series, width: int) -> Series:
+    span = (series.steps - series.steps[0]) // width
+    starts = np.flatnonzero(np.r_[True, np.diff(span) > 0])
+    ends = np.r_[starts[1:], span.size] - 1
+    finite = np.isfinite(series.values)
+    sums = np.add.reduceat(np.where(finite, series.values, 0.0), starts)
+    values = sums / np.diff(np.r_[starts, span.size])
+    bad = np.add.reduceat(~finite, starts) > 0
+    if bad.any():
+        first_bad = np.flatnonzero(~finite)
+        # The first non-finite value of each span that holds one.
+        values[bad] = series.values[first_bad[np.searchsorted(first_bad, starts[bad])]]
+    return Series(series.steps[ends], values)

@@ -172,6 +172,10 @@ def _u32(raw: bytes) -> int:
 
 
 def _event_scalars(data: bytes, plugins: dict[str, str]) -> Iterator[Scalar]:
+    simple = _one_simple_scalar(data)
+    if simple is not None:
+        yield simple
+        return
     step = 0
     summaries = []
     for number, wire, value in fields(memoryview(data)[:-4]):
@@ -185,6 +189,37 @@ def _event_scalars(data: bytes, plugins: dict[str, str]) -> Iterator[Scalar]:
                 scalar = _value_scalar(value, step, plugins)
                 if scalar is not None:
                     yield scalar
+
+
+def _one_simple_scalar(data: bytes) -> Scalar | None:
+    """The Event torch's ``add_scalar`` writes, read at fixed offsets; None for anything else.
+
+    Layout: wall_time (0x09, 8 bytes), step (0x10, varint; absent when 0), summary (0x2a, len)
+    holding one Value (0x0a, len) of a tag (0x0a, len) and a simple_value (0x15, 4 bytes), with
+    one-byte lengths. Lightning runs log a scalar per step, 100 000s of these records; the
+    general parser takes about twice as long over them.
+    """
+    end = len(data) - 4  # the data CRC follows the record
+    if end < 17 or data[0] != 0x09:
+        return None
+    pos, step = 9, 0
+    if data[pos] == 0x10:
+        pos, shift = pos + 1, 0
+        while pos < end and data[pos] & 0x80 and shift < 63:
+            step |= (data[pos] & 0x7F) << shift
+            pos, shift = pos + 1, shift + 7
+        step |= data[pos] << shift
+        pos += 1
+    # pos: the summary's key; then its length, the Value's key and length, the tag's.
+    if pos + 11 > end or data[pos : pos + 5 : 2] != b"\x2a\x0a\x0a":
+        return None
+    summary, value, tag = data[pos + 1], data[pos + 3], data[pos + 5]
+    if summary != value + 2 or value != tag + 7 or summary >= 0x80:
+        return None
+    if pos + 11 + tag != end or data[pos + 6 + tag] != 0x15:
+        return None
+    name = data[pos + 6 : pos + 6 + tag].decode("utf-8", errors="replace")
+    return Scalar(name, as_int64(step), struct.unpack_from("<f", data, pos + 7 + tag)[0])
 
 
 def _value_scalar(message: memoryview, step: int, plugins: dict[str, str]) -> Scalar | None:

@@ -54,6 +54,16 @@ def test_plot_writes_a_png(tmp_path):
     assert len(data) > 10_000
 
 
+def test_plot_of_a_run_logged_every_step_draws_what_was_judged(tmp_path):
+    # 100 000 points: smoothing them raw would hold a 100 000 x 4001 window (3 GB).
+    steps = np.arange(1, 100_001)
+    values = 20.0 + np.random.default_rng(0).normal(0.0, 2.0, steps.size)
+    run = RunLog(Path("run"), {"loss/g/mel": Series(steps, values)})
+    diagnosis = diagnose(run)
+    assert diagnosis.signals["loss/g/mel"].points == 1000
+    assert plot(diagnosis, run, tmp_path / "d.png").read_bytes().startswith(PNG_MAGIC)
+
+
 def test_importing_diagnose_loads_no_matplotlib_or_torch():
     code = (
         "import sys, sweeper.diagnose, sweeper.cli._diagnose; "

@@ -205,3 +205,30 @@ def test_converged_but_rising_curve_says_so_and_keeps_an_earlier_checkpoint():
     assert report.best_step is not None and report.best_step < 12000
     assert report.checkpoint in {"G_4000.pth", "G_8000.pth"}
     assert "now rising, about" in render_text(diagnosis)
+
+
+def per_step(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Lightning-style log: a point per step, each one batch's loss (10 % noise)."""
+    steps = np.arange(1, n + 1)
+    rng = np.random.default_rng(seed)
+    flat = 20.0 * (1 + 0.1 * rng.normal(size=n))
+    falling = 40.0 * (1.0 + steps / 20.0) ** -0.3 * (1 + 0.1 * rng.normal(size=n))
+    return steps, flat, falling
+
+
+def test_a_run_logged_every_step_is_judged_on_span_means():
+    steps, flat, falling = per_step(20000)
+    series = {"loss/g/kl": Series(steps, flat), "loss/g/mel": Series(steps, falling)}
+    run = RunLog(Path("44k"), series)
+    diagnosis = diagnose(run)
+    kl, mel = diagnosis.signals["loss/g/kl"], diagnosis.signals["loss/g/mel"]
+    assert kl.points == mel.points == 1000
+    assert kl.final.reason is Reason.CONVERGED and kl.stop_step is not None
+    assert kl.stop_step % 20 == 0  # a span's last step
+    assert mel.final.reason is Reason.CONTINUE and mel.stop_step is None
+    assert any("20-step spans" in note for note in diagnosis.notes)
+
+
+def test_a_fork_run_with_epoch_named_checkpoints_names_a_step_not_a_file():
+    run = RunLog(Path("x"), {}, checkpoints=(0, 5, 10), checkpoint_unit="epoch")
+    assert checkpoint_for(12400, run) == "the checkpoint saved last at or before step 12400"

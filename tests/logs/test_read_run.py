@@ -95,3 +95,44 @@ def test_reading_logs_imports_no_torch_tensorboard_or_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def write_fork_run(model_dir, events, checkpoints):
+    """A so-vits-svc-fork layout: Lightning's version_0 folder, resumed once, G_<n>.pth above."""
+    version = model_dir / "lightning_logs" / "version_0"
+    first = [(s, {"loss/g/mel": 30.0 - s / 100}) for s in range(1, 301)]
+    resumed = [(s, {"loss/g/mel": 20.0}) for s in range(251, 601)]
+    events(version, first, name="events.out.tfevents.100.host.1.0")
+    events(version, resumed, name="events.out.tfevents.200.host.2.0")
+    (version / "hparams.yaml").write_text("{}\n")
+    for n in checkpoints:
+        (model_dir / f"G_{n}.pth").write_bytes(b"")
+
+
+@pytest.mark.parametrize("where", ["44k", "44k/lightning_logs", "44k/lightning_logs/version_0"])
+def test_a_so_vits_svc_fork_run_is_read_from_its_lightning_logs(tmp_path, events, where):
+    write_fork_run(tmp_path / "44k", events, checkpoints=(0, 1, 2, 3))
+    run = read_run(tmp_path / where)
+    mel = run.series["loss/g/mel"]
+    assert (mel.steps[0], mel.steps[-1], len(mel)) == (1, 600, 600)
+    assert mel.values[260] == 20.0  # the resumed file wins where both logged
+    assert run.restarts == 1
+    # The fork numbers checkpoints by epoch: a step then names no file.
+    assert run.checkpoints == (0, 1, 2, 3)
+    assert run.checkpoint_unit == "epoch"
+    assert any("so-vits-svc-fork" in note and "ckpt_name_by_step" in note for note in run.notes)
+
+
+def test_a_fork_event_file_finds_the_checkpoints_of_its_model_folder(tmp_path, events):
+    write_fork_run(tmp_path / "44k", events, checkpoints=(400, 600))
+    newest = tmp_path / "44k" / "lightning_logs" / "version_0" / "events.out.tfevents.200.host.2.0"
+    run = read_run(newest)
+    assert run.checkpoints == (400, 600)
+    assert run.checkpoint_unit == "step"  # ckpt_name_by_step: numbers reach the last step
+    assert not any("so-vits-svc-fork" in note for note in run.notes)
+
+
+def test_plain_so_vits_svc_checkpoints_count_steps(tmp_path):
+    write_log(tmp_path / "44k")
+    (tmp_path / "44k" / "G_1.pth").write_bytes(b"")
+    assert read_run(tmp_path / "44k").checkpoint_unit == "step"

@@ -77,6 +77,32 @@ def test_torch_summary_writer_file_reads_back(tmp_path):
     assert run.series["loss/g/lf0"].values.tolist() == [0.25]
 
 
+def test_the_add_scalar_fast_path_reads_what_the_general_parser_reads(tmp_path, monkeypatch):
+    # torch's add_scalar record is read at fixed offsets; every other layout falls through.
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    from sweeper.logs import _tfevents
+
+    tags = ["m", "loss/g/mel", "x" * 118, "y" * 119, "é/ü"]  # 119 bytes: lengths need 2 bytes
+    steps = [0, 1, 127, 128, 16_383, 16_384, 2**40, -5]
+    writer = SummaryWriter(str(tmp_path))
+    for k, step in enumerate(steps):
+        for tag in tags:
+            writer.add_scalar(tag, [1.5, math.nan, -math.inf, 3e38][k % 4], step)
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    fast = read_tfevents(path)
+    taken = [_tfevents._one_simple_scalar(data) for _, data in _tfevents._records(path, [])]
+    assert sum(scalar is not None for scalar in taken) == (len(tags) - 1) * len(steps)
+    monkeypatch.setattr(_tfevents, "_one_simple_scalar", lambda data: None)
+    general = read_tfevents(path)
+    assert set(fast.series) == set(general.series) == set(tags)
+    for tag in tags:
+        np.testing.assert_array_equal(fast.series[tag].steps, general.series[tag].steps)
+        np.testing.assert_array_equal(fast.series[tag].values, general.series[tag].values)
+
+
 def test_nan_and_inf_survive(tmp_path, events):
     run = read_tfevents(
         events(tmp_path, [(0, {"a": math.nan}), (1, {"a": math.inf}), (2, {"a": 1.0})])
