@@ -140,6 +140,12 @@ def improvement_bound(
             lower *= horizon_steps / max(t, 1.0) / scale
             if lower > best.upper:
                 best = dataclasses.replace(best, upper=lower)
+    if best is not None and positive:
+        # A change of log(value) as the fraction it is: x better is 1 - exp(-x) (never 100 %
+        # or more, however long the horizon), x worse is exp(x) - 1.
+        best = dataclasses.replace(
+            best, estimate=-math.expm1(-best.estimate), upper=-math.expm1(-best.upper)
+        )
     return best
 
 
@@ -186,11 +192,14 @@ def _steepening(
     if quadratic is None:
         return None
     coef, cov = quadratic
-    if not coef[2] < -2.0 * math.sqrt(cov[2, 2]):
-        return None
+    if not cov[2, 2] > 0 or not coef[2] < -2.0 * math.sqrt(cov[2, 2]):
+        return None  # also a degenerate fit: steps so large that log-steps barely differ
     end = float(x[-1] - np.average(x, weights=w))
     gradient = np.array([0.0, 1.0, 2.0 * end])
-    return float(coef[1] + 2.0 * coef[2] * end), float(math.sqrt(gradient @ cov @ gradient))
+    variance = float(gradient @ cov @ gradient)
+    if not variance > 0:
+        return None
+    return float(coef[1] + 2.0 * coef[2] * end), math.sqrt(variance)
 
 
 def _quadratic(

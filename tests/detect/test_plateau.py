@@ -217,3 +217,14 @@ def test_a_trailing_window_clearly_steeper_than_the_whole_history_sets_it_aside(
     flagged = [_steeper_later(*slopes(np.full(T, 18.0), seed)) for seed in range(40)]
     decelerating = [_steeper_later(*slopes(15 + 30 * np.exp(-X / 0.2), s)) for s in range(40)]
     assert sum(flagged) <= 4 and sum(decelerating) <= 2
+
+
+def test_steps_so_large_that_log_steps_barely_differ_do_not_break_the_fit():
+    # A logger that adds a huge offset (seen: 2**62 + step): float64 then holds the steps only
+    # to 1024, log-steps barely differ and the fits degenerate; a math domain error until
+    # 2026-12-06, a verdict now.
+    detector = PlateauDetector("loss/g/mel")
+    curve = noisy(18.0 + 12.0 * (1 + np.arange(150) / 10.0) ** -0.7, 0.05, seed=0)
+    for k, value in enumerate(curve):
+        verdict = detector.update(2**62 + 200 * k, {"loss/g/mel": float(value)})
+    assert verdict.reason in set(Reason)
