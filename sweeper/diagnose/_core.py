@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,10 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeper.detect import ConvergenceDetector, PlateauDetector, Verdict, first_stop
+from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict, first_stop
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
 
+# Points in a signal's recent level: enough for a median to ignore a GAN spike.
+RECENT = 10
+# Points on each side when asking whether a curve fell after a stop.
+FALL_POINTS = 50
 # Convergence signals in the order they are reported; other ``val/*`` tags follow them.
 CONVERGENCE = ("val/mel", "loss/g/mel", "loss/g/total", "loss/g/kl", "loss/g/lf0")
 # Health guards: watched for blow-ups, never judged for convergence (GAN terms oscillate).
@@ -39,6 +44,12 @@ class SignalReport:
         first_stop: the first verdict that would have stopped the run, or None.
         checkpoint: ``G_<step>.pth`` advice for best_step, or None with no best step.
         points, finite: logged points, and how many of them are finite.
+
+    ``final`` is the detector's last verdict with two readings of the whole record on top:
+    a signal NaN or inf from some step to the end is DIVERGED since then (the detector skips
+    such values, training does not recover from them); and a converged stop after which the
+    level has not clearly fallen (:func:`fell_clearly`) stands, though at the last step the
+    detector, looking again, is no longer sure (a flat curve's bound wanders with its noise).
     """
 
     name: str
@@ -48,6 +59,10 @@ class SignalReport:
     points: int
     finite: int
     last_step: int
+    recent_level: float | None = None  # median of the last RECENT finite values
+    lowest_level: float | None = None  # lowest median of RECENT neighbouring finite values
+    fall_after_stop: tuple[float, float] | None = None  # fall_since(first_stop.step)
+    non_finite_since: int | None = None  # first step of a NaN/inf run lasting to the end
 
     @property
     def stop_step(self) -> int | None:
@@ -93,6 +108,7 @@ class Diagnosis:
     epsilon: float = 0.015  # filled from PlateauDetector's default by diagnose()
     restarts: int = 0
     overwritten: int = 0
+    overall_since: Verdict | None = None  # where the overall verdict's reason took hold
 
     @property
     def overfitting_judged(self) -> bool:
@@ -143,7 +159,9 @@ def diagnose(
     reports = {name: _replay(name, run, budget) for name in judged}
     health = {name: _health(name, run.series[name]) for name in guards}
     primary = judged[0] if signals is not None and judged else None
-    overall_stop, overall = _overall(run, primary, budget) if judged else (None, None)
+    overall_stop, overall, overall_since = (
+        _overall(run, primary, budget) if judged else (None, None, None)
+    )
     notes = list(run.notes)
     last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
     if budget is not None and last is not None and budget <= last:
@@ -156,6 +174,7 @@ def diagnose(
         source=run.source,
         overall=overall,
         overall_stop=overall_stop,
+        overall_since=overall_since,
         signals=reports,
         health=health,
         notes=notes,
@@ -190,27 +209,105 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
     first, last = first_stop(detector, stream)
     if last is None:  # a Series is never empty when read from a log; guard anyway
         raise InputError(f"{name} in {run.source} has no points; pick another --signal")
+    finite = series.values[np.isfinite(series.values)]
+    dead = _non_finite_tail(series)
+    if dead is not None:
+        since, count = dead
+        last = dataclasses.replace(
+            last,
+            reason=Reason.DIVERGED,
+            message=f"{name} is NaN or inf from step {since} to the end ({count} point(s))",
+        )
+        if first is None or first.step > since:
+            first = dataclasses.replace(last, step=since)
+    elif _stop_stands(first, last, series, detector.epsilon):
+        last = dataclasses.replace(last, reason=Reason.CONVERGED)
     return SignalReport(
         name=name,
         final=last,
         first_stop=first,
         checkpoint=checkpoint_for(last.best_step, run),
         points=len(series),
-        finite=len(series) - series.non_finite,
+        finite=int(finite.size),
         last_step=int(series.steps[-1]),
+        recent_level=float(np.median(finite[-RECENT:])) if finite.size > 0 else None,
+        lowest_level=_lowest_level(finite),
+        non_finite_since=None if dead is None else dead[0],
+        fall_after_stop=None if first is None else fall_since(series, first.step),
     )
 
 
+def _lowest_level(finite: np.ndarray) -> float | None:
+    # Compared with the recent level, a median of as many points: the detector's smoothed
+    # best (of 3) sits about two noise levels low on a long noisy record.
+    if finite.size < RECENT:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(finite, RECENT)
+    return float(np.min(np.median(windows, axis=1)))
+
+
+def _non_finite_tail(series: Series) -> tuple[int, int] | None:
+    """(first step, length) of the NaN/inf run that ends the series, or None."""
+    finite = np.isfinite(series.values)
+    if finite[-1]:
+        return None
+    count = int(finite.size - (np.flatnonzero(finite)[-1] + 1 if finite.any() else 0))
+    return int(series.steps[-count]), count
+
+
+def fall_since(series: Series, step: int) -> tuple[float, float] | None:
+    """How far the level fell after ``step``, and the noise of that figure (both relative).
+
+    The median of the last ``FALL_POINTS`` finite values now against the same number up to
+    ``step``; the noise is the standard error of that difference from both windows' robust
+    spread. None when either window has fewer than RECENT points or the level is not positive.
+    """
+    values = series.values
+    finite = np.isfinite(values)
+    before = values[finite & (series.steps <= step)]
+    after = values[finite & (series.steps > step)]
+    width = min(FALL_POINTS, before.size, after.size)
+    if width < RECENT:
+        return None
+    then, now = before[-width:], after[-width:]
+    level = float(np.median(then))
+    if level <= 0:
+        return None
+    # A median's error is about 1.25 x sd / sqrt(n); sd from the MAD, so spikes count little.
+    spread = [1.4826 * float(np.median(np.abs(w - np.median(w)))) / level for w in (then, now)]
+    noise = 1.25 * math.sqrt(sum(sd**2 for sd in spread) / width)
+    return 1.0 - float(np.median(now)) / level, noise
+
+
+def fell_clearly(change: tuple[float, float] | None, epsilon: float) -> bool:
+    """A fall beyond epsilon by more than twice its noise: the curve moved on."""
+    return change is not None and change[0] > epsilon + 2.0 * change[1]
+
+
+def _stop_stands(
+    first: Verdict | None, final: Verdict, series: Series | None, epsilon: float
+) -> bool:
+    if first is None or first.reason is not Reason.CONVERGED:
+        return False
+    if final.reason is not Reason.CONTINUE or series is None:
+        return False
+    return not fell_clearly(fall_since(series, first.step), epsilon)
+
+
 def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
-    """The saved checkpoint nearest at or before ``best_step``, in plain words."""
+    """The saved checkpoint nearest at or before ``best_step`` (never G_0), in plain words."""
     if best_step is None:
         return None
     if run.checkpoint_unit == "epoch":
         return f"the checkpoint saved last at or before step {best_step}"
     for saved, how in ((run.checkpoints, ""), (run.logged_checkpoints, " (saved per train.log)")):
-        before = [step for step in saved if step <= best_step]
+        # G_0 is the untrained (or pretrained base) model, which so-vits-svc never deletes.
+        kept = [step for step in saved if step > 0]
+        before = [step for step in kept if step <= best_step]
         if before:
             return f"G_{max(before)}.pth{how}"
+        if kept:
+            return f"G_{min(kept)}.pth{how}, the earliest kept after step {best_step}"
     return f"G_{best_step}.pth if saved"
 
 
@@ -232,9 +329,22 @@ def _health(name: str, series: Series) -> HealthReport:
 
 def _overall(
     run: RunLog, primary: str | None, budget: int | None
-) -> tuple[Verdict | None, Verdict | None]:
+) -> tuple[Verdict | None, Verdict | None, Verdict | None]:
+    """(first stop, last verdict, first verdict of the last one's unbroken run of its reason)."""
     detector = ConvergenceDetector(primary, budget=budget)
-    return first_stop(detector, merged_by_step(run.series))
+    first = last = since = None
+    for step, metrics in merged_by_step(run.series):
+        verdict = detector.update(step, metrics)
+        if first is None and verdict.stops:
+            first = verdict
+        if last is None or verdict.reason is not last.reason:
+            since = verdict
+        last = verdict
+    series = None if last is None else run.series.get(last.signal)
+    if last is not None and _stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
+        last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
+        since = first
+    return first, last, since
 
 
 def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str, float]]]:

@@ -6,7 +6,14 @@ import math
 from typing import Any
 
 from sweeper.detect import Reason, Verdict
-from sweeper.diagnose._core import DESCRIPTIONS, Diagnosis, HealthReport, SignalReport
+from sweeper.diagnose._core import (
+    DESCRIPTIONS,
+    RECENT,
+    Diagnosis,
+    HealthReport,
+    SignalReport,
+    fell_clearly,
+)
 
 
 def label(name: str) -> str:
@@ -29,13 +36,15 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
             f"({final.message}){_best_clause(report)}{keep}."
         )
     if final.reason is Reason.CONTINUE:
-        text = f"not converged — {_still(report, diagnosis)}{_best_clause(report)}{keep}"
+        trend = _turned_up(report, diagnosis) or _still(report, diagnosis)
+        text = f"not converged — {trend}{_best_clause(report)}{keep}"
         if first is not None:
-            text += (
-                f"; the detector would have stopped at step {first.step} ({first.reason.value})"
-                ", but the curve moved on after it"
-            )
+            text += f"; the detector would have stopped at step {first.step}"
+            text += f" ({first.reason.value})"
+            text += _fell_since(report, diagnosis, " and")
         return text + "."
+    if final.reason is Reason.DIVERGED and report.non_finite_since is not None:
+        return f"diverged since step {report.non_finite_since}: {final.message}{keep}."
     since = first if first is not None else final
     if final.reason is Reason.CONVERGED:
         upper = _evidence(since, "improvement_left_upper")
@@ -45,9 +54,10 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
             left = "no improvement left"
         else:
             left = f"at most {_pct(upper)} % improvement left"
+        after = _fell_since(report, diagnosis, ";")
         return (
             f"converged at step {since.step} ({left} {_horizon(diagnosis)}, "
-            f"{_pct(diagnosis.confidence)} % confidence){_rising(report, diagnosis)}"
+            f"{_pct(diagnosis.confidence)} % confidence){after}{_rising(report, diagnosis)}"
             f"{_best_clause(report)}{keep}."
         )
     return f"{final.reason.value} since step {since.step}: {final.message}{keep}."
@@ -66,6 +76,28 @@ def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
     return (
         f"still improving; likely {_pct(estimate)} % better {_horizon(diagnosis)} "
         f"(upper bound {_pct(upper)} %)"
+    )
+
+
+def _fell_since(report: SignalReport, diagnosis: Diagnosis, joint: str) -> str:
+    change = report.fall_after_stop
+    if change is None or not fell_clearly(change, diagnosis.epsilon):
+        return ""
+    fall, noise = change
+    return f"{joint} its level has fallen {_pct(fall)} % since (± {_pct(2 * noise)} %)"
+
+
+def _turned_up(report: SignalReport, diagnosis: Diagnosis) -> str:
+    """Words for a curve now clearly above its best, which no trend bound describes."""
+    lowest, recent, cv = report.lowest_level, report.recent_level, report.evidence("noise_cv")
+    if lowest is None or recent is None or lowest <= 0:
+        return ""
+    rise = recent / lowest - 1.0
+    if rise <= max(diagnosis.epsilon, 2.0 * (cv or 0.0)):
+        return ""
+    return (
+        f"turned up: the median of its last {RECENT} points is {_pct(rise)} % above its "
+        f"lowest such median, so it is not improving now"
     )
 
 
@@ -122,7 +154,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     """The human report: overall answer, one line per signal, health, notes."""
     lines = [f"Run: {diagnosis.source}"]
     if diagnosis.overall is not None:
-        lines.append(f"Overall: {diagnosis.overall.reason.value} — {diagnosis.overall.message}")
+        lines.append(f"Overall: {_overall_line(diagnosis)}")
     if diagnosis.signals:
         lines.append("Signals:")
     for name, report in diagnosis.signals.items():
@@ -140,6 +172,21 @@ def render_text(diagnosis: Diagnosis) -> str:
         lines.append("Notes:")
         lines.extend(f"  - {note}" for note in diagnosis.notes)
     return "\n".join(lines)
+
+
+def _overall_line(diagnosis: Diagnosis) -> str:
+    overall = diagnosis.overall
+    assert overall is not None  # the caller checks; not user input
+    judged = diagnosis.signals.get(overall.signal)
+    turned = "" if judged is None else _turned_up(judged, diagnosis)
+    if overall.reason is Reason.CONTINUE and turned:
+        return f"{overall.reason.value} — {overall.signal} {turned}"
+    since = diagnosis.overall_since
+    if since is None or overall.reason is Reason.CONTINUE:
+        return f"{overall.reason.value} — {overall.message}"
+    # A stop stays a stop: say when it took hold and what was seen then, not at the last step.
+    message = since.message.removeprefix(f"{since.reason.value}: ")
+    return f"{overall.reason.value} since step {since.step} — {message}"
 
 
 def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from sweeper.detect import Reason, Verdict
-from sweeper.diagnose import checkpoint_for, diagnose, merged_by_step, render_text, to_dict
+from sweeper.diagnose import (
+    checkpoint_for,
+    diagnose,
+    merged_by_step,
+    render_text,
+    signal_message,
+    to_dict,
+)
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series
 
@@ -129,6 +136,7 @@ def test_nan_in_a_signal_does_not_break_the_replay():
     values[[10, 60, 61]] = [math.nan, math.inf, -math.inf]
     report = diagnose(make_run(loss__g__mel=values)).signals["loss/g/mel"]
     assert report.finite == STEPS.size - 3
+    assert report.final.reason is not Reason.DIVERGED  # a NaN mid-run is not the end of it
 
 
 @pytest.mark.parametrize(
@@ -137,12 +145,15 @@ def test_nan_in_a_signal_does_not_break_the_replay():
         (12400, (0, 12000, 13000), (), "G_12000.pth"),
         (12000, (0, 12000), (), "G_12000.pth"),
         (12400, (), (0, 1000, 12000), "G_12000.pth (saved per train.log)"),
-        (12400, (13000,), (), "G_12400.pth if saved"),
+        # so-vits-svc keeps G_0 (the base model) and the last few: the best one may be gone.
+        (25800, (0, 28000, 28800), (), "G_28000.pth, the earliest kept after step 25800"),
+        (12400, (13000,), (), "G_13000.pth, the earliest kept after step 12400"),
+        (12400, (0,), (), "G_12400.pth if saved"),
         (12400, (), (), "G_12400.pth if saved"),
         (None, (0,), (), None),
     ],
 )
-def test_checkpoint_is_the_nearest_saved_at_or_before_best(best, saved, logged, expected):
+def test_checkpoint_is_the_nearest_kept_at_or_before_best_never_g_0(best, saved, logged, expected):
     run = RunLog(Path("x"), {}, checkpoints=saved, logged_checkpoints=logged)
     assert checkpoint_for(best, run) == expected
 
@@ -232,3 +243,65 @@ def test_a_run_logged_every_step_is_judged_on_span_means():
 def test_a_fork_run_with_epoch_named_checkpoints_names_a_step_not_a_file():
     run = RunLog(Path("x"), {}, checkpoints=(0, 5, 10), checkpoint_unit="epoch")
     assert checkpoint_for(12400, run) == "the checkpoint saved last at or before step 12400"
+
+
+def test_a_signal_nan_to_the_end_is_diverged_since_its_first_nan():
+    values = flat_after_start()
+    values[80:] = math.nan
+    diagnosis = diagnose(make_run(loss__g__mel=values))
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.final.reason is Reason.DIVERGED and report.non_finite_since == 16000
+    assert report.stop_step is not None and report.stop_step < 16000  # converged before that
+    text = render_text(diagnosis)
+    assert "loss/g/mel (training mel, x c_mel): diverged since step 16000" in text
+    assert "Overall: diverged since step 16000" in text  # not "... is nan at step 20000"
+
+
+FLAT_300 = 20.0 * (1 + np.random.default_rng(17).normal(0.0, 0.06, 300))  # a flat noisy curve
+STEPS_300 = np.arange(300) * 200
+
+
+def test_a_converged_stop_stands_when_the_level_has_not_fallen_since():
+    # The detector stops this flat curve at 7400; looked at again at the last step its bound
+    # happens to be 2.6 %: that is noise, the curve never moved on.
+    run = RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, FLAT_300)})
+    diagnosis = diagnose(run)
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.stop_step == 7400
+    assert report.final.reason is Reason.CONVERGED
+    assert to_dict(diagnosis)["signals"]["loss/g/mel"]["verdict"] == "converged"
+    assert "converged at step 7400" in render_text(diagnosis)
+    assert render_text(diagnosis).startswith("Run: x\nOverall: converged since step")
+
+
+def test_a_curve_that_moved_on_after_a_stop_is_not_converged_and_says_how_far():
+    values = FLAT_300.copy()
+    values[150:] *= np.linspace(1.0, 0.75, 150)  # flat, then a fall of a quarter
+    report = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, values)})).signals[
+        "loss/g/mel"
+    ]
+    assert report.stop_step is not None and report.stop_step < 150 * 200
+    assert report.final.reason is Reason.CONTINUE
+    fall, noise = report.fall_after_stop
+    assert 0.15 < fall < 0.3 and noise < 0.02
+    assert f"its level has fallen {round(100 * fall)} % since" in signal_message(
+        report, diagnose(RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, values)}))
+    )
+
+
+def test_a_curve_that_turned_up_is_not_called_improving():
+    values = 15.0 + 10.0 * np.exp(-STEPS / 3000.0)
+    values[STEPS > 14000] *= 1.0 + (STEPS[STEPS > 14000] - 14000) / 6000.0  # up 100 % by 20k
+    values *= 1 + np.random.default_rng(0).normal(0.0, 0.03, STEPS.size)
+    diagnosis = diagnose(make_run(loss__g__mel=values))
+    message = signal_message(diagnosis.signals["loss/g/mel"], diagnosis)
+    assert "turned up" in message and "still improving" not in message
+    assert "loss/g/mel turned up" in render_text(diagnosis).splitlines()[1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_flat_noisy_curve_is_not_said_to_have_turned_up(seed):
+    # KL-like noise (20 %): the last points' median against the lowest of ~290 such medians.
+    values = 1.5 * (1 + np.random.default_rng(seed).normal(0.0, 0.2, 300))
+    diagnosis = diagnose(RunLog(Path("x"), {"loss/g/kl": Series(STEPS_300, values)}))
+    assert "turned up" not in signal_message(diagnosis.signals["loss/g/kl"], diagnosis)
