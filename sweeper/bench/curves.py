@@ -81,14 +81,20 @@ class CurveSet:
 
 def load(path: str | os.PathLike[str]) -> CurveSet:
     """Read and validate a curves file; bad content raises a one-line :class:`InputError`."""
+    name = repr(os.fspath(path))
+    expected = "expected an .npz from numpy.savez(path, steps=..., val=...)"
+    try:
+        with open(path, "rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"  # every .npz is a zip archive
+    except OSError as err:
+        raise InputError(f"cannot read curves file {name} ({err}); {expected}") from err
+    if not is_zip:  # np.load would read a .npy too, or offer to unpickle a text file
+        raise InputError(f"curves file {name} is not an .npz (zip) archive; {expected}")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, EOFError) as err:
-        raise InputError(
-            f"cannot read curves file {os.fspath(path)!r} ({err}); expected an .npz written by "
-            "numpy.savez(path, steps=..., val=...)"
-        ) from err
+        raise InputError(f"cannot read curves file {name} ({err}); {expected}") from err
     for key in ("steps", "val"):
         if key not in arrays:
             raise InputError(
@@ -105,6 +111,10 @@ def _validate(c: CurveSet) -> None:
         raise InputError(f"'steps' must be a non-empty 1-D array, got shape {steps.shape}")
     if not np.issubdtype(steps.dtype, np.number) or not np.all(np.isfinite(steps)):
         raise InputError("'steps' must hold finite numbers; fix or drop the bad entries")
+    if steps[0] < 0:
+        raise InputError(
+            f"'steps' must be training steps >= 0, got steps[0]={steps[0]}; shift the grid"
+        )
     bad = np.flatnonzero(np.diff(steps) <= 0)
     if bad.size:
         i = int(bad[0])
@@ -134,6 +144,14 @@ def _validate(c: CurveSet) -> None:
             raise InputError(
                 f"{key!r} must have one entry per curve, shape ({val.shape[0]},), got "
                 f"{np.shape(arr)}"
+            )
+    if c.onset is not None:
+        onset = np.asarray(c.onset)
+        inside = (onset >= -1) & (onset < steps.size)
+        if not np.issubdtype(onset.dtype, np.integer) or not np.all(inside):
+            raise InputError(
+                f"'onset' must be point indices in [0, {steps.size - 1}] or -1 (none), got "
+                f"values from {onset.min()} to {onset.max()}"
             )
     empty = np.flatnonzero(np.all(np.isnan(val), axis=1))
     if empty.size:

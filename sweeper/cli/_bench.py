@@ -18,6 +18,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sweeper.cli._args import seed_arg
 from sweeper.errors import InputError
 
 if TYPE_CHECKING:  # numpy-heavy; imported for real inside the commands
@@ -76,7 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     gen.add_argument("out", metavar="OUT.npz", help="where to write the .npz")
     gen.add_argument("--n", type=int, default=400, help="number of curves (default 400)")
-    gen.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    gen.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     gen.add_argument("--points", type=int, default=300, help="points per curve (default 300)")
     gen.add_argument(
         "--wander",
@@ -268,7 +269,9 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
     pr.add_argument(
         "--concurrency", type=int, default=4, help="trials running at once (default 4)"
     )
-    pr.add_argument("--seed", type=int, default=0, help="seed of the trial orders (default 0)")
+    pr.add_argument(
+        "--seed", type=seed_arg, default=0, help="seed of the trial orders (default 0)"
+    )
     pr.set_defaults(_bench=_run_pruner)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from sweeper.cli._args import seed_arg
+
 HELP = "make data: toy (synthetic multi-speaker singing) or speech (piper TTS, transcripts)"
 
 
@@ -18,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     toy.add_argument("--seconds", type=float, default=2.0, help="clip length (default 2.0)")
     toy.add_argument("--sr", type=int, default=16000, help="sampling rate (default 16000)")
     toy.add_argument("--hop", type=int, default=320, help="frame hop of the true f0 (default 320)")
-    toy.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    toy.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     speech = sub.add_parser(
         "speech", help="write piper-tts speech: dataset/<sr>/<speaker>/*.wav, transcripts.txt"
     )
@@ -28,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     speech.add_argument("--val", type=int, default=1, help="val clips per speaker (default 1)")
     speech.add_argument("--sr", type=int, default=16000, help="sampling rate (default 16000)")
     speech.add_argument("--pace", type=float, default=1.0, help="piper length scale (default 1)")
-    speech.add_argument("--seed", type=int, default=0, help="sentence draw seed (default 0)")
+    speech.add_argument("--seed", type=seed_arg, default=0, help="sentence draw seed (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:

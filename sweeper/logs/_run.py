@@ -124,16 +124,25 @@ def _written_at(path: Path) -> tuple[int, str]:
 
 def _read_folder(folder: Path) -> RunLog:
     events = event_files(folder)
-    log = folder / "train.log"
-    if not events and not log.is_file():
+    log: Path | None = folder / "train.log"
+    if not log.is_file():
+        log = None
+    elif looks_like_tfevents(log):  # an event file saved under that name
+        events, log = sorted([*events, log], key=_written_at), None
+    if not events and log is None:
+        runs = _runs_below(folder)
+        hint = (
+            f"pass one of the run folders inside it: {', '.join(str(r) for r in runs[:5])}"
+            if runs
+            else "pass a so-vits-svc run folder such as logs/44k"
+        )
         raise InputError(
-            f"{folder} holds neither a train.log nor events.out.tfevents.* files; pass a "
-            "so-vits-svc run folder such as logs/44k"
+            f"{folder} holds neither a train.log nor events.out.tfevents.* files; {hint}"
         )
     tensorboard = runlog_from_events(folder, events) if events else None
     text: RunLog | None = None
     text_error: InputError | None = None
-    if log.is_file():
+    if log is not None:
         try:
             text = read_train_log(log)
         except InputError as err:
@@ -155,6 +164,23 @@ def _read_folder(folder: Path) -> RunLog:
     return _merge(folder, tensorboard, text)
 
 
+def _last_step(run: RunLog) -> int:
+    return max((int(series.steps[-1]) for series in run.series.values() if len(series)), default=0)
+
+
+def _runs_below(folder: Path) -> list[Path]:
+    """Subfolders one level down that hold a run (``logs/`` given for ``logs/44k``)."""
+    try:
+        children = sorted(entry for entry in folder.iterdir() if entry.is_dir())
+    except OSError:
+        return []
+    return [
+        child
+        for child in children
+        if (child / "train.log").is_file() or event_files(child)
+    ]
+
+
 def _text_notes(text: RunLog, tensorboard: RunLog) -> list[str]:
     # The derived-total caveat is moot when TensorBoard supplies the real loss/g/total.
     moot = "loss/g/total is derived" if "loss/g/total" in tensorboard.series else None
@@ -168,6 +194,13 @@ def _merge(folder: Path, tensorboard: RunLog, text: RunLog) -> RunLog:
     merged_note = "TensorBoard scalars used where both logs hold a tag"
     if only_text:
         merged_note += f"; from train.log only: {', '.join(only_text)}"
+    ends = {_last_step(text), _last_step(tensorboard)}
+    if len(ends) == 2 and min(ends) < 0.9 * max(ends):
+        merged_note += (
+            f"; but train.log ends at step {_last_step(text)} and the event files at step "
+            f"{_last_step(tensorboard)}: they may be different runs (so-vits-svc appends to "
+            "train.log); pass one of them to judge it alone"
+        )
     return RunLog(
         source=folder,
         series=dict(sorted(series.items())),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +18,15 @@ SHOWN_SKIPPED = 3  # how many unparsed lines a note quotes
 
 _LOSSES_41 = re.compile(
     r"^Losses:\s*\[(?P<losses>[^\]]*)\],\s*step:\s*(?P<step>[^,\s]+),\s*lr:\s*(?P<lr>[^,\s]+)"
-    r"(?P<ref>,\s*reference_loss:\s*\S+)?\s*$"
+    r"(?P<ref>,\s*reference_loss:\s*[^,\s]+)?(?:,\s*\w+:\s*[^,]*)*\s*$"  # edited copies add fields
 )
 _CHECKPOINT = re.compile(r"G_(\d+)\.pth")
 # The root logging handler mirrors every message to stdout as ``INFO:44k:message``.
 _STDOUT_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[^:\t]*:(.*)$")
-# Edited train.py copies that log the tensors themselves: ``tensor(2.5, device='cuda:0')``.
-_TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
+# Edited train.py copies that log the tensors themselves: ``tensor(2.5, device='cuda:0')``,
+# or numpy scalars as numpy 2 prints them: ``np.float32(2.5)``.
+_TENSOR = re.compile(r"(?:tensor|(?:np|numpy)\.\w+)\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ def read_train_log(path: str | Path) -> RunLog:
     timelines = {tag: Timeline() for tag in (*LOSS_TAGS, "loss/g/total", "learning_rate")}
     hparams_lines: list[int] = []
     skipped: list[tuple[int, str]] = []
+    first_broken: tuple[int, str] | None = None  # the first loss line that did not read, why
+    previous: _Point | None = None
+    repeated = 0
     formats: set[str] = set()
     saved: set[int] = set()
     restarts = implicit = 0
@@ -66,7 +73,8 @@ def read_train_log(path: str | Path) -> RunLog:
     notes: list[str] = []
     extra_lines = 0
     for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r")
+        # A console capture: a progress bar redrawn with carriage returns before the record.
+        line = raw.rstrip("\r").rsplit("\r", 1)[-1]
         is_last_partial = number == len(lines) and not complete
         message = _message(line)
         if message is None:
@@ -84,7 +92,9 @@ def read_train_log(path: str | Path) -> RunLog:
         _track_checkpoints(message, saved)
         try:
             point = _parse_loss(message, partial=is_last_partial)
-        except _LineError:
+        except _LineError as err:
+            if first_broken is None and not is_last_partial:
+                first_broken = (number, str(err))
             if is_last_partial:
                 notes.append(f"the last line ({number}) is incomplete and was ignored")
             else:
@@ -93,6 +103,10 @@ def read_train_log(path: str | Path) -> RunLog:
         if point is None:
             continue
         formats.add(point.fmt)
+        if point == previous:  # the same record twice: a second handler on the logger
+            repeated += 1
+            continue
+        previous = point
         extra_lines += point.extra > 0
         went_back = _add_point(timelines, point)
         if went_back and not restart_pending:
@@ -107,6 +121,8 @@ def read_train_log(path: str | Path) -> RunLog:
             number, first = skipped[0]
             example = f"e.g. line {number}: {_clip(first)!r}"
             unread = f" ({len(skipped)} line(s) do not parse, {example})"
+        if first_broken is not None:
+            unread += f"; line {first_broken[0]} looks like a loss line but: {first_broken[1]}"
         raise InputError(
             f"no loss lines found in {path}{unread}; expected a so-vits-svc train.log "
             "(4.0 '[disc, gen, fm, mel, kl, step, lr]' or 4.1 'Losses: [...], step: S, lr: LR' "
@@ -125,6 +141,11 @@ def read_train_log(path: str | Path) -> RunLog:
     )
     if restarts + implicit > 0:
         head.append(_restart_note(restarts, implicit, hparams_lines[1:], overwritten))
+    if repeated > 0:
+        head.append(
+            f"{repeated} loss line(s) repeated the line before them exactly (two log handlers?) "
+            "and were read once"
+        )
     if extra_lines > 0:
         head.append(
             f"{extra_lines} loss line(s) held more than the five so-vits-svc losses; the first "
@@ -134,6 +155,8 @@ def read_train_log(path: str | Path) -> RunLog:
         shown = "; ".join(f"line {n}: {_clip(t)!r}" for n, t in skipped[:SHOWN_SKIPPED])
         more = f" (first {SHOWN_SKIPPED} shown)" if len(skipped) > SHOWN_SKIPPED else ""
         head.append(f"{len(skipped)} line(s) skipped because they do not parse{more}: {shown}")
+        if first_broken is not None:
+            head.append(f"line {first_broken[0]} looks like a loss line but: {first_broken[1]}")
     return RunLog(
         source=path,
         series=series,
@@ -154,10 +177,27 @@ def _read_text(path: Path) -> str:
         ) from None
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror}; check the path") from None
+    if data.startswith(_GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise InputError(f"{path} is a damaged gzip file ({err}); gunzip it by hand") from None
     if not data.strip():
         raise InputError(
             f"{path} is empty; point at the train.log of a run that has logged at least one step"
         )
+    return _decode(data)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 as so-vits-svc writes it; UTF-16 as Windows PowerShell's ``>`` or ``Tee`` save it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) > len(head) // 4 and min(even, odd) < len(head) // 64:
+        # ASCII text in UTF-16 without a BOM: every other byte is zero.
+        return data.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
     # Logs from Windows machines may carry paths in a local code page: never fail on them.
     return data.decode("utf-8", errors="replace")
 
@@ -175,25 +215,27 @@ def _message(line: str) -> str | None:
 
 def _parse_loss(message: str, *, partial: bool) -> _Point | None:
     """A loss point, None for other messages; raise _LineError for a broken loss line."""
-    if "tensor(" in message:
+    if "(" in message:
         message = _TENSOR.sub(r"\1", message)
     if message.startswith("Losses:"):
         match = _LOSSES_41.match(message)
         # A cut-off last line may still match with a clipped lr: demand its final field.
         if match is None or (partial and match.group("ref") is None):
-            raise _LineError(message)
+            raise _LineError("not 'Losses: [...], step: S, lr: LR'")
         losses = _numbers(match.group("losses"))
         if len(losses) < len(LOSS_TAGS):
-            raise _LineError(message)
+            raise _LineError(f"{len(losses)} losses where so-vits-svc logs 5 (disc..kl)")
         step = _as_step(_number(match.group("step")))
         extra = len(losses) - len(LOSS_TAGS)
         return _Point(step, losses[: len(LOSS_TAGS)], _number(match.group("lr")), "4.1", extra)
     if message.startswith("["):
         if not message.endswith("]"):
-            raise _LineError(message)
+            raise _LineError("the list is not closed")
         items = _numbers(message[1:-1])
         if len(items) < len(LOSS_TAGS) + 2:
-            raise _LineError(message)
+            raise _LineError(
+                f"{len(items)} values where a so-vits-svc 4.0 line has 7 (5 losses, step, lr)"
+            )
         # Step and lr close the list; a fork's extra losses sit between them and the five.
         extra = len(items) - len(LOSS_TAGS) - 2
         return _Point(_as_step(items[-2]), items[: len(LOSS_TAGS)], items[-1], "4.0", extra)
@@ -208,12 +250,12 @@ def _number(text: str) -> float:
     try:
         return float(text.strip())
     except ValueError:
-        raise _LineError(text) from None
+        raise _LineError(f"{_clip(text.strip(), 20)!r} is not a number") from None
 
 
 def _as_step(value: float) -> int:
     if not value.is_integer() or value < 0:
-        raise _LineError(repr(value))
+        raise _LineError(f"step {value!r} is not a whole number >= 0")
     return int(value)
 
 

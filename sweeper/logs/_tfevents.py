@@ -79,8 +79,12 @@ def runlog_from_events(source: Path, files: Sequence[Path]) -> RunLog:
     notes: list[str] = []
     timelines: dict[str, Timeline] = {}
     restarts: dict[str, int] = {}
+    negative = 0
     for file in files:
         for scalar in _scalars(file, notes):
+            if scalar.step < 0:  # not a training step; a log-step trend cannot place it
+                negative += 1
+                continue
             timeline = timelines.setdefault(scalar.tag, Timeline())
             if timeline.add(scalar.step, scalar.value):
                 restarts[scalar.tag] = restarts.get(scalar.tag, 0) + 1
@@ -93,6 +97,8 @@ def runlog_from_events(source: Path, files: Sequence[Path]) -> RunLog:
             f"read {len(series)} scalar tag(s) from {len(files)} TensorBoard event file(s) "
             f"in {source}"
         )
+    if negative > 0:
+        head.append(f"{negative} scalar(s) logged at negative steps were left out")
     if n_restarts > 0:
         head.append(
             f"{n_restarts} restart(s) (steps went back); {overwritten} logged point(s) were "

@@ -124,6 +124,8 @@ BAD = [
     ("onset shape", {**GOOD, "onset": np.zeros(3, int)}, r"'onset' must have one entry"),
     ("val strings", {**GOOD, "val": np.array([["a"] * 4] * 2)}, "'val' must hold numbers"),
     ("length range", {**GOOD, "length": np.array([0, 4])}, r"'length' must be integers"),
+    ("steps negative", {**GOOD, "steps": np.arange(-2, 2) * 10}, r"got steps\[0\]=-20"),
+    ("onset range", {**GOOD, "onset": np.array([1, 4])}, r"'onset' must be point indices"),
 ]
 
 
@@ -137,8 +139,14 @@ def test_load_rejects_bad_files_in_one_line(tmp_path, name, arrays, message):
 def test_load_rejects_a_file_that_is_not_npz(tmp_path):
     path = tmp_path / "x.npz"
     path.write_text("not numpy")
-    with pytest.raises(InputError, match="cannot read curves file"):
+    # Not numpy's "load it unsafely using allow_pickle" advice: that would run its content.
+    with pytest.raises(InputError, match=r"is not an \.npz \(zip\) archive") as err:
         load(path)
+    assert "pickle" not in str(err.value)
+    with open(tmp_path / "y.npz", "wb") as handle:
+        np.save(handle, np.ones(3))  # a .npy under an .npz name
+    with pytest.raises(InputError, match=r"is not an \.npz \(zip\) archive"):
+        load(tmp_path / "y.npz")
     with pytest.raises(InputError, match="cannot read curves file"):
         load(tmp_path / "missing.npz")
 

@@ -136,3 +136,35 @@ def test_plain_so_vits_svc_checkpoints_count_steps(tmp_path):
     write_log(tmp_path / "44k")
     (tmp_path / "44k" / "G_1.pth").write_bytes(b"")
     assert read_run(tmp_path / "44k").checkpoint_unit == "step"
+
+
+def test_the_folder_above_a_run_names_the_runs_inside_it(tmp_path):
+    write_log(tmp_path / "logs" / "44k")
+    (tmp_path / "logs" / "other").mkdir()
+    with pytest.raises(InputError, match=r"pass one of the run folders inside it: .*logs/44k$"):
+        read_run(tmp_path / "logs")
+
+
+def test_an_event_file_saved_as_train_log_in_a_folder_is_read_as_events(tmp_path, events):
+    path = events(tmp_path / "44k", [(0, {"loss/g/mel": 7.0}), (200, {"loss/g/mel": 6.0})])
+    path.rename(tmp_path / "44k" / "train.log")
+    assert read_run(tmp_path / "44k").series["loss/g/mel"].values.tolist() == [7.0, 6.0]
+
+
+def test_a_train_log_from_another_run_than_the_events_is_flagged(tmp_path, events):
+    write_log(tmp_path / "44k", steps=range(0, 20001, 200))
+    events(tmp_path / "44k", [(s, {"loss/g/mel": 7.0}) for s in range(0, 4001, 200)])
+    run = read_run(tmp_path / "44k")
+    assert any(
+        "train.log ends at step 20000 and the event files at step 4000" in n for n in run.notes
+    )
+
+
+def test_scalars_at_negative_steps_are_left_out_with_a_note(tmp_path, events):
+    events(
+        tmp_path,
+        [(-1, {"loss/g/mel": 40.0}), (0, {"loss/g/mel": 30.0}), (200, {"loss/g/mel": 20.0})],
+    )
+    run = read_run(tmp_path)
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200]
+    assert "1 scalar(s) logged at negative steps were left out" in run.notes

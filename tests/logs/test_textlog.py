@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import numpy as np
@@ -221,3 +222,71 @@ def test_a_file_of_unreadable_loss_lines_quotes_the_first_in_its_error(tmp_path)
     with pytest.raises(InputError, match=r"1 line\(s\) do not parse, e.g. line 2: ") as info:
         read_train_log(path)
     assert "\n" not in str(info.value) and "Losses: [...], step: S" in str(info.value)
+    assert "line 2 looks like a loss line but: 2 losses where so-vits-svc logs 5" in str(
+        info.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (PREFIX + "[2.5, 2.2, 9.0, 20.0, 200, 0.0001]", "6 values where a so-vits-svc 4.0 line"),
+        (PREFIX + "[2.5, 2.2, 9.0, 20.0, 1.5, 200.5, 0.0001]", "step 200.5 is not a whole"),
+        (PREFIX + "Losses: [2.5, x, 9.0, 20.0, 1.5], step: 2, lr: 1", "'x' is not a number"),
+        (PREFIX + "Losses: [2.5, 2.2, 9.0, 20.0, 1.5] at step 2", "not 'Losses: [...], step"),
+    ],
+)
+def test_a_broken_loss_line_says_what_is_wrong_with_it(tmp_path, line, why):
+    run = read_train_log(write(tmp_path, [line, line41(400)]))
+    assert any(note.startswith("line 1 looks like a loss line but: " + why) for note in run.notes)
+
+
+def encoded(tmp_path, data: bytes):
+    path = tmp_path / "train.log"
+    path.write_bytes(data)
+    return path
+
+
+TEXT = "\n".join([HPARAMS, line41(200, 21.0), line40(400, 20.0)]) + "\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-16"),  # PowerShell 5's '>' and Tee-Object: UTF-16 with a BOM
+        TEXT.encode("utf-16-le"),  # without one
+        TEXT.encode("utf-16-be"),
+        gzip.compress(TEXT.encode()),  # train.log.gz, as archived
+        TEXT.replace("\n", "\r\n").encode("utf-8-sig"),  # Notepad: CRLF and a UTF-8 BOM
+    ],
+    ids=["utf16-bom", "utf16le", "utf16be", "gzip", "crlf-bom"],
+)
+def test_encodings_and_compression_of_the_same_log_read_the_same(tmp_path, data):
+    run = read_train_log(encoded(tmp_path, data))
+    assert run.series["loss/g/mel"].values.tolist() == [21.0, 20.0]
+    assert run.series["loss/g/mel"].steps.tolist() == [200, 400]
+
+
+def test_a_console_capture_with_progress_bars_before_records_is_read(tmp_path):
+    bar = "100%|##########| 10/10 [00:01<00:00, 9.1it/s]\r"
+    lines = [bar + "INFO:44k:" + line41(200).removeprefix(PREFIX), bar + "INFO:44k:Saving"]
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].steps.tolist() == [200]
+
+
+def test_numpy_scalars_and_extra_trailing_fields_are_read(tmp_path):
+    line = (
+        PREFIX + "Losses: [np.float32(2.5), np.float64(2.2), 9.0, numpy.float32(19.5), 1.5], "
+        "step: 600, lr: 0.0001, reference_loss: 34.7, time: 12.3s"
+    )
+    run = read_train_log(write(tmp_path, [line]))
+    assert run.series["loss/g/mel"].values.tolist() == [19.5]
+    assert run.series["loss/g/gen"].values.tolist() == [2.2]
+
+
+def test_a_record_logged_twice_by_two_handlers_is_read_once_not_as_a_restart(tmp_path):
+    lines = [HPARAMS] + [line for step in (0, 200, 400) for line in (line41(step),) * 2]
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200, 400]
+    assert run.restarts == 0
+    assert any(note.startswith("3 loss line(s) repeated the line before") for note in run.notes)
