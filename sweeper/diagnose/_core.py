@@ -20,6 +20,8 @@ RECENT = 10
 FALL_POINTS = 50
 # Convergence signals in the order they are reported; other ``val/*`` tags follow them.
 CONVERGENCE = ("val/mel", "loss/g/mel", "loss/g/total", "loss/g/kl", "loss/g/lf0")
+# The learning-rate schedule: logged beside the losses, never judged.
+SCHEDULES = ("learning_rate", "lr")
 # Health guards: watched for blow-ups, never judged for convergence (GAN terms oscillate).
 HEALTH = ("loss/d/total", "loss/g/gen", "loss/g/fm")
 DESCRIPTIONS = {
@@ -198,6 +200,13 @@ def _choose(run: RunLog, signals: Sequence[str] | None) -> list[str]:
         raise InputError(
             f"unknown signal {unknown[0]!r}: {run.source} holds {', '.join(present)}; "
             "pass one of those to --signal"
+        )
+    schedules = [name for name in signals if name in SCHEDULES]
+    if schedules:
+        losses = [n for n in present if n not in SCHEDULES]
+        raise InputError(
+            f"{schedules[0]} is the learning-rate schedule, set by you, not a loss to judge; "
+            f"pass one of {', '.join(losses)} to --signal"
         )
     return list(dict.fromkeys(signals))  # keep the order given, drop repeats
 

@@ -158,6 +158,12 @@ def test_checkpoint_is_the_nearest_kept_at_or_before_best_never_g_0(best, saved,
     assert checkpoint_for(best, run) == expected
 
 
+def test_the_learning_rate_is_not_judged_as_a_loss():
+    run = make_run(loss__g__mel=flat_after_start(), learning_rate=np.full(STEPS.size, 1e-4))
+    with pytest.raises(InputError, match=r"learning_rate is the learning-rate schedule.*g/mel"):
+        diagnose(run, signals=["learning_rate"])
+
+
 def test_budget_must_be_positive():
     with pytest.raises(InputError, match="--budget must be a positive number of steps, got 0"):
         diagnose(make_run(loss__g__mel=still_falling()), budget=0)
