@@ -154,7 +154,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     """The human report: overall answer, one line per signal, health, notes."""
     lines = [f"Run: {diagnosis.source}"]
     if diagnosis.overall is not None:
-        lines.append(f"Overall: {_overall_line(diagnosis)}")
+        lines.append(f"Overall: {_overall_line(diagnosis.overall, diagnosis)}")
     if diagnosis.signals:
         lines.append("Signals:")
     for name, report in diagnosis.signals.items():
@@ -174,9 +174,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     return "\n".join(lines)
 
 
-def _overall_line(diagnosis: Diagnosis) -> str:
-    overall = diagnosis.overall
-    assert overall is not None  # the caller checks; not user input
+def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     judged = diagnosis.signals.get(overall.signal)
     turned = "" if judged is None else _turned_up(judged, diagnosis)
     if overall.reason is Reason.CONTINUE and turned:
