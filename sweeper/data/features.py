@@ -7,6 +7,8 @@ frame ``t`` covers samples ``[t * hop, (t + 1) * hop)``.
 from __future__ import annotations
 
 import functools
+import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,19 +26,30 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"missing audio file {str(path)!r}; fix: check the filelist entry")
     try:
-        sr, data = wavfile.read(path)
-    except ValueError as err:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # extra chunks: harmless
+            sr, data = wavfile.read(path)
+    except (ValueError, EOFError, struct.error) as err:
         raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
     if sr != expected_sr:
         raise InputError(
             f"{str(path)!r} has sampling rate {sr}, config says {expected_sr}; "
             "fix: resample the dataset or set data.sampling_rate"
         )
+    # Scale before mixing down: the mean of integer channels is already float.
+    if data.dtype == np.uint8:  # 8-bit WAV is unsigned, silence at 128
+        data = (data.astype(np.float32) - 128.0) / 128.0
+    elif np.issubdtype(data.dtype, np.integer):
+        data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
     if data.ndim > 1:
         data = data.mean(axis=1)
-    if np.issubdtype(data.dtype, np.integer):
-        data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
-    return data.astype(np.float32)
+    data = data.astype(np.float32)
+    if not np.all(np.isfinite(data)):
+        raise InputError(
+            f"{str(path)!r} holds {int(np.count_nonzero(~np.isfinite(data)))} NaN or inf "
+            "sample(s); fix: re-export it (they would make every loss NaN)"
+        )
+    return data
 
 
 def f0_praat(audio: np.ndarray, sr: int, hop: int, n_frames: int | None = None) -> np.ndarray:

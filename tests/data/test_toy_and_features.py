@@ -99,3 +99,48 @@ def test_log_mel_shape_and_filterbank():
 def test_bad_spec_is_refused(kwargs):
     with pytest.raises(InputError):
         ToySpec(**kwargs)
+
+
+def _tone(sr=16000, seconds=0.25):
+    t = np.arange(int(sr * seconds)) / sr
+    return 0.5 * np.sin(2 * np.pi * 220 * t)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "scale", "offset"),
+    [(np.int16, 32767, 0), (np.int32, 2**31 - 1, 0), (np.uint8, 127, 128), (np.float32, 1, 0)],
+)
+@pytest.mark.parametrize("channels", [1, 2])
+def test_read_wav_scales_every_pcm_kind_to_unit_range_before_mixing_down(
+    tmp_path, dtype, scale, offset, channels
+):
+    from scipy.io import wavfile
+
+    mono = _tone()
+    data = np.round(mono * scale + offset).astype(dtype) if scale != 1 else mono.astype(dtype)
+    if channels == 2:  # until 2026-12-06 a stereo int16 file read back at +-16000
+        data = np.stack([data, data], axis=1)
+    wavfile.write(tmp_path / "a.wav", 16000, data)
+    audio = read_wav(tmp_path / "a.wav", 16000)
+    assert audio.dtype == np.float32 and audio.shape == mono.shape
+    np.testing.assert_allclose(audio, mono, atol=1.5 / min(scale, 127))
+    assert abs(float(audio.mean())) < 0.01  # 8-bit PCM is unsigned: no DC offset left
+
+
+def test_read_wav_refuses_nan_samples_by_name(tmp_path):
+    from scipy.io import wavfile
+
+    data = _tone().astype(np.float32)
+    data[100] = np.nan
+    wavfile.write(tmp_path / "bad.wav", 16000, data)
+    with pytest.raises(InputError, match=r"bad\.wav' holds 1 NaN or inf sample"):
+        read_wav(tmp_path / "bad.wav", 16000)
+
+
+def test_read_wav_names_a_file_with_a_cut_header(tmp_path):
+    from scipy.io import wavfile
+
+    wavfile.write(tmp_path / "a.wav", 16000, (_tone() * 30000).astype(np.int16))
+    (tmp_path / "cut.wav").write_bytes((tmp_path / "a.wav").read_bytes()[:30])
+    with pytest.raises(InputError, match=r"cannot read '.*cut\.wav' as WAV"):
+        read_wav(tmp_path / "cut.wav", 16000)

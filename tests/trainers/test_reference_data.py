@@ -183,3 +183,49 @@ def test_content_encoder_checkpoint_is_plugged_in(toy_dir, tmp_path, micro_cfg, 
     missing = dataclasses.replace(micro_cfg.data, content_encoder=f"{kind}:/no/such.pt")
     with pytest.raises(InputError, match=r"such\.pt"):
         load_split(dataclasses.replace(micro_cfg, data=missing), toy_dir, "train")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("empty f0", r"cannot read preprocessed file '.*\.f0\.npy' \(EOFError"),
+        ("empty soft", r"cannot read preprocessed file '.*\.soft\.pt'"),
+        ("nan soft", r"\.soft\.pt' holds 1 NaN or inf value"),
+        ("nan f0", r"\.f0\.npy' holds 1 NaN or inf value"),
+        ("short uv", r"\.f0\.npy' holds f0 of \d+ frames but uv of \d+"),
+    ],
+)
+def test_damaged_preprocessed_files_are_named_not_a_traceback(
+    toy_copy, micro_cfg, damage, message
+):
+    wav = _first_wav(toy_copy)
+    _write_sovits_files(wav, micro_cfg)
+    if damage == "empty f0":
+        (wav.parent / f"{wav.name}.f0.npy").write_bytes(b"")
+    elif damage == "empty soft":
+        (wav.parent / f"{wav.name}.soft.pt").write_bytes(b"")
+    elif damage == "nan soft":
+        soft = torch.load(f"{wav}.soft.pt")
+        soft[0, 0, 0] = float("nan")
+        torch.save(soft, f"{wav}.soft.pt")
+    else:
+        f0, uv = np.load(f"{wav}.f0.npy", allow_pickle=True)
+        if damage == "nan f0":
+            f0[3] = np.nan
+        else:
+            uv = uv[:-10]
+        pair = np.empty(2, dtype=object)
+        pair[0], pair[1] = f0, uv
+        np.save(f"{wav}.f0.npy", pair, allow_pickle=True)
+    with pytest.raises(InputError, match=message):
+        load_split(micro_cfg, toy_copy, "train")
+
+
+def test_filelists_from_windows_notepad_and_so_vits_svc_on_windows_are_read(toy_copy, micro_cfg):
+    # A UTF-8 BOM, CRLF, and so-vits-svc's os.path.join on Windows: ./dataset/44k/spk\a.wav
+    train = toy_copy / "filelists" / "train.txt"
+    lines = train.read_text().splitlines()
+    windows = [line.replace("/", "\\") if k % 2 else line for k, line in enumerate(lines)]
+    train.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(windows).encode() + b"\r\n")
+    clips = load_split(micro_cfg, toy_copy, "train")
+    assert [c.path for c in clips] == [str((toy_copy / line).resolve()) for line in lines]

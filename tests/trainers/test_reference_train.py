@@ -165,3 +165,17 @@ def test_cuda_autocast_runs(toy_dir, tmp_path, micro_cfg, half):
         for v in m.values()
         if not isinstance(v, str) and not math.isnan(v)
     )
+
+
+def test_clips_shorter_than_a_segment_are_padded_and_train(tmp_path, micro_cfg):
+    # so-vits-svc pads such clips; until 2026-12-06 the frame mask and the padded spectrogram
+    # disagreed here ("size of tensor a (20) must match ... (5)").
+    from sweeper.data.toy import ToySpec, write_toy_dataset
+
+    seconds = 0.6 * micro_cfg.train.segment_size / micro_cfg.data.sampling_rate
+    spec = ToySpec(
+        n_speakers=2, clips_per_speaker=2, val_per_speaker=1, seconds=seconds, max_harmonics=10
+    )
+    write_toy_dataset(tmp_path / "short", spec)
+    r = train(micro_cfg, tmp_path / "short", tmp_path / "run", max_steps=2)
+    assert r.history and all(math.isfinite(v) for v in r.history[-1][1].values())

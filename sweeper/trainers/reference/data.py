@@ -11,6 +11,7 @@ agree within 3 frames (so-vits-svc's tolerance); every failure names the file.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def read_filelist(data_dir: Path, rel: str) -> list[Path]:
             f"missing filelist {str(path)!r}; fix: run `sweeper data toy` or "
             "so-vits-svc's preprocess_flist_config.py, or set data.*_files"
         )
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    # Notepad adds a BOM; so-vits-svc on Windows joins paths with backslashes.
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    lines = [ln.strip().replace("\\", "/") for ln in text.splitlines()]
     wavs = [
         (data_dir / ln).resolve() if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln
     ]
@@ -124,15 +127,45 @@ class ContentFrontEnd:
         return _stretch(out[0].T.float(), frames, d.unit_interpolate_mode)
 
 
+def _side_file(path: Path, load):
+    """Load one preprocessed file; an unreadable one is named, not a traceback."""
+    try:
+        return load(path)
+    except (OSError, EOFError, ValueError, RuntimeError, pickle.UnpicklingError) as err:
+        raise InputError(
+            f"cannot read preprocessed file {str(path)!r} ({type(err).__name__}: {err}); "
+            "fix: delete it and re-run so-vits-svc preprocessing"
+        ) from None
+
+
+def _finite(values: torch.Tensor | np.ndarray, path: Path) -> None:
+    bad = int((~np.isfinite(np.asarray(values))).sum())
+    if bad:
+        raise InputError(
+            f"{str(path)!r} holds {bad} NaN or inf value(s); fix: delete it and re-run "
+            "so-vits-svc preprocessing (they would make every loss NaN)"
+        )
+
+
 def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
     f0_path = Path(f"{wav}.f0.npy")
-    raw = np.load(f0_path, allow_pickle=True)  # so-vits-svc 4.1 stores an (f0, uv) object pair
+    # so-vits-svc 4.1 stores an (f0, uv) object pair, hence the pickle (of a file of your own).
+    raw = _side_file(f0_path, lambda p: np.load(p, allow_pickle=True))
     if raw.dtype == object:
         f0, uv = (np.asarray(x, dtype=np.float32).reshape(-1) for x in raw)
+        if f0.shape != uv.shape:
+            raise InputError(
+                f"{str(f0_path)!r} holds f0 of {f0.size} frames but uv of {uv.size}; "
+                "fix: delete it and re-run so-vits-svc preprocessing"
+            )
     else:
         f0 = raw.astype(np.float32).reshape(-1)
         uv = (f0 > 0).astype(np.float32)
-    soft = torch.load(f"{wav}.soft.pt", map_location="cpu", weights_only=True).float()
+    _finite(f0, f0_path)
+    soft_path = Path(f"{wav}.soft.pt")
+    soft = _side_file(soft_path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    soft = soft.float()
+    _finite(soft, soft_path)
     soft = soft.reshape(soft.shape[-2], soft.shape[-1]) if soft.dim() == 3 else soft
     if soft.shape[0] != cfg.model.ssl_dim:
         raise InputError(
@@ -140,7 +173,9 @@ def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
             f"{cfg.model.ssl_dim}; fix: set model.ssl_dim or re-run preprocessing"
         )
     spec_path = wav.with_suffix(".spec.pt")
-    spec = torch.load(spec_path, map_location="cpu", weights_only=True).float()
+    spec = _side_file(spec_path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    spec = spec.float()
+    _finite(spec, spec_path)
     spec = spec.reshape(spec.shape[-2], spec.shape[-1]) if spec.dim() == 3 else spec
     bins = cfg.data.filter_length // 2 + 1
     if spec.shape[0] != bins:

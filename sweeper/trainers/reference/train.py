@@ -144,7 +144,8 @@ class _Trainer:
         b = {k: v.to(dev) for k, v in batch.items()}
         if b["spec"].shape[-1] < seg:  # short clips: pad so every slice exists
             pad = seg - b["spec"].shape[-1]
-            b["spec"] = F.pad(b["spec"], (0, pad))
+            for key in ("spec", "content", "f0", "uv"):  # frame axes stay aligned (the mask)
+                b[key] = F.pad(b[key], (0, pad))
             b["audio"] = F.pad(b["audio"], (0, pad * hop))
         use_gan = cfg.train.use_gan
         with torch.autocast(dev.type, dtype=self.amp_dtype, enabled=self.amp):
