@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 
 HELP = "train one so-vits-style model with the reference trainer (CPU or GPU)"
 
@@ -43,8 +45,18 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
     )
     val = result.last_val.get("val/mel", float("nan"))
-    print(
-        f"step {result.step}: val/mel {val:.4f}; best val/mel {result.best_val_mel:.4f} "
-        f"at step {result.best_step}; checkpoints in {result.run_dir}"
+    best = (
+        "no finite val/mel at any step"
+        if result.best_step is None
+        else f"best val/mel {result.best_val_mel:.4f} at step {result.best_step}"
     )
+    print(f"step {result.step}: val/mel {val:.4f}; {best}; checkpoints in {result.run_dir}")
+    if not math.isfinite(val):
+        # Not a tool error, but the run blew up: scripts should see it.
+        print(
+            f"training diverged (see {result.run_dir}/train.log); fix: a lower "
+            "train.learning_rate, or check the data",
+            file=sys.stderr,
+        )
+        return 1
     return 0

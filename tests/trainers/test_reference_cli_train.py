@@ -41,3 +41,23 @@ def test_missing_filelist_is_an_input_error(tmp_path):
     )
     with pytest.raises(InputError, match=r"train\.txt"):
         _train.run(args)
+
+
+def test_a_run_that_blows_up_exits_1_and_says_so(toy_dir, tmp_path, capsys):
+    config = tmp_path / "hot.yaml"
+    config.write_text("preset: micro\ntrain: {learning_rate: 1.0e+6, eval_interval: 2}\n")
+    out = tmp_path / "run"
+    argv = [str(config), "--data", str(toy_dir), "--out", str(out), "--threads", "1"]
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "4"])) == 1
+    captured = capsys.readouterr()
+    assert "val/mel nan" in captured.out
+    assert "training diverged" in captured.err and "learning_rate" in captured.err
+
+
+def test_resuming_with_another_model_config_is_refused_in_one_line(toy_dir, tmp_path):
+    out = tmp_path / "run"
+    common = ["--data", str(toy_dir), "--out", str(out), "--threads", "1", "--no-progress"]
+    assert _train.run(_parse(["micro", *common, "--max-steps", "1"])) == 0
+    with pytest.raises(InputError, match="holds checkpoints of another model") as info:
+        _train.run(_parse(["tiny", *common, "--max-steps", "2"]))
+    assert "\n" not in str(info.value)

@@ -124,8 +124,15 @@ class _Trainer:
                 f"{self.out_dir} holds G_*.pth without resume state (a so-vits-svc "
                 "checkpoint?); fix: use a fresh --out directory"
             )
-        self.net_g.load_state_dict(g["model"])
-        self.net_d.load_state_dict(d["model"])
+        try:
+            self.net_g.load_state_dict(g["model"])
+            self.net_d.load_state_dict(d["model"])
+        except RuntimeError as err:  # missing/unexpected keys or other shapes
+            first = str(err).splitlines()[0]
+            raise InputError(
+                f"{self.out_dir} holds checkpoints of another model ({first}); fix: train with "
+                "the config that made them, or use a fresh --out directory"
+            ) from None
         self.optim_g.load_state_dict(g["optimizer"])
         self.optim_d.load_state_dict(d["optimizer"])
         self.sched_g.load_state_dict(g["scheduler"])
