@@ -50,10 +50,11 @@ def read_run(path: str | Path) -> RunLog:
             "events.out.tfevents.* file or a run folder such as logs/44k"
         )
     lightning = _lightning_model_dir(path)
-    if lightning is not None:
+    if lightning is None:
+        run.checkpoints = list_checkpoints(folder)
+    else:
         folder = lightning
-    run.checkpoints = list_checkpoints(folder)
-    if lightning is not None:
+        run.checkpoints = list_checkpoints(folder)
         run.checkpoint_unit = _fork_checkpoint_unit(run)
         if run.checkpoint_unit == "epoch" and run.checkpoints:
             run.notes.append(
@@ -77,8 +78,7 @@ def _lightning_model_dir(path: Path) -> Path | None:
 def _fork_checkpoint_unit(run: RunLog) -> str:
     # so-vits-svc-fork names G_<n>.pth by epoch unless train.ckpt_name_by_step is true; an
     # epoch count is far below the steps logged, a step count reaches near the last one.
-    last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=0)
-    by_step = bool(run.checkpoints) and 2 * max(run.checkpoints) >= last
+    by_step = bool(run.checkpoints) and 2 * max(run.checkpoints) >= _last_step(run)
     return "step" if by_step else "epoch"
 
 
