@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -228,6 +229,16 @@ class _TextLog:
             fh.write(f"{stamp}\t{self.name}\tINFO\t{message}\n")
 
 
+def _data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
+    speakers = sorted({clip.sid for clip in [*train_clips, *val_clips]})
+    seconds = sum(clip.audio.numel() for clip in train_clips) / cfg.data.sampling_rate
+    length = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    return (
+        f"data: {len(train_clips)} training clips ({length}), "
+        f"{len(val_clips)} validation clips, speaker ids {speakers}"
+    )
+
+
 def train(
     config: SovitsConfig | str | Path,
     data_dir: str | Path,
@@ -262,6 +273,11 @@ def train(
         tr.load(*resumed)
     log = _TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
+    summary = _data_summary(cfg, tr.train_clips, tr.val_clips)
+    log.info(summary)
+    if progress:  # a person is watching: say what was read and whether it is a resume
+        resume = "" if resumed is None else f"; resuming {run_dir} at step {tr.step}"
+        print(summary + resume, file=sys.stderr)
     writer = SummaryWriter(str(run_dir))
     result = TrainResult(str(run_dir), tr.step, tr.epoch, tr.best_step, tr.best_val)
     limit = max_steps if max_steps is not None else math.inf
