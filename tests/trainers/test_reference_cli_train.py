@@ -64,3 +64,13 @@ def test_resuming_with_another_model_config_is_refused_in_one_line(toy_dir, tmp_
     with pytest.raises(InputError, match="holds checkpoints of another model") as info:
         _train.run(_parse(["tiny", *common, "--max-steps", "2"]))
     assert "\n" not in str(info.value)
+
+
+def test_a_so_vits_svc_encoder_name_without_its_weights_is_announced(toy_dir, tmp_path):
+    config = tmp_path / "v768.yaml"
+    config.write_text("preset: micro\nmodel: {speech_encoder: vec768l12}\n")
+    out = tmp_path / "run"
+    argv = [str(config), "--data", str(toy_dir), "--out", str(out), "--threads", "1"]
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "1"])) == 0
+    log = (out / "train.log").read_text()
+    assert "clips without .soft.pt files get log-mel content, not vec768l12" in log

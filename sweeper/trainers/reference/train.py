@@ -233,10 +233,18 @@ def _data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
     speakers = sorted({clip.sid for clip in [*train_clips, *val_clips]})
     seconds = sum(clip.audio.numel() for clip in train_clips) / cfg.data.sampling_rate
     length = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-    return (
+    summary = (
         f"data: {len(train_clips)} training clips ({length}), "
         f"{len(val_clips)} validation clips, speaker ids {speakers}"
     )
+    encoder = cfg.model.speech_encoder
+    if cfg.data.content_encoder == "mel" and encoder != "mel":
+        # A so-vits-svc config names an encoder this trainer does not ship weights for.
+        summary += (
+            f"; clips without .soft.pt files get log-mel content, not {encoder} (set "
+            "data.content_encoder to a ContentVec export, or preprocess with so-vits-svc)"
+        )
+    return summary
 
 
 def train(
