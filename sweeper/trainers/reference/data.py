@@ -147,6 +147,14 @@ def _finite(values: torch.Tensor | np.ndarray, path: Path) -> None:
         )
 
 
+def _tensor_file(path: Path) -> torch.Tensor:
+    """A preprocessed ``.pt`` tensor as float, refused by name when unreadable or not finite."""
+    tensor = _side_file(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
+    tensor = tensor.float()
+    _finite(tensor, path)
+    return tensor
+
+
 def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
     f0_path = Path(f"{wav}.f0.npy")
     # so-vits-svc 4.1 stores an (f0, uv) object pair, hence the pickle (of a file of your own).
@@ -162,10 +170,7 @@ def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
         f0 = raw.astype(np.float32).reshape(-1)
         uv = (f0 > 0).astype(np.float32)
     _finite(f0, f0_path)
-    soft_path = Path(f"{wav}.soft.pt")
-    soft = _side_file(soft_path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
-    soft = soft.float()
-    _finite(soft, soft_path)
+    soft = _tensor_file(Path(f"{wav}.soft.pt"))
     soft = soft.reshape(soft.shape[-2], soft.shape[-1]) if soft.dim() == 3 else soft
     if soft.shape[0] != cfg.model.ssl_dim:
         raise InputError(
@@ -173,9 +178,7 @@ def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
             f"{cfg.model.ssl_dim}; fix: set model.ssl_dim or re-run preprocessing"
         )
     spec_path = wav.with_suffix(".spec.pt")
-    spec = _side_file(spec_path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
-    spec = spec.float()
-    _finite(spec, spec_path)
+    spec = _tensor_file(spec_path)
     spec = spec.reshape(spec.shape[-2], spec.shape[-1]) if spec.dim() == 3 else spec
     bins = cfg.data.filter_length // 2 + 1
     if spec.shape[0] != bins:
