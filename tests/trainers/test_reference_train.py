@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pickle
+import shutil
 
 import pytest
 import torch
@@ -179,3 +180,57 @@ def test_clips_shorter_than_a_segment_are_padded_and_train(tmp_path, micro_cfg):
     write_toy_dataset(tmp_path / "short", spec)
     r = train(micro_cfg, tmp_path / "short", tmp_path / "run", max_steps=2)
     assert r.history and all(math.isfinite(v) for v in r.history[-1][1].values())
+
+
+def _resume_cfg(micro_cfg, **train):
+    return dataclasses.replace(
+        micro_cfg, train=dataclasses.replace(micro_cfg.train, eval_interval=2, **train)
+    )
+
+
+def test_resume_on_other_validation_clips_says_so_and_restarts_the_best(
+    toy_dir, tmp_path, micro_cfg, capsys
+):
+    # Until 2026-12-06 the best val/mel of the old clips stayed the bar, in silence.
+    data = tmp_path / "data"
+    shutil.copytree(toy_dir, data)
+    cfg = _resume_cfg(micro_cfg)
+    first = train(cfg, data, tmp_path / "run", max_steps=2)
+    assert first.best_step is not None and first.best_step <= 2
+    val = data / "filelists" / "val.txt"
+    val.write_text("".join(val.read_text().splitlines(keepends=True)[:-1]))
+    second = train(cfg, data, tmp_path / "run", max_steps=4, progress=True)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "resumed on other data than the checkpoint's: 1 validation clips (checkpoint: 2)" in log
+    assert "best checkpoint restarts" in capsys.readouterr().err
+    assert second.best_step is not None and second.best_step > 2
+    assert sorted(p.name for p in (tmp_path / "run" / "best").iterdir())[0].endswith(
+        f"_{second.best_step}.pth"
+    )
+
+
+def test_resume_on_the_same_data_moved_elsewhere_is_quiet(toy_dir, tmp_path, micro_cfg):
+    cfg = _resume_cfg(micro_cfg)
+    shutil.copytree(toy_dir, tmp_path / "a")
+    first = train(cfg, tmp_path / "a", tmp_path / "run", max_steps=2)
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    second = train(cfg, tmp_path / "b", tmp_path / "run", max_steps=4)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "resumed at step 2" in log and "differs" not in log and "other data" not in log
+    assert first.best_step == 2 and second.best_step in (2, 4)
+
+
+def test_resume_with_a_new_learning_rate_says_the_checkpoint_schedule_goes_on(
+    toy_dir, tmp_path, micro_cfg
+):
+    lr0 = micro_cfg.train.learning_rate
+    train(_resume_cfg(micro_cfg, log_interval=1), toy_dir, tmp_path / "run", max_steps=2)
+    faster = _resume_cfg(micro_cfg, log_interval=1, learning_rate=lr0 * 10, batch_size=1)
+    r = train(faster, toy_dir, tmp_path / "run", max_steps=3)
+    log = (tmp_path / "run" / "train.log").read_text()
+    note = next(line for line in log.splitlines() if "differs from the checkpoint's" in line)
+    assert f"train.learning_rate {lr0 * 10!r} (checkpoint: {lr0!r})" in note
+    assert "train.batch_size 1 (checkpoint: 2)" in note
+    assert "train.learning_rate take effect only in a fresh run" in note
+    # Still epoch 1 of the checkpoint's schedule (batch 3 of 4 at the new batch size): lr0.
+    assert r.history[-1][0] == 3 and r.history[-1][1]["learning_rate"] == pytest.approx(lr0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 import sys
-import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from sweeper.errors import InputError
 from sweeper.trainers.reference import checkpoint as ckpt
+from sweeper.trainers.reference import runinfo
 from sweeper.trainers.reference.config import SovitsConfig, load_config
 from sweeper.trainers.reference.data import collate, epoch_batches, load_split
 from sweeper.trainers.reference.losses import (
@@ -66,6 +67,7 @@ class _Trainer:
         t = cfg.train
         self.train_clips = load_split(cfg, data_dir, "train")
         self.val_clips = load_split(cfg, data_dir, "val")
+        self.data = runinfo.data_fingerprint(self.train_clips, self.val_clips)
         n_spk = cfg.model.n_speakers
         for clip in self.train_clips + self.val_clips:
             if clip.sid >= n_spk:
@@ -98,6 +100,7 @@ class _Trainer:
             "mel_since_eval": list(self.mel_since_eval),
             "rng": ckpt.rng_state(),
             "config": self.cfg.to_dict(),
+            "data": self.data,
         }
         lr0 = self.cfg.train.learning_rate
         g = {
@@ -204,9 +207,13 @@ class _Trainer:
         return metrics
 
     def step_schedulers(self) -> None:
-        self.sched_g.step()
-        if self.cfg.train.use_gan:  # D is never stepped without the GAN terms
-            self.sched_d.step()
+        with warnings.catch_warnings():
+            # Right after a resume at an epoch's end no optimizer step has run in this
+            # process yet; torch then warns about the order, wrongly for a resumed schedule.
+            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
+            self.sched_g.step()
+            if self.cfg.train.use_gan:  # D is never stepped without the GAN terms
+                self.sched_d.step()
 
     def start_epoch(self) -> None:
         """so-vits-svc's linear warm-up: lr = lr0 / warmup_epochs * epoch while warming up."""
@@ -217,34 +224,17 @@ class _Trainer:
                     group["lr"] = t.learning_rate / t.warmup_epochs * self.epoch
 
 
-class _TextLog:
-    """so-vits-svc's ``train.log`` line format: time, model name, level, message."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.name = path, path.parent.name
-
-    def info(self, message: str) -> None:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{stamp}\t{self.name}\tINFO\t{message}\n")
-
-
-def _data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
-    speakers = sorted({clip.sid for clip in [*train_clips, *val_clips]})
-    seconds = sum(clip.audio.numel() for clip in train_clips) / cfg.data.sampling_rate
-    length = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-    summary = (
-        f"data: {len(train_clips)} training clips ({length}), "
-        f"{len(val_clips)} validation clips, speaker ids {speakers}"
-    )
-    encoder = cfg.model.speech_encoder
-    if cfg.data.content_encoder == "mel" and encoder != "mel":
-        # A so-vits-svc config names an encoder this trainer does not ship weights for.
-        summary += (
-            f"; clips without .soft.pt files get log-mel content, not {encoder} (set "
-            "data.content_encoder to a ContentVec export, or preprocess with so-vits-svc)"
-        )
-    return summary
+def _resume_notes(tr: _Trainer, saved: Mapping) -> list[str]:
+    """What differs from the checkpoint; other validation clips restart the best checkpoint."""
+    notes = []
+    splits = runinfo.changed_splits(saved.get("data"), tr.data)
+    if splits:
+        notes.append(runinfo.data_note(saved["data"], tr.data, splits))
+        if "val" in splits:
+            tr.best_val, tr.best_step = math.inf, None
+    lr_now = tr.optim_g.param_groups[0]["lr"]
+    note = runinfo.config_note(saved.get("config"), tr.cfg, tr.epoch, lr_now)
+    return notes if note is None else [*notes, note]
 
 
 def train(
@@ -277,15 +267,20 @@ def train(
     random.seed(t.seed)
     tr = _Trainer(cfg, Path(data_dir), run_dir, dev)
     resumed = ckpt.latest(run_dir)
+    notes = []
     if resumed is not None:
         tr.load(*resumed)
-    log = _TextLog(run_dir / "train.log")
+        notes = _resume_notes(tr, resumed[0])
+    log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
-    summary = _data_summary(cfg, tr.train_clips, tr.val_clips)
-    log.info(summary)
+    summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
+    for line in (summary, *notes):
+        log.info(line)
     if progress:  # a person is watching: say what was read and whether it is a resume
         resume = "" if resumed is None else f"; resuming {run_dir} at step {tr.step}"
         print(summary + resume, file=sys.stderr)
+        for note in notes:
+            print(note, file=sys.stderr)
     writer = SummaryWriter(str(run_dir))
     result = TrainResult(str(run_dir), tr.step, tr.epoch, tr.best_step, tr.best_val)
     limit = max_steps if max_steps is not None else math.inf

@@ -1,0 +1,131 @@
+"""What a run tells people about itself: train.log lines, the data it read, what a resume changed.
+
+A resume loads the optimizer and its schedule from the checkpoint (as so-vits-svc does), so a
+changed learning rate in the config does nothing; and a best ``val/mel`` measured on other
+validation clips is no bar for this run's. Both used to pass in silence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sweeper.trainers.reference.config import SovitsConfig
+
+# Config keys whose new value a resume ignores: the optimizer state and the lr schedule
+# come from the checkpoint. (During a warm-up the lr is set from the config each epoch.)
+_OPTIMIZER_KEYS = ("train.learning_rate", "train.betas", "train.eps", "train.lr_decay")
+_SHOWN = 5  # differing keys named in the note; the rest are counted
+
+
+class TextLog:
+    """so-vits-svc's ``train.log`` line format: time, model name, level, message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.name = path, path.parent.name
+
+    def info(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{stamp}\t{self.name}\tINFO\t{message}\n")
+
+
+def data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
+    """One line: clip counts, hours of training audio, speaker ids, the content features."""
+    speakers = sorted({clip.sid for clip in [*train_clips, *val_clips]})
+    seconds = sum(clip.audio.numel() for clip in train_clips) / cfg.data.sampling_rate
+    length = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    summary = (
+        f"data: {len(train_clips)} training clips ({length}), "
+        f"{len(val_clips)} validation clips, speaker ids {speakers}"
+    )
+    encoder = cfg.model.speech_encoder
+    if cfg.data.content_encoder == "mel" and encoder != "mel":
+        # A so-vits-svc config names an encoder this trainer does not ship weights for.
+        summary += (
+            f"; clips without .soft.pt files get log-mel content, not {encoder} (set "
+            "data.content_encoder to a ContentVec export, or preprocess with so-vits-svc)"
+        )
+    return summary
+
+
+def data_fingerprint(train_clips: list, val_clips: list) -> dict[str, dict[str, Any]]:
+    """Per split: the clip count and a digest of file names, speakers and lengths.
+
+    File names, not paths, so a data set moved to another folder is still the same data.
+    """
+    out = {}
+    for split, clips in (("train", train_clips), ("val", val_clips)):
+        items = sorted(f"{Path(c.path).name}:{c.sid}:{c.audio.numel()}" for c in clips)
+        digest = hashlib.sha1("\n".join(items).encode("utf-8")).hexdigest()[:16]
+        out[split] = {"clips": len(clips), "digest": digest}
+    return out
+
+
+def changed_splits(saved: Mapping[str, Any] | None, now: Mapping[str, Any]) -> list[str]:
+    """The splits whose clips differ from the checkpoint's (none for old checkpoints)."""
+    if not isinstance(saved, Mapping):
+        return []
+    return [split for split in ("train", "val") if saved.get(split) != now[split]]
+
+
+def data_note(saved: Mapping[str, Any], now: Mapping[str, Any], splits: list[str]) -> str:
+    """Say which splits changed since the checkpoint, and what that does to the run."""
+    names = {"train": "training", "val": "validation"}
+    parts = [
+        f"{now[s]['clips']} {names[s]} clips (checkpoint: {saved[s]['clips']}"
+        + (", other files)" if now[s]["clips"] == saved[s]["clips"] else ")")
+        for s in splits
+    ]
+    note = "resumed on other data than the checkpoint's: " + ", ".join(parts)
+    if "val" in splits:
+        note += (
+            "; the best val/mel so far was measured on other clips, so the best checkpoint "
+            "restarts from this run's next validation"
+        )
+    return note
+
+
+def _flat(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flat(value, name + "."))
+        else:
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def config_note(
+    saved: Mapping[str, Any] | None, cfg: SovitsConfig, epoch: int, lr_now: float
+) -> str | None:
+    """Name the config keys that differ from the checkpoint's, or None when none do.
+
+    ``epoch`` is the one the run resumes in, ``lr_now`` the learning rate it resumes at.
+    """
+    if not isinstance(saved, Mapping):
+        return None
+    old, new = _flat(saved), _flat(cfg.to_dict())
+    changed = [k for k in sorted(new) if k in old and old[k] != new[k]]
+    if not changed:
+        return None
+    shown = [f"{k} {new[k]!r} (checkpoint: {old[k]!r})" for k in changed[:_SHOWN]]
+    if len(changed) > _SHOWN:
+        shown.append(f"{len(changed) - _SHOWN} more")
+    note = "resumed with a config that differs from the checkpoint's: " + ", ".join(shown)
+    warming_up = epoch <= cfg.train.warmup_epochs
+    ignored = [
+        k
+        for k in changed
+        if k in _OPTIMIZER_KEYS and not (warming_up and k == "train.learning_rate")
+    ]
+    if ignored:
+        note += (
+            f"; {', '.join(ignored)} take effect only in a fresh run: the optimizer and its "
+            f"schedule resume from the checkpoint (lr now {lr_now:g}), as in so-vits-svc"
+        )
+    return note
