@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict, first_stop
+from sweeper.diagnose._episodes import blow_up, constant, tail_spike
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
 
@@ -65,10 +66,18 @@ class SignalReport:
     lowest_level: float | None = None  # lowest median of RECENT neighbouring finite values
     fall_after_stop: tuple[float, float] | None = None  # fall_since(first_stop.step)
     non_finite_since: int | None = None  # first step of a NaN/inf run lasting to the end
+    blow_up: Verdict | None = None  # first explosion (a mel loss over 2x its best), if any
+
+    @property
+    def earliest_stop(self) -> Verdict | None:
+        """The first verdict that would have stopped a sweep: a plateau stop or a blow-up."""
+        stops = [v for v in (self.first_stop, self.blow_up) if v is not None]
+        return min(stops, key=lambda v: v.step, default=None)
 
     @property
     def stop_step(self) -> int | None:
-        return None if self.first_stop is None else self.first_stop.step
+        earliest = self.earliest_stop
+        return None if earliest is None else earliest.step
 
     @property
     def best_step(self) -> int | None:
@@ -165,6 +174,13 @@ def diagnose(
         _overall(run, primary, budget) if judged else (None, None, None)
     )
     notes = list(run.notes)
+    for name in judged:
+        report, series = reports[name], run.series[name]
+        note = constant(name, series, RECENT)
+        if note is None and report.final.reason is not Reason.DIVERGED:
+            note = tail_spike(name, series, RECENT)
+        if note is not None:
+            notes.append(note)
     last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
     if budget is not None and last is not None and budget <= last:
         notes.append(
@@ -220,7 +236,12 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
         raise InputError(f"{name} in {run.source} has no points; pick another --signal")
     finite = series.values[np.isfinite(series.values)]
     dead = _non_finite_tail(series)
-    if dead is not None:
+    episode = blow_up(name, series)
+    if dead is None and episode is not None and episode[1]:  # blown up to the end
+        last = dataclasses.replace(
+            last, reason=Reason.DIVERGED, message=episode[0].message.removeprefix("diverged: ")
+        )
+    elif dead is not None:
         since, count = dead
         last = dataclasses.replace(
             last,
@@ -242,6 +263,7 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
         recent_level=float(np.median(finite[-RECENT:])) if finite.size > 0 else None,
         lowest_level=_lowest_level(finite),
         non_finite_since=None if dead is None else dead[0],
+        blow_up=None if episode is None else episode[0],
         fall_after_stop=None if first is None else fall_since(series, first.step),
     )
 

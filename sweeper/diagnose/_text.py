@@ -42,9 +42,14 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
             text += f"; the detector would have stopped at step {first.step}"
             text += f" ({first.reason.value})"
             text += _fell_since(report, diagnosis, " and")
-        return text + "."
+        return text + _came_back(report) + "."
     if final.reason is Reason.DIVERGED and report.non_finite_since is not None:
         return f"diverged since step {report.non_finite_since}: {final.message}{keep}."
+    if final.reason is Reason.DIVERGED and report.blow_up is not None:
+        return (
+            f"diverged since step {report.blow_up.step}: {final.message}, and it has not come "
+            f"back{_best_clause(report)}{keep}."
+        )
     since = first if first is not None else final
     if final.reason is Reason.CONVERGED:
         upper = _evidence(since, "improvement_left_upper")
@@ -58,9 +63,20 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
         return (
             f"converged at step {since.step} ({left} {_horizon(diagnosis)}, "
             f"{_pct(diagnosis.confidence)} % confidence){after}{_rising(report, diagnosis)}"
-            f"{_best_clause(report)}{keep}."
+            f"{_best_clause(report)}{keep}{_came_back(report)}."
         )
     return f"{final.reason.value} since step {since.step}: {final.message}{keep}."
+
+
+def _came_back(report: SignalReport) -> str:
+    """A clause for a blow-up the run recovered from; a sweep would have stopped there."""
+    if report.blow_up is None:
+        return ""
+    what = report.blow_up.message.removeprefix("diverged: ")
+    return (
+        f"; at step {report.blow_up.step} it blew up ({what}) and came back, where a sweep's "
+        "divergence guard would have stopped it"
+    )
 
 
 def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
@@ -181,10 +197,20 @@ def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
         return f"{overall.reason.value} — {overall.signal} {turned}"
     since = diagnosis.overall_since
     if since is None or overall.reason is Reason.CONTINUE:
-        return f"{overall.reason.value} — {overall.message}"
+        return f"{overall.reason.value} — {overall.message}{_overall_came_back(diagnosis)}"
     # A stop stays a stop: say when it took hold and what was seen then, not at the last step.
     message = since.message.removeprefix(f"{since.reason.value}: ")
-    return f"{overall.reason.value} since step {since.step} — {message}"
+    back = "" if overall.reason is Reason.DIVERGED else _overall_came_back(diagnosis)
+    return f"{overall.reason.value} since step {since.step} — {message}{back}"
+
+
+def _overall_came_back(diagnosis: Diagnosis) -> str:
+    stop = diagnosis.overall_stop
+    if stop is None or stop.reason is not Reason.DIVERGED:
+        return ""
+    # The combined detector's message ends with which signal it judged, "[judged on ...]".
+    what = stop.message.removeprefix("diverged: ").split(" [judged on ")[0]
+    return f"; at step {stop.step} it diverged ({what}) and came back"
 
 
 def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -198,7 +224,9 @@ def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         name: {
             "verdict": report.final.reason.value,
             "stop_step": report.stop_step,
-            "stop_reason": None if report.first_stop is None else report.first_stop.reason.value,
+            "stop_reason": None
+            if report.earliest_stop is None
+            else report.earliest_stop.reason.value,
             "best_step": report.best_step,
             "last_step": report.last_step,
             "points": report.points,
