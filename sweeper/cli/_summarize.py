@@ -56,19 +56,34 @@ def run(args: argparse.Namespace) -> int:
         refresh=args.refresh,
     )
     out = Path(args.out) if args.out else summary.data.folder / "summary"
-    out.mkdir(parents=True, exist_ok=True)
     text = to_json(summary)
-    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
-    (out / "summary.csv").write_text(to_csv(summary), encoding="utf-8")
-    written = [out / "summary.csv", out / "summary.json"]
+    files = {"summary.json": text + "\n", "summary.csv": to_csv(summary)}
     if not args.no_html:
         from sweeper.summarize.report_html import render
 
-        (out / "report.html").write_text(render(summary), encoding="utf-8")
-        written.insert(0, out / "report.html")
+        files["report.html"] = render(summary)
+    _write(out, files, given=bool(args.out))
+    written = [out / name for name in ("report.html", "summary.csv", "summary.json")]
+    written = [p for p in written if p.name in files]
     if args.json:
         print(text)
     else:
         print(table(summary))
         print("wrote: " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _write(out, files: dict[str, str], given: bool) -> None:
+    """Write the outputs; a folder that cannot take them (a read-only sweep folder) is a
+    one-line error naming it, not a traceback."""
+    from sweeper.errors import InputError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (out / name).write_text(content, encoding="utf-8")
+    except OSError as err:
+        fix = "choose a writable folder" if given else "write it elsewhere with --out DIR"
+        raise InputError(
+            f"cannot write the summary to {str(out)!r} ({err.strerror or err}); fix: {fix}"
+        ) from None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sweeper.config._metrics import check_metric
 from sweeper.config._schema import (
     Base,
     Budget,
@@ -157,6 +158,11 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
+    for i, metric in enumerate(kwargs["objective"].metrics):
+        check_metric(("objective", "metrics", i), metric, kwargs["trainer"])
+    train_metric = None if kwargs["pruner"] is None else kwargs["pruner"].train_metric
+    if train_metric not in (None, "auto"):
+        check_metric(("pruner", "train_metric"), train_metric, kwargs["trainer"])
     if top.get("summary") is not None:
         kwargs["summary"] = _section(SummarySettings, "summary", top["summary"])
     if top.get("sovits") is not None:

@@ -24,6 +24,11 @@ _PACK_TOL = 0.005
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
+def is_folder_name(value: object) -> bool:
+    """A sweep name: one folder under --storage (no /, no leading dot, so no .. either)."""
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+
+
 @dataclass(frozen=True)
 class Base:
     """The so-vits config every trial starts from, before the parameters are applied."""
@@ -243,7 +248,7 @@ class SweepConfig:
     summary: SummarySettings = field(default_factory=SummarySettings)  # summarize's ranking
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+        if not is_folder_name(self.name):
             raise FieldError(
                 ("name",), "must be a folder-safe name", self.name, "use letters, digits, . _ -"
             )

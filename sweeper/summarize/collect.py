@@ -17,9 +17,8 @@ from typing import Any
 from optuna.trial import FrozenTrial
 
 from sweeper.config import Lines, SweepConfig, load_yaml_with_lines
-from sweeper.errors import InputError
 from sweeper.tune._run import SWEEP_FILE, load_sweep_dir
-from sweeper.tune._study import JOURNAL
+from sweeper.tune._study import open_existing
 from sweeper.tune._table import _row
 
 RESULT = "result.json"  # one JSON line per report (Ray's JsonLoggerCallback)
@@ -68,34 +67,7 @@ class SweepData:
 
 def open_study(cfg: SweepConfig, folder: Path):
     """The sweep's study, loaded (never created: summarize must not write a journal)."""
-    import optuna
-
-    from sweeper.tune.storage import open_study_storage
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if cfg.storage is None or "://" not in cfg.storage:
-        # The folder's own journal; a storage: path was resolved from the sweep's working
-        # directory, which a reader on another machine may not have: try the folder first.
-        path = folder / JOURNAL
-        if not path.is_file() and cfg.storage is not None:
-            path = Path(cfg.storage)
-        if not path.is_file():
-            raise InputError(
-                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
-                "`sweeper run` made (its journal may still be on the machine that ran it)"
-            )
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-        storage = JournalStorage(JournalFileBackend(str(path)))
-    else:
-        storage = open_study_storage(cfg.storage)
-    try:
-        return optuna.load_study(study_name=cfg.name, storage=storage)
-    except KeyError:
-        raise InputError(
-            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
-            "sweep first (`sweeper run`), or check storage: in sweep.yaml"
-        ) from None
+    return open_existing(cfg, folder)
 
 
 def dashboard_storage(sweep_dir: str | Path):

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from ray.tune import Callback
 
 from sweeper.space import FixedParam
+from sweeper.tune._scheduler import error_line
 from sweeper.tune._study import CONFIG, OUTCOME, SweepStudy
 
 STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial event)
@@ -92,7 +93,7 @@ class SweepProgress(Callback):
         found = self.sweep.find(trial.trial_id)
         outcome = {} if found is None else (found.user_attrs.get(OUTCOME) or {})
         if not outcome and trial.status == "ERROR":
-            message = (trial.error_msg or "errored").strip().splitlines()[-1][:200]
+            message = error_line(trial, "errored")[:200]
             self._print(f"trial {self._number(trial)} errored (no more retries): {message}")
         elif not outcome:
             self._print(f"trial {self._number(trial)} failed, Ray retries it from its checkpoint")

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.config import SweepConfig, load_sweep
+from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._study import SweepStudy
+from sweeper.tune._study import JOURNAL, SweepStudy, open_existing
 from sweeper.tune._table import Row, compute, ranked, rows
+from sweeper.tune._undo import undo_start
 from sweeper.tune.storage import check_storage_path
 
 SWEEP_FILE = "sweep.yaml"  # the search space as given, copied into the sweep folder
@@ -169,6 +171,11 @@ def run_sweep(
     """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
     cfg = load_sweep(space_file)
     _check_keys(cfg)
+    if name is not None and not is_folder_name(name):  # as the YAML name: one folder
+        raise InputError(
+            f"--name must be a folder-safe name (got {name!r}); fix: use letters, digits, "
+            ". _ - (starting with a letter or digit), e.g. --name {cfg.name}-2"
+        )
     name = name or cfg.name
     where = str(storage if storage is not None else DEFAULT_STORAGE)
     text = Path(space_file).read_text(encoding="utf-8")
@@ -190,14 +197,29 @@ def run_sweep(
             f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
             f"continue it, or --name {name}-2 for a new one"
         )
+    # Ray and the cluster's size first: a request no node can meet writes nothing.
+    _connect(address)
+    check_resources(cfg)
+    local = isinstance(sweep_dir, Path)
+    existed = local and sweep_dir.exists()
+    journal_existed = local and (sweep_dir / JOURNAL).exists()
+    try:
+        tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
+    except BaseException:
+        if local:  # a failed start leaves no half-made sweep (a retry would be refused)
+            undo_start(sweep_dir, existed, journal_existed, (SWEEP_FILE, META_FILE))
+        raise
+    return _fit(tuner, cfg, sweep_dir, study)
+
+
+def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, text, meta):
+    """Write the sweep folder's files, create the study, and build the Tuner."""
     for file_name, content in ((SWEEP_FILE, text), (META_FILE, json.dumps(meta, indent=1))):
         if isinstance(sweep_dir, Path):
             sweep_dir.mkdir(parents=True, exist_ok=True)
             (sweep_dir / file_name).write_text(content, encoding="utf-8")
         else:
             remote.write_text(sweep_dir, file_name, content)
-    _connect(address)
-    check_resources(cfg)
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
@@ -222,7 +244,7 @@ def run_sweep(
             verbose=0,
         ),
     )
-    return _fit(tuner, cfg, sweep_dir, study)
+    return tuner, study
 
 
 def _check_remote_study(cfg: SweepConfig, where: str) -> None:
@@ -249,6 +271,11 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
             )
         return uri, load_sweep(local)
     folder = Path(sweep_dir).expanduser().resolve()
+    if not folder.exists():
+        raise InputError(
+            f"{str(folder)!r} does not exist; fix: give the folder `sweeper run` made, "
+            f"e.g. {DEFAULT_STORAGE}/<name> (`ls {DEFAULT_STORAGE}` lists them)"
+        )
     if not (folder / SWEEP_FILE).is_file():
         raise InputError(
             f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
@@ -261,9 +288,13 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
     """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
     go on from their checkpoints, finished ones stay as they are, missing ones start."""
     folder, cfg = load_sweep_dir(sweep_dir)
+    if isinstance(folder, Path):
+        open_existing(cfg, folder)  # a lost journal: refuse, rather than start an empty study
     _connect(address)
     check_resources(cfg)
     from ray import tune
+
+    from sweeper.tune._searcher import relocated
 
     if not tune.Tuner.can_restore(str(folder)):
         raise InputError(
@@ -274,6 +305,11 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
         str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
     )
     config = tuner._local_tuner._tune_config  # restored from tuner.pkl with our parts in it
+    # New trials go where the folder is now, not where the sweep started (it may have moved).
+    config.search_alg = relocated(
+        config.search_alg, config.max_concurrent_trials, tuner._local_tuner._run_config
+    )
+    config.max_concurrent_trials = None  # the limiter is inside search_alg now
     study: SweepStudy = config.scheduler.sweep
     study.rebind(folder)  # the folder may be mounted elsewhere now
     return _fit(tuner, cfg, folder, study)
@@ -294,7 +330,8 @@ def summarize(
 
 
 def sweep_status(sweep_dir: str | Path) -> Summary:
-    """The table of a sweep folder, running or not (reads only the study)."""
+    """The table of a sweep folder, running or not (reads only the study: never writes)."""
     folder, cfg = load_sweep_dir(sweep_dir)
     study = SweepStudy.for_sweep(cfg, folder)
+    study._study = open_existing(cfg, folder if isinstance(folder, Path) else Path(folder))
     return summarize(cfg, folder, study, 0.0)

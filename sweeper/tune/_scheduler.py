@@ -11,8 +11,10 @@ FAIL (errored for good).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ray.tune.experiment import Trial
@@ -37,6 +39,29 @@ class _Live:
     guard: DivergenceDetector = field(default_factory=DivergenceDetector)
     detector: ConvergenceDetector | None = None  # multi-objective sweeps: no Optuna pruner
     outcome: Outcome | None = None  # set when this scheduler decided to stop it
+
+
+_MODULE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )")  # "sweeper.errors." of a class name
+
+
+def error_line(trial: Any, default: str = "the trial errored") -> str:
+    """The last line of a trial's latest error. Ray 2.60's Trial has no ``error_msg``: the
+    driver appends each failure to ``trial.error_file`` (``get_error()`` reads the synced
+    copy in storage)."""
+    text = None
+    path = getattr(trial, "error_file", None)
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = None
+    if text is None and callable(getattr(trial, "get_error", None)):
+        try:
+            text = trial.get_error()
+        except OSError:  # storage unreachable: the stop reason is then the default
+            text = None
+    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
+    return _MODULE.sub("", lines[-1]) if lines else default
 
 
 def _number(value: Any) -> float | None:
@@ -146,7 +171,7 @@ class PrunerScheduler(FIFOScheduler):
             return  # Ray retries it from its checkpoint; the Optuna trial stays RUNNING
         entry = self._entry(trial)
         if entry is not None:
-            message = (trial.error_msg or "the trial errored").strip().splitlines()[-1]
+            message = error_line(trial)
             self.sweep.tell(entry.trial_id, self._outcome(entry, "error", message[:300], None))
             self._live.pop(trial.trial_id, None)
 

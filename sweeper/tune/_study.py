@@ -18,6 +18,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.config import SweepConfig
+from sweeper.errors import InputError
 from sweeper.pruning._record import store_training
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
 from sweeper.space._fields import thaw
@@ -27,6 +28,39 @@ RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna tria
 CONFIG = "config"  # user attribute: every parameter of the trial, fixed ones included
 BEST = "best"  # user attribute: {"step", "values"} at the trial's best objective value
 OUTCOME = "outcome"  # user attribute: how the trial ended (rule, message, step, ...)
+
+
+def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
+    """The study of the sweep folder ``folder``, loaded, never created: status, summarize,
+    export-best and resume must not start an empty study where the journal went missing
+    (and status only reads, so a read-only folder is fine)."""
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from sweeper.tune.storage import open_study_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if cfg.storage is None or "://" not in cfg.storage:
+        # The folder's own journal; a storage: path was resolved from the sweep's working
+        # directory, which a reader on another machine may not have: try the folder first.
+        path = Path(folder) / JOURNAL
+        if not path.is_file() and cfg.storage is not None:
+            path = Path(cfg.storage)
+        if not path.is_file():
+            raise InputError(
+                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
+                "`sweeper run` made (its journal may still be on the machine that ran it), "
+                "or restore the journal from a backup"
+            )
+        storage = JournalStorage(JournalFileBackend(str(path)))  # reads; opens nothing to write
+    else:
+        storage = open_study_storage(cfg.storage)
+    try:
+        return optuna.load_study(study_name=cfg.name, storage=storage)
+    except KeyError:
+        raise InputError(
+            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
+            "sweep first (`sweeper run`), or check storage: in sweep.yaml"
+        ) from None
 
 
 def _is_scalar(value: Any) -> bool:

@@ -108,6 +108,21 @@ def test_a_sweep_with_no_finished_trial_is_a_one_line_error(sweep_dir, tmp_path)
     assert done.stderr.count("\n") == 1
 
 
+def test_an_unwritable_summary_folder_is_a_one_line_error(sweep_copy, capsys):
+    from sweeper.cli import main
+
+    # The default DIR/summary cannot be made (as in a read-only sweep folder, which root
+    # can still write): the error names it and says --out.
+    (sweep_copy / "summary").write_text("a file where the folder would go")
+    assert main(["summarize", str(sweep_copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the summary to" in err
+    assert str(sweep_copy / "summary") in err and "--out DIR" in err
+    assert main(["summarize", str(sweep_copy), "--out", "/proc/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'/proc/x'" in err and "writable folder" in err
+
+
 def test_not_a_sweep_folder(tmp_path):
     with pytest.raises(InputError, match="is not a sweep folder"):
         summarize(tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import write_sweep
 
 from sweeper.cli import main
@@ -41,3 +42,73 @@ def test_run_refuses_a_bucket_it_cannot_open_and_a_bad_yaml(tmp_path, capsys):
     assert main(["run", str(bad), "--storage", str(tmp_path / "sweeps")]) == 2
     err = capsys.readouterr().err.strip()
     assert "bad.yaml:" in err and "max_steps" in err and "-3" in err
+
+
+def _sweep_folder(tmp_path):
+    """A sweep folder as `sweeper run` leaves it (sweep.yaml and a journal with one trial that
+    ran to its budget), made without Ray."""
+    import shutil
+
+    from sweeper.config import load_sweep
+    from sweeper.tune._study import BEST, Outcome, SweepStudy
+
+    folder = tmp_path / "sweeps" / "t"
+    folder.mkdir(parents=True)
+    shutil.copy(write_sweep(tmp_path), folder / "sweep.yaml")
+    study = SweepStudy.for_sweep(load_sweep(folder / "sweep.yaml"), folder)
+    study.ask("abc")
+    trial_id = study.find("abc")._trial_id
+    best = {"step": 30, "metrics": ["val/mel"], "values": {"val/mel": 30.0}}
+    study.set_attr(trial_id, BEST, best)
+    study.tell(trial_id, Outcome("budget", "ran to its budget", 30))
+    return folder
+
+
+def test_a_lost_journal_is_refused_and_never_replaced_by_an_empty_study(tmp_path, capsys):
+    folder = _sweep_folder(tmp_path)
+    (folder / "study.journal").unlink()
+    out = str(tmp_path / "best.json")
+    for argv in (["status"], ["summarize"], ["export-best", "--out", out], ["resume"]):
+        assert main([argv[0], str(folder), *argv[1:]]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "has no study journal (study.journal)" in err, err
+        assert str(folder) in err and "fix:" in err
+        assert not (folder / "study.journal").exists(), argv  # status used to create it
+
+
+def test_status_only_reads(tmp_path, capsys, monkeypatch):
+    folder = _sweep_folder(tmp_path)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    folder.chmod(0o555)  # (root writes there anyway: the check below is what proves it)
+    try:
+        import sweeper.tune.storage as storage
+
+        def refuse(path, what):
+            raise AssertionError(f"status asked for a writable folder: {what}")
+
+        monkeypatch.setattr(storage, "_writable_folder", refuse)
+        assert main(["status", str(folder)]) == 0
+        printed = capsys.readouterr().out
+        assert "trials: 2 (1 budget, 1 unfinished)" in printed
+    finally:
+        folder.chmod(0o755)
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("name", ["..", "../x", "/tmp/abs", "x/y", ".hidden", "a b", ""])
+def test_run_refuses_a_name_that_leaves_the_storage_folder(tmp_path, capsys, name):
+    space = write_sweep(tmp_path)
+    storage = tmp_path / "store" / "sweeps"
+    assert main(["run", str(space), "--storage", str(storage), "--name", name]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--name must be a folder-safe name" in err
+    assert repr(name) in err and "fix:" in err
+    assert not (tmp_path / "store").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_missing_folder_is_said_to_not_exist(tmp_path, capsys):
+    gone = tmp_path / "nope"
+    for argv in (["status"], ["summarize"], ["export-best", "--out", "x.json"], ["resume"]):
+        assert main([argv[0], str(gone), *argv[1:]]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and f"'{gone}' does not exist" in err and "fix:" in err

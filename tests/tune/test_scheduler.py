@@ -23,16 +23,20 @@ SPACE = {"train.learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "lo
 
 
 class FakeTrial:
-    """Stand-in for ray.tune.experiment.Trial: id, status, retry and error message."""
+    """Stand-in for ray.tune.experiment.Trial: id, status, retry, and where Ray 2.60 keeps
+    the error (``error_file``, appended by the driver; ``get_error()`` reads storage)."""
 
-    def __init__(self, trial_id: str, recover: bool = False) -> None:
+    def __init__(self, trial_id: str, recover: bool = False, error_file=None) -> None:
         self.trial_id = trial_id
         self.status = "RUNNING"
-        self.error_msg = "Traceback ...\nRuntimeError: CUDA out of memory"
+        self.error_file = error_file
         self._recover = recover
 
     def should_recover(self) -> bool:
         return self._recover
+
+    def get_error(self):
+        return None
 
 
 class FakeController:
@@ -153,16 +157,33 @@ def test_no_pruner_still_stops_nan_but_nothing_else(tmp_path):
 
 
 def test_errors_fail_only_when_ray_gives_up(tmp_path):
+    from ray.tune.experiment import Trial
+
+    # What the scheduler reads exists on Ray's Trial (error_msg, read before, did not).
+    assert isinstance(Trial.error_file, property) and callable(Trial.get_error)
+    assert "error_msg" not in vars(Trial)
     study, sched = setup(tmp_path)
     retried = start(study, sched, "a")
     retried._recover = True
     sched.on_trial_error(None, retried)
     assert study.find("a").state == TrialState.RUNNING
     final = start(study, sched, "b")
+    final.error_file = str(tmp_path / "error.txt")
+    (tmp_path / "error.txt").write_text(  # as Trial.handle_error appends each failure
+        "Failure # 1 (occurred at 2026-12-06_10-00-00)\nTraceback ...\n"
+        "RuntimeError: CUDA out of memory\n\n"
+        "Failure # 4 (occurred at 2026-12-06_10-00-09)\nTraceback ...\n"
+        "sweeper.errors.InputError: train.eval_interval must be >= 1; fix: use 1+\n"
+    )
     sched.on_trial_error(None, final)
     done = study.find("b")
     assert done.state == TrialState.FAIL
-    assert done.user_attrs[OUTCOME]["message"] == "RuntimeError: CUDA out of memory"
+    outcome = done.user_attrs[OUTCOME]
+    assert outcome["rule"] == "error"
+    assert outcome["message"] == "InputError: train.eval_interval must be >= 1; fix: use 1+"
+    bare = start(study, sched, "c")  # no error file (storage gone): a default reason
+    sched.on_trial_error(None, bare)
+    assert study.find("c").user_attrs[OUTCOME]["message"] == "the trial errored"
 
 
 def test_a_restarted_driver_reattaches_and_never_reruns_a_finished_trial(tmp_path):

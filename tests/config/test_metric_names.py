@@ -1,0 +1,58 @@
+"""Metric names the reference trainer never reports are refused at load time (file:line,
+did you mean); the list the check uses is what a real reference run reports."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from sweeper.config import load_sweep
+from sweeper.config._metrics import REFERENCE_METRICS
+from sweeper.errors import InputError
+from sweeper.testing import tiny_sweep
+
+
+def _write(tmp_path, **sections):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(tiny_sweep(**sections), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _line(path, text):
+    return next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if text in ln)
+
+
+def test_an_objective_metric_the_trainer_never_reports_is_refused(tmp_path):
+    path = _write(tmp_path, objective={"metrics": ["val/mell"], "modes": ["min"]})
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line(path, 'val/mell')}: objective.metrics[0]")
+    assert "'val/mell'" in text and "did you mean 'val/mel'?" in text and "\n" not in text
+
+
+def test_a_train_metric_the_trainer_never_reports_is_refused(tmp_path):
+    pruner = {"n_warmup_steps": 5, "train_metric": "train/mell"}
+    path = _write(tmp_path, pruner=pruner)
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line(path, 'train/mell')}: pruner.train_metric")
+    assert "did you mean 'train/mel'?" in text
+    ok = _write(tmp_path, pruner={"n_warmup_steps": 5, "train_metric": "train_infer/mel"})
+    assert load_sweep(ok).pruner.train_metric == "train_infer/mel"
+
+
+def test_the_known_names_are_what_the_reference_trainer_reports(tmp_path):
+    from sweeper.trainers._api import TrialSpec
+    from sweeper.trainers.reference import sweep as reference
+    from sweeper.tune._trainable import Job, toy_data
+
+    cfg = load_sweep(_write(tmp_path, budget={"max_steps": 5, "num_trials": 1}))
+    job = Job.from_sweep(cfg)
+    params = {"train.use_gan": True, "train.eval_interval": 5, "train.log_interval": 5}
+    seen: set[str] = set()
+    spec = TrialSpec(params, str(tmp_path / "run"), toy_data(job), 5, preset="tiny")
+    reference.run(spec, lambda step, metrics, checkpoint_dir=None: seen.update(metrics))
+    assert {"val/mel", "train/mel", "train_infer/mel", "loss/d/total"} <= seen
+    assert seen <= REFERENCE_METRICS, seen - REFERENCE_METRICS

@@ -1,0 +1,44 @@
+"""A trial that errors past its retries is recorded as FAIL and the sweep goes on; resume
+does not train it again. Real local Ray, real reference trainer."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_study, write_sweep
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_trial_failing_past_its_retries_fails_alone_and_resume_works(tmp_path, procs):
+    params = {
+        "train.learning_rate": {"type": "fixed", "value": 3.0e-3},
+        "train.use_gan": {"type": "fixed", "value": False},
+        # 0 passes the sweep file and fails in the trainer, at every one of Ray's 4 starts.
+        "train.eval_interval": {"type": "categorical", "choices": [0, 5]},
+        "train.log_interval": {"type": "fixed", "value": 5},
+    }
+    budget = {"max_steps": 20, "num_trials": 2, "concurrency": 2}
+    space = write_sweep(tmp_path, parameters=params, budget=budget)
+    sweep_dir = tmp_path / "sweeps" / "t"
+    text = procs.run("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+    assert "internal error" not in text and "Traceback" not in text.split("trials:")[-1]
+
+    def by_interval():
+        trials = load_study(sweep_dir).get_trials(deepcopy=False)
+        return {t.user_attrs["config"]["train.eval_interval"]: t for t in trials}
+
+    trials = by_interval()
+    failed, healthy = trials[0], trials[5]
+    assert failed.state.name == "FAIL"
+    outcome = failed.user_attrs["outcome"]
+    assert outcome["rule"] == "error"
+    assert outcome["message"].startswith("InputError: train.eval_interval must be >= 1")
+    assert healthy.state.name == "COMPLETE", healthy.user_attrs
+    assert max(healthy.intermediate_values) == 20
+    assert "trial #" in text and "error at step" in text and "1 error" in text
+
+    again = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
+    assert "1 error" in again and "1 budget" in again
+    trials = by_interval()
+    assert len(trials) == 2 and trials[0].user_attrs["outcome"] == outcome
+    assert trials[5].intermediate_values == healthy.intermediate_values
