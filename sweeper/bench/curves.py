@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sweeper.detect import relative_scale
 from sweeper.errors import InputError
 
 KINDS = ("plateau", "late_plateau", "slow", "overfit", "two_phase", "diverge", "flat")
@@ -62,6 +63,30 @@ class CurveSet:
     def has_truth(self) -> bool:
         """True when the noise-free ``val_true`` and the ``onset`` indices are known."""
         return self.val_true is not None and self.onset is not None
+
+    def holes(self) -> list[tuple[int, int]]:
+        """(row, index) of the first NaN of each curve that has numbers after it: replayed as
+        a NaN report, which a sweep stops as diverged (NaN otherwise marks a curve's end)."""
+        val = np.asarray(self.val, dtype=float)
+        ends = self.lengths()
+        out = []
+        for i, row in enumerate(val):
+            nan = np.flatnonzero(np.isnan(row[: int(ends[i])]))
+            if nan.size:
+                out.append((i, int(nan[0])))
+        return out
+
+    def holes_note(self) -> str | None:
+        """One line on the curves with NaN inside, or None."""
+        found = self.holes()
+        if not found:
+            return None
+        row, at = found[0]
+        return (
+            f"note: {len(found)} curve(s) hold NaN before their end (first: row {row}, index "
+            f"{at}); each is replayed as a NaN report, which a sweep stops as diverged. A "
+            "missing evaluation is not that: fill it (e.g. with the one before it)"
+        )
 
     def lengths(self) -> np.ndarray:
         """Points each curve ran: ``length`` if given, else up to the last non-NaN value."""
@@ -114,6 +139,12 @@ def _validate(c: CurveSet) -> None:
     if steps[0] < 0:
         raise InputError(
             f"'steps' must be training steps >= 0, got steps[0]={steps[0]}; shift the grid"
+        )
+    if np.any(steps != np.round(steps)):
+        i = int(np.flatnonzero(steps != np.round(steps))[0])
+        raise InputError(
+            f"'steps' must be whole training steps, got steps[{i}]={steps[i]}; fix: scale "
+            "them to integers (e.g. epochs * 10, or the evaluation's index)"
         )
     bad = np.flatnonzero(np.diff(steps) <= 0)
     if bad.size:
@@ -178,8 +209,11 @@ def _validate(c: CurveSet) -> None:
 
 def plateau_onset(v_true: np.ndarray) -> int:
     """First index where the curve is within 1 % of its minimum (the plateau onset)."""
-    lo = np.nanmin(v_true)
-    return int(np.argmax((v_true - lo) / lo < PLATEAU_TOL))
+    lo = float(np.nanmin(v_true))
+    # Relative to the minimum; for a curve reaching zero or below (an error rate of 0, a
+    # log-likelihood), to its level or range as the detector measures a change.
+    scale = lo if lo > 0 else relative_scale(lo, float(np.nanmax(v_true)) - lo)
+    return int(np.argmax((v_true - lo) / scale < PLATEAU_TOL))
 
 
 def generate(

@@ -36,6 +36,7 @@ import numpy as np
 
 from sweeper.bench import _replay
 from sweeper.bench.curves import CurveSet
+from sweeper.detect import relative_scale
 from sweeper.errors import InputError
 
 METRIC = "val/mel"
@@ -95,7 +96,8 @@ def _sweeper(g: Grid, name: str) -> _replay.Judge:
 
     # With training curves in the file it gets them as a sweep does (pruner.train_metric).
     train_metric = None if g.train is None else TRAIN_METRIC
-    pruner = ConvergencePruner(budget=int(g.steps[-1]), train_metric=train_metric)
+    # The curves stand for a so-vits held-out mel loss: named so, as the sweep names it.
+    pruner = ConvergencePruner(budget=int(g.steps[-1]), metric=METRIC, train_metric=train_metric)
     return _replay.OptunaJudge(pruner, name, keep, train=g.train)
 
 
@@ -256,15 +258,21 @@ def score(truth: Truth, out: _replay.Outcome, lengths: np.ndarray) -> Score:
     n = truth.best.size
     at_stop = np.array([_lowest(truth.val_true[i, : out.used[i]]) for i in range(n)])
     oracle = float(truth.best.min())
+    # Fractions of the oracle's value; for a loss reaching zero (an error rate of 0) or below,
+    # of its level or the range of the curves' bests, as the detector measures a change.
+    span = float(np.nanmax(truth.best) - oracle)
+    scale = abs(oracle) if oracle > 0 else relative_scale(oracle, span)
     seen = np.where(np.isfinite(out.best), out.best, math.inf)
     regret = picked = None
     if np.isfinite(at_stop).any():
-        regret = (float(at_stop.min()) - oracle) / abs(oracle)
+        regret = (float(at_stop.min()) - oracle) / scale
     if np.isfinite(seen).any():
-        picked = (float(at_stop[int(np.argmin(seen))]) - oracle) / abs(oracle)
+        picked = (float(at_stop[int(np.argmin(seen))]) - oracle) / scale
     top = np.argsort(truth.best, kind="stable")[: max(1, math.ceil(TOP_SHARE * n))]
     with np.errstate(invalid="ignore", divide="ignore"):
-        left = (at_stop[top] - truth.best[top]) / np.abs(truth.best[top])
+        left = (at_stop[top] - truth.best[top]) / np.where(
+            truth.best[top] > 0, truth.best[top], scale
+        )
     cut = ~(left <= CUT_LEFT)  # NaN (no finite truth up to the stop) counts as cut
     return Score(
         compute=float(out.used.sum() / lengths.sum()),

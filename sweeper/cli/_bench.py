@@ -150,6 +150,7 @@ def _run_detector(args: argparse.Namespace) -> int:
 
     methods = _pick(args.methods, detector.METHODS)
     data = curves.load(args.curves)
+    _note_holes(data)
 
     progress = _progress(methods, data.n_curves, "curves")
     truth, results = detector.run(data, methods, progress)
@@ -163,6 +164,12 @@ def _run_detector(args: argparse.Namespace) -> int:
     print(_kind_table(truth, results))
     print(textwrap.fill(_LEGEND, width=99))
     return 0
+
+
+def _note_holes(data: Any) -> None:
+    note = data.holes_note()
+    if note is not None:
+        print(note, file=sys.stderr)
 
 
 def _kind_table(truth: Truth, results: Sequence[Result]) -> str:
@@ -285,6 +292,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
         )
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
     data = curves.load(args.curves)
+    _note_holes(data)
 
     progress = _progress(methods, args.orders, "orders")
     truth, results = pruner.run(

@@ -11,7 +11,7 @@ from sweeper.detect._combine import AnyOf, ConvergenceDetector, most_urgent
 from sweeper.detect._divergence import DivergenceDetector
 from sweeper.detect._overfit import OverfitDetector
 from sweeper.detect._plateau import PlateauDetector
-from sweeper.detect._trend import ImprovementBound, improvement_bound
+from sweeper.detect._trend import ImprovementBound, improvement_bound, relative_scale
 from sweeper.detect._verdict import Reason, Verdict
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "first_stop",
     "improvement_bound",
     "most_urgent",
+    "relative_scale",
 ]

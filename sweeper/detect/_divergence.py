@@ -13,19 +13,25 @@ from sweeper.detect._history import History
 from sweeper.detect._verdict import Reason, Verdict
 
 # Metrics whose non-finite value means the run is broken (so-vits-svc tags and ours).
-_WATCHED_PREFIXES = ("loss/", "val/", "grad_norm")
+_WATCHED_PREFIXES = ("loss/", "val/", "train/", "grad_norm")
+# An explosion must also rise this many noise standard deviations above the best level: on
+# a loss near zero (an MSE, an error rate) noise alone doubles a median of 3.
+_RISE_NOISE = 6.0
+_RECENT = 32  # raw values kept to measure the noise (the history merges points)
 
 
 class _Track:
-    """Last three values and a bounded history of one metric."""
+    """Last three values, recent raw values and a bounded history of one metric."""
 
     def __init__(self) -> None:
         self.last3: list[float] = []
+        self.recent: list[float] = []
         self.history = History(128)
         self.best_median3 = math.inf
 
     def add(self, step: int, value: float) -> None:
         self.last3 = [*self.last3[-2:], value]
+        self.recent = [*self.recent[-_RECENT + 1 :], value]
         self.history.add(step, value)
         # From the first value on: a run that blows up right after its first evaluation
         # (val/mel 94 at step 0, then 284 flat) has only that value as its best level.
@@ -36,17 +42,33 @@ class _Track:
         return float(np.median(self.last3))
 
     @property
+    def noise_sd(self) -> float:
+        """Robust sd of the point-to-point noise (MAD of first differences; a trend and a
+        few jumps leave it alone)."""
+        if len(self.recent) < 3:
+            return 0.0
+        diffs = np.diff(self.recent)
+        mad = float(np.median(np.abs(diffs - np.median(diffs))))
+        return 1.4826 * mad / math.sqrt(2.0)
+
+    @property
     def typical(self) -> float:
         return float(np.median(self.history.values)) if len(self.history) else math.nan
 
     def state_dict(self) -> dict[str, Any]:
         best = self.best_median3 if math.isfinite(self.best_median3) else None
-        return {"last3": self.last3, "history": self.history.state_dict(), "best": best}
+        return {
+            "last3": self.last3,
+            "recent": self.recent,
+            "history": self.history.state_dict(),
+            "best": best,
+        }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> _Track:
         track = cls()
         track.last3 = [float(v) for v in state["last3"]]
+        track.recent = [float(v) for v in state.get("recent", track.last3)]  # older states
         track.history.load_state_dict(state["history"])
         track.best_median3 = math.inf if state["best"] is None else float(state["best"])
         return track
@@ -55,9 +77,12 @@ class _Track:
 class DivergenceDetector(Detector):
     """DIVERGED on any of, checked in this order:
 
-    - a non-finite value of a watched metric (``loss/*``, ``val/*``, ``grad_norm*``);
+    - a non-finite value of a watched metric (``loss/*``, ``val/*``, ``train/*``,
+      ``grad_norm*``);
     - explosion: the median of the last 3 values of an ``explode_metrics`` entry exceeds
-      ``explode_factor`` x its lowest such median so far (one spike cannot do it);
+      ``explode_factor`` x its lowest such median so far (one spike cannot do it), by more
+      than 6 standard deviations of its point-to-point noise (so a loss near zero, whose
+      noise alone doubles it, does not trip it);
     - gradient explosion: the median of the last 3 ``grad_norm_g``/``grad_norm_d`` exceeds
       ``grad_factor`` x its typical (median) value;
     - discriminator collapse: ``loss/d/total`` falls below ``collapse_ratio`` x its typical
@@ -130,7 +155,10 @@ class DivergenceDetector(Detector):
                 continue
             level = level_of(track)
             ratio = track.median3 / level if level > 0 else math.nan
-            if ratio > limit:
+            beyond_noise = guard != "explosion" or (
+                track.median3 - level > _RISE_NOISE * track.noise_sd
+            )
+            if ratio > limit and beyond_noise:
                 return self._diverged(
                     step,
                     name,

@@ -11,7 +11,7 @@ from sweeper.detect._base import Detector
 from sweeper.detect._best import BestTracker
 from sweeper.detect._history import History
 from sweeper.detect._stats import spend
-from sweeper.detect._trend import WINDOWS, ImprovementBound, improvement_bound
+from sweeper.detect._trend import WINDOWS, improvement_bound
 from sweeper.detect._verdict import Reason, Verdict
 
 # A new look (and a new share of alpha) each time the step count grows 4x: by then the
@@ -128,13 +128,11 @@ class PlateauDetector(Detector):
         look = 1 + math.floor(math.log(growth) / math.log(LOOK_GROWTH))
         alpha_look = spend(self.alpha, look)
         steps, values, weights = self._history.arrays()
-        if horizon <= 0:
-            # The budget is spent: nothing is left to gain by definition.
-            bound = ImprovementBound(0.0, 0.0, 0.0, float(steps[0]), n)
-        else:
-            bound = improvement_bound(
-                steps, values, weights, horizon, alpha_look, self.windows, self.min_points
-            )
+        # Past the budget nothing is left to gain by definition (a zero horizon), but the
+        # fit still measures the noise, which the pruner's margins need.
+        bound = improvement_bound(
+            steps, values, weights, max(horizon, 0.0), alpha_look, self.windows, self.min_points
+        )
 
         if bound is None:
             return self._continue(step, f"{self.metric}: too few points in the window", {})

@@ -45,6 +45,7 @@ def improvement_bound(
     windows: tuple[float, ...] = (0.5, 0.75),
     min_points: int = 20,
     linear_steps: bool = False,
+    log_values: bool = True,
 ) -> ImprovementBound | None:
     """Upper confidence bound on the relative improvement over the next ``horizon_steps``.
 
@@ -64,7 +65,8 @@ def improvement_bound(
     ``linear_steps=True`` fits the trend against the step itself: then the bound only assumes
     the curve decelerates (is convex in steps), which holds for almost every loss but makes it
     much wider; for decisions where a wrong stop costs most, such as pruning a trial that
-    might still win.
+    might still win. ``log_values=False`` keeps a positive curve linear too, relative to its
+    level or range, for comparing it with curves of the same metric below zero.
     """
     t = float(steps[-1])
     # The horizon in the units of x: log-steps, or (scaled to the step so far) steps.
@@ -76,7 +78,7 @@ def improvement_bound(
     # Positive losses: work in log space, where the noise is multiplicative-ish and a slope
     # is a relative change. Others (KL can go negative): linear, relative to the level or,
     # near zero, to the curve's range.
-    positive = bool(np.all(values > 0))
+    positive = log_values and bool(np.all(values > 0))
     y_all = np.log(values) if positive else values
     span = float(np.max(values) - np.min(values))
     # Step 0 (the untrained model) sits at x = 0, about as far left of the first logged step
@@ -102,7 +104,7 @@ def improvement_bound(
             # The later part of this window falls faster than the whole of it: its average
             # slope would under-state what is left (a fall linear in steps, a late knee).
             continue
-        scale = 1.0 if positive else _relative_scale(fit.at(float(x_all[-1])), span)
+        scale = 1.0 if positive else relative_scale(fit.at(float(x_all[-1])), span)
         estimate = -fit.slope * horizon_log / scale
         # What lies ahead is never worse than now, and a rising stretch of a GAN loss is more
         # often slow wander than a trend: it counts as flat, buying no confidence of its own.
@@ -136,7 +138,7 @@ def improvement_bound(
         # slope under-states its end slope, most of all over the whole history.
         lower = _linear_lower(steps[best_mask], y_all[best_mask], weights[best_mask], t)
         if lower is not None:
-            scale = 1.0 if positive else _relative_scale(float(y_all[-1]), span)
+            scale = 1.0 if positive else relative_scale(float(y_all[-1]), span)
             lower *= horizon_steps / max(t, 1.0) / scale
             if lower > best.upper:
                 best = dataclasses.replace(best, upper=lower)
@@ -165,8 +167,12 @@ def _linear_lower(steps: np.ndarray, y: np.ndarray, w: np.ndarray, t: float) -> 
     return -line.slope - LINEAR_Z * line.slope_se
 
 
-def _relative_scale(level: float, span: float) -> float:
-    """What a change in a loss that can cross zero (KL) is relative to: its level or range."""
+def relative_scale(level: float, span: float) -> float:
+    """What a change in a loss that can cross zero (KL) is relative to: its level or range.
+
+    Near zero the level says nothing of the size of a change (0.01 % of 1e-9), so the
+    curve's range stands in for it.
+    """
     return abs(level) if abs(level) > 0.1 * span else max(span, 1e-12)
 
 

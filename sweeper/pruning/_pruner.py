@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 import threading
-from collections.abc import Mapping
+import warnings
 from typing import Any
 
 import optuna
@@ -14,6 +14,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
+from sweeper.pruning._args import PrunerArgs
 from sweeper.pruning._record import STOP_ATTR, plain, train_key
 from sweeper.pruning._standing import Standing, improvement_left_upper, standing
 from sweeper.pruning._track import _Level, _Track, plateau_stop
@@ -23,7 +24,13 @@ _RULES = {
     Reason.OVERFITTING: "overfitting",
     Reason.CONVERGED: "converged",
 }
-_Key = tuple[str, int]  # (study name, trial number)
+# (study name, trial number, start time): a study deleted and made again under its name, or
+# one pruner reused across studies of one name, must not inherit the old trials' detectors.
+_Key = tuple[str, int, Any]
+
+
+def _key(study_name: str, trial: FrozenTrial) -> _Key:
+    return (study_name, trial.number, trial.datetime_start)
 
 
 def _finite(x: object) -> bool:
@@ -74,8 +81,10 @@ class ConvergencePruner(BasePruner):
         n_warmup_steps: no pruning, and no stop verdict remembered, before this step.
         catch_up: whether to compare trials: prune those that cannot reach the top, and
             spare those that may lead a converged stop. Off: the detector's rules alone.
-        metric: the name the detector gives the values (``val/mel`` unlocks its held-out
-            checks such as explosion).
+        metric: the name the detector gives the values, in messages too. A so-vits mel
+            loss (``val/mel``, ``loss/g/mel``, as the sweep passes) also turns on the mel
+            explosion guard (a median of 3 over twice its best level); the default
+            ``value`` leaves it off for losses of other kinds.
         top_share: the share of the trials the sweep wants intact (its top, the
             runners-up included); a trial is pruned only when it is confidently outside.
         train_metric: the name of a training metric reported with
@@ -116,48 +125,33 @@ class ConvergencePruner(BasePruner):
         alpha: float = 0.05,
         n_warmup_steps: int = 0,
         catch_up: bool = True,
-        metric: str = "val/mel",
+        metric: str = "value",
         top_share: float = 0.10,
         train_metric: str | None = None,
     ) -> None:
-        if budget is not None and (type(budget) is not int or budget <= 0):
-            raise ValueError(f"budget is the last step a trial reports, an int > 0; got {budget=}")
-        if not 0 < epsilon < 1:
-            raise ValueError(f"epsilon is a relative improvement in (0, 1), got {epsilon=}")
-        if not 0 < alpha < 0.5:
-            raise ValueError(f"alpha is a false-stop probability in (0, 0.5), got {alpha=}")
-        if type(n_warmup_steps) is not int or n_warmup_steps < 0:
-            raise ValueError(f"n_warmup_steps must be an int >= 0, got {n_warmup_steps=}")
-        if not isinstance(catch_up, bool):
-            raise ValueError(f"catch_up must be True or False, got {catch_up=}")
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(f"metric must be a non-empty name such as 'val/mel', got {metric=}")
-        if train_metric is not None and (not isinstance(train_metric, str) or not train_metric):
-            raise ValueError(
-                "train_metric names the training metric given with report_training, such as "
-                f"'train/mel', or None; got {train_metric=}"
-            )
-        if not (isinstance(top_share, float) and 0 < top_share < 1):
-            raise ValueError(f"top_share is a share of the trials in (0, 1), got {top_share=}")
-        self.budget = budget
-        self.epsilon = epsilon
-        self.alpha = alpha
-        self.n_warmup_steps = n_warmup_steps
-        self.catch_up = catch_up
-        self.metric = metric
-        self.top_share = top_share
-        self.train_metric = train_metric
-        self._z = statistics.NormalDist().inv_cdf(1.0 - alpha)
+        args = PrunerArgs.check(
+            budget, epsilon, alpha, n_warmup_steps, catch_up, metric, top_share, train_metric
+        )
+        self.budget = args.budget
+        self.epsilon = args.epsilon
+        self.alpha = args.alpha
+        self.n_warmup_steps = args.n_warmup_steps
+        self.catch_up = args.catch_up
+        self.metric = args.metric
+        self.top_share = args.top_share
+        self.train_metric = args.train_metric
+        self._z = statistics.NormalDist().inv_cdf(1.0 - self.alpha)
         self._template = ConvergenceDetector(
-            metric,
-            budget=budget,
-            epsilon=epsilon,
-            alpha=alpha,
-            **({} if train_metric is None else {"train_metric": train_metric}),
+            self.metric,
+            budget=self.budget,
+            epsilon=self.epsilon,
+            alpha=self.alpha,
+            **({} if self.train_metric is None else {"train_metric": self.train_metric}),
         )
         self._tracks: dict[_Key, _Track] = {}
         self._levels: dict[_Key, _Level] = {}
         self._lock = threading.Lock()  # study.optimize(n_jobs > 1) prunes from threads
+        self._warned_budget = False
 
     def detector(self) -> ConvergenceDetector:
         """A fresh detector with this pruner's settings (metric, training metric, budget,
@@ -172,6 +166,7 @@ class ConvergencePruner(BasePruner):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_warned_budget", False)  # pickled before 2026-12-06
         self._lock = threading.Lock()
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -193,11 +188,12 @@ class ConvergencePruner(BasePruner):
         return True
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial, sign: float) -> dict | None:
-        key = (study.study_name, trial.number)
+        key = _key(study.study_name, trial)
         track = self._tracks.get(key)
         if track is None:
             track = self._tracks[key] = _Track(self.detector())
         self._feed(track, trial, sign)
+        self._check_budget(trial.number, track.cursor.last_step)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)
         others = study.get_trials(deepcopy=False)
@@ -246,19 +242,34 @@ class ConvergencePruner(BasePruner):
         noise = verdict.evidence.get("noise_cv")
         if best is None or not _finite(noise):
             return None
-        upper = self._improvement_upper(trial.intermediate_values, sign, verdict.step)
+        levels = self._other_levels(study_name, trial.number, others, sign)
+        # A positive loss is compared in fractions of each value (its log-space trend); a
+        # metric that reaches zero or below in this study, in fractions of the trial's
+        # scale: near zero a fraction of the value vanishes, and so would every margin.
+        positive = level.low > 0 and all(v > 0 for v in levels.values())
+        upper = improvement_left_upper(
+            trial.intermediate_values, sign, verdict.step, self.budget, self.alpha, positive
+        )
         if upper is None:
             return None
         # Two smoothed minima of equally good noisy curves differ by about their noise:
         # a gap inside it is no evidence, whatever epsilon says.
         margin = self.epsilon + self._z * noise
-        levels = self._other_levels(study_name, trial.number, others, sign)
-        return standing(best, upper, margin, levels, self.top_share)
+        scale = None if positive else level.scale()
+        return standing(best, upper, margin, levels, self.top_share, scale)
 
-    def _improvement_upper(
-        self, values: Mapping[int, float], sign: float, step: int
-    ) -> float | None:
-        return improvement_left_upper(values, sign, step, self.budget, self.alpha)
+    def _check_budget(self, number: int, step: int) -> None:
+        """Warn once when steps run past ``budget``: a budget in other units (epochs for
+        steps) makes every trial read as converged, with nothing left to gain."""
+        if self.budget is not None and not self._warned_budget and step > self.budget:
+            self._warned_budget = True
+            warnings.warn(
+                f"ConvergencePruner: trial {number} reported step {step}, past "
+                f"budget={self.budget}; past its budget a trial has nothing left to gain and "
+                "reads as converged. budget is the last step passed to trial.report (in its "
+                "units); fix: pass that step, or budget=None",
+                stacklevel=4,
+            )
 
     def _converged(
         self, verdict: Verdict, level: _Level, sign: float, where: Standing
@@ -266,7 +277,7 @@ class ConvergencePruner(BasePruner):
         message = (
             f"{verdict.message}; trial {where.leader} at {sign * where.bar:.4g} is ahead of "  # type: ignore[operator]
             f"even its optimistic final {sign * where.optimistic:.4g} by more than "
-            f"{100 * where.margin:.1f} %, so it cannot lead"
+            f"{_share(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
         )
         record = self._record(_RULES[verdict.reason], message, verdict, level, sign)
         record["standing"] = self._standing_record(where, sign)
@@ -280,9 +291,10 @@ class ConvergencePruner(BasePruner):
         expected = self.top_share * where.others
         message = (
             f"cannot catch up: {self.metric} at best {sign * best:.4g} could gain at most "  # type: ignore[operator]
-            f"{100 * where.upper:.1f} % by {horizon} (to {sign * where.optimistic:.4g}), and "
-            f"{where.beaten_by} of {where.others} other trials are already better than that "
-            f"by more than {100 * where.margin:.1f} % (best: trial {where.leader}'s "
+            f"{_share(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
+            f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "
+            f"trials are already better than that by more than "
+            f"{_share(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
             f"{sign * where.bar:.4g}); a trial in the top {100 * self.top_share:.0f} % "  # type: ignore[operator]
             f"would see about {expected:.1f} (p = {where.p_value:.2g})"
         )
@@ -333,7 +345,7 @@ class ConvergencePruner(BasePruner):
         # Finished trials report no more: their detectors go; their levels (small) stay.
         for other in trials:
             if other.state != TrialState.RUNNING:
-                self._tracks.pop((study_name, other.number), None)
+                self._tracks.pop(_key(study_name, other), None)
 
     def _other_levels(
         self, study_name: str, number: int, trials: list[FrozenTrial], sign: float
@@ -343,7 +355,7 @@ class ConvergencePruner(BasePruner):
         for other in trials:
             if other.number == number or other.state in (TrialState.FAIL, TrialState.WAITING):
                 continue
-            level = self._levels.setdefault((study_name, other.number), _Level())
+            level = self._levels.setdefault(_key(study_name, other), _Level())
             value = level.feed(other.intermediate_values, sign)
             if value is None and other.state == TrialState.COMPLETE and other.value is not None:
                 value = sign * other.value  # no curve: its final value is all there is
@@ -366,3 +378,10 @@ class ConvergencePruner(BasePruner):
                 "verdict": verdict.to_dict(),  # in the detector's frame (negated if maximize)
             }
         )
+
+
+def _share(where: Standing, fraction: float, value: float) -> str:
+    """A fraction in words: a percentage of a positive loss, else the amount it stands for."""
+    if where.scale is None:
+        return f"{100 * fraction:.1f} %"
+    return f"{where.amount(fraction, value):.4g}"

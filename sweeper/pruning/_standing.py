@@ -45,6 +45,12 @@ class Standing:
     bar: float | None  # its smoothed best
     p_value: float  # P(Binomial(others, top_share) >= beaten_by)
     top_share: float  # the share of the trials the sweep wants intact
+    scale: float | None = None  # what upper and margin are fractions of; None: each value
+
+    def amount(self, fraction: float, value: float) -> float:
+        """``fraction`` of ``value`` (a positive curve) or of the trial's scale."""
+        return _amount(fraction, value, self.scale)
+
 
     @property
     def may_rank_in_top(self) -> bool:
@@ -58,16 +64,26 @@ class Standing:
         return self.beaten_by == 0
 
 
+def _amount(fraction: float, value: float, scale: float | None) -> float:
+    return fraction * (abs(value) if scale is None else scale)
+
+
 def standing(
     best: float,
     upper: float,
     margin: float,
     levels: dict[int, float],
     top_share: float,
+    scale: float | None = None,
 ) -> Standing:
-    """Where a trial with smoothed best ``best`` stands among ``levels`` (number -> best)."""
-    optimistic = best - upper * abs(best)
-    beaten = sum(1 for v in levels.values() if v + margin * abs(v) < optimistic)
+    """Where a trial with smoothed best ``best`` stands among ``levels`` (number -> best).
+
+    ``upper`` and ``margin`` are fractions of each value for a positive loss (``scale``
+    None), else of ``scale``: near zero a fraction of the value vanishes, and equally good
+    trials of a loss crossing zero were cut for noise (7 of 8 identical ones).
+    """
+    optimistic = best - _amount(upper, best, scale)
+    beaten = sum(1 for v in levels.values() if v + _amount(margin, v, scale) < optimistic)
     leader = min(levels, key=levels.__getitem__) if levels else None
     return Standing(
         optimistic=optimistic,
@@ -79,6 +95,7 @@ def standing(
         bar=None if leader is None else levels[leader],
         p_value=binomial_tail(beaten, len(levels), top_share),
         top_share=top_share,
+        scale=scale,
     )
 
 
@@ -102,7 +119,12 @@ def binomial_tail(k: int, n: int, p: float) -> float:
 
 
 def improvement_left_upper(
-    values: Mapping[int, float], sign: float, step: int, budget: int | None, alpha: float
+    values: Mapping[int, float],
+    sign: float,
+    step: int,
+    budget: int | None,
+    alpha: float,
+    log_values: bool = True,
 ) -> float | None:
     """Upper bound on the relative improvement left, assuming only a decelerating curve.
 
@@ -122,6 +144,12 @@ def improvement_left_upper(
     ys = np.array([v for _, v in points], dtype=float)
     horizon = (budget - step) if budget is not None else max(step, 1)
     bound = improvement_bound(
-        steps, ys, np.ones(steps.size), max(horizon, 0), alpha, linear_steps=True
+        steps,
+        ys,
+        np.ones(steps.size),
+        max(horizon, 0),
+        alpha,
+        linear_steps=True,
+        log_values=log_values,
     )
     return None if bound is None else max(bound.upper, 0.0)

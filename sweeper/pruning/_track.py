@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict
+from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict, relative_scale
 
 
 @dataclass
@@ -24,8 +24,13 @@ class _Cursor:
     last_step: int = -1  # Optuna steps are >= 0
 
     def advance(self, values: Mapping[int, float]) -> list[tuple[int, float]]:
-        new = itertools.islice(values.items(), self.seen, None)
-        self.seen = max(self.seen, len(values))
+        fresh = len(values) - self.seen
+        if fresh <= 0:
+            return []  # nothing new: the common case for the other trials of a study
+        # New reports sit at the end: walk them from there, not past every report read
+        # (that walk made each call cost trials x reports).
+        new = reversed(list(itertools.islice(reversed(values.items()), fresh)))
+        self.seen = len(values)
         points = []
         for step, value in new:
             if step > self.last_step:
@@ -36,16 +41,26 @@ class _Cursor:
 
 @dataclass
 class _Level:
-    """A trial's smoothed best value so far (minimisation frame), fed incrementally."""
+    """A trial's smoothed best value so far (minimisation frame), fed incrementally, and
+    the range of its finite values (what a change is relative to near zero)."""
 
     best: BestTracker = field(default_factory=BestTracker)
     cursor: _Cursor = field(default_factory=_Cursor)
+    low: float = math.inf
+    high: float = -math.inf
 
     def feed(self, values: Mapping[int, float], sign: float) -> float | None:
         for step, value in self.cursor.advance(values):
             if math.isfinite(value):
                 self.best.add(step, sign * value)
+                self.low, self.high = min(self.low, sign * value), max(self.high, sign * value)
         return self.best.value
+
+    def scale(self) -> float | None:
+        """What a change of a curve that is not all positive is relative to: its level or,
+        near zero, its range (as the detector's linear trend); None before any value."""
+        best = self.best.value
+        return None if best is None else relative_scale(best, self.high - self.low)
 
 
 @dataclass

@@ -126,6 +126,8 @@ BAD = [
     ("length range", {**GOOD, "length": np.array([0, 4])}, r"'length' must be integers"),
     ("steps negative", {**GOOD, "steps": np.arange(-2, 2) * 10}, r"got steps\[0\]=-20"),
     ("onset range", {**GOOD, "onset": np.array([1, 4])}, r"'onset' must be point indices"),
+    # int() of 0.1, 0.2 ... repeated step 0: every later report was ignored as a repeat.
+    ("steps fractional", {**GOOD, "steps": np.arange(1, 5) / 10}, r"whole training steps.*fix"),
 ]
 
 
@@ -176,3 +178,17 @@ def test_wander_adds_slow_drift_and_leaves_default_sets_unchanged():
     )
     with pytest.raises(InputError, match="wander"):
         generate(2, wander=(0.5, 0.1))
+
+
+def test_nan_inside_a_curve_is_named_as_a_nan_report():
+    val = np.array([[3.0, np.nan, 2.0, 1.0], [3.0, 2.0, np.nan, np.nan], [3.0, 2, 1, 0.5]])
+    c = CurveSet(steps=np.arange(1, 5), val=val)
+    assert c.holes() == [(0, 1)]  # row 1 ends at its NaN: not a hole
+    assert "1 curve(s) hold NaN before their end (first: row 0, index 1)" in c.holes_note()
+    assert CurveSet(steps=np.arange(1, 5), val=val[1:]).holes_note() is None
+
+
+def test_plateau_onset_of_a_curve_reaching_zero():
+    # An error rate falling to 0 divided by its minimum (a RuntimeWarning and onset 0).
+    with np.errstate(all="raise"):
+        assert plateau_onset(np.array([0.4, 0.2, 0.1, 0.002, 0.0, 0.0])) == 3

@@ -281,3 +281,17 @@ def test_regret_picked_shows_a_lucky_noisy_pick():
 def _sweep_of(val: np.ndarray) -> _replay.Outcome:
     judge = _replay.OptunaJudge(optuna.pruners.NopPruner(), "nop")
     return _replay.replay(val, LENGTHS, STEPS, list(range(N)), 4, judge)
+
+
+def test_an_oracle_of_zero_is_scored_not_divided_by():
+    # An error rate reaching 0 crashed the scores ("ZeroDivisionError", 2026-12-06).
+    val = np.clip(VAL - 1.5, 0.0, None)  # curve 0 reaches 0 from its 10th point
+    zero = CurveSet(steps=STEPS, val=val, length=LENGTHS, val_true=val)
+    def sweep(bar: float) -> _replay.Outcome:
+        judge = _replay.OptunaJudge(_FirstReport(bar=bar), "first")
+        return _replay.replay(val, LENGTHS, STEPS, [3, 0, 5, 1, 4, 2], 4, judge)
+
+    score = bench.score(bench.truth_of(zero), sweep(val[0, 0] + 0.5), LENGTHS)
+    assert score.regret == 0.0 and score.top10_cut == 0.0
+    score = bench.score(bench.truth_of(zero), sweep(-1.0), LENGTHS)  # all cut at once
+    assert math.isfinite(score.regret) and score.regret > 0 and score.top10_cut == 1.0

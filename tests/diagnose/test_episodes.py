@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_diagnosis import STEPS, flat_after_start, make_run
 
 from sweeper.detect import Reason
 from sweeper.diagnose import diagnose, render_text, to_dict
-
-from test_diagnosis import STEPS, flat_after_start, make_run
 
 LAST = int(STEPS[-1])
 

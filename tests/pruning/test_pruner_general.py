@@ -1,0 +1,129 @@
+"""ConvergencePruner in plain Optuna studies of losses other than a so-vits mel loss.
+
+Found by a probe on 2026-12-06 and fixed then: a loss near or below zero (an MSE, an error
+rate, a negative log-likelihood), studies made again under one name, a budget in other units,
+numpy numbers as arguments, a training metric named ``train/...``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+from test_pruner import T, X, _interleave, _objective
+
+from sweeper.detect import ConvergenceDetector, Reason
+from sweeper.pruning import ConvergencePruner
+
+STEPS = np.arange(1, T + 1)
+
+
+def _absolute(level: float, noise: float, seed: int) -> np.ndarray:
+    """A fall of 2 to ``level`` with absolute (not relative) noise: it may cross zero."""
+    rng = np.random.default_rng(seed)
+    return level + 2.0 * np.exp(-STEPS / 20.0) + noise * rng.standard_normal(T)
+
+
+@pytest.mark.parametrize("level", [-0.1, 0.0, 0.02])
+def test_equal_trials_of_a_loss_crossing_zero_are_not_cut_for_noise(level):
+    # A margin that was a fraction of the value vanished near zero: 6-8 of 8 equal trials cut.
+    for seed in range(2):
+        same = [_absolute(level, 0.02, 100 * seed + k) for k in range(8)]
+        stopped = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), same)
+        assert not any(rule == "cannot_catch_up" for rule, _ in stopped.values()), stopped
+
+
+def test_a_clearly_worse_trial_of_a_loss_crossing_zero_is_still_cut():
+    curves = [_absolute(-0.5, 0.02, k) for k in range(3)] + [_absolute(1.5, 0.02, 9)]
+    stopped = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), curves)
+    assert stopped.get(3, ("", 0))[0] in {"cannot_catch_up", "converged"}, stopped
+    assert all(k == 3 or rule != "cannot_catch_up" for k, (rule, _) in stopped.items())
+
+
+@pytest.mark.parametrize("metric", ["value", "val/mel"])
+def test_a_healthy_loss_near_zero_is_never_called_diverged(metric):
+    # The mel explosion guard (a median of 3 over twice its best) tripped on noise alone.
+    for seed in range(6):
+        values = np.abs(_absolute(0.02, 0.006, seed))
+        study = optuna.create_study(pruner=ConvergencePruner(budget=T, metric=metric))
+        study.optimize(_objective(values), n_trials=1)
+        record = study.trials[0].system_attrs.get("sweeper:stop")
+        assert record is None or record["rule"] != "diverged", record["message"]
+
+
+def test_a_real_mel_explosion_still_stops_the_trial():
+    values = 20 + 10 * np.exp(-STEPS / 30.0) + 0.5 * np.random.default_rng(0).normal(size=T)
+    values[120:] *= 3.0
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T, metric="val/mel"))
+    study.optimize(_objective(values), n_trials=1)
+    record = study.trials[0].system_attrs["sweeper:stop"]
+    assert record["rule"] == "diverged" and 121 <= record["step"] <= 124
+
+
+def test_a_training_metric_named_train_is_watched_for_explosion():
+    detector = ConvergenceDetector("value", train_metric="train/mel")
+    for step in range(1, 60):
+        train = 30.0 if step < 40 else 300.0
+        verdict = detector.update(step, {"value": 20.0 + 0.01 * step, "train/mel": train})
+    assert verdict.reason is Reason.DIVERGED and "train/mel exploded" in verdict.message
+
+
+def _nan_then_healthy(pruner: ConvergencePruner, same_storage: bool) -> list[str | None]:
+    """Study "exp" whose second trial goes NaN, then a healthy study "exp" (made again in
+    the same storage after deleting the first, or in another storage), one pruner."""
+    rules = []
+    storage = optuna.storages.InMemoryStorage()
+    for attempt in range(2):
+        if attempt == 1 and same_storage:
+            optuna.delete_study(study_name="exp", storage=storage)
+        elif attempt == 1:
+            storage = optuna.storages.InMemoryStorage()
+        study = optuna.create_study(study_name="exp", storage=storage, pruner=pruner)
+        values = 20 + 10 * np.exp(-STEPS / 30.0)
+        if attempt == 0:
+            values[30:] = np.nan
+        study.optimize(_objective(values), n_trials=2)
+        record = study.trials[-1].system_attrs.get("sweeper:stop")
+        rules.append(None if record is None else record["rule"])
+    return rules
+
+
+@pytest.mark.parametrize("same_storage", [False, True])
+def test_a_study_made_again_under_its_name_inherits_nothing(same_storage):
+    # The cache was keyed by (study name, trial number): a healthy trial of the new study
+    # was pruned at step 1 as "val/mel is nan at step 31".
+    pruner = ConvergencePruner(budget=T, catch_up=False)
+    first, second = _nan_then_healthy(pruner, same_storage)
+    assert first == "diverged" and second != "diverged"
+
+
+def test_steps_past_the_budget_warn_once():
+    study = optuna.create_study(pruner=ConvergencePruner(budget=30))  # epochs, say
+    trial = study.ask()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(100, 3000, 100):
+            trial.report(20.0 + np.sin(step), step)
+            trial.should_prune()
+    messages = [str(w.message) for w in caught if "ConvergencePruner" in str(w.message)]
+    assert len(messages) == 1 and "past budget=30" in messages[0] and "fix:" in messages[0]
+
+
+def test_past_the_budget_the_noise_still_sets_the_margin():
+    values = 10 * (1 + 0.03 * np.random.default_rng(0).standard_normal(T)) * (1 + X) ** -0.1
+    detector = ConvergenceDetector("value", budget=T // 2)
+    for step, value in zip(STEPS, values, strict=True):
+        verdict = detector.update(int(step), {"value": float(value)})
+    assert verdict.evidence["horizon_steps"] == 0 and verdict.evidence["noise_cv"] > 0.01
+
+
+def test_numpy_numbers_are_arguments_and_strings_are_named():
+    pruner = ConvergencePruner(
+        budget=np.int64(300), n_warmup_steps=np.int32(5), top_share=np.float32(0.1)
+    )
+    assert pruner.budget == 300 and type(pruner.budget) is int and pruner.n_warmup_steps == 5
+    for name, bad in (("alpha", "0.05"), ("epsilon", None), ("budget", 300.0)):
+        with pytest.raises(ValueError, match=f"{name} must be .*got {name}="):
+            ConvergencePruner(**{name: bad})
