@@ -34,6 +34,10 @@ class ImprovementBound:
     noise_cv: float  # robust noise scale / level in the window used
     window_start: float  # first step of the window that gave the bound
     points: int  # points in that window
+    # What estimate and upper are fractions of: 1.0 for a positive loss (they are fractions
+    # of its level, from log space); else the level or range of a linear fit, so that
+    # upper * scale is the improvement in the metric's own units.
+    scale: float = 1.0
 
 
 def improvement_bound(
@@ -81,6 +85,10 @@ def improvement_bound(
     positive = log_values and bool(np.all(values > 0))
     y_all = np.log(values) if positive else values
     span = float(np.max(values) - np.min(values))
+    # One scale for every window: bounds relative to different scales cannot be compared
+    # (a window whose end sat just under a tenth of the range took the range as its scale
+    # and "won" with a bound 10x too small: a late bloomer cut with most of its fall left).
+    scale = 1.0 if positive else relative_scale(float(np.median(y_all[-5:])), span)
     # Step 0 (the untrained model) sits at x = 0, about as far left of the first logged step
     # as the whole run spans to its right: its leverage alone would set the slope (a loss
     # falling linearly from step 0 read as flat). It says nothing about the tail.
@@ -104,7 +112,6 @@ def improvement_bound(
             # The later part of this window falls faster than the whole of it: its average
             # slope would under-state what is left (a fall linear in steps, a late knee).
             continue
-        scale = 1.0 if positive else relative_scale(fit.at(float(x_all[-1])), span)
         estimate = -fit.slope * horizon_log / scale
         # What lies ahead is never worse than now, and a rising stretch of a GAN loss is more
         # often slow wander than a trend: it counts as flat, buying no confidence of its own.
@@ -130,6 +137,7 @@ def improvement_bound(
             noise_cv=fit.sigma / scale,
             window_start=float(steps[mask][0]),
             points=int(mask.sum()),
+            scale=scale,
         )
         if best is None or candidate.upper < best.upper:
             best, best_mask = candidate, mask
@@ -138,7 +146,6 @@ def improvement_bound(
         # slope under-states its end slope, most of all over the whole history.
         lower = _linear_lower(steps[best_mask], y_all[best_mask], weights[best_mask], t)
         if lower is not None:
-            scale = 1.0 if positive else relative_scale(float(y_all[-1]), span)
             lower *= horizon_steps / max(t, 1.0) / scale
             if lower > best.upper:
                 best = dataclasses.replace(best, upper=lower)

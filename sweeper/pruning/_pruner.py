@@ -247,15 +247,15 @@ class ConvergencePruner(BasePruner):
         # metric that reaches zero or below in this study, in fractions of the trial's
         # scale: near zero a fraction of the value vanishes, and so would every margin.
         positive = level.low > 0 and all(v > 0 for v in levels.values())
+        scale = None if positive else level.scale()
         upper = improvement_left_upper(
-            trial.intermediate_values, sign, verdict.step, self.budget, self.alpha, positive
+            trial.intermediate_values, sign, verdict.step, self.budget, self.alpha, scale
         )
         if upper is None:
             return None
         # Two smoothed minima of equally good noisy curves differ by about their noise:
         # a gap inside it is no evidence, whatever epsilon says.
         margin = self.epsilon + self._z * noise
-        scale = None if positive else level.scale()
         return standing(best, upper, margin, levels, self.top_share, scale)
 
     def _check_budget(self, number: int, step: int) -> None:

@@ -146,9 +146,10 @@ def _check_keys(cfg: SweepConfig) -> None:
     from sweeper.space._space import DATASET_KNOBS
 
     if cfg.trainer == "reference":
-        from sweeper.trainers.reference.sweep import known_keys
+        from sweeper.trainers.reference.sweep import check_values, known_keys
 
         check_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
+        check_values(cfg.parameters, cfg.base.preset or str(cfg.base.config))
     elif cfg.trainer == "sovits-svc" and cfg.base.config is not None:
         # A bad key fails here, before any GPU time is spent (each trial checks it again).
         from sweeper.trainers.sovits_svc import check_keys as sovits_keys

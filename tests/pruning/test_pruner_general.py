@@ -127,3 +127,14 @@ def test_numpy_numbers_are_arguments_and_strings_are_named():
     for name, bad in (("alpha", "0.05"), ("epsilon", None), ("budget", 300.0)):
         with pytest.raises(ValueError, match=f"{name} must be .*got {name}="):
             ConvergencePruner(**{name: bad})
+
+
+def test_a_slow_curve_falling_below_zero_is_not_cut_before_it_leads():
+    # Its trend's windows took different scales (level or range) and the smallest bound won,
+    # in the wrong units: the best trial was cut at 38 % of its budget with 1.04 to fall.
+    rng = np.random.default_rng(14)
+    fast = [-0.3 - 0.05 * k + 2.3 * np.exp(-X / 0.05) for k in range(5)]
+    slow = -1.0 + 3.0 * np.exp(-X / 0.45)
+    curves = [c + 0.02 * rng.standard_normal(T) for c in (*fast, slow)]
+    stopped = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), curves)
+    assert 5 not in stopped, stopped

@@ -144,3 +144,24 @@ def test_unknown_preset_and_missing_file():
 def test_presets_are_listed():
     assert {"tiny", "micro", "sovits-4.1"} <= set(PRESETS)
     assert load_config("tiny").data.sampling_rate == 16000
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "words"),
+    [
+        ("train", "use_gan", "false", "must be a bool"),
+        ("train", "batch_size", 4.0, "must be an int"),
+        ("train", "batch_size", True, "must be an int"),
+        ("data", "sampling_rate", "44100", "must be an int"),
+        ("model", "p_dropout", False, "must be a float"),
+        ("data", "content_encoder", 1, "must be a str"),
+    ],
+)
+def test_values_of_the_wrong_type_are_refused_naming_the_key(section, key, value, words):
+    with pytest.raises(InputError, match=f"{section}.{key} {words}.*fix:"):
+        from_dict({"preset": "micro", section: {key: value}})
+
+
+def test_an_int_where_a_float_belongs_is_a_float():
+    cfg = from_dict({"preset": "micro", "train": {"learning_rate": 1}, "data": {"mel_fmax": None}})
+    assert cfg.train.learning_rate == 1.0 and type(cfg.train.learning_rate) is float

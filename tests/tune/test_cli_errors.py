@@ -112,3 +112,24 @@ def test_a_missing_folder_is_said_to_not_exist(tmp_path, capsys):
         assert main([argv[0], str(gone), *argv[1:]]) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and f"'{gone}' does not exist" in err and "fix:" in err
+
+
+@pytest.mark.parametrize(
+    ("param", "words"),
+    [
+        # A quoted "false" is a non-empty string: it switched the GAN on, in silence.
+        ({"train.use_gan": {"type": "fixed", "value": "false"}}, "train.use_gan must be a bool"),
+        ({"train.eval_interval": {"type": "fixed", "value": 0}}, "must be >= 1"),
+        ({"train.batch_size": {"type": "categorical", "choices": [2, 4.0]}}, "value 4.0"),
+        ({"model.p_dropout": {"type": "fixed", "value": False}}, "p_dropout must be a float"),
+    ],
+)
+def test_run_refuses_a_value_the_trainer_would_refuse_with_its_line(
+    tmp_path, capsys, param, words
+):
+    # Until 2026-12-06 these passed the load and failed in every trial, one by one.
+    space = write_sweep(tmp_path, parameters=param, sampler={"kind": "tpe", "seed": 0})
+    assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and words in err and "fix:" in err
+    assert f"{space.name}:" in err and not (tmp_path / "sweeps").exists()
