@@ -13,6 +13,7 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
+from sweeper.tune._edits import SPACE_KEY, check_unchanged
 from sweeper.tune._study import JOURNAL, SweepStudy, open_existing
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
@@ -180,7 +181,12 @@ def run_sweep(
     name = name or cfg.name
     where = str(storage if storage is not None else DEFAULT_STORAGE)
     text = Path(space_file).read_text(encoding="utf-8")
-    meta = {"source": str(Path(space_file).resolve()), "cwd": os.getcwd(), "started": time.time()}
+    meta = {
+        "source": str(Path(space_file).resolve()),
+        "cwd": os.getcwd(),
+        "started": time.time(),
+        SPACE_KEY: text,  # sweep.yaml as started: a later edit is refused, not half-used
+    }
     sweep_dir: Path | str
     if remote.is_uri(where):
         root_text = check_storage_path(where)
@@ -282,6 +288,7 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
             f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
             f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
         )
+    check_unchanged(folder, SWEEP_FILE, META_FILE)
     return folder, load_sweep(folder / SWEEP_FILE)
 
 

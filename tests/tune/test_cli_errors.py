@@ -133,3 +133,26 @@ def test_run_refuses_a_value_the_trainer_would_refuse_with_its_line(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and words in err and "fix:" in err
     assert f"{space.name}:" in err and not (tmp_path / "sweeps").exists()
+
+
+def test_a_sweep_yaml_edited_after_the_start_is_refused_naming_what_changed(tmp_path, capsys):
+    # Resume sampled the old range, summarize ranked by the new `modes: [max]`: in silence.
+    import json
+
+    folder = _sweep_folder(tmp_path)
+    text = (folder / "sweep.yaml").read_text()
+    (folder / "sweep.json").write_text(json.dumps({"space": text}))
+    (folder / "sweep.yaml").write_text(text + "\n# a note\n")  # comments change nothing
+    assert main(["status", str(folder)]) == 0
+    capsys.readouterr()
+    import yaml
+
+    data = yaml.safe_load(text)
+    data["objective"]["modes"] = ["max"]
+    (folder / "sweep.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    out = str(tmp_path / "best.json")
+    for argv in (["status"], ["summarize"], ["export-best", "--out", out], ["resume"]):
+        assert main([argv[0], str(folder), *argv[1:]]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "was edited after the sweep started" in err, err
+        assert "objective.modes" in err and "--name t-2" in err
