@@ -18,7 +18,7 @@ from optuna.trial import FrozenTrial
 
 from sweeper.config import Lines, SweepConfig, load_yaml_with_lines
 from sweeper.tune._run import SWEEP_FILE, load_sweep_dir
-from sweeper.tune._study import open_existing
+from sweeper.tune._study import open_existing, warn_gaps
 from sweeper.tune._table import _row
 
 RESULT = "result.json"  # one JSON line per report (Ray's JsonLoggerCallback)
@@ -66,8 +66,11 @@ class SweepData:
 
 
 def open_study(cfg: SweepConfig, folder: Path):
-    """The sweep's study, loaded (never created: summarize must not write a journal)."""
-    return open_existing(cfg, folder)
+    """The sweep's study, loaded (never created: summarize must not write a journal); a
+    warning on stderr when trial folders are missing from it (a journal cut short)."""
+    study = open_existing(cfg, folder)
+    warn_gaps(study, folder)
+    return study
 
 
 def dashboard_storage(sweep_dir: str | Path):

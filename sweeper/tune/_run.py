@@ -14,7 +14,7 @@ from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
 from sweeper.tune._edits import SPACE_KEY, check_unchanged
-from sweeper.tune._study import JOURNAL, SweepStudy, open_existing
+from sweeper.tune._study import JOURNAL, SweepStudy, journal_gaps, open_existing, warn_gaps
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
 from sweeper.tune.storage import check_storage_path
@@ -297,7 +297,14 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
     go on from their checkpoints, finished ones stay as they are, missing ones start."""
     folder, cfg = load_sweep_dir(sweep_dir)
     if isinstance(folder, Path):
-        open_existing(cfg, folder)  # a lost journal: refuse, rather than start an empty study
+        # A lost journal: refuse, rather than start an empty study; a cut one would train
+        # the trials it lost again.
+        gaps = journal_gaps(open_existing(cfg, folder), folder)
+        if gaps is not None:
+            raise InputError(
+                f"{gaps}; resuming would train them again; fix: restore {JOURNAL} (a backup, "
+                "or the copy on the machine that ran the sweep)"
+            )
     _connect(address)
     check_resources(cfg)
     from ray import tune
@@ -342,4 +349,6 @@ def sweep_status(sweep_dir: str | Path) -> Summary:
     folder, cfg = load_sweep_dir(sweep_dir)
     study = SweepStudy.for_sweep(cfg, folder)
     study._study = open_existing(cfg, folder if isinstance(folder, Path) else Path(folder))
+    if isinstance(folder, Path):
+        warn_gaps(study._study, folder)
     return summarize(cfg, folder, study, 0.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +56,36 @@ def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
     else:
         storage = open_study_storage(cfg.storage)
     try:
-        return optuna.load_study(study_name=cfg.name, storage=storage)
+        study = optuna.load_study(study_name=cfg.name, storage=storage)
     except KeyError:
         raise InputError(
             f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
             "sweep first (`sweeper run`), or check storage: in sweep.yaml"
         ) from None
+    return study
+
+
+def warn_gaps(study: optuna.Study, folder: Path) -> None:
+    """Read on, but say on stderr when what follows misses trials (see journal_gaps)."""
+    gaps = journal_gaps(study, folder)
+    if gaps is not None:
+        print(f"warning: {gaps}", file=sys.stderr)
+
+
+def journal_gaps(study: optuna.Study, folder: Path) -> str | None:
+    """Trial folders the study does not know: a journal cut short (a full disk, a copy taken
+    mid-write) reads as a smaller sweep, whose winner and table are then wrong in silence."""
+    known = {t.user_attrs.get(RAY_ID) for t in study.get_trials(deepcopy=False)}
+    lost = sorted(
+        p.name for p in Path(folder).glob("trial_*") if p.is_dir() and p.name[6:] not in known
+    )
+    if not lost:
+        return None
+    return (
+        f"{folder / JOURNAL} knows {len(known)} trial(s) but {len(lost)} trial folder(s) are "
+        f"not in it ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the journal "
+        "was cut short or is another sweep's; the trials, ranking and best below miss them"
+    )
 
 
 def _is_scalar(value: Any) -> bool:

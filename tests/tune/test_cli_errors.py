@@ -156,3 +156,20 @@ def test_a_sweep_yaml_edited_after_the_start_is_refused_naming_what_changed(tmp_
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "was edited after the sweep started" in err, err
         assert "objective.modes" in err and "--name t-2" in err
+
+
+def test_trial_folders_missing_from_the_journal_are_warned_of_and_block_resume(
+    tmp_path, capsys
+):
+    # A journal cut mid-line read as a smaller sweep: another winner, exported, exit 0.
+    folder = _sweep_folder(tmp_path)
+    (folder / "trial_abc").mkdir()
+    assert main(["status", str(folder)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    (folder / "trial_zzz").mkdir()
+    assert main(["status", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "trial_zzz" in err and "cut short" in err
+    assert main(["resume", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "would train them again" in err and "fix:" in err
