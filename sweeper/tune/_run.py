@@ -13,6 +13,7 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
+from sweeper.tune._checks import check_keys, check_run_state
 from sweeper.tune._edits import SPACE_KEY, check_unchanged
 from sweeper.tune._study import JOURNAL, SweepStudy, journal_gaps, open_existing, warn_gaps
 from sweeper.tune._table import Row, compute, ranked, rows
@@ -142,23 +143,6 @@ def _trainable(cfg: SweepConfig):
     return tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
 
 
-def _check_keys(cfg: SweepConfig) -> None:
-    from sweeper.space import check_keys
-    from sweeper.space._space import DATASET_KNOBS
-
-    if cfg.trainer == "reference":
-        from sweeper.trainers.reference.sweep import check_values, known_keys
-
-        check_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
-        check_values(cfg.parameters, cfg.base.preset or str(cfg.base.config))
-    elif cfg.trainer == "sovits-svc" and cfg.base.config is not None:
-        # A bad key fails here, before any GPU time is spent (each trial checks it again).
-        from sweeper.trainers.sovits_svc import check_keys as sovits_keys
-
-        base = json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
-        sovits_keys(cfg.parameters.params, base)
-
-
 def _trial_dirname(trial) -> str:
     return f"trial_{trial.trial_id}"
 
@@ -172,7 +156,7 @@ def run_sweep(
 ) -> Summary:
     """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
     cfg = load_sweep(space_file)
-    _check_keys(cfg)
+    check_keys(cfg)
     if name is not None and not is_folder_name(name):  # as the YAML name: one folder
         raise InputError(
             f"--name must be a folder-safe name (got {name!r}); fix: use letters, digits, "
@@ -305,6 +289,7 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
                 f"{gaps}; resuming would train them again; fix: restore {JOURNAL} (a backup, "
                 "or the copy on the machine that ran the sweep)"
             )
+        check_run_state(folder)
     _connect(address)
     check_resources(cfg)
     from ray import tune

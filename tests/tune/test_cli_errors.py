@@ -173,3 +173,14 @@ def test_trial_folders_missing_from_the_journal_are_warned_of_and_block_resume(
     assert main(["resume", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "would train them again" in err and "fix:" in err
+
+
+@pytest.mark.parametrize("state", [None, "{not json"])
+def test_resume_without_a_readable_run_state_is_refused(tmp_path, capsys, state):
+    # Ray printed its traceback and started the trials over: a 13th trial of 12 ran.
+    folder = _sweep_folder(tmp_path)
+    if state is not None:
+        (folder / "experiment_state-2026-12-06_10-00-00.json").write_text(state)
+    assert main(["resume", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no readable Ray run state" in err and "fix:" in err
