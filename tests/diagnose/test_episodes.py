@@ -75,7 +75,9 @@ def test_healthy_noisy_curves_get_no_episode(seed):
     assert not any("spike" in n or "blow-up" in n or "at all" in n for n in diagnosis.notes)
 
 
-@pytest.mark.parametrize(("value", "words"), [(25.0, "nothing was learned"), (0.0, "switched off")])
+@pytest.mark.parametrize(
+    ("value", "words"), [(25.0, "nothing was learned"), (0.0, "switched off")]
+)
 def test_a_signal_that_never_changed_says_so(value, words):
     diagnosis = diagnose(
         make_run(loss__g__mel=flat_after_start(), loss__g__kl=np.full(STEPS.size, value))
