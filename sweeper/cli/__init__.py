@@ -44,7 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(command_parser)
         command_parser.set_defaults(_run=module.run)
+        _debug_anywhere(command_parser)
     return parser
+
+
+def _debug_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept --debug after the subcommand too (`sweeper run x.yaml --debug` was an argparse
+    error): hidden, and without a default that would hide the top-level one."""
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _debug_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

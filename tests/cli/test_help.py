@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sweeper.cli import build_parser
+import pytest
+
+from sweeper.cli import build_parser, main
 
 
 def _parsers(parser: argparse.ArgumentParser, path: str = "sweeper"):
@@ -22,3 +24,19 @@ def test_every_help_page_renders_without_doubled_percent_signs():
         text = parser.format_help()  # a lone % in an argument's help would raise here
         # argparse %-formats argument help but not descriptions: "%%" there is printed as is.
         assert "%%" not in text, path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["diagnose", "/no/such/run", "--debug"],
+        ["bench", "pruner", "/no/such.npz", "--debug"],
+        ["--debug", "diagnose", "/no/such/run"],
+    ],
+)
+def test_debug_works_before_or_after_the_subcommand(argv):
+    from sweeper.errors import InputError
+
+    with pytest.raises(InputError):  # --debug: the exception, not a one-line message
+        main(argv)
+    assert main([a for a in argv if a != "--debug"]) == 2
