@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from sweeper.summarize import summarize
+    from sweeper.summarize.collect import NOT_RANKED
     from sweeper.summarize.export import export_best
 
     summary = summarize(args.dir, mode=args.mode)
@@ -41,4 +42,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name} = {json.dumps(value)}")
     for name, why in done.dropped.items():
         print(f"  left out {name}: {why}")
+    # A trial whose checkpoint or folder went missing (or is corrupt) is not a candidate
+    # however good it was: say so (diverged ones are not ranked by design: no word).
+    lost = [
+        (t, why)
+        for t, why in summary.excluded
+        if t.state not in ("RUNNING", "WAITING", "FAIL") and t.rule not in NOT_RANKED
+    ]
+    for t, why in lost:
+        print(f"not a candidate: #{t.number}, {why}")
     return 0

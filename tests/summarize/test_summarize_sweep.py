@@ -76,7 +76,7 @@ def test_eval_metric_before_evaluate_says_how_to_measure_it(sweep_copy):
         summarize(sweep_copy)
 
 
-def test_missing_and_corrupt_checkpoints_are_skipped_with_the_reason(sweep_copy):
+def test_missing_and_corrupt_checkpoints_are_skipped_with_the_reason(sweep_copy, capsys):
     s = summarize(sweep_copy)
     first, second = (s.by_number[r.key] for r in s.ranked[:2])
     for path in sweep_copy.glob(f"trial_{first.ray_id}/checkpoint_*/**/G_{first.best_step}.pth"):
@@ -90,6 +90,15 @@ def test_missing_and_corrupt_checkpoints_are_skipped_with_the_reason(sweep_copy)
     assert why[second.number].startswith(f"{broken.name} is corrupt")
     text = table(s2)
     assert "not ranked:" in text and "is missing" in text and "is corrupt" in text
+    # export-best takes the best candidate left and says which better ones it could not use
+    from sweeper.cli import main
+
+    out = sweep_copy / "best.json"
+    assert main(["export-best", str(sweep_copy), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"(trial #{s.ranked[2].key};" in printed
+    assert f"not a candidate: #{first.number}, best checkpoint" in printed
+    assert f"not a candidate: #{second.number}, {broken.name} is corrupt" in printed
 
 
 def test_a_sweep_with_no_finished_trial_is_a_one_line_error(sweep_dir, tmp_path):
