@@ -66,12 +66,13 @@ class CurveSet:
 
     def holes(self) -> list[tuple[int, int]]:
         """(row, index) of the first NaN of each curve that has numbers after it: replayed as
-        a NaN report, which a sweep stops as diverged (NaN otherwise marks a curve's end)."""
+        a NaN report, which a sweep stops as diverged. A NaN that lasts to the end is a
+        curve's end, or a run that diverged; neither is a hole."""
         val = np.asarray(self.val, dtype=float)
-        ends = self.lengths()
         out = []
         for i, row in enumerate(val):
-            nan = np.flatnonzero(np.isnan(row[: int(ends[i])]))
+            finite = np.flatnonzero(np.isfinite(row))
+            nan = np.flatnonzero(np.isnan(row[: finite[-1]])) if finite.size else finite
             if nan.size:
                 out.append((i, int(nan[0])))
         return out

@@ -186,6 +186,9 @@ def test_nan_inside_a_curve_is_named_as_a_nan_report():
     assert c.holes() == [(0, 1)]  # row 1 ends at its NaN: not a hole
     assert "1 curve(s) hold NaN before their end (first: row 0, index 1)" in c.holes_note()
     assert CurveSet(steps=np.arange(1, 5), val=val[1:]).holes_note() is None
+    # a generated diverging run: NaN from its blow-up to the end of its full length
+    diverged = CurveSet(steps=np.arange(1, 5), val=val[1:2], length=np.array([4]))
+    assert diverged.holes() == []
 
 
 def test_plateau_onset_of_a_curve_reaching_zero():
