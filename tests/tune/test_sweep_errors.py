@@ -7,15 +7,18 @@ import pytest
 from conftest import load_study, write_sweep
 
 pytestmark = pytest.mark.slow
+TRAIN = "filelists/train.txt"
 
 
 def test_a_trial_failing_past_its_retries_fails_alone_and_resume_works(tmp_path, procs):
     params = {
         "train.learning_rate": {"type": "fixed", "value": 3.0e-3},
         "train.use_gan": {"type": "fixed", "value": False},
-        # 0 passes the sweep file and fails in the trainer, at every one of Ray's 4 starts.
-        "train.eval_interval": {"type": "categorical", "choices": [0, 5]},
+        "train.eval_interval": {"type": "fixed", "value": 5},
         "train.log_interval": {"type": "fixed", "value": 5},
+        # A valid value that fails in the trainer, at every one of Ray's 4 starts (values the
+        # config refuses are refused before Ray starts).
+        "data.training_files": {"type": "categorical", "choices": [TRAIN, "filelists/gone.txt"]},
     }
     budget = {"max_steps": 20, "num_trials": 2, "concurrency": 2}
     space = write_sweep(tmp_path, parameters=params, budget=budget)
@@ -23,22 +26,22 @@ def test_a_trial_failing_past_its_retries_fails_alone_and_resume_works(tmp_path,
     text = procs.run("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
     assert "internal error" not in text and "Traceback" not in text.split("trials:")[-1]
 
-    def by_interval():
+    def by_filelist():
         trials = load_study(sweep_dir).get_trials(deepcopy=False)
-        return {t.user_attrs["config"]["train.eval_interval"]: t for t in trials}
+        return {t.user_attrs["config"]["data.training_files"]: t for t in trials}
 
-    trials = by_interval()
-    failed, healthy = trials[0], trials[5]
+    trials = by_filelist()
+    failed, healthy = trials["filelists/gone.txt"], trials[TRAIN]
     assert failed.state.name == "FAIL"
     outcome = failed.user_attrs["outcome"]
     assert outcome["rule"] == "error"
-    assert outcome["message"].startswith("InputError: train.eval_interval must be >= 1")
+    assert outcome["message"].startswith("InputError: missing filelist"), outcome
     assert healthy.state.name == "COMPLETE", healthy.user_attrs
     assert max(healthy.intermediate_values) == 20
     assert "trial #" in text and "error at step" in text and "1 error" in text
 
     again = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
     assert "1 error" in again and "1 budget" in again
-    trials = by_interval()
-    assert len(trials) == 2 and trials[0].user_attrs["outcome"] == outcome
-    assert trials[5].intermediate_values == healthy.intermediate_values
+    trials = by_filelist()
+    assert len(trials) == 2 and trials["filelists/gone.txt"].user_attrs["outcome"] == outcome
+    assert trials[TRAIN].intermediate_values == healthy.intermediate_values

@@ -1,10 +1,13 @@
-"""The driver of a sweep dies (SIGKILL); ``sweeper resume`` finishes the sweep with no finished
-trial lost or trained again. Real local Ray, real reference trainer."""
+"""The driver of a sweep dies (SIGKILL); the folder is copied elsewhere under another name;
+``sweeper resume`` of the copy finishes the sweep there with no finished trial lost or trained
+again, and leaves the original as it was (until 2026-12-06 the trials it created after the
+resume went to the original). Real local Ray, real reference trainer."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 
 import pytest
@@ -56,11 +59,20 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     first, interrupted = wait_for(second_trial_mid_way, 400, "one finished trial", driver)
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
     driver.wait(timeout=60)
+    original, sweep_dir = sweep_dir, tmp_path / "elsewhere" / "copied"
+    shutil.copytree(original, sweep_dir)
+    before = sorted(str(p.relative_to(original)) for p in original.rglob("*"))
+    journal = (original / "study.journal").read_bytes()
+    interrupted = sweep_dir / interrupted.name
     first_dir = sweep_dir / f"trial_{first.user_attrs['ray_trial_id']}"
     first_results = (first_dir / "result.json").read_text()
 
     text = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
 
+    # Nothing new in the folder the sweep started in; the third trial went to the copy.
+    assert sorted(str(p.relative_to(original)) for p in original.rglob("*")) == before
+    assert (original / "study.journal").read_bytes() == journal
+    assert f"results: {sweep_dir}" in text
     study = load_study(sweep_dir)
     trials = study.get_trials(deepcopy=False)
     assert len(trials) == 3, [t.user_attrs for t in trials]
