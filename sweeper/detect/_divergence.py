@@ -28,6 +28,7 @@ class _Track:
         self.recent: list[float] = []
         self.history = History(128)
         self.best_median3 = math.inf
+        self.best_noise = 0.0  # noise_sd when best_median3 was last set
 
     def add(self, step: int, value: float) -> None:
         self.last3 = [*self.last3[-2:], value]
@@ -35,7 +36,10 @@ class _Track:
         self.history.add(step, value)
         # From the first value on: a run that blows up right after its first evaluation
         # (val/mel 94 at step 0, then 284 flat) has only that value as its best level.
-        self.best_median3 = min(self.best_median3, self.median3)
+        if self.median3 <= self.best_median3:
+            # The noise of the healthy stretch: measured after a blow-up, its own jumps would
+            # count as noise (a dead run swinging 2-3x was not stopped until it went flat).
+            self.best_median3, self.best_noise = self.median3, self.noise_sd
 
     @property
     def median3(self) -> float:
@@ -62,6 +66,7 @@ class _Track:
             "recent": self.recent,
             "history": self.history.state_dict(),
             "best": best,
+            "best_noise": self.best_noise,
         }
 
     @classmethod
@@ -71,6 +76,7 @@ class _Track:
         track.recent = [float(v) for v in state.get("recent", track.last3)]  # older states
         track.history.load_state_dict(state["history"])
         track.best_median3 = math.inf if state["best"] is None else float(state["best"])
+        track.best_noise = float(state.get("best_noise", 0.0))
         return track
 
 
@@ -81,8 +87,8 @@ class DivergenceDetector(Detector):
       ``grad_norm*``);
     - explosion: the median of the last 3 values of an ``explode_metrics`` entry exceeds
       ``explode_factor`` x its lowest such median so far (one spike cannot do it), by more
-      than 6 standard deviations of its point-to-point noise (so a loss near zero, whose
-      noise alone doubles it, does not trip it);
+      than 6 standard deviations of its point-to-point noise where that best was set (so a
+      loss near zero, whose noise alone doubles it, does not trip it);
     - gradient explosion: the median of the last 3 ``grad_norm_g``/``grad_norm_d`` exceeds
       ``grad_factor`` x its typical (median) value;
     - discriminator collapse: ``loss/d/total`` falls below ``collapse_ratio`` x its typical
@@ -156,7 +162,7 @@ class DivergenceDetector(Detector):
             level = level_of(track)
             ratio = track.median3 / level if level > 0 else math.nan
             beyond_noise = guard != "explosion" or (
-                track.median3 - level > _RISE_NOISE * track.noise_sd
+                track.median3 - level > _RISE_NOISE * track.best_noise
             )
             if ratio > limit and beyond_noise:
                 return self._diverged(

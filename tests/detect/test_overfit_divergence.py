@@ -156,3 +156,21 @@ def test_convergence_detector_reports_divergence_first():
 def test_bad_settings_name_the_value(cls, kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         cls(**kwargs)
+
+
+def test_a_dead_run_swinging_around_3x_is_stopped_at_once():
+    # The noise allowance is the noise where the best was set: measured over the blow-up,
+    # its own swings counted as noise, and this quick-sweep trial ran on to step 55.
+    detector = DivergenceDetector()
+    swings = [93.9, 209.9, 280.7, 242.3, 106.9, 265.8, 242.0]
+    verdicts = [detector.update(5 * i, {"val/mel": v}) for i, v in enumerate(swings)]
+    first = next(v for v in verdicts if v.reason is Reason.DIVERGED)
+    assert first.step == 20 and "exploded" in first.message
+
+
+def test_a_loss_near_zero_is_not_exploded_by_its_noise():
+    rng = np.random.default_rng(3)
+    detector = DivergenceDetector(explode_metrics=("loss/mse",))
+    values = 0.02 + 2.0 * np.exp(-np.arange(300) / 20.0) + np.abs(rng.normal(0, 0.006, 300))
+    reasons = {detector.update(i, {"loss/mse": float(v)}).reason for i, v in enumerate(values)}
+    assert Reason.DIVERGED not in reasons
