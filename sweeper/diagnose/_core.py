@@ -11,14 +11,19 @@ from pathlib import Path
 import numpy as np
 
 from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict, first_stop
-from sweeper.diagnose._episodes import blow_up, constant, tail_spike
+from sweeper.diagnose._episodes import (
+    RECENT,
+    blow_up,
+    constant,
+    fall_since,
+    lowest_level,
+    non_finite_tail,
+    stop_stands,
+    tail_spike,
+)
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
 
-# Points in a signal's recent level: enough for a median to ignore a GAN spike.
-RECENT = 10
-# Points on each side when asking whether a curve fell after a stop.
-FALL_POINTS = 50
 # Convergence signals in the order they are reported; other ``val/*`` tags follow them.
 CONVERGENCE = ("val/mel", "loss/g/mel", "loss/g/total", "loss/g/kl", "loss/g/lf0")
 # The learning-rate schedule: logged beside the losses, never judged.
@@ -235,7 +240,7 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
     if last is None:  # a Series is never empty when read from a log; guard anyway
         raise InputError(f"{name} in {run.source} has no points; pick another --signal")
     finite = series.values[np.isfinite(series.values)]
-    dead = _non_finite_tail(series)
+    dead = non_finite_tail(series)
     episode = blow_up(name, series)
     if dead is None and episode is not None and episode[1]:  # blown up to the end
         last = dataclasses.replace(
@@ -250,7 +255,7 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
         )
         if first is None or first.step > since:
             first = dataclasses.replace(last, step=since)
-    elif _stop_stands(first, last, series, detector.epsilon):
+    elif stop_stands(first, last, series, detector.epsilon):
         last = dataclasses.replace(last, reason=Reason.CONVERGED)
     return SignalReport(
         name=name,
@@ -261,68 +266,11 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
         finite=int(finite.size),
         last_step=int(series.steps[-1]),
         recent_level=float(np.median(finite[-RECENT:])) if finite.size > 0 else None,
-        lowest_level=_lowest_level(finite),
+        lowest_level=lowest_level(finite),
         non_finite_since=None if dead is None else dead[0],
         blow_up=None if episode is None else episode[0],
         fall_after_stop=None if first is None else fall_since(series, first.step),
     )
-
-
-def _lowest_level(finite: np.ndarray) -> float | None:
-    # Compared with the recent level, a median of as many points: the detector's smoothed
-    # best (of 3) sits about two noise levels low on a long noisy record.
-    if finite.size < RECENT:
-        return None
-    windows = np.lib.stride_tricks.sliding_window_view(finite, RECENT)
-    return float(np.min(np.median(windows, axis=1)))
-
-
-def _non_finite_tail(series: Series) -> tuple[int, int] | None:
-    """(first step, length) of the NaN/inf run that ends the series, or None."""
-    finite = np.isfinite(series.values)
-    if finite[-1]:
-        return None
-    count = int(finite.size - (np.flatnonzero(finite)[-1] + 1 if finite.any() else 0))
-    return int(series.steps[-count]), count
-
-
-def fall_since(series: Series, step: int) -> tuple[float, float] | None:
-    """How far the level fell after ``step``, and the noise of that figure (both relative).
-
-    The median of the last ``FALL_POINTS`` finite values now against the same number up to
-    ``step``; the noise is the standard error of that difference from both windows' robust
-    spread. None when either window has fewer than RECENT points or the level is not positive.
-    """
-    values = series.values
-    finite = np.isfinite(values)
-    before = values[finite & (series.steps <= step)]
-    after = values[finite & (series.steps > step)]
-    width = min(FALL_POINTS, before.size, after.size)
-    if width < RECENT:
-        return None
-    then, now = before[-width:], after[-width:]
-    level = float(np.median(then))
-    if level <= 0:
-        return None
-    # A median's error is about 1.25 x sd / sqrt(n); sd from the MAD, so spikes count little.
-    spread = [1.4826 * float(np.median(np.abs(w - np.median(w)))) / level for w in (then, now)]
-    noise = 1.25 * math.sqrt(sum(sd**2 for sd in spread) / width)
-    return 1.0 - float(np.median(now)) / level, noise
-
-
-def fell_clearly(change: tuple[float, float] | None, epsilon: float) -> bool:
-    """A fall beyond epsilon by more than twice its noise: the curve moved on."""
-    return change is not None and change[0] > epsilon + 2.0 * change[1]
-
-
-def _stop_stands(
-    first: Verdict | None, final: Verdict, series: Series | None, epsilon: float
-) -> bool:
-    if first is None or first.reason is not Reason.CONVERGED:
-        return False
-    if final.reason is not Reason.CONTINUE or series is None:
-        return False
-    return not fell_clearly(fall_since(series, first.step), epsilon)
 
 
 def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
@@ -372,7 +320,7 @@ def _overall(
             since = verdict
         last = verdict
     series = None if last is None else run.series.get(last.signal)
-    if last is not None and _stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
+    if last is not None and stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
         last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
         since = first
     return first, last, since

@@ -1,5 +1,5 @@
 """What a whole record shows beside the plateau replay: a blow-up and whether it came back,
-a spike at the very end, a signal that never changed.
+a spike at the very end, a signal that never changed, a NaN tail, a fall after a stop.
 
 The plateau detector judges trends and skips spikes; in a sweep the divergence guard would
 stop a trial whose mel loss blew up, so ``diagnose`` must say so too, and say when the
@@ -8,11 +8,17 @@ run came back from it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sweeper.detect import DivergenceDetector, Reason, Verdict
 from sweeper.logs import Series
 
+# Points in a signal's recent level: enough for a median to ignore a GAN spike.
+RECENT = 10
+# Points on each side when asking whether a curve fell after a stop.
+FALL_POINTS = 50
 # Signals the divergence guard watches for explosion (a median of 3 over 2x its best).
 EXPLODING = DivergenceDetector().explode_metrics
 # A last point this many times the level before it gets a note.
@@ -82,3 +88,60 @@ def constant(name: str, series: Series, recent: int) -> str | None:
         "it (a learning rate of 0? frozen weights? a log that repeats one line?), so its "
         "'converged' means only that it never moved"
     )
+
+
+def lowest_level(finite: np.ndarray) -> float | None:
+    # Compared with the recent level, a median of as many points: the detector's smoothed
+    # best (of 3) sits about two noise levels low on a long noisy record.
+    if finite.size < RECENT:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(finite, RECENT)
+    return float(np.min(np.median(windows, axis=1)))
+
+
+def non_finite_tail(series: Series) -> tuple[int, int] | None:
+    """(first step, length) of the NaN/inf run that ends the series, or None."""
+    finite = np.isfinite(series.values)
+    if finite[-1]:
+        return None
+    count = int(finite.size - (np.flatnonzero(finite)[-1] + 1 if finite.any() else 0))
+    return int(series.steps[-count]), count
+
+
+def fall_since(series: Series, step: int) -> tuple[float, float] | None:
+    """How far the level fell after ``step``, and the noise of that figure (both relative).
+
+    The median of the last ``FALL_POINTS`` finite values now against the same number up to
+    ``step``; the noise is the standard error of that difference from both windows' robust
+    spread. None when either window has fewer than RECENT points or the level is not positive.
+    """
+    values = series.values
+    finite = np.isfinite(values)
+    before = values[finite & (series.steps <= step)]
+    after = values[finite & (series.steps > step)]
+    width = min(FALL_POINTS, before.size, after.size)
+    if width < RECENT:
+        return None
+    then, now = before[-width:], after[-width:]
+    level = float(np.median(then))
+    if level <= 0:
+        return None
+    # A median's error is about 1.25 x sd / sqrt(n); sd from the MAD, so spikes count little.
+    spread = [1.4826 * float(np.median(np.abs(w - np.median(w)))) / level for w in (then, now)]
+    noise = 1.25 * math.sqrt(sum(sd**2 for sd in spread) / width)
+    return 1.0 - float(np.median(now)) / level, noise
+
+
+def fell_clearly(change: tuple[float, float] | None, epsilon: float) -> bool:
+    """A fall beyond epsilon by more than twice its noise: the curve moved on."""
+    return change is not None and change[0] > epsilon + 2.0 * change[1]
+
+
+def stop_stands(
+    first: Verdict | None, final: Verdict, series: Series | None, epsilon: float
+) -> bool:
+    if first is None or first.reason is not Reason.CONVERGED:
+        return False
+    if final.reason is not Reason.CONTINUE or series is None:
+        return False
+    return not fell_clearly(fall_since(series, first.step), epsilon)

@@ -6,14 +6,8 @@ import math
 from typing import Any
 
 from sweeper.detect import Reason, Verdict
-from sweeper.diagnose._core import (
-    DESCRIPTIONS,
-    RECENT,
-    Diagnosis,
-    HealthReport,
-    SignalReport,
-    fell_clearly,
-)
+from sweeper.diagnose._core import DESCRIPTIONS, Diagnosis, HealthReport, SignalReport
+from sweeper.diagnose._episodes import RECENT, fell_clearly
 
 
 def label(name: str) -> str:
