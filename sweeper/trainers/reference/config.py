@@ -22,44 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.errors import InputError
+from sweeper.trainers.reference.fieldtypes import check_types
 
 
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise InputError(message)
-
-
-_FIXES = {
-    "bool": "write true or false, unquoted",
-    "int": "write a whole number, e.g. 4 (not 4.0 or \"4\")",
-    "float": "write a number, unquoted",
-    "str": "write text",
-}
-
-
-def _check_types(section: str, obj: Any) -> None:
-    """Each value of the type its field declares (a quoted "false" is a non-empty string,
-    so truthy: use_gan: "false" switched the GAN on), ints read as whole numbers only."""
-    for f in dataclasses.fields(obj):
-        value, kind = getattr(obj, f.name), str(f.type)
-        optional = kind.endswith(" | None")
-        kind = kind.removesuffix(" | None")
-        if value is None and optional:
-            continue
-        if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-            setattr(obj, f.name, float(value))  # 1 for 1.0 is fine in YAML and JSON
-            continue
-        ok = {
-            "bool": isinstance(value, bool),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, float),
-            "str": isinstance(value, str),
-        }.get(kind, True)  # lists are checked where they are used
-        if not ok:
-            raise InputError(
-                f"{section}.{f.name} must be {'an' if kind == 'int' else 'a'} {kind}, got "
-                f"{f.name}={value!r} ({type(value).__name__}); fix: {_FIXES[kind]}"
-            )
 
 
 @dataclass
@@ -91,7 +59,7 @@ class TrainConfig:
     max_crop_frames: int = 800  # (reference trainer) clips longer than this are cropped
 
     def __post_init__(self) -> None:
-        _check_types("train", self)
+        check_types("train", self)
         for name in ("log_interval", "eval_interval", "batch_size", "segment_size", "epochs"):
             value = getattr(self, name)
             _check(value >= 1, f"train.{name} must be >= 1, got {name}={value!r}; fix: use 1+")
@@ -130,7 +98,7 @@ class DataConfig:
     content_encoder: str = "mel"  # (reference trainer) mel | torchscript:PATH | export:PATH
 
     def __post_init__(self) -> None:
-        _check_types("data", self)
+        check_types("data", self)
         sr, hop = self.sampling_rate, self.hop_length
         _check(sr >= 8000, f"data.sampling_rate must be >= 8000, got {sr=}")
         _check(hop >= 1, f"data.hop_length must be >= 1, got {hop=}")
@@ -188,7 +156,7 @@ class ModelConfig:
     use_scale_discriminator: bool = True  # (reference trainer) include DiscriminatorS
 
     def __post_init__(self) -> None:
-        _check_types("model", self)
+        check_types("model", self)
         rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
         _check(len(rates) == len(kernels), f"upsample_rates/kernel_sizes differ: {rates=}")
         _check(
