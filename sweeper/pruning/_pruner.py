@@ -70,7 +70,7 @@ class ConvergencePruner(BasePruner):
     in report order; a step not after the last fed one (a restart) is ignored. Pickling
     drops the cache: a fresh process (a Ray worker, a restored driver) rebuilds it by
     replaying ``intermediate_values``, which gives the same decisions at a cost bounded by
-    the detector's bounded history (about 1 ms per report replayed).
+    the detector's bounded history (a few ms per report replayed).
 
     Args:
         budget: the last step a trial reports (the horizon of "improvement left"); None
