@@ -18,6 +18,8 @@ import yaml
 from sweeper.errors import InputError
 
 SPACE_KEY = "space"  # sweep.json: the text of sweep.yaml as the sweep started
+# Sections made to be edited later: ``summary:`` only orders `sweeper summarize`'s ranking.
+EDITABLE = ("summary",)
 
 
 def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -35,7 +37,8 @@ def changed_keys(before: str, now: str) -> list[str]:
         old, new = _flat(yaml.safe_load(before)), _flat(yaml.safe_load(now))
     except yaml.YAMLError:
         return ["(the file no longer parses)"]
-    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    changed = (k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return sorted(k for k in changed if k.split(".", 1)[0] not in EDITABLE)
 
 
 def check_unchanged(folder: Path, space_file: str, meta_file: str) -> None:
@@ -51,9 +54,9 @@ def check_unchanged(folder: Path, space_file: str, meta_file: str) -> None:
     now = (folder / space_file).read_text(encoding="utf-8")
     if now.replace("\r\n", "\n") == before.replace("\r\n", "\n"):
         return
-    keys = changed_keys(before, now) or ["(comments or layout only)"]
-    if keys == ["(comments or layout only)"]:
-        return  # the same space: nothing the sweep reads changed
+    keys = changed_keys(before, now)
+    if not keys:
+        return  # comments, layout or the summary: section: nothing the sweep ran on
     shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
     raise InputError(
         f"{folder / space_file} was edited after the sweep started ({shown}); the sweep "

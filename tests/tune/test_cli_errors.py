@@ -142,12 +142,13 @@ def test_a_sweep_yaml_edited_after_the_start_is_refused_naming_what_changed(tmp_
     folder = _sweep_folder(tmp_path)
     text = (folder / "sweep.yaml").read_text()
     (folder / "sweep.json").write_text(json.dumps({"space": text}))
-    (folder / "sweep.yaml").write_text(text + "\n# a note\n")  # comments change nothing
-    assert main(["status", str(folder)]) == 0
-    capsys.readouterr()
     import yaml
 
     data = yaml.safe_load(text)
+    data["summary"] = {"mode": "lexicographic", "metrics": ["val/mel"]}  # made to be edited
+    (folder / "sweep.yaml").write_text(yaml.safe_dump(data) + "\n# a note\n")
+    assert main(["status", str(folder)]) == 0
+    capsys.readouterr()
     data["objective"]["modes"] = ["max"]
     (folder / "sweep.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     out = str(tmp_path / "best.json")
