@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import time
 
 import pytest
 from conftest import (
@@ -31,6 +32,24 @@ def _finished(sweep_dir):
     except KeyError:
         return []
     return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+
+
+def _until_quiet(folder, quiet_s: float = 5.0, limit_s: float = 90.0) -> None:
+    """Wait until no file under ``folder`` changes for ``quiet_s``: a trial worker of the
+    killed driver lives on for a moment (its own session) and may still write there."""
+    deadline, before = time.monotonic() + limit_s, None
+    while time.monotonic() < deadline:
+        now = []
+        for path in folder.rglob("*"):
+            try:
+                now.append((str(path), path.stat().st_mtime_ns))
+            except FileNotFoundError:  # removed while listed (a checkpoint rotated out)
+                continue
+        if sorted(now) == before:
+            return
+        before = sorted(now)
+        time.sleep(quiet_s)
+    raise AssertionError(f"{folder} kept changing for {limit_s} s after the driver was killed")
 
 
 def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path, procs):
@@ -60,6 +79,7 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and the local Ray it started
     driver.wait(timeout=60)
     original, sweep_dir = sweep_dir, tmp_path / "elsewhere" / "copied"
+    _until_quiet(original)  # the killed run's trial worker may write a last checkpoint
     shutil.copytree(original, sweep_dir)
     before = sorted(str(p.relative_to(original)) for p in original.rglob("*"))
     journal = (original / "study.journal").read_bytes()
