@@ -126,6 +126,17 @@ def thaw(value: Any) -> Any:
     return value
 
 
+def dotted(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as ``{"train.learning_rate": value}``, tuples as lists; a tree that is
+    not a mapping is the one entry ``{prefix or "(top level)": tree}``."""
+    if not isinstance(tree, Mapping):
+        return {prefix or "(top level)": thaw(tree)}
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        out.update(dotted(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 def canon(value: Any) -> Any:
     """A comparison key: 1 == 1.0, but true is not 1 and "1" is not 1."""
     if isinstance(value, bool):

@@ -11,30 +11,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from sweeper.errors import InputError
+from sweeper.space._fields import dotted
 
 SPACE_KEY = "space"  # sweep.json: the text of sweep.yaml as the sweep started
 # Sections made to be edited later: ``summary:`` only orders `sweeper summarize`'s ranking.
 EDITABLE = ("summary",)
 
 
-def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(tree, dict):
-        return {prefix or "(top level)": tree}
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
-
-
 def changed_keys(before: str, now: str) -> list[str]:
     """Dotted keys whose values differ between two YAML texts (load errors: the top level)."""
     try:
-        old, new = _flat(yaml.safe_load(before)), _flat(yaml.safe_load(now))
+        old, new = dotted(yaml.safe_load(before)), dotted(yaml.safe_load(now))
     except yaml.YAMLError:
         return ["(the file no longer parses)"]
     changed = (k for k in old.keys() | new.keys() if old.get(k) != new.get(k))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sweeper.space._fields import dotted
 from sweeper.trainers.reference.config import SovitsConfig
 
 # Config keys whose new value a resume ignores: the optimizer state and the lr schedule
@@ -89,17 +90,6 @@ def data_note(saved: Mapping[str, Any], now: Mapping[str, Any], splits: list[str
     return note
 
 
-def _flat(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flat(value, name + "."))
-        else:
-            out[name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
 def config_note(
     saved: Mapping[str, Any] | None, cfg: SovitsConfig, epoch: int, lr_now: float
 ) -> str | None:
@@ -109,7 +99,7 @@ def config_note(
     """
     if not isinstance(saved, Mapping):
         return None
-    old, new = _flat(saved), _flat(cfg.to_dict())
+    old, new = dotted(saved), dotted(cfg.to_dict())
     changed = [k for k in sorted(new) if k in old and old[k] != new[k]]
     if not changed:
         return None
