@@ -136,12 +136,17 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
 # Generator
 
 
+def fraction_base(low: float, high: float) -> float:
+    """What the benches' relative figures are fractions of: the lowest value of a positive
+    loss; for one reaching zero or below (an error rate of 0, a log-likelihood), its level
+    or range as the detector measures a change (a fraction of 0 divided by zero)."""
+    return low if low > 0 else relative_scale(low, high - low)
+
+
 def plateau_onset(v_true: np.ndarray) -> int:
     """First index where the curve is within 1 % of its minimum (the plateau onset)."""
     lo = float(np.nanmin(v_true))
-    # Relative to the minimum; for a curve reaching zero or below (an error rate of 0, a
-    # log-likelihood), to its level or range as the detector measures a change.
-    scale = lo if lo > 0 else relative_scale(lo, float(np.nanmax(v_true)) - lo)
+    scale = fraction_base(lo, float(np.nanmax(v_true)))
     return int(np.argmax((v_true - lo) / scale < PLATEAU_TOL))
 
 

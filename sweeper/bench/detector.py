@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.bench.curves import CurveSet, plateau_onset
-from sweeper.detect import ConvergenceDetector, Detector, relative_scale
+from sweeper.bench.curves import CurveSet, fraction_base, plateau_onset
+from sweeper.detect import ConvergenceDetector, Detector
 from sweeper.detect.anchors import (
     GLDetector,
     MannKendallDetector,
@@ -253,9 +253,7 @@ def _left(v_true: np.ndarray, s: int) -> float:
     if finite.size == 0 or head.size == 0:
         return math.nan
     best = float(finite.min())
-    # A fraction of the best; for a curve reaching zero or below, of its level or range.
-    scale = best if best > 0 else relative_scale(best, float(finite.max()) - best)
-    return (float(head.min()) - best) / max(scale, 1e-300)
+    return (float(head.min()) - best) / fraction_base(best, float(finite.max()))
 
 
 def _first_finite(x: np.ndarray) -> int | None:

@@ -35,8 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweeper.bench import _replay
-from sweeper.bench.curves import CurveSet
-from sweeper.detect import relative_scale
+from sweeper.bench.curves import CurveSet, fraction_base
 from sweeper.errors import InputError
 
 METRIC = "val/mel"
@@ -258,10 +257,8 @@ def score(truth: Truth, out: _replay.Outcome, lengths: np.ndarray) -> Score:
     n = truth.best.size
     at_stop = np.array([_lowest(truth.val_true[i, : out.used[i]]) for i in range(n)])
     oracle = float(truth.best.min())
-    # Fractions of the oracle's value; for a loss reaching zero (an error rate of 0) or below,
-    # of its level or the range of the curves' bests, as the detector measures a change.
-    span = float(np.nanmax(truth.best) - oracle)
-    scale = abs(oracle) if oracle > 0 else relative_scale(oracle, span)
+    # Fractions of the oracle's value (or, reaching zero, of the range of the curves' bests).
+    scale = fraction_base(oracle, float(np.nanmax(truth.best)))
     seen = np.where(np.isfinite(out.best), out.best, math.inf)
     regret = picked = None
     if np.isfinite(at_stop).any():
