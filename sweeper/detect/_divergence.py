@@ -10,6 +10,7 @@ import numpy as np
 
 from sweeper.detect._base import Detector
 from sweeper.detect._history import History
+from sweeper.detect._stats import median
 from sweeper.detect._verdict import Reason, Verdict
 
 # Metrics whose non-finite value means the run is broken (so-vits-svc tags and ours).
@@ -43,7 +44,7 @@ class _Track:
 
     @property
     def median3(self) -> float:
-        return float(np.median(self.last3))
+        return median(np.asarray(self.last3, dtype=float))
 
     @property
     def noise_sd(self) -> float:
@@ -52,12 +53,12 @@ class _Track:
         if len(self.recent) < 3:
             return 0.0
         diffs = np.diff(self.recent)
-        mad = float(np.median(np.abs(diffs - np.median(diffs))))
+        mad = median(np.abs(diffs - median(diffs)))
         return 1.4826 * mad / math.sqrt(2.0)
 
     @property
     def typical(self) -> float:
-        return float(np.median(self.history.values)) if len(self.history) else math.nan
+        return median(np.asarray(self.history.values, dtype=float))
 
     def state_dict(self) -> dict[str, Any]:
         best = self.best_median3 if math.isfinite(self.best_median3) else None

@@ -13,6 +13,7 @@ from sweeper.detect._best import BestTracker
 from sweeper.detect._history import History
 from sweeper.detect._plateau import LOOK_GROWTH
 from sweeper.detect._stats import (
+    median,
     robust_line,
     robust_sigma,
     rolling_median,
@@ -60,7 +61,7 @@ def _ar1_long_run_variance(values: np.ndarray, sigma: float) -> float:
     changes = np.diff(values[len(values) // 2 :])
     if changes.size < 8:
         return independent
-    changes = changes - np.median(changes)
+    changes = changes - median(changes)
     plus = robust_sigma(changes[1:] + changes[:-1]) ** 2
     minus = robust_sigma(changes[1:] - changes[:-1]) ** 2
     rho = (plus - minus) / (plus + minus) if plus + minus > 0 else -0.5

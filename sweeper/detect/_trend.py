@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.detect._stats import LineFit, robust_line, z_quantile
+from sweeper.detect._stats import LineFit, median, robust_line, z_quantile
 
 # Trailing windows tried, as fractions of the steps so far (Bonferroni over them). The whole
 # history is the one with power on a curve flat from the start: its log-step range is ~3x
@@ -88,7 +88,7 @@ def improvement_bound(
     # One scale for every window: bounds relative to different scales cannot be compared
     # (a window whose end sat just under a tenth of the range took the range as its scale
     # and "won" with a bound 10x too small: a late bloomer cut with most of its fall left).
-    scale = 1.0 if positive else relative_scale(float(np.median(y_all[-5:])), span)
+    scale = 1.0 if positive else relative_scale(median(y_all[-5:]), span)
     # Step 0 (the untrained model) sits at x = 0, about as far left of the first logged step
     # as the whole run spans to its right: its leverage alone would set the slope (a loss
     # falling linearly from step 0 read as flat). It says nothing about the tail.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -228,3 +230,16 @@ def test_steps_so_large_that_log_steps_barely_differ_do_not_break_the_fit():
     for k, value in enumerate(curve):
         verdict = detector.update(2**62 + 200 * k, {"loss/g/mel": float(value)})
     assert verdict.reason in set(Reason)
+
+
+def test_the_fast_median_is_numpys_median_to_the_bit():
+    from sweeper.detect._stats import median
+
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 34), 511, 512]:
+        for scale in (1e-9, 1.0, 1e9):
+            values = np.round(rng.standard_normal(n) * scale, 2 if scale == 1.0 else 12)
+            assert median(values) == np.median(values)
+    assert math.isnan(median(np.array([1.0, np.nan, 3.0])))
+    assert math.isnan(median(np.array([])))
+    assert median(np.array([np.inf, 1.0, 2.0])) == 2.0
