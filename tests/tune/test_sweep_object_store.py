@@ -55,33 +55,6 @@ def bucket(monkeypatch):
         server.wait(timeout=30)
 
 
-def test_a_sweep_in_a_bucket_runs_and_is_summarized_from_it(tmp_path, procs, bucket):
-    uri, fs = bucket
-    space = write_sweep(tmp_path, storage=f"sqlite:///{tmp_path / 'study.db'}")
-    log = tmp_path / "run.log"
-    text = procs.run("run", str(space), "--storage", uri, cwd=tmp_path, log=log)
-    assert "trials: 2 (2 budget)" in text, text[-2000:]
-    import pyarrow.fs
-
-    listing = fs.get_file_info(pyarrow.fs.FileSelector("sweeps/runs/t", recursive=True))
-    names = [i.path for i in listing]
-    assert "sweeps/runs/t/sweep.yaml" in names
-    trials = {p.split("/")[3] for p in names if p.split("/")[3:4] and "trial_" in p}
-    assert len(trials) == 2
-    for trial in trials:  # each trial's last checkpoint holds its run folder with best/
-        bests = [p for p in names if p.startswith(f"sweeps/runs/t/{trial}/checkpoint_")]
-        assert any("/best/G_" in p for p in bests), (trial, names)
-    sweep = uri.replace("/runs?", "/runs/t?")
-    status = procs.run("status", sweep, cwd=tmp_path, log=tmp_path / "status.log")
-    assert "budget" in status and "#0" in status and "#1" in status
-    summary = procs.run(
-        "summarize", sweep, "--out", str(tmp_path / "summary"), cwd=tmp_path,
-        log=tmp_path / "summary.log",
-    )  # fmt: skip
-    assert "2 ranked" in summary, summary[-2000:]
-    assert (tmp_path / "summary" / "report.html").is_file()
-
-
 def test_a_bucket_without_a_study_database_is_one_line(tmp_path, bucket, capsys):
     uri, _ = bucket
     space = write_sweep(tmp_path)  # storage: null would put the journal in the bucket
@@ -92,11 +65,14 @@ def test_a_bucket_without_a_study_database_is_one_line(tmp_path, bucket, capsys)
     assert "is not a sweep folder" in capsys.readouterr().err
 
 
-def test_a_driver_killed_mid_sweep_resumes_from_the_bucket(tmp_path, procs, bucket):
+def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_from_it(
+    tmp_path, procs, bucket
+):
     import optuna
+    import pyarrow.fs
     import sqlalchemy.exc
 
-    uri, _ = bucket
+    uri, fs = bucket
     db = f"sqlite:///{tmp_path / 'study.db'}"
     budget = {"max_steps": 30, "num_trials": 3, "concurrency": 1}
     params = {
@@ -131,3 +107,21 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket(tmp_path, procs, buck
     ]
     again = trials[first.number]  # finished before the kill: neither lost nor run again
     assert again.intermediate_values == first.intermediate_values and again.value == first.value
+
+    # Everything lives in the bucket: the sweep file, each trial's checkpoints with best/.
+    listing = fs.get_file_info(pyarrow.fs.FileSelector("sweeps/runs/t", recursive=True))
+    names = [i.path for i in listing]
+    assert "sweeps/runs/t/sweep.yaml" in names
+    folders = {p.split("/")[3] for p in names if p.split("/")[3:4] and "trial_" in p}
+    assert len(folders) == 3
+    for folder in folders:  # each trial's last checkpoint holds its run folder with best/
+        ckpts = [p for p in names if p.startswith(f"sweeps/runs/t/{folder}/checkpoint_")]
+        assert any("/best/G_" in p for p in ckpts), (folder, names)
+    status = procs.run("status", sweep, cwd=tmp_path, log=tmp_path / "status.log")
+    assert "budget" in status and all(f"#{n}" in status for n in range(3)), status
+    summary = procs.run(
+        "summarize", sweep, "--out", str(tmp_path / "summary"), cwd=tmp_path,
+        log=tmp_path / "summary.log",
+    )  # fmt: skip
+    assert "3 ranked" in summary, summary[-2000:]
+    assert (tmp_path / "summary" / "report.html").is_file()
