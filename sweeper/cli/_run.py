@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def print_summary(summary, metric: str) -> None:
-    from sweeper.tune._table import format_table
+    from sweeper.tune._table import compute_text, format_table
 
     print()
     print(format_table(summary.table, metric))
@@ -31,11 +31,8 @@ def print_summary(summary, metric: str) -> None:
     ended = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
     print(f"\ntrials: {len(summary.table)} ({ended})")
     if summary.steps_budget:
-        saved = 1 - summary.steps_run / summary.steps_budget
-        print(
-            f"steps run: {summary.steps_run:,} of {summary.steps_budget:,} "
-            f"(every trial to its budget): {saved:.0%} saved"
-        )
+        run = compute_text(summary.steps_run, summary.steps_budget, summary.not_counted)
+        print(f"steps run: {run}")
     if summary.wall_s > 0:
         print(f"wall time: {summary.wall_s / 60:.1f} min")
     print(f"results: {summary.sweep_dir}")

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from sweeper.summarize.summary import Summary
+from sweeper.tune._table import compute_text
 
 MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
 
@@ -125,8 +126,8 @@ def table(summary: Summary) -> str:
     out += [f"  #{r.key:<3} {by[r.key].message or by[r.key].rule}" for r in summary.ranked]
     out += [
         "",
-        f"compute: {summary.steps_run:,} of {summary.steps_budget:,} steps (every started trial "
-        f"to budget.max_steps={data.cfg.budget.max_steps:,}): {summary.saved:.0%} saved",
+        f"compute (steps; budget.max_steps={data.cfg.budget.max_steps:,}): "
+        + compute_text(summary.steps_run, summary.steps_budget, summary.not_counted),
     ]
     if summary.importance:
         shares = ", ".join(f"{_short(k)} {v:.2f}" for k, v in summary.importance.items())
@@ -167,6 +168,7 @@ def to_json(summary: Summary) -> str:
             "steps_run": summary.steps_run,
             "steps_budget": summary.steps_budget,
             "saved": round(summary.saved, 4),
+            "not_counted": summary.not_counted,
         },
         "importance": summary.importance,
         "importance_note": summary.importance_note,

@@ -12,6 +12,7 @@ from sweeper.space import FieldError
 from sweeper.summarize.collect import SweepData, TrialRecord, collect
 from sweeper.summarize.importance import importances
 from sweeper.summarize.ranking import Candidate, Criteria, Ranked, oriented, rank
+from sweeper.tune._table import compute
 
 EVAL_PREFIX = "eval/"  # metrics measured by --evaluate (sweeper.evaluate names behind it)
 
@@ -25,8 +26,9 @@ class Summary:
     present: list[str]  # every metric the ranked candidates have
     importance: dict[str, float] = field(default_factory=dict)  # param -> share, largest first
     importance_note: str = ""
-    steps_run: int = 0  # steps every started trial ran
+    steps_run: int = 0  # steps the trials that ended by a rule (COMPLETE, PRUNED) ran
     steps_budget: int = 0  # ... and would have run to budget.max_steps
+    not_counted: int = 0  # started trials left out of both: unfinished or failed
 
     @property
     def by_number(self) -> dict[int, TrialRecord]:
@@ -142,15 +144,16 @@ def build(data: SweepData, mode: str | None = None) -> Summary:
             f"no finished trial of {str(data.folder)!r} has every metric the ranking needs "
             f"({', '.join(criteria.metrics)}); fix: rank by metrics the trials reported"
         )
-    started = [t for t in data.trials if t.state != "WAITING"]
+    steps_run, steps_budget, not_counted = compute(data.trials, data.cfg.budget.max_steps)
     summary = Summary(
         data,
         criteria,
         ranked,
         sorted(excluded, key=lambda e: e[0].number),
         present,
-        steps_run=sum(t.steps for t in started),
-        steps_budget=len(started) * data.cfg.budget.max_steps,
+        steps_run=steps_run,
+        steps_budget=steps_budget,
+        not_counted=not_counted,
     )
     found, note = importances(data.frozen, _target(summary))
     summary.importance = dict(sorted(found.items(), key=lambda kv: -kv[1]))

@@ -43,8 +43,9 @@ class Summary:
 
     sweep_dir: str  # the sweep folder
     table: list[Row]  # trials, best first
-    steps_run: int  # training steps all trials ran
+    steps_run: int  # training steps the trials that ended by a rule ran
     steps_budget: int  # steps they would have run without early stops
+    not_counted: int  # started trials left out of both: unfinished or failed
     wall_s: float  # wall time of this driver run
 
 
@@ -325,8 +326,7 @@ def summarize(
     cfg: SweepConfig, sweep_dir: Path | str, study: SweepStudy, wall_s: float
 ) -> Summary:
     table = ranked(rows(study), cfg.objective.modes[0])
-    run, budget = compute(table, cfg.budget.max_steps)
-    return Summary(str(sweep_dir), table, run, budget, wall_s)
+    return Summary(str(sweep_dir), table, *compute(table, cfg.budget.max_steps), wall_s)
 
 
 def sweep_status(sweep_dir: str | Path) -> Summary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +65,25 @@ def ranked(table: list[Row], mode: str) -> list[Row]:
     return usable + sorted(rest, key=lambda r: r.number)
 
 
-def compute(table: list[Row], max_steps: int) -> tuple[int, int]:
-    """(steps run, steps every started trial would have run to its budget)."""
-    started = [r for r in table if r.state != TrialState.WAITING.name]
-    return sum(r.steps for r in started), len(started) * max_steps
+def compute(trials: Sequence[Any], max_steps: int) -> tuple[int, int, int]:
+    """(steps run, steps to the budget, trials not counted) over the trials that ended by a
+    rule (COMPLETE or PRUNED): what early stopping saved. An unfinished trial's steps to come
+    are not saved, and a failed one stopped for its error, so both are left out and counted.
+    ``trials`` are rows or summarize's records: anything with ``state`` and ``steps``."""
+    by_rule = (TrialState.COMPLETE.name, TrialState.PRUNED.name)
+    ended = [t for t in trials if t.state in by_rule]
+    others = sum(1 for t in trials if t.state not in (*by_rule, TrialState.WAITING.name))
+    return sum(t.steps for t in ended), len(ended) * max_steps, others
+
+
+def compute_text(steps_run: int, steps_budget: int, not_counted: int) -> str:
+    """``compute``'s figures in words, for the run's end, status and summarize."""
+    saved = 1 - steps_run / steps_budget if steps_budget else 0.0
+    whose, note = "every trial", ""
+    if not_counted:
+        whose = "every trial that ended by a rule"
+        note = f"; {not_counted} unfinished or failed not counted"
+    return f"{steps_run:,} of {steps_budget:,} ({whose} to its budget): {saved:.0%} saved{note}"
 
 
 def _varying(table: list[Row]) -> list[str]:

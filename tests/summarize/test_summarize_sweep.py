@@ -20,7 +20,8 @@ def test_summary_of_a_real_sweep(sweep_dir, tmp_path):
     out = done.stdout
     ranking = "composite of minmax-normalised 1×val/mel↓ + 0.5×val/vuv_error↓"
     assert f"3 trials, 3 ranked ({ranking}" in out
-    assert "compute: 90 of 90 steps" in out and "parameters that mattered: learning_rate" in out
+    assert "budget.max_steps=30): 90 of 90 (every trial to its budget): 0% saved" in out
+    assert "parameters that mattered: learning_rate" in out
     doc = json.loads((tmp_path / "summary.json").read_text())
     trials = doc["trials"]
     assert [t["place"] for t in trials] == [1, 2, 3]

@@ -39,6 +39,7 @@ def test_a_trial_failing_past_its_retries_fails_alone_and_resume_works(tmp_path,
     assert healthy.state.name == "COMPLETE", healthy.user_attrs
     assert max(healthy.intermediate_values) == 20
     assert "trial #" in text and "error at step" in text and "1 error" in text
+    assert "1 unfinished or failed not counted" in text  # its missing steps were not saved
 
     again = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
     assert "1 error" in again and "1 budget" in again

@@ -1,0 +1,37 @@
+"""Compute saved: only trials that ended by a rule count; unfinished and failed ones are named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from sweeper.tune._table import compute, compute_text
+
+
+@dataclass
+class _Trial:
+    state: str
+    steps: int
+
+
+@pytest.mark.parametrize(
+    ("trials", "expected"),
+    [
+        ([("COMPLETE", 100), ("PRUNED", 20)], (120, 200, 0)),
+        # an interrupted trial's steps to come were not saved by early stopping
+        ([("COMPLETE", 100), ("PRUNED", 20), ("RUNNING", 10)], (120, 200, 1)),
+        ([("PRUNED", 20), ("FAIL", 5), ("WAITING", 0)], (20, 100, 1)),
+        ([("RUNNING", 10), ("RUNNING", 30)], (0, 0, 2)),
+        ([], (0, 0, 0)),
+    ],
+)
+def test_compute_counts_the_trials_that_ended_by_a_rule(trials, expected):
+    assert compute([_Trial(*t) for t in trials], max_steps=100) == expected
+
+
+def test_compute_text_names_what_was_left_out():
+    assert compute_text(120, 200, 0) == "120 of 200 (every trial to its budget): 40% saved"
+    text = compute_text(120, 200, 2)
+    assert "every trial that ended by a rule" in text and "2 unfinished or failed" in text
+    assert compute_text(0, 0, 2).endswith("0% saved; 2 unfinished or failed not counted")
