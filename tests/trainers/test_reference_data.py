@@ -229,3 +229,21 @@ def test_filelists_from_windows_notepad_and_so_vits_svc_on_windows_are_read(toy_
     train.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(windows).encode() + b"\r\n")
     clips = load_split(micro_cfg, toy_copy, "train")
     assert [c.path for c in clips] == [str((toy_copy / line).resolve()) for line in lines]
+
+
+def test_clips_far_longer_than_sovits_slices_are_named_in_the_data_line(toy_copy, micro_cfg):
+    from sweeper.trainers.reference.runinfo import data_summary
+
+    def line():
+        train = load_split(micro_cfg, toy_copy, "train")
+        return data_summary(micro_cfg, train, load_split(micro_cfg, toy_copy, "val"))
+
+    assert "over 30 s" not in line()
+    rel = (toy_copy / "filelists" / "val.txt").read_text().splitlines()[0]
+    wav = (toy_copy / rel).resolve()
+    rate, audio = wavfile.read(wav)
+    wavfile.write(wav, rate, np.tile(audio, int(np.ceil(40 * rate / len(audio)))))
+    text = line()
+    assert "1 validation clip(s) over 30 s (" in text and f"{wav.name}: 4" in text
+    assert "training clip(s) over" not in text
+    assert "fix: slice them to 5-15 s" in text

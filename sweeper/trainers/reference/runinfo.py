@@ -43,6 +43,7 @@ def data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
         f"data: {len(train_clips)} training clips ({length}), "
         f"{len(val_clips)} validation clips, speaker ids {speakers}"
     )
+    summary += _long_clips(cfg, train_clips, val_clips)
     encoder = cfg.model.speech_encoder
     if cfg.data.content_encoder == "mel" and encoder != "mel":
         # A so-vits-svc config names an encoder this trainer does not ship weights for.
@@ -51,6 +52,32 @@ def data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
             "data.content_encoder to a ContentVec export, or preprocess with so-vits-svc)"
         )
     return summary
+
+
+# so-vits-svc's data guide slices recordings to 5-15 s; well past that a clip is unsliced.
+LONG_CLIP_S = 30.0
+
+
+def _long_clips(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
+    """A note for clips far longer than so-vits-svc's slices: validation runs each clip
+    whole (time and memory grow with its length, the attention's with its square), and
+    training sees one ``max_crop_frames`` window of a clip per epoch."""
+    notes = []
+    for split, clips in (("validation", val_clips), ("training", train_clips)):
+        lengths = sorted((c.audio.numel() / cfg.data.sampling_rate, c.path) for c in clips)
+        long = [x for x in lengths if x[0] > LONG_CLIP_S]
+        if long:
+            seconds, path = long[-1]
+            notes.append(
+                f"{len(long)} {split} clip(s) over {LONG_CLIP_S:.0f} s ({path}: {seconds:.0f} s)"
+            )
+    if not notes:
+        return ""
+    return (
+        "; " + ", ".join(notes) + ": validation runs whole clips (time and memory grow with "
+        "length) and training sees one crop per clip per epoch; fix: slice them to 5-15 s as "
+        "so-vits-svc does (audio-slicer)"
+    )
 
 
 def data_fingerprint(train_clips: list, val_clips: list) -> dict[str, dict[str, Any]]:
