@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from sweeper.errors import SweeperError
@@ -68,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args))
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _one_line(args.command)
+            return int(args._run(args))
     except SweeperError as err:
         if args.debug:
             raise
@@ -91,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _one_line(command: str):
+    """Warnings as the CLI's other notes are: one line, no source line (--debug keeps them)."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"sweeper {command}: warning: {message}", file=sys.stderr)
+
+    return show
 
 
 def entry_point() -> None:

@@ -23,3 +23,13 @@ def test_a_bad_seed_is_a_one_line_usage_error(argv, capsys):
     err = capsys.readouterr().err
     assert "argument --seed: a seed is a whole number >= 0" in err
     assert "Traceback" not in err
+
+
+def test_a_warning_is_one_line_naming_the_command(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text('{"train": {"c_mel": 40}}')  # a so-vits config.json missing keys
+    code = main(["train", str(config), "--data", str(tmp_path / "none"), "--out", "o"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(err) == 2, err  # the warning, then the missing data's error
+    assert err[0].startswith("sweeper train: warning: ") and "key(s) absent" in err[0]
+    assert err[1].startswith("sweeper train: error: missing filelist")

@@ -165,3 +165,28 @@ def test_values_of_the_wrong_type_are_refused_naming_the_key(section, key, value
 def test_an_int_where_a_float_belongs_is_a_float():
     cfg = from_dict({"preset": "micro", "train": {"learning_rate": 1}, "data": {"mel_fmax": None}})
     assert cfg.train.learning_rate == 1.0 and type(cfg.train.learning_rate) is float
+
+
+def _load_warnings(path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cfg = load_config(path)
+    return cfg, [str(w.message) for w in caught]
+
+
+def test_keys_a_config_json_lacks_are_named_with_the_defaults_used(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(SOVITS_TEMPLATE))
+    assert _load_warnings(path)[1] == []  # the whole 4.1 template: nothing to say
+    partial = json.loads(json.dumps(SOVITS_TEMPLATE))
+    del partial["train"]["c_kl"], partial["model"]["speech_encoder"]
+    path.write_text(json.dumps(partial))
+    cfg, said = _load_warnings(path)
+    assert cfg.train.c_kl == 1.0 and len(said) == 1
+    assert "2 so-vits-svc 4.1 key(s) absent" in said[0] and "train.c_kl=1.0" in said[0]
+    assert "model.speech_encoder='vec768l12'" in said[0] and str(path) in said[0]
+    yaml_file = tmp_path / "base.yaml"
+    yaml_file.write_text("preset: tiny\ntrain: {c_kl: 0.5}\n")
+    assert _load_warnings(yaml_file)[1] == []  # a preset file names only what it changes

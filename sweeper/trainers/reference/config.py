@@ -17,12 +17,14 @@ import copy
 import dataclasses
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sweeper.errors import InputError
 from sweeper.trainers.reference.fieldtypes import check_types
+from sweeper.trainers.reference.presets import PRESETS, PRESETS_RAW
 
 
 def _check(ok: bool, message: str) -> None:
@@ -257,93 +259,30 @@ def load_config(path_or_preset: str | Path) -> SovitsConfig:
             raw = json.loads(text)
         except json.JSONDecodeError as err:
             raise InputError(f"{name}: not valid JSON ({err}); fix: check the syntax") from err
+        cfg = from_dict(raw if raw is not None else {}, source=name)
+        _warn_absent(name, raw, cfg)
+        return cfg
     return from_dict(raw if raw is not None else {}, source=name)
 
 
-# Presets as plain dicts so YAML files can start from them (``preset: tiny``).
-PRESETS_RAW: dict[str, dict[str, Any]] = {
-    "sovits-4.1": {"model": {"n_speakers": 200}},  # the so-vits-svc 4.1 template
-    "tiny": {
-        "train": {
-            "learning_rate": 1e-3,
-            "batch_size": 4,
-            "segment_size": 6400,
-            "log_interval": 20,
-            "eval_interval": 100,
-            "lr_decay": 0.999875,
-        },
-        "data": {
-            "sampling_rate": 16000,
-            "filter_length": 1024,
-            "hop_length": 320,
-            "win_length": 1024,
-            "mel_fmax": 8000,
-        },
-        "model": {
-            "inter_channels": 64,
-            "hidden_channels": 64,
-            "filter_channels": 128,
-            "n_heads": 2,
-            "n_layers": 2,
-            "p_dropout": 0.1,
-            "resblock_kernel_sizes": [3, 7],
-            "resblock_dilation_sizes": [[1, 3], [1, 3]],
-            "upsample_rates": [10, 8, 4],
-            "upsample_initial_channel": 128,
-            "upsample_kernel_sizes": [20, 16, 8],
-            "n_flow_layer": 2,
-            "gin_channels": 32,
-            "ssl_dim": 80,
-            "n_speakers": 8,
-            "speech_encoder": "mel",
-            "posterior_layers": 3,
-            "n_flows": 2,
-            "f0_decoder_layers": 1,
-            "disc_periods": [2, 3, 5],
-            "disc_channel_div": 8,
-        },
-    },
-    "micro": {
-        "train": {
-            "learning_rate": 1e-3,
-            "batch_size": 4,
-            "segment_size": 3200,
-            "log_interval": 5,
-            "eval_interval": 50,
-        },
-        "data": {
-            "sampling_rate": 16000,
-            "filter_length": 512,
-            "hop_length": 320,
-            "win_length": 512,
-            "n_mel_channels": 40,
-            "mel_fmax": 8000,
-        },
-        "model": {
-            "inter_channels": 32,
-            "hidden_channels": 32,
-            "filter_channels": 64,
-            "n_heads": 2,
-            "n_layers": 1,
-            "p_dropout": 0.0,
-            "resblock_kernel_sizes": [3],
-            "resblock_dilation_sizes": [[1, 3]],
-            "upsample_rates": [10, 8, 4],
-            "upsample_initial_channel": 64,
-            "upsample_kernel_sizes": [20, 16, 8],
-            "n_flow_layer": 2,
-            "gin_channels": 16,
-            "ssl_dim": 40,
-            "n_speakers": 8,
-            "speech_encoder": "mel",
-            "posterior_layers": 2,
-            "n_flows": 1,
-            "f0_decoder_layers": 1,
-            "harmonic_num": 4,
-            "disc_periods": [2, 3],
-            "disc_channel_div": 16,
-            "use_scale_discriminator": False,
-        },
-    },
-}
-PRESETS = tuple(PRESETS_RAW)
+def _warn_absent(name: str, raw: Any, cfg: SovitsConfig) -> None:
+    """A so-vits-svc config.json without some of 4.1's template keys (a 4.0 config lacks
+    several) gets this trainer's defaults, which are 4.1's: say which, once per file."""
+    from sweeper.trainers.sovits_svc.keys import SOVITS_KEYS
+
+    if not isinstance(raw, dict) or "preset" in raw:
+        return  # a preset-based file names only what it changes
+    full = cfg.to_dict()
+    absent = [
+        f"{section}.{key}={full[section][key]!r}"
+        for section in _SECTIONS
+        for key in sorted(SOVITS_KEYS[section])
+        if key in full[section] and key not in (raw.get(section) or {})
+    ]
+    if absent:
+        shown = ", ".join(absent[:6]) + (f" and {len(absent) - 6} more" if len(absent) > 6 else "")
+        warnings.warn(
+            f"{name}: {len(absent)} so-vits-svc 4.1 key(s) absent, their 4.1 defaults used: "
+            f"{shown}; fix: add them to the file to train with other values",
+            stacklevel=3,
+        )
