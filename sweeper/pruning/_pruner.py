@@ -15,7 +15,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
 from sweeper.pruning._args import PrunerArgs
-from sweeper.pruning._record import STOP_ATTR, plain, train_key
+from sweeper.pruning._record import (
+    STOP_ATTR,
+    decision_record,
+    share_text,
+    standing_record,
+    train_key,
+)
 from sweeper.pruning._standing import Standing, improvement_left_upper, standing
 from sweeper.pruning._track import _Level, _Track, plateau_stop
 
@@ -203,7 +209,7 @@ class ConvergencePruner(BasePruner):
             return None
         if track.first_stop is not None:
             first = track.first_stop
-            return self._record(_RULES[first.reason], first.message, first, level, sign)
+            return decision_record(_RULES[first.reason], first.message, first, level, sign)
         if not self.catch_up:
             return None
         converged = plateau_stop(verdict)
@@ -277,10 +283,10 @@ class ConvergencePruner(BasePruner):
         message = (
             f"{verdict.message}; trial {where.leader} at {sign * where.bar:.4g} is ahead of "  # type: ignore[operator]
             f"even its optimistic final {sign * where.optimistic:.4g} by more than "
-            f"{_share(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
+            f"{share_text(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
         )
-        record = self._record(_RULES[verdict.reason], message, verdict, level, sign)
-        record["standing"] = self._standing_record(where, sign)
+        record = decision_record(_RULES[verdict.reason], message, verdict, level, sign)
+        record["standing"] = standing_record(where, sign, self.top_share)
         return record
 
     def _cannot_catch_up(
@@ -291,31 +297,16 @@ class ConvergencePruner(BasePruner):
         expected = self.top_share * where.others
         message = (
             f"cannot catch up: {self.metric} at best {sign * best:.4g} could gain at most "  # type: ignore[operator]
-            f"{_share(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
+            f"{share_text(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
             f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "
             f"trials are already better than that by more than "
-            f"{_share(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
+            f"{share_text(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
             f"{sign * where.bar:.4g}); a trial in the top {100 * self.top_share:.0f} % "  # type: ignore[operator]
             f"would see about {expected:.1f} (p = {where.p_value:.2g})"
         )
-        record = self._record("cannot_catch_up", message, verdict, level, sign)
-        record["catch_up"] = self._standing_record(where, sign)
+        record = decision_record("cannot_catch_up", message, verdict, level, sign)
+        record["catch_up"] = standing_record(where, sign, self.top_share)
         return record
-
-    def _standing_record(self, where: Standing, sign: float) -> dict[str, Any]:
-        return plain(
-            {
-                "optimistic_final": sign * where.optimistic,
-                "improvement_left_upper": where.upper,
-                "bar": None if where.bar is None else sign * where.bar,
-                "bar_trial": where.leader,
-                "margin": where.margin,
-                "beaten_by": where.beaten_by,
-                "others": where.others,
-                "top_share": self.top_share,
-                "p_value": where.p_value,
-            }
-        )
 
     def _feed(self, track: _Track, trial: FrozenTrial, sign: float) -> None:
         for step, raw in track.cursor.advance(trial.intermediate_values):
@@ -362,26 +353,3 @@ class ConvergencePruner(BasePruner):
             if value is not None and math.isfinite(value):
                 levels[other.number] = value
         return levels
-
-    def _record(
-        self, rule: str, message: str, verdict: Verdict, level: _Level, sign: float
-    ) -> dict[str, Any]:
-        best = level.best.value
-        return plain(
-            {
-                "rule": rule,
-                "message": message,
-                "step": verdict.step,
-                "best_step": level.best.step,
-                "best_value": None if best is None else sign * best,
-                "direction": "maximize" if sign < 0 else "minimize",
-                "verdict": verdict.to_dict(),  # in the detector's frame (negated if maximize)
-            }
-        )
-
-
-def _share(where: Standing, fraction: float, value: float) -> str:
-    """A fraction in words: a percentage of a positive loss, else the amount it stands for."""
-    if where.scale is None:
-        return f"{100 * fraction:.1f} %"
-    return f"{where.amount(fraction, value):.4g}"

@@ -10,6 +10,10 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial
 
+from sweeper.detect import Verdict
+from sweeper.pruning._standing import Standing
+from sweeper.pruning._track import _Level
+
 STOP_ATTR = "sweeper:stop"
 TRAIN_ATTR = "sweeper:train"  # prefix: one system attribute "sweeper:train:<step>" per report
 
@@ -68,3 +72,45 @@ def stop_verdict(trial: optuna.Trial | FrozenTrial) -> dict[str, Any] | None:
         raise TypeError(f"stop_verdict reads an optuna Trial or FrozenTrial, got {trial!r}")
     record = attrs.get(STOP_ATTR)
     return None if record is None else copy.deepcopy(dict(record))
+
+
+def decision_record(
+    rule: str, message: str, verdict: Verdict, level: _Level, sign: float
+) -> dict[str, Any]:
+    """What a stop leaves in its trial: rule, message, steps, best value, the verdict."""
+    best = level.best.value
+    return plain(
+        {
+            "rule": rule,
+            "message": message,
+            "step": verdict.step,
+            "best_step": level.best.step,
+            "best_value": None if best is None else sign * best,
+            "direction": "maximize" if sign < 0 else "minimize",
+            "verdict": verdict.to_dict(),  # in the detector's frame (negated if maximize)
+        }
+    )
+
+
+def standing_record(where: Standing, sign: float, top_share: float) -> dict[str, Any]:
+    """Why a trial could not lead or catch up, in the study's direction."""
+    return plain(
+        {
+            "optimistic_final": sign * where.optimistic,
+            "improvement_left_upper": where.upper,
+            "bar": None if where.bar is None else sign * where.bar,
+            "bar_trial": where.leader,
+            "margin": where.margin,
+            "beaten_by": where.beaten_by,
+            "others": where.others,
+            "top_share": top_share,
+            "p_value": where.p_value,
+        }
+    )
+
+
+def share_text(where: Standing, fraction: float, value: float) -> str:
+    """A fraction in words: a percentage of a positive loss, else the amount it stands for."""
+    if where.scale is None:
+        return f"{100 * fraction:.1f} %"
+    return f"{where.amount(fraction, value):.4g}"
