@@ -231,7 +231,7 @@ class Truth:
 
 def truth_of(curves: CurveSet) -> Truth:
     """``val_true`` when the file has it, else the detector bench's smoothed estimate."""
-    from sweeper.bench.detector import estimate_truth
+    from sweeper.bench.truth import estimate_truth
 
     if curves.val_true is not None:
         val_true, estimated = np.asarray(curves.val_true, float), False
