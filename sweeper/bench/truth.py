@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.bench.curves import CurveSet, plateau_onset
+from sweeper.bench.curves import CurveSet, fraction_base, plateau_onset
 
 FALSE_STOP_LEFT = 0.02  # a stop with more than 2 % true improvement left is a false stop
 
@@ -81,7 +81,8 @@ def _divergence_index(v: np.ndarray) -> int:
     for j, x in enumerate(v):
         if not math.isfinite(x):
             return j
-        if j >= 5 and x > 10 * float(np.nanmedian(v[:j])):
+        typical = float(np.nanmedian(v[:j])) if j >= 5 else math.nan
+        if typical > 0 and x > 10 * typical:  # a ratio means nothing for a level <= 0
             return j
         if j >= 1 and first > 0 and float(np.median(v[j : j + 3])) > 2 * first:
             return j
@@ -92,11 +93,13 @@ def _classify(sm: np.ndarray, end: int, length: int, given: str | None) -> tuple
     if given == "diverge" or (given is None and end < length):
         return "diverge", end
     lo = float(np.nanmin(sm))
+    base = fraction_base(lo, float(np.nanmax(sm)))  # a level <= 0 has no percentages
     argmin = int(np.nanargmin(sm))
     i90 = int(0.9 * sm.size) - 1
-    if given == "overfit" or (given is None and sm[-1] > 1.05 * lo and argmin < sm.size - 1):
+    rose = sm[-1] > lo + 0.05 * base and argmin < sm.size - 1
+    if given == "overfit" or (given is None and rose):
         return "overfit", argmin
-    if given == "slow" or (given is None and i90 >= 0 and sm[i90] > (1 + FALSE_STOP_LEFT) * lo):
+    if given == "slow" or (given is None and i90 >= 0 and sm[i90] > lo + FALSE_STOP_LEFT * base):
         return "slow", -1
     onset = plateau_onset(sm)
     if given is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from sweeper.detect._base import Detector
 from sweeper.detect._divergence import DivergenceDetector
 from sweeper.detect._overfit import OverfitDetector
@@ -113,6 +115,12 @@ class ConvergenceDetector(Detector):
         return [self.divergence, self.overfit, self.held_out_plateau, self.train_plateau]
 
     def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
+        # Values near the float limits (1e300, a run exploding) overflow inside the fits to
+        # inf, which the rules read as it is; numpy's warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._update(step, metrics)
+
+    def _update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
         if self.held_out in metrics:
             self._seen_held_out = True
         if self._seen_held_out or self.primary is not None:

@@ -16,35 +16,39 @@ from sweeper.detect._verdict import Reason, Verdict
 # Metrics whose non-finite value means the run is broken (so-vits-svc tags and ours).
 _WATCHED_PREFIXES = ("loss/", "val/", "train/", "grad_norm")
 # An explosion must also rise this many noise standard deviations above the best level: on
-# a loss near zero (an MSE, an error rate) noise alone doubles a median of 3.
+# a loss near zero (an MSE, an error rate) noise alone doubles a running median.
 _RISE_NOISE = 6.0
+# Values in the running median: 5 masks two outliers (two spikes within 3 points, or two
+# dips that set a best level no run could keep, each read as a 2x explosion with 3).
+_LEVEL_POINTS = 5
 _RECENT = 32  # raw values kept to measure the noise (the history merges points)
 
 
 class _Track:
-    """Last three values, recent raw values and a bounded history of one metric."""
+    """Last few values, recent raw values and a bounded history of one metric."""
 
     def __init__(self) -> None:
-        self.last3: list[float] = []
+        self.last: list[float] = []
         self.recent: list[float] = []
         self.history = History(128)
-        self.best_median3 = math.inf
-        self.best_noise = 0.0  # noise_sd when best_median3 was last set
+        self.best_level = math.inf
+        self.best_noise = 0.0  # noise_sd when best_level was last set
 
     def add(self, step: int, value: float) -> None:
-        self.last3 = [*self.last3[-2:], value]
+        self.last = [*self.last[-_LEVEL_POINTS + 1 :], value]
         self.recent = [*self.recent[-_RECENT + 1 :], value]
         self.history.add(step, value)
         # From the first value on: a run that blows up right after its first evaluation
         # (val/mel 94 at step 0, then 284 flat) has only that value as its best level.
-        if self.median3 <= self.best_median3:
+        if self.level <= self.best_level:
             # The noise of the healthy stretch: measured after a blow-up, its own jumps would
             # count as noise (a dead run swinging 2-3x was not stopped until it went flat).
-            self.best_median3, self.best_noise = self.median3, self.noise_sd
+            self.best_level, self.best_noise = self.level, self.noise_sd
 
     @property
-    def median3(self) -> float:
-        return median(np.asarray(self.last3, dtype=float))
+    def level(self) -> float:
+        """Running median of the last values (fewer at the start)."""
+        return median(np.asarray(self.last, dtype=float))
 
     @property
     def noise_sd(self) -> float:
@@ -61,9 +65,9 @@ class _Track:
         return median(np.asarray(self.history.values, dtype=float))
 
     def state_dict(self) -> dict[str, Any]:
-        best = self.best_median3 if math.isfinite(self.best_median3) else None
+        best = self.best_level if math.isfinite(self.best_level) else None
         return {
-            "last3": self.last3,
+            "last": self.last,
             "recent": self.recent,
             "history": self.history.state_dict(),
             "best": best,
@@ -73,10 +77,10 @@ class _Track:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> _Track:
         track = cls()
-        track.last3 = [float(v) for v in state["last3"]]
-        track.recent = [float(v) for v in state.get("recent", track.last3)]  # older states
+        track.last = [float(v) for v in state.get("last", state.get("last3", []))]  # or older
+        track.recent = [float(v) for v in state.get("recent", track.last)]  # older states
         track.history.load_state_dict(state["history"])
-        track.best_median3 = math.inf if state["best"] is None else float(state["best"])
+        track.best_level = math.inf if state["best"] is None else float(state["best"])
         track.best_noise = float(state.get("best_noise", 0.0))
         return track
 
@@ -86,11 +90,11 @@ class DivergenceDetector(Detector):
 
     - a non-finite value of a watched metric (``loss/*``, ``val/*``, ``train/*``,
       ``grad_norm*``);
-    - explosion: the median of the last 3 values of an ``explode_metrics`` entry exceeds
-      ``explode_factor`` x its lowest such median so far (one spike cannot do it), by more
+    - explosion: the median of the last 5 values of an ``explode_metrics`` entry exceeds
+      ``explode_factor`` x its lowest such median so far (two spikes cannot do it), by more
       than 6 standard deviations of its point-to-point noise where that best was set (so a
       loss near zero, whose noise alone doubles it, does not trip it);
-    - gradient explosion: the median of the last 3 ``grad_norm_g``/``grad_norm_d`` exceeds
+    - gradient explosion: the median of the last 5 ``grad_norm_g``/``grad_norm_d`` exceeds
       ``grad_factor`` x its typical (median) value;
     - discriminator collapse: ``loss/d/total`` falls below ``collapse_ratio`` x its typical
       value while the generator's adversarial loss (``loss/g/gen``, else ``loss/g/fm``)
@@ -150,7 +154,7 @@ class DivergenceDetector(Detector):
     def _check(self, step: int) -> Verdict | None:
         guards = [
             # Mel against its best level so far, gradient norms against their usual size.
-            (name, "explosion", "its best level", self.explode_factor, lambda t: t.best_median3)
+            (name, "explosion", "its best level", self.explode_factor, lambda t: t.best_level)
             for name in self.explode_metrics
         ] + [
             (name, "grad_explosion", "its typical value", self.grad_factor, lambda t: t.typical)
@@ -158,12 +162,12 @@ class DivergenceDetector(Detector):
         ]
         for name, guard, reference, limit, level_of in guards:
             track = self._tracks.get(name)
-            if track is None or len(track.history) < self.min_points or len(track.last3) < 3:
+            if track is None or len(track.history) < self.min_points or len(track.last) < 3:
                 continue
-            level = level_of(track)
-            ratio = track.median3 / level if level > 0 else math.nan
+            base = level_of(track)
+            ratio = track.level / base if base > 0 else math.nan
             beyond_noise = guard != "explosion" or (
-                track.median3 - level > _RISE_NOISE * track.best_noise
+                track.level - base > _RISE_NOISE * track.best_noise
             )
             if ratio > limit and beyond_noise:
                 return self._diverged(
@@ -179,10 +183,10 @@ class DivergenceDetector(Detector):
         gen = self._tracks.get("loss/g/gen") or self._tracks.get("loss/g/fm")
         if disc is None or gen is None:
             return None
-        if min(len(disc.history), len(gen.history)) < self.min_points or len(disc.last3) < 3:
+        if min(len(disc.history), len(gen.history)) < self.min_points or len(disc.last) < 3:
             return None
-        d_ratio = disc.median3 / disc.typical if disc.typical > 0 else math.nan
-        g_ratio = gen.median3 / gen.typical if gen.typical > 0 else math.nan
+        d_ratio = disc.level / disc.typical if disc.typical > 0 else math.nan
+        g_ratio = gen.level / gen.typical if gen.typical > 0 else math.nan
         if d_ratio < self.collapse_ratio and g_ratio > 3.0:
             return self._diverged(
                 step,

@@ -18,6 +18,7 @@ from sweeper.detect._stats import (
     robust_sigma,
     rolling_median,
     spend,
+    squared,
     z_quantile,
 )
 from sweeper.detect._verdict import Reason, Verdict
@@ -40,7 +41,7 @@ def _long_run_variance(values: np.ndarray, sigma: float) -> float:
     floor = _ar1_long_run_variance(values, sigma)
     if blocks.size < 16:
         return 2.0 * floor
-    measured = _BLOCK * robust_sigma(np.diff(blocks)) ** 2 / 2.0
+    measured = _BLOCK * squared(robust_sigma(np.diff(blocks))) / 2.0
     return max(measured, floor)
 
 
@@ -62,11 +63,11 @@ def _ar1_long_run_variance(values: np.ndarray, sigma: float) -> float:
     if changes.size < 8:
         return independent
     changes = changes - median(changes)
-    plus = robust_sigma(changes[1:] + changes[:-1]) ** 2
-    minus = robust_sigma(changes[1:] - changes[:-1]) ** 2
+    plus = squared(robust_sigma(changes[1:] + changes[:-1]))
+    minus = squared(robust_sigma(changes[1:] - changes[:-1]))
     rho = (plus - minus) / (plus + minus) if plus + minus > 0 else -0.5
     phi = min(max(1.0 + 2.0 * rho, 0.0), 0.5)
-    ar_sigma2 = robust_sigma(changes) ** 2 / (2.0 * (1.0 - phi))
+    ar_sigma2 = squared(robust_sigma(changes)) / (2.0 * (1.0 - phi))
     return max(independent, ar_sigma2 * (1.0 + phi) / (1.0 - phi))
 
 

@@ -32,6 +32,11 @@ def median(values: np.ndarray) -> float:
     return float(part[k]) if n % 2 else float((part[k - 1] + part[k]) / 2.0)
 
 
+def squared(x: float) -> float:
+    """x * x: a Python float's ``x ** 2`` raises OverflowError past 1e154, this gives inf."""
+    return x * x
+
+
 def robust_sigma(residuals: np.ndarray) -> float:
     """Noise scale that ignores spikes: 1.4826 x median absolute deviation."""
     if residuals.size == 0:

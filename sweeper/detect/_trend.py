@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.detect._stats import LineFit, median, robust_line, z_quantile
+from sweeper.detect._stats import LineFit, median, robust_line, squared, z_quantile
 
 # Trailing windows tried, as fractions of the steps so far (Bonferroni over them). The whole
 # history is the one with power on a curve flat from the start: its log-step range is ~3x
@@ -190,7 +190,9 @@ def _steeper_later(later: LineFit, wider: LineFit) -> bool:
     the difference has variance var(later) - var(wider) (Hausman); a floor keeps windows of
     nearly the same points from being compared on a vanishing error.
     """
-    variance = max(later.slope_se**2 - wider.slope_se**2, (0.25 * later.slope_se) ** 2)
+    variance = max(
+        squared(later.slope_se) - squared(wider.slope_se), squared(0.25 * later.slope_se)
+    )
     return later.slope - wider.slope < -CONSISTENCY_Z * math.sqrt(variance)
 
 
@@ -235,5 +237,5 @@ def _quadratic(
     dof = max(float(w.sum()) - 3.0, 1.0)
     sigma2 = float(np.sum(w * resid * resid)) / dof
     naive_se = math.sqrt(sigma2 / max(float(np.sum(w * xc * xc)), 1e-300))
-    inflation = (line.slope_se / naive_se) ** 2 if naive_se > 0 else 1.0
+    inflation = squared(line.slope_se / naive_se) if naive_se > 0 else 1.0
     return coef, cov_unit * sigma2 * max(inflation, 1.0)

@@ -19,7 +19,7 @@ from sweeper.logs import Series
 RECENT = 10
 # Points on each side when asking whether a curve fell after a stop.
 FALL_POINTS = 50
-# Signals the divergence guard watches for explosion (a median of 3 over 2x its best).
+# Signals the divergence guard watches for explosion (a median of 5 over 2x its best).
 EXPLODING = DivergenceDetector().explode_metrics
 # A last point this many times the level before it gets a note.
 SPIKE_FACTOR = 2.0
@@ -28,8 +28,8 @@ SPIKE_FACTOR = 2.0
 def blow_up(name: str, series: Series) -> tuple[Verdict, bool] | None:
     """The first explosion of ``name`` and whether it lasts to the last finite point.
 
-    The rule is the divergence guard's (median of the last 3 values above 2x the lowest such
-    median), so a single spike never counts. None when it never fired or ``name`` is not a
+    The rule is the divergence guard's (median of the last 5 values above 2x the lowest such
+    median), so one or two spikes never count. None when it never fired or ``name`` is not a
     mel loss (adversarial and KL terms drift by design).
     """
     if name not in EXPLODING:

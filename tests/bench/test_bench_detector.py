@@ -202,3 +202,14 @@ def test_sweeper_saves_on_flat_curves_without_stopping_slow_ones():
     assert flat.score.compute_saved is not None and flat.score.compute_saved > 0.5
     assert all(s is not None for s in flat.stops)
     assert slow.score.false_stop_rate in (None, 0.0)
+
+
+def test_estimated_truth_of_negative_curves_uses_their_range_not_ratios():
+    # A log-likelihood-like loss below zero: "10x the median" and "5 % above the minimum"
+    # are ratios that mean nothing there (a flat -5 read as diverged, then as overfitting).
+    steps = np.arange(1, 201) * 100
+    rng = np.random.default_rng(0)
+    flat = -5.0 + 0.05 * rng.standard_normal(200)
+    falling = -2.0 - 3.0 * (1 - np.exp(-np.arange(200) / 30)) + 0.05 * rng.standard_normal(200)
+    est = bench.truth_of(CurveSet(steps=steps, val=np.vstack([flat, falling])))
+    assert set(est.kind) <= {"plateau", "late_plateau"}, list(est.kind)

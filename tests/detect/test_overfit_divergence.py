@@ -174,3 +174,30 @@ def test_a_loss_near_zero_is_not_exploded_by_its_noise():
     values = 0.02 + 2.0 * np.exp(-np.arange(300) / 20.0) + np.abs(rng.normal(0, 0.006, 300))
     reasons = {detector.update(i, {"loss/mse": float(v)}).reason for i, v in enumerate(values)}
     assert Reason.DIVERGED not in reasons
+
+
+def test_two_spikes_or_two_dips_within_three_points_are_not_an_explosion():
+    # A median of 3 read both as a blow-up: two 15x spikes one apart, or two dips to 0.4x
+    # that set a best level the run then "exploded" from at its normal values.
+    base = noisy(np.full(T, 20.0), 0.03, seed=0)
+    spikes, dips = base.copy(), base.copy()
+    spikes[[20, 22]] *= 15
+    dips[[20, 22]] *= 0.4
+    for values in (spikes, dips):
+        first, _ = first_stop(
+            DivergenceDetector(),
+            ((int(s), {"val/mel": float(v)}) for s, v in zip(STEPS, values, strict=True)),
+        )
+        assert first is None, first
+
+
+def test_values_near_the_float_limit_neither_raise_nor_warn():
+    import warnings
+
+    values = noisy(np.full(T, 1e300), 0.05, seed=2)
+    det = ConvergenceDetector(budget=int(STEPS[-1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings too
+        for step, v in zip(STEPS, values, strict=True):
+            verdict = det.update(int(step), {"val/mel": float(v), "loss/g/mel": float(v)})
+    assert verdict.reason in set(Reason)
