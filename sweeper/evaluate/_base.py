@@ -72,16 +72,21 @@ class MetricResult:
         }
 
 
-def result(metric: Metric, value: float, per_item=(), detail: str = "") -> MetricResult:
-    return MetricResult(
-        metric.name,
-        float(value),
-        metric.direction,
-        metric.unit,
-        OK,
-        detail,
-        tuple(float(x) for x in per_item),
-    )
+def result(
+    metric: Metric,
+    value: float,
+    per_item=(),
+    detail: str = "",
+    nothing: str = "no clip gave a value",
+) -> MetricResult:
+    """A measured value; a NaN one (nothing to measure) is ``skipped`` with ``nothing`` as
+    the reason, so a NaN never comes back as "ok"."""
+    per = tuple(float(x) for x in per_item)
+    if math.isnan(value):
+        return MetricResult(
+            metric.name, math.nan, metric.direction, metric.unit, SKIPPED, nothing, per
+        )
+    return MetricResult(metric.name, float(value), metric.direction, metric.unit, OK, detail, per)
 
 
 def unavailable(metric: Metric, why: str) -> MetricResult:

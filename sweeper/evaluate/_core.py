@@ -9,7 +9,7 @@ import numpy as np
 
 from sweeper.errors import InputError
 from sweeper.evaluate._base import MetricResult, skipped, unavailable
-from sweeper.evaluate._registry import family_module, get_metrics, missing_modules
+from sweeper.evaluate._registry import TIME_ALIGNED, family_module, get_metrics, missing_modules
 
 MODEL_SR = 16000  # every learned model here (Whisper, DNSMOS, Resemblyzer, DistillMOS) wants it
 
@@ -34,17 +34,42 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"{name} must be >= 1 or None, got {value!r}")
-        if self.gross_cents <= 0 or self.mcd_order < 1 or self.asr_beam < 1 or self.threads < 1:
+        # `not x > 0` refuses NaN too (NaN <= 0 is False).
+        if not self.gross_cents > 0 or self.mcd_order < 1 or self.asr_beam < 1 or self.threads < 1:
             raise InputError(
                 f"need gross_cents > 0, mcd_order/asr_beam/threads >= 1, got {self.gross_cents=}"
                 f", {self.mcd_order=}, {self.asr_beam=}, {self.threads=}"
             )
+        if self.n_mels < 1 or (self.mel_fmax is not None and not self.mel_fmax > 0):
+            raise InputError(
+                f"need n_mels >= 1 and mel_fmax > 0 (or None), got {self.n_mels=}, "
+                f"{self.mel_fmax=}"
+            )
+        if self.device is not None and self.device.split(":")[0] not in ("cpu", "cuda"):
+            raise InputError(f"device must be cpu, cuda or cuda:N, got {self.device!r}")
+
+    def check(self, sr: int) -> None:
+        """What needs the sampling rate: frames that fit, a GPU that exists."""
+        hop, n_fft = self.hop(sr), self.fft(sr)
+        if n_fft < hop:
+            raise InputError(f"n_fft={n_fft} is shorter than hop_length={hop}; fix: n_fft >= hop")
+        if self.mel_fmax is not None and self.mel_fmax > sr / 2:
+            raise InputError(f"mel_fmax={self.mel_fmax} is above sr/2 = {sr / 2:g} Hz")
+        if self.device is not None and self.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise InputError(f"device={self.device!r} but torch sees no GPU; fix: cpu")
 
     @classmethod
     def from_data_config(cls, data, **overrides) -> Settings:
         """Frames and mels as a trainer's ``DataConfig`` has them, so mel_l1 = val/mel_l1."""
-        kw = dict(hop_length=data.hop_length, n_fft=data.filter_length,
-                  n_mels=data.n_mel_channels, mel_fmax=data.mel_fmax)
+        kw = dict(
+            hop_length=data.hop_length,
+            n_fft=data.filter_length,
+            n_mels=data.n_mel_channels,
+            mel_fmax=data.mel_fmax,
+        )
         kw.update(overrides)
         return cls(**kw)
 
@@ -87,18 +112,87 @@ def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return resample_poly(audio, sr_out // g, sr_in // g).astype(np.float32)
 
 
-def _as_clips(name: str, clips) -> list[np.ndarray]:
-    if isinstance(clips, np.ndarray) and clips.ndim == 1:
+MIN_SECONDS = 0.1  # shorter clips have no f0 (Praat needs 3 periods of 50 Hz) nor mel frames
+MAX_PEAK = 16.0  # float audio is in [-1, 1]; a peak this far out is PCM read as float
+LENGTH_TOLERANCE = 0.1  # out and ref lengths may differ by 10 % (time-aligned metrics)
+
+
+def _as_clips(name: str, clips, sr: int) -> list[np.ndarray]:
+    if isinstance(clips, np.ndarray):
+        if clips.ndim != 1:
+            raise InputError(
+                f"{name} is a {clips.ndim}-D array {clips.shape}; fix: pass a list of 1-D mono "
+                "clips (stereo: average the channels)"
+            )
         clips = [clips]
-    out = []
-    for i, x in enumerate(clips):
-        x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 1 or x.size == 0:
-            raise InputError(f"{name}[{i}] must be non-empty 1-D audio, got shape {x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise InputError(f"{name}[{i}] has NaN/inf samples; fix: check the generator output")
-        out.append(x)
+    out = [_as_audio(f"{name}[{i}]", x, sr) for i, x in enumerate(clips)]
+    if not out:
+        raise InputError(f"{name} holds no clip; fix: pass at least one")
     return out
+
+
+def _as_audio(name: str, x, sr: int) -> np.ndarray:
+    """Float32 mono audio; integer PCM (as scipy's wavfile reads it) scaled to [-1, 1]."""
+    if not isinstance(x, np.ndarray) and not isinstance(x, (list, tuple)):
+        raise InputError(f"{name} is a {type(x).__name__}, not audio; fix: a 1-D numpy array")
+    x = np.asarray(x)
+    if x.ndim != 1 or x.size == 0:
+        raise InputError(f"{name} must be non-empty 1-D audio, got shape {x.shape}")
+    if np.issubdtype(x.dtype, np.signedinteger):
+        x = x / float(2 ** (8 * x.dtype.itemsize - 1))
+    elif x.dtype == np.uint8:
+        x = (x.astype(np.float64) - 128.0) / 128.0
+    elif not np.issubdtype(x.dtype, np.floating):
+        raise InputError(f"{name} has {x.dtype} samples; fix: float audio in [-1, 1] or int PCM")
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"{name} has NaN/inf samples; fix: check the audio that made it")
+    peak = float(np.max(np.abs(x)))
+    if peak > MAX_PEAK:
+        raise InputError(
+            f"{name} peaks at {peak:.4g}: float audio is expected in [-1, 1]; fix: divide "
+            "int16 PCM by 32768 (or pass the int16 array as it is)"
+        )
+    if x.size < MIN_SECONDS * sr:
+        raise InputError(
+            f"{name} lasts {1000 * x.size / sr:.0f} ms; fix: clips of {MIN_SECONDS} s or "
+            "more (so-vits-svc's preprocessing skips clips under 0.3 s)"
+        )
+    return x
+
+
+def _unaligned(refs: list[np.ndarray], outs: list[np.ndarray], sr: int) -> str | None:
+    """Why F0, V/UV and mel L1, which compare frame by frame, cannot be measured: an out much
+    shorter or longer than its ref (another sentence, audio at another rate) would be scored
+    on the overlap only. None when every pair lines up."""
+    for i, (ref, out) in enumerate(zip(refs, outs, strict=True)):
+        if abs(out.size - ref.size) > LENGTH_TOLERANCE * ref.size:
+            return (
+                f"outs[{i}] lasts {out.size / sr:.2f} s but refs[{i}] {ref.size / sr:.2f} s; "
+                "frame-by-frame metrics need the out made from that ref, at the same rate"
+            )
+    return None
+
+
+def _f0_tracks(ref_f0, refs: list[np.ndarray], hop: int) -> list[np.ndarray]:
+    """Each track 1-D, finite, and as many frames as its ref has at ``hop``: a track at
+    another hop is stretched against the audio (the toy set's f0, at its data hop of 320,
+    scored 433 cents off on identical audio at the default 160)."""
+    if len(ref_f0) != len(refs):
+        raise InputError(f"{len(ref_f0)} ref_f0 tracks for {len(refs)} clips")
+    tracks = []
+    for i, (track, ref) in enumerate(zip(ref_f0, refs, strict=True)):
+        f0 = np.asarray(track, dtype=np.float64)
+        if f0.ndim != 1 or not np.all(np.isfinite(f0)):
+            raise InputError(f"ref_f0[{i}] must be 1-D and finite (0 Hz = unvoiced)")
+        frames = ref.size // hop
+        if abs(f0.size - frames) > max(2, 0.02 * frames):
+            raise InputError(
+                f"ref_f0[{i}] has {f0.size} frames but refs[{i}] makes {frames} at "
+                f"hop_length={hop}; fix: Settings(hop_length=...) as the f0 was tracked"
+            )
+        tracks.append(f0)
+    return tracks
 
 
 def evaluate(
@@ -114,8 +208,10 @@ def evaluate(
     """Measure ``outs`` (synthesised) against ``refs`` (ground truth), clip by clip.
 
     Args:
-        refs, outs: float audio in [-1, 1], one array per clip, in matching order. Time-aligned
-            metrics (f0, V/UV, mel L1) use the common length; MCD aligns by DTW.
+        refs, outs: mono audio, one 1-D array per clip, in matching order: float in [-1, 1]
+            or integer PCM (scaled by its type). Time-aligned metrics (f0, V/UV, mel L1) use
+            the common length, and are skipped where an out is more than 10 % longer or
+            shorter than its ref; MCD aligns by DTW.
         sr: sampling rate of both, Hz.
         metrics: names from ``METRICS`` (all when None).
         transcripts: what each ref says; without them WER/CER are "skipped".
@@ -138,28 +234,35 @@ def evaluate(
     """
     if not isinstance(sr, (int, np.integer)) or sr < 8000:
         raise InputError(f"sr must be an int >= 8000 Hz, got {sr!r}")
-    refs_l, outs_l = _as_clips("refs", refs), _as_clips("outs", outs)
+    settings.check(int(sr))
+    refs_l, outs_l = _as_clips("refs", refs, int(sr)), _as_clips("outs", outs, int(sr))
     if len(refs_l) != len(outs_l):
         raise InputError(f"{len(refs_l)} refs but {len(outs_l)} outs; fix: pair them one to one")
-    if transcripts is not None and len(transcripts) != len(refs_l):
-        raise InputError(f"{len(transcripts)} transcripts for {len(refs_l)} clips")
-    if ref_f0 is not None and len(ref_f0) != len(refs_l):
-        raise InputError(f"{len(ref_f0)} ref_f0 tracks for {len(refs_l)} clips")
+    if transcripts is not None:
+        if isinstance(transcripts, str):
+            raise InputError("transcripts is one string; fix: a list of one str per clip")
+        if len(transcripts) != len(refs_l):
+            raise InputError(f"{len(transcripts)} transcripts for {len(refs_l)} clips")
+        if not all(isinstance(t, str) for t in transcripts):
+            raise InputError("transcripts must all be str; fix: one str per clip")
     batch = Batch(
         refs_l,
         outs_l,
         int(sr),
-        None if transcripts is None else [str(t) for t in transcripts],
-        None if ref_f0 is None else [np.asarray(f, dtype=np.float64) for f in ref_f0],
+        None if transcripts is None else list(transcripts),
+        None if ref_f0 is None else _f0_tracks(ref_f0, refs_l, settings.hop(int(sr))),
         settings,
     )
     wanted = get_metrics(metrics)
     results: dict[str, MetricResult] = {}
     by_family: dict[str, list] = {}
+    unaligned = _unaligned(refs_l, outs_l, int(sr))
     for metric in wanted:
         missing = missing_modules(metric)
         if missing:
             results[metric.name] = unavailable(metric, f"missing module(s) {missing}")
+        elif unaligned is not None and metric.name in TIME_ALIGNED:
+            results[metric.name] = skipped(metric, unaligned)
         elif metric.family == "asr" and batch.transcripts is None:
             results[metric.name] = skipped(metric, "no transcripts given")
         else:

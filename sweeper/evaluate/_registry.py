@@ -13,6 +13,8 @@ _EVAL = "pip install 'sovits-sweeper[eval]'"
 # torch build; the code path used here needs neither.
 _DISTILL = "pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0"
 _PRAAT = ("parselmouth",)
+# Compared frame by frame with the ref: an out must be the one made from that ref.
+TIME_ALIGNED = frozenset({"f0_rmse_cents", "f0_gross_error", "vuv_error", "mel_l1"})
 
 METRICS: dict[str, Metric] = {
     m.name: m

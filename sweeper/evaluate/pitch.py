@@ -67,4 +67,8 @@ def compute(batch, metrics) -> dict:
         )
     pooled = pool(sums)
     per_clip = [pool([s]) for s in sums]
-    return {m.name: result(m, pooled[m.name], [p[m.name] for p in per_clip]) for m in metrics}
+    why = "no frame voiced in both ref and out (silence, whisper or noise have no f0)"
+    return {
+        m.name: result(m, pooled[m.name], [p[m.name] for p in per_clip], nothing=why)
+        for m in metrics
+    }

@@ -13,6 +13,8 @@ implementation when comparing runs); orderings agree.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sweeper.evaluate._base import result
@@ -116,8 +118,10 @@ def compute(batch, metrics) -> dict:
                 mel_l1_sums(r, o, sr, n_fft, hop, s.n_mels, s.mel_fmax)
                 for r, o in zip(batch.refs, batch.outs, strict=True)
             ]
-            total = sum(a for a, _ in sums) / max(sum(n for _, n in sums), 1)
-            out[m.name] = result(m, total, [a / max(n, 1) for a, n in sums])
+            cells = sum(n for _, n in sums)
+            total = sum(a for a, _ in sums) / cells if cells else math.nan
+            per = [a / n if n else math.nan for a, n in sums]
+            out[m.name] = result(m, total, per, nothing="no mel frame to compare")
         elif m.name == "mcd_db":
             per = [
                 mcd(r, o, sr, n_fft, hop, s.mcd_order)

@@ -16,6 +16,7 @@ from sweeper.evaluate import (
     SKIPPED,
     UNAVAILABLE,
     MetricResult,
+    Settings,
     _registry,
     evaluate,
     get_metrics,
@@ -69,6 +70,19 @@ def test_wer_without_transcripts_is_skipped():
         ({"sr": 100}, "sr must be"),
         ({"metrics": ["mos"]}, "unknown metric"),
         ({"transcripts": ["a", "b"]}, "2 transcripts"),
+        ({"transcripts": "a"}, "one string"),
+        ({"transcripts": [None]}, "must all be str"),
+        # A bare 2-D array (stereo, or a batch) was read as a list of clips of 2 samples.
+        ({"refs": np.zeros((SR, 2)), "outs": [_tone()]}, "2-D array"),
+        ({"refs": [], "outs": []}, "holds no clip"),  # mel_l1 was a perfect 0.0
+        ({"refs": ["a.wav"], "outs": [_tone()]}, "is a str, not audio"),
+        ({"outs": [_tone() * 1000]}, "peaks at 500"),  # PCM values as float
+        ({"refs": [_tone(seconds=0.05)], "outs": [_tone(seconds=0.05)]}, "lasts 50 ms"),
+        ({"refs": [np.ones(SR, dtype=np.uint16)]}, "uint16 samples"),
+        ({"ref_f0": [np.full(50, 220.0)]}, "ref_f0.0. has 50 frames"),  # another hop
+        ({"ref_f0": [np.full(100, np.nan)]}, "finite"),
+        ({"settings": Settings(n_fft=64, hop_length=160)}, "shorter than hop_length"),
+        ({"settings": Settings(mel_fmax=20000.0)}, "above sr/2"),
     ],
 )
 def test_bad_input_is_a_one_line_error(kwargs, match):
@@ -141,3 +155,33 @@ def test_core_imports_no_ray_optuna_or_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"n_mels": 0}, {"mel_fmax": -5.0}, {"gross_cents": math.nan}, {"device": "gpu"}],
+)
+def test_bad_settings_are_refused_at_construction(kwargs):
+    with pytest.raises(InputError):
+        Settings(**kwargs)
+
+
+def test_integer_pcm_is_scaled_as_wav_files_hold_it():
+    tone = _tone()
+    pcm = np.round(tone * 32767).astype(np.int16)
+    r = evaluate([tone], [pcm], SR, ["mel_l1", "mcd_db"], settings=SETTINGS)
+    assert r["mel_l1"].value < 0.05 and r["mcd_db"].value < 0.1  # was 10 nats: int16 as float
+
+
+def test_nothing_to_measure_is_skipped_with_the_reason_not_a_nan_that_is_ok():
+    noise = np.random.default_rng(0).uniform(-0.1, 0.1, SR).astype(np.float32)
+    r = evaluate([noise], [noise], SR, ["f0_rmse_cents", "vuv_error"], settings=SETTINGS)
+    assert r["f0_rmse_cents"].status == SKIPPED and "voiced in both" in r["f0_rmse_cents"].detail
+    assert r["vuv_error"].ok  # every frame's voicing still compares
+
+
+def test_an_out_of_another_length_leaves_the_frame_by_frame_metrics_skipped():
+    ref, out = _tone(seconds=1.0), _tone(seconds=0.3)  # 30 % of its ref matched 1:1 before
+    r = evaluate([ref], [out], SR, ["mel_l1", "vuv_error", "mcd_db"], settings=SETTINGS)
+    assert r["mel_l1"].status == SKIPPED and "lasts 0.30 s" in r["mel_l1"].detail
+    assert r["vuv_error"].status == SKIPPED and r["mcd_db"].ok  # DTW aligns any lengths
