@@ -176,8 +176,8 @@ def _unaligned(refs: list[np.ndarray], outs: list[np.ndarray], sr: int) -> str |
 
 def _f0_tracks(ref_f0, refs: list[np.ndarray], hop: int) -> list[np.ndarray]:
     """Each track 1-D, finite, and as many frames as its ref has at ``hop``: a track at
-    another hop is stretched against the audio (the toy set's f0, at its data hop of 320,
-    scored 433 cents off on identical audio at the default 160)."""
+    another hop would be read frame by frame at the wrong times (the toy set's f0, at its
+    data hop of 320, scored 433 cents off on identical audio at the default 160)."""
     if len(ref_f0) != len(refs):
         raise InputError(f"{len(ref_f0)} ref_f0 tracks for {len(refs)} clips")
     tracks = []
