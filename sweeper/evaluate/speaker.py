@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeper.evaluate._base import result, unavailable
+from sweeper.evaluate._base import result, skipped, unavailable
 from sweeper.evaluate._cache import cached, torch_device
 
 _SR, _WIN, _HOP, _MELS, _PARTIAL = 16000, 400, 160, 40, 160  # Resemblyzer's hparams
 _RATE, _MIN_COVERAGE = 1.3, 0.75
+_SILENT_DBFS = -80.0  # below this a clip has no voice to embed (digital silence, a dead model)
 
 
 def weights_path() -> Path | None:
@@ -91,8 +92,23 @@ def embed(net, audio16k: np.ndarray, device: str) -> np.ndarray:
     return mean / np.linalg.norm(mean)
 
 
+def _silent(clips: dict[str, list[np.ndarray]]) -> str | None:
+    """Why no similarity can be given: a silent clip embeds as silence, which scored 1.0
+    against silence and 0.38 against speech (a dead model's output looked half right)."""
+    for name, group in clips.items():
+        for i, x in enumerate(group):
+            rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+            if rms < 10 ** (_SILENT_DBFS / 20):
+                level = "-inf" if rms == 0 else f"{20 * np.log10(rms):.0f}"
+                return f"{name}[{i}] is silent ({level} dBFS): no voice to compare"
+    return None
+
+
 def compute(batch, metrics) -> dict:
     (metric,) = metrics
+    silent = _silent({"refs": batch.refs, "outs": batch.outs})
+    if silent is not None:
+        return {metric.name: skipped(metric, silent)}
     device = torch_device(batch.settings.device)
     try:
         net = cached(("resemblyzer", device), lambda: _load(device, batch.settings.threads))

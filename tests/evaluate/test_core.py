@@ -185,3 +185,11 @@ def test_an_out_of_another_length_leaves_the_frame_by_frame_metrics_skipped():
     r = evaluate([ref], [out], SR, ["mel_l1", "vuv_error", "mcd_db"], settings=SETTINGS)
     assert r["mel_l1"].status == SKIPPED and "lasts 0.30 s" in r["mel_l1"].detail
     assert r["vuv_error"].status == SKIPPED and r["mcd_db"].ok  # DTW aligns any lengths
+
+
+def test_a_silent_clip_has_no_speaker_similarity():
+    silence = np.zeros(SR, dtype=np.float32)
+    r = evaluate([_tone()], [silence], SR, ["speaker_similarity", "mcd_db"], settings=SETTINGS)
+    sim = r["speaker_similarity"]
+    assert sim.status == SKIPPED and "outs[0] is silent (-inf dBFS)" in sim.detail  # was 0.38
+    assert r["mcd_db"].ok  # the envelope distance still says how far off it is
