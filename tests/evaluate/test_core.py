@@ -193,3 +193,17 @@ def test_a_silent_clip_has_no_speaker_similarity():
     sim = r["speaker_similarity"]
     assert sim.status == SKIPPED and "outs[0] is silent (-inf dBFS)" in sim.detail  # was 0.38
     assert r["mcd_db"].ok  # the envelope distance still says how far off it is
+
+
+def test_mcd_does_not_depend_on_the_level_of_the_pair():
+    # c0 (the level) is left out of MCD, but the spectrum's floor was absolute: a quiet copy
+    # of a clip scored 3 dB from it, and the same noisy pair at x0.01 looked 40x better.
+    rng = np.random.default_rng(0)
+    ref = _tone() * (1 + 0.3 * np.sin(np.linspace(0, 20, SR))).astype(np.float32)
+    noisy = (ref + 0.05 * rng.standard_normal(SR)).astype(np.float32)
+    base = evaluate([ref], [noisy], SR, ["mcd_db"], settings=SETTINGS)["mcd_db"].value
+    for gain in (0.5, 0.01):
+        quiet = evaluate([ref], [ref * gain], SR, ["mcd_db"], settings=SETTINGS)["mcd_db"]
+        assert quiet.value < 1e-4  # float32 rounding; was 0.3 dB at x0.5, 3 dB at x0.01
+        both = evaluate([ref * gain], [noisy * gain], SR, ["mcd_db"], settings=SETTINGS)
+        assert both["mcd_db"].value == pytest.approx(base, rel=1e-6)
