@@ -26,7 +26,7 @@ from sweeper.tune._trainable import Job
 
 CACHE_DIR = Path("summary") / "eval"  # inside the sweep folder
 PREFIX = "eval/"
-_VERSION = 1  # bump when what a cached entry means changes
+_VERSION = 2  # bump when what a cached entry means changes (2: MCD floor per clip, 2026-12-06)
 
 
 @dataclass(frozen=True)
