@@ -67,8 +67,9 @@ def _pick(summary: Summary, trial: int | None) -> TrialRecord:
         return summary.winner
     placed = [r.key for r in summary.ranked]
     if trial not in placed:
+        why = next((f" ({reason})" for t, reason in summary.excluded if t.number == trial), "")
         raise InputError(
-            f"trial #{trial} is not ranked in this sweep; fix: one of "
+            f"trial #{trial} is not ranked in this sweep{why}; fix: one of "
             f"{', '.join(f'#{k}' for k in placed)} (see `sweeper summarize`)"
         )
     return summary.by_number[trial]
@@ -169,6 +170,12 @@ def export_best(
     )
     check_config(raw, base_raw)
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InputError(
+            f"cannot write --out {str(path)!r} ({err.strerror or err}); fix: a file path in "
+            "a writable folder"
+        ) from err
     return Exported(path, rec.number, rec.checkpoint, applied, dropped)

@@ -199,8 +199,11 @@ def compute(summary: Summary) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.3 * len(trials)))
     labels = [f"#{t.number}" for t in trials]
     ran = [min(t.steps, budget) for t in trials]
+    # Only a stop by a rule saves steps: a failed or unfinished trial's rest is not counted.
+    by_rule = [t.state in ("COMPLETE", "PRUNED") for t in trials]
+    saved = [budget - r if b else 0 for b, r in zip(by_rule, ran, strict=True)]
     ax.barh(labels, ran, color=[colour(t) for t in trials], label="steps run")
-    ax.barh(labels, [budget - r for r in ran], left=ran, color="#e8e8e8", hatch="//",
+    ax.barh(labels, saved, left=ran, color="#e8e8e8", hatch="//",
             edgecolor="#bbbbbb", label="saved (not run)")  # fmt: skip
     for i, (t, r) in enumerate(zip(trials, ran, strict=True)):
         ax.text(r, i, f" {t.rule or t.state.lower()}", va="center", fontsize=7)

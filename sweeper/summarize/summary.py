@@ -57,19 +57,25 @@ class Summary:
 
 
 def direction(name: str, cfg: SweepConfig, settings: SummarySettings) -> str:
-    """min/max of a metric: summary.modes, else the objective, else the evaluate registry,
-    else min (the trainers' losses and errors all go down)."""
-    if settings.modes and name in settings.modes:
-        return settings.modes[name]
+    """min/max of a metric: the objective's, else the evaluate registry's, else summary.modes,
+    else min (the trainers' losses and errors all go down). summary.modes may not contradict
+    a direction the metric already has: each trial's best step was chosen by the objective's."""
+    known = None
     if name in cfg.objective.metrics:
-        return cfg.objective.modes[cfg.objective.metrics.index(name)]
-    if name.startswith(EVAL_PREFIX):
+        known, source = cfg.objective.modes[cfg.objective.metrics.index(name)], "objective.modes"
+    elif name.startswith(EVAL_PREFIX):
         from sweeper.evaluate import METRICS
 
         metric = METRICS.get(name[len(EVAL_PREFIX) :])
         if metric is not None:
-            return metric.direction
-    return "min"
+            known, source = metric.direction, "the evaluation metric's direction"
+    asked = settings.modes.get(name) if settings.modes else None
+    if known is not None and asked is not None and asked != known:
+        raise InputError(
+            f"summary.modes gives {name} {asked}, but {source} says {known}; fix: remove "
+            f"{name} from summary.modes"
+        )
+    return known or asked or "min"
 
 
 def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -> Criteria:
@@ -128,10 +134,12 @@ def build(data: SweepData, mode: str | None = None) -> Summary:
             key = t.rule or t.state.lower()
             states[key] = states.get(key, 0) + 1
         seen = ", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "no trials"
-        raise InputError(
-            f"{str(data.folder)!r} has no finished trial to rank ({seen}); fix: wait for the "
-            f"sweep (`sweeper status {data.folder}`) or `sweeper resume` it"
-        )
+        if any(t.state in ("RUNNING", "WAITING") for t in data.trials) or not data.trials:
+            fix = f"wait for the sweep (`sweeper status {data.folder}`) or `sweeper resume` it"
+        else:  # every trial ended without a value to rank: the space, not the wait, is at fault
+            fix = "look at why they stopped (`sweeper status`) and narrow the search space"
+        where = str(data.folder)
+        raise InputError(f"{where!r} has no finished trial to rank ({seen}); fix: {fix}")
     present = sorted({k for t in usable for k in t.values})
     criteria = criteria_for(data, present, mode)
     candidates = [Candidate(t.number, t.values, t.steps) for t in usable]

@@ -71,6 +71,22 @@ def test_unknown_metric_in_the_weights_names_the_metrics_present(sweep_copy):
     assert "use one of:" in err and "val/mel," in err and "val/vuv_error" in err
 
 
+def test_summary_modes_may_not_turn_an_objective_around(sweep_copy):
+    # val/mel max would rank the worst trial first, while each trial's best step was its
+    # lowest val/mel: this summarized silently before.
+    _set_summary(sweep_copy, {"modes": {"val/mel": "max", "val/vuv_error": "min"}})
+    with pytest.raises(InputError, match=r"summary\.modes gives val/mel max, but objective"):
+        summarize(sweep_copy)
+
+
+def test_export_best_to_a_path_it_cannot_write_is_one_line(sweep_dir, tmp_path):
+    from sweeper.summarize.export import export_best
+
+    with pytest.raises(InputError, match="cannot write --out") as err:
+        export_best(summarize(sweep_dir), tmp_path)  # a folder, not a file (was internal error)
+    assert "\n" not in str(err.value)
+
+
 def test_eval_metric_before_evaluate_says_how_to_measure_it(sweep_copy):
     _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"]})
     with pytest.raises(InputError, match=r"summary.metrics\[1\] is not a metric.*--evaluate"):
