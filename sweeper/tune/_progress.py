@@ -12,6 +12,7 @@ from ray.tune import Callback
 from sweeper.space import FixedParam
 from sweeper.tune._scheduler import error_line
 from sweeper.tune._study import CONFIG, OUTCOME, SweepStudy
+from sweeper.tune._table import rows
 
 STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial event)
 
@@ -44,6 +45,11 @@ class SweepProgress(Callback):
         self._steps: dict[str, int] = {}
         self._best: tuple[float, str] | None = None
         self.out: TextIO | None = None  # None: stdout at the time of printing
+        for row in rows(study):  # a resumed sweep's trials so far count from the first line
+            if row.ray_id is not None and row.steps:
+                self._steps[row.ray_id] = row.steps
+            if row.best_value is not None:
+                self._offer(row.best_value, f"#{row.number}")
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -75,13 +81,16 @@ class SweepProgress(Callback):
             self._steps[trial.trial_id] = max(self._steps.get(trial.trial_id, 0), int(step))
         value = result.get(self.metric)
         if isinstance(value, int | float) and math.isfinite(value):
-            better = self._best is None or (
-                value < self._best[0] if self.mode == "min" else value > self._best[0]
-            )
-            if better:
-                self._best = (float(value), self._number(trial))
+            self._offer(float(value), self._number(trial))
         if time.monotonic() - self._last_status >= STATUS_EVERY_S:
             self._status(trials)
+
+    def _offer(self, value: float, who: str) -> None:
+        better = self._best is None or (
+            value < self._best[0] if self.mode == "min" else value > self._best[0]
+        )
+        if better:
+            self._best = (value, who)
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         self._ended(trial, trials)

@@ -1,0 +1,27 @@
+"""The live progress line of a resumed sweep starts from what the study already holds."""
+
+from __future__ import annotations
+
+import io
+
+from test_study import make
+
+from sweeper.tune._progress import SweepProgress
+from sweeper.tune._study import BEST
+
+
+def test_a_resumed_sweeps_status_line_counts_the_trials_run_before(tmp_path):
+    study = make(tmp_path)
+    for ray_id, steps, best in (("r0", 30, 30.9), ("r1", 10, 31.6)):
+        study.ask(ray_id)
+        trial_id = study.find(ray_id)._trial_id
+        for step in range(0, steps + 1, 5):
+            study.report(trial_id, step, best + (steps - step))
+        study.set_attr(trial_id, BEST, {"step": steps, "metrics": ["val/mel"],
+                                        "values": {"val/mel": best}})  # fmt: skip
+    # A new driver (`sweeper resume`): its progress knows #0's 30.9 and the 40 steps run.
+    progress = SweepProgress(make(tmp_path), "val/mel", "min", num_trials=4, max_steps=30)
+    progress.out = io.StringIO()
+    progress._status([])
+    line = progress.out.getvalue()
+    assert "best val/mel 30.9 (#0)" in line and "steps 40 of 120 budgeted" in line, line
