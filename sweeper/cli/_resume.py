@@ -23,5 +23,5 @@ def run(args: argparse.Namespace) -> int:
 
     _, cfg = load_sweep_dir(args.dir)
     summary = resume_sweep(args.dir, address=args.address)
-    print_summary(summary, cfg.objective.metrics[0])
+    print_summary(summary, cfg)
     return 0

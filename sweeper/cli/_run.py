@@ -20,11 +20,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def print_summary(summary, metric: str) -> None:
+def print_summary(summary, cfg) -> None:
+    """The trials table (objective's first metric, searched parameters) and the totals."""
     from sweeper.tune._table import compute_text, format_table
 
     print()
-    print(format_table(summary.table, metric))
+    print(format_table(summary.table, cfg.objective.metrics[0], cfg.parameters.searched))
     by_rule: dict[str, int] = {}
     for row in summary.table:
         by_rule[row.rule or "unfinished"] = by_rule.get(row.rule or "unfinished", 0) + 1
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.config import load_sweep
     from sweeper.tune import run_sweep
 
-    metric = load_sweep(args.space).objective.metrics[0]
+    cfg = load_sweep(args.space)
     summary = run_sweep(args.space, address=args.address, name=args.name, storage=args.storage)
-    print_summary(summary, metric)
+    print_summary(summary, cfg)
     return 0

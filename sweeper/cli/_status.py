@@ -26,5 +26,5 @@ def run(args: argparse.Namespace) -> int:
         rows = [dataclasses.asdict(r) for r in summary.table]
         print(json.dumps({"sweep_dir": summary.sweep_dir, "trials": rows}, indent=1))
         return 0
-    print_summary(summary, cfg.objective.metrics[0])
+    print_summary(summary, cfg)
     return 0

@@ -131,6 +131,12 @@ class Space:
             visit(name, [])
         return tuple(order)
 
+    @property
+    def searched(self) -> tuple[str, ...]:
+        """The keys that are sampled (not ``fixed``), in the order written: what a table of
+        trials shows even where every trial drew the same value."""
+        return tuple(k for k, spec in self.params.items() if not isinstance(spec, FixedParam))
+
     def is_active(self, name: str, assignment: Mapping[str, Any]) -> bool:
         """True when every condition of ``name`` holds in ``assignment`` (missing = unmet)."""
         for parent, values in self._accept[name].items():

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from sweeper.summarize.summary import Summary
-from sweeper.tune._table import compute_text
+from sweeper.tune._table import compute_text, shown_params
 
 MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
 
@@ -19,14 +19,10 @@ def _short(name: str) -> str:
 
 
 def varying_params(summary: Summary) -> list[str]:
-    """Parameters that differ between trials, most important first."""
-    trials = summary.data.trials
-    keys: list[str] = []
-    for t in trials:
-        keys.extend(k for k in t.params if k not in keys)
-    varying = [k for k in keys if len({repr(t.params.get(k)) for t in trials}) > 1]
+    """Parameters searched or differing between trials, most important first."""
+    shown = shown_params(summary.data.trials, summary.data.cfg.parameters.searched)
     weight = summary.importance
-    return sorted(varying, key=lambda k: -weight.get(k, -1.0))
+    return sorted(shown, key=lambda k: -weight.get(k, -1.0))
 
 
 def shown_metrics(summary: Summary) -> list[str]:

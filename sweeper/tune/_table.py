@@ -86,21 +86,23 @@ def compute_text(steps_run: int, steps_budget: int, not_counted: int) -> str:
     return f"{steps_run:,} of {steps_budget:,} ({whose} to its budget): {saved:.0%} saved{note}"
 
 
-def _varying(table: list[Row]) -> list[str]:
-    """Parameters that differ between trials (fixed ones would only repeat)."""
+def shown_params(trials: Sequence[Any], searched: Sequence[str] = ()) -> list[str]:
+    """Parameters a table of ``trials`` (anything with ``params``) shows: the ``searched``
+    ones (a value every trial drew alike is still the result: one trial's learning rate was
+    in no table) and any other that differs between trials; fixed ones would only repeat."""
     keys: list[str] = []
-    for r in table:
-        keys.extend(k for k in r.params if k not in keys)
-    return [k for k in keys if len({repr(r.params.get(k)) for r in table}) > 1]
+    for t in trials:
+        keys.extend(k for k in t.params if k not in keys)
+    return [k for k in keys if k in searched or len({repr(t.params.get(k)) for t in trials}) > 1]
 
 
 def _show(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def format_table(table: list[Row], metric: str) -> str:
-    """A plain-text table, one line per trial, with the parameters that vary."""
-    keys = _varying(table)
+def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) -> str:
+    """A plain-text table, one line per trial, with the parameters searched or varying."""
+    keys = shown_params(table, searched)
     head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  {'best ' + metric:>14}"
     head += f"  {'at step':>7}  " + "  ".join(k.rsplit(".", 1)[-1] for k in keys)
     lines = [head.rstrip(), "-" * len(head.rstrip())]

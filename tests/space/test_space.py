@@ -231,3 +231,14 @@ def test_space_pickles():
     again = pickle.loads(pickle.dumps(space))
     assert again == space and again.order == space.order
     assert again.active({"train.use_gan": True}) == space.active({"train.use_gan": True})
+
+
+def test_searched_keys_are_the_sampled_ones_in_file_order():
+    space = Space(
+        {
+            "train.learning_rate": FloatParam(1e-4, 1e-2, log=True),
+            "train.c_kl": FixedParam(1.0),
+            "train.batch_size": CategoricalParam((2, 4)),
+        }
+    )
+    assert space.searched == ("train.learning_rate", "train.batch_size")

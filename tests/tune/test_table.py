@@ -35,3 +35,17 @@ def test_compute_text_names_what_was_left_out():
     text = compute_text(120, 200, 2)
     assert "every trial that ended by a rule" in text and "2 unfinished or failed" in text
     assert compute_text(0, 0, 2).endswith("0% saved; 2 unfinished or failed not counted")
+
+
+def test_a_searched_parameter_is_shown_even_where_every_trial_drew_the_same():
+    from sweeper.tune._table import shown_params
+
+    @dataclass
+    class _T:
+        params: dict
+
+    one = [_T({"train.learning_rate": 0.0035, "train.c_kl": 1.0})]  # a one-trial sweep
+    assert shown_params(one) == []  # was the table: the winner's learning rate nowhere
+    assert shown_params(one, ("train.learning_rate",)) == ["train.learning_rate"]
+    two = [_T({"a": 1, "b": 2}), _T({"a": 1, "b": 3})]
+    assert shown_params(two) == ["b"] and shown_params(two, ("a",)) == ["a", "b"]
