@@ -165,6 +165,9 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         check_metric(("pruner", "train_metric"), train_metric, kwargs["trainer"])
     if top.get("summary") is not None:
         kwargs["summary"] = _section(SummarySettings, "summary", top["summary"])
+        for key, name in kwargs["summary"].named_metrics():
+            if not name.startswith("eval/"):  # --evaluate's names are checked by summarize
+                check_metric(("summary", *key), name, kwargs["trainer"])
     if top.get("sovits") is not None:
         kwargs["sovits"] = _sovits(top["sovits"], data_spec)
     return SweepConfig(**kwargs)

@@ -43,6 +43,18 @@ def test_a_train_metric_the_trainer_never_reports_is_refused(tmp_path):
     assert load_sweep(ok).pruner.train_metric == "train_infer/mel"
 
 
+def test_a_summary_metric_the_trainer_never_reports_is_refused_before_the_sweep(tmp_path):
+    summary = {"mode": "composite", "weights": {"val/mel": 1, "val/vuv_eror": 0.5}}
+    path = _write(tmp_path, summary=summary)
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    assert "summary.weights.val/vuv_eror" in str(err.value)
+    assert "did you mean 'val/vuv_error'?" in str(err.value)
+    # --evaluate's names exist only after the sweep: summarize checks them.
+    summary["weights"] = {"val/mel": 1, "eval/mcd_db": 0.5}
+    assert load_sweep(_write(tmp_path, summary=summary)).summary.weights["eval/mcd_db"] == 0.5
+
+
 def test_the_known_names_are_what_the_reference_trainer_reports(tmp_path):
     from sweeper.trainers._api import TrialSpec
     from sweeper.trainers.reference import sweep as reference
