@@ -38,6 +38,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"wrote {done.path} (trial #{done.trial}; {summary.describe()})")
     print(f"best checkpoint: {done.checkpoint}")
+    tied = [r.key for r in summary.ranked if r.front == 0 and r.key != done.trial]
+    if tied:  # a Pareto front is a tie: say who else is on it, and how to take one of them
+        others = ", ".join(f"#{k}" for k in tied)
+        print(f"also on the Pareto front: {others} (none is better on every metric; "
+              "choose one with --trial N)")  # fmt: skip
     for name, value in done.applied.items():
         print(f"  {name} = {json.dumps(value)}")
     for name, why in done.dropped.items():

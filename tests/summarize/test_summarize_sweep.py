@@ -89,6 +89,19 @@ def test_export_best_to_a_path_it_cannot_write_is_one_line(sweep_dir, tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_export_best_names_the_others_on_the_pareto_front(sweep_copy, tmp_path, capsys):
+    from sweeper.cli import main
+
+    _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "val/vuv_error"]})
+    ranked = summarize(sweep_copy).ranked
+    assert main(["export-best", str(sweep_copy), "--out", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    others = [f"#{r.key}" for r in ranked[1:] if r.front == 0]
+    assert others  # this sweep's two best trials trade val/mel against val/vuv_error
+    # The winner took a tie (by fewer steps, not by being better): the others are named.
+    assert f"also on the Pareto front: {', '.join(others)}" in out
+
+
 def test_eval_metric_before_evaluate_says_how_to_measure_it(sweep_copy):
     _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"]})
     with pytest.raises(InputError, match=r"summary.metrics\[1\] is not a metric.*--evaluate"):
