@@ -28,13 +28,13 @@ def _line_of(path: str, text: str) -> int:
 
 def test_summary_section_loads_typed(tmp_path):
     cfg = load_sweep(_write(tmp_path, {
-        "mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"], "modes": {"x/y": "max"},
+        "mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"], "modes": {"train_infer/mel": "max"},
         "weights": {"val/mel": 2}, "normalize": "zscore",
     }))  # fmt: skip
     s = cfg.summary
     assert (s.mode, s.normalize, s.metrics) == ("pareto", "zscore", ("val/mel", "eval/mcd_db"))
     assert s.weights == {"val/mel": 2.0} and isinstance(s.weights["val/mel"], float)
-    assert s.modes == {"x/y": "max"}
+    assert s.modes == {"train_infer/mel": "max"}
 
 
 def test_no_summary_section_means_defaults(tmp_path):
