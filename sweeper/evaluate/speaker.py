@@ -75,7 +75,7 @@ def embed(net, audio16k: np.ndarray, device: str) -> np.ndarray:
     import torch
 
     wav = audio16k.astype(np.float32)
-    rms = float(np.sqrt(np.mean(wav**2)))
+    rms = _rms(wav)
     if rms > 0:  # Resemblyzer's volume normalisation: raise (never lower) to -30 dBFS
         wav = wav * max(1.0, 10 ** (-30 / 20) / rms)
     starts = _slices(len(wav))
@@ -92,12 +92,16 @@ def embed(net, audio16k: np.ndarray, device: str) -> np.ndarray:
     return mean / np.linalg.norm(mean)
 
 
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
 def _silent(clips: dict[str, list[np.ndarray]]) -> str | None:
     """Why no similarity can be given: a silent clip embeds as silence, which scored 1.0
     against silence and 0.38 against speech (a dead model's output looked half right)."""
     for name, group in clips.items():
         for i, x in enumerate(group):
-            rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+            rms = _rms(x)
             if rms < 10 ** (_SILENT_DBFS / 20):
                 level = "-inf" if rms == 0 else f"{20 * np.log10(rms):.0f}"
                 return f"{name}[{i}] is silent ({level} dBFS): no voice to compare"
