@@ -28,8 +28,8 @@ def _line_of(path: str, text: str) -> int:
 
 def test_summary_section_loads_typed(tmp_path):
     cfg = load_sweep(_write(tmp_path, {
-        "mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"], "modes": {"train_infer/mel": "max"},
-        "weights": {"val/mel": 2}, "normalize": "zscore",
+        "mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"],
+        "modes": {"train_infer/mel": "max"}, "weights": {"val/mel": 2}, "normalize": "zscore",
     }))  # fmt: skip
     s = cfg.summary
     assert (s.mode, s.normalize, s.metrics) == ("pareto", "zscore", ("val/mel", "eval/mcd_db"))
