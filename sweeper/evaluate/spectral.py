@@ -14,6 +14,7 @@ implementation when comparing runs); orderings agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -74,41 +75,61 @@ def _freqt(c: np.ndarray, order: int, alpha: float) -> np.ndarray:
     return g
 
 
-def dtw_mean(cost: np.ndarray) -> float:
-    """Mean cell cost along the cheapest monotone path (steps right, down, diagonal)."""
-    n, m = cost.shape
-    acc = np.empty((n, m))
-    # Row recurrence D[i,j] = C[i,j] + min(D[i-1,j-1], D[i-1,j], D[i,j-1]) in closed form:
-    # D[i,:] = P + cummin(b - P + C) with P the row's running sum and b the row above's best.
-    prefix = np.cumsum(cost[0])
-    acc[0] = prefix
-    for i in range(1, n):
-        above = acc[i - 1]
-        b = np.minimum(above, np.concatenate([[np.inf], above[:-1]]))
-        prefix = np.cumsum(cost[i])
-        acc[i] = prefix + np.minimum.accumulate(b - prefix + cost[i])
-    # Backtrack only to count the path length.
-    i, j, steps = n - 1, m - 1, 1
-    while i > 0 or j > 0:
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            k = int(np.argmin((acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])))
-            i, j = (i - 1, j - 1) if k == 0 else (i - 1, j) if k == 1 else (i, j - 1)
-        steps += 1
-    return float(acc[-1, -1] / steps)
+def dtw_mean(cost_rows: Iterable[np.ndarray]) -> float:
+    """Mean cell cost along the cheapest monotone path (steps right, down, diagonal), from the
+    cost matrix's rows in order: memory is one row, not the matrix (two 2-minute clips at
+    44.1 kHz make 10^8 cells)."""
+    acc = diagonals = None
+    below = 0  # rows after the first
+    for row in cost_rows:
+        cost = np.asarray(row, dtype=np.float64)
+        prefix = np.cumsum(cost)
+        if acc is None:
+            columns = np.arange(len(cost))
+            acc, diagonals = prefix, np.zeros(len(cost), dtype=np.int64)
+            shifted, shifted_diagonals = np.empty_like(acc), np.empty_like(diagonals)
+            continue
+        below += 1
+        # Entering this row at column k costs b[k] (from the row above: diagonal, else down).
+        # D[j] = C[j] + min(b[j], D[j-1]) in closed form: D = P + cummin(b - P + C), P the
+        # row's running sum. A path to (i, j) has i + j + 1 - (its diagonal moves) cells;
+        # those follow the k at which the minimum was taken.
+        shifted[0], shifted[1:] = np.inf, acc[:-1]
+        shifted_diagonals[0], shifted_diagonals[1:] = 0, diagonals[:-1] + 1
+        from_diagonal = shifted <= acc
+        entry = np.where(from_diagonal, shifted, acc)
+        entered = np.where(from_diagonal, shifted_diagonals, diagonals)
+        entry -= prefix
+        entry += cost
+        best = np.minimum.accumulate(entry)
+        k = np.maximum.accumulate(np.where(entry <= best, columns, 0))
+        acc = best
+        acc += prefix
+        diagonals = entered[k]
+    if acc is None:
+        raise ValueError("dtw_mean needs at least one row")
+    return float(acc[-1] / (below + len(acc) - diagonals[-1]))
+
+
+def _distance_rows(a: np.ndarray, b: np.ndarray, block: int = 256) -> Iterator[np.ndarray]:
+    """Euclidean distances of each frame of ``a`` to every frame of ``b``, a row at a time
+    (computed ``block`` rows per product)."""
+    a_sq, b_sq = np.sum(a**2, 1), np.sum(b**2, 1)
+    bt = np.ascontiguousarray(b.T)
+    for start in range(0, len(a), block):
+        d = a[start : start + block] @ bt
+        d *= -2.0
+        d += a_sq[start : start + block, None]
+        d += b_sq
+        np.maximum(d, 0.0, out=d)
+        yield from np.sqrt(d, out=d)
 
 
 def mcd(ref: np.ndarray, out: np.ndarray, sr: int, n_fft: int, hop: int, order: int) -> float:
     """MCD in dB between one ref and one out clip (any lengths)."""
     a = mel_cepstrum(ref, sr, n_fft, hop, order)[:, 1:]
     b = mel_cepstrum(out, sr, n_fft, hop, order)[:, 1:]
-    dist = np.sqrt(np.maximum(
-        np.sum(a**2, 1)[:, None] + np.sum(b**2, 1)[None, :] - 2.0 * a @ b.T, 0.0
-    ))
-    return _DB * dtw_mean(dist)
+    return _DB * dtw_mean(_distance_rows(a, b))
 
 
 def compute(batch, metrics) -> dict:

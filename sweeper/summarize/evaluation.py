@@ -26,7 +26,7 @@ from sweeper.tune._trainable import Job
 
 CACHE_DIR = Path("summary") / "eval"  # inside the sweep folder
 PREFIX = "eval/"
-_VERSION = 2  # bump when what a cached entry means changes (2: MCD floor per clip, 2026-12-06)
+_VERSION = 3  # bump when what a cached entry means changes (3: DistillMOS parts, speaker level)
 
 
 @dataclass(frozen=True)

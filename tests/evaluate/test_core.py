@@ -128,6 +128,43 @@ def test_dtw_finds_the_cheap_warped_path():
     assert dtw_mean(np.ones((3, 7))) == pytest.approx(1.0)
 
 
+def _dtw_by_the_book(cost: np.ndarray) -> float:
+    """The textbook recurrence over the whole matrix, then a backtrack for the path length."""
+    n, m = cost.shape
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            acc[i, j] = cost[i - 1, j - 1] + min(acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
+    i, j, steps = n, m, 1
+    while (i, j) != (1, 1):
+        moves = [(i - 1, j - 1), (i - 1, j), (i, j - 1)]
+        i, j = min(moves, key=lambda ij: acc[ij])
+        steps += 1
+    return acc[n, m] / steps
+
+
+def test_dtw_row_by_row_matches_the_textbook_recurrence():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        cost = rng.random(rng.integers(1, 25, 2)) ** rng.uniform(0.5, 3.0)
+        assert dtw_mean(iter(cost)) == pytest.approx(_dtw_by_the_book(cost), rel=1e-12)
+
+
+def test_mcd_holds_one_block_of_the_distance_matrix_not_all_of_it():
+    import tracemalloc
+
+    from sweeper.evaluate.spectral import _distance_rows
+
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((6000, 24)), rng.standard_normal((6000, 24))  # ~2 min each
+    tracemalloc.start()
+    value = dtw_mean(_distance_rows(a, b))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert math.isfinite(value) and peak < 100e6  # the whole matrix: 288 MB, its DP as much
+
+
 def test_freqt_without_warping_keeps_the_cepstrum():
     c = np.random.default_rng(0).standard_normal((3, 10))
     assert np.allclose(_freqt(c, 9, 0.0), c)

@@ -130,3 +130,33 @@ def test_another_voice_is_another_speaker(voice, speech):
     # A new vocal tract moves the spectral envelope far more than a pitch shift does.
     assert vs_other["mcd_db"].value > 2 * shifted["mcd_db"].value
     assert vs_other["mel_l1"].value > shifted["mel_l1"].value
+
+
+def test_a_long_clip_gets_the_length_weighted_naturalness_of_its_parts(speech):
+    """DistillMOS's memory grows with the clip (7.5 GB for 2 minutes): a clip longer than
+    MOS_PART_S is scored as equal parts, each part as if it were its own clip."""
+    import numpy as np
+
+    from sweeper.evaluate.mos import MOS_PART_S, parts
+
+    clip = np.resize(np.concatenate(speech), int(1.2 * MOS_PART_S * SR))  # 2 parts of 0.6x
+    halves = parts(clip, SR, MOS_PART_S)
+    assert [len(h) for h in halves] == [len(clip) // 2] * 2
+    assert np.array_equal(np.concatenate(halves), clip)
+
+    def mos(clips):
+        got = evaluate(clips, clips, SR, metrics=["mos_naturalness"], settings=SETTINGS)
+        return list(got["mos_naturalness"].per_item)
+
+    whole, by_half = mos([clip]), mos(halves)
+    assert whole == pytest.approx([np.mean(by_half)], abs=1e-5)
+    assert by_half[0] != pytest.approx(by_half[1], abs=1e-3)  # the parts differ: a real mean
+
+
+def test_speaker_similarity_does_not_depend_on_the_level(speech):
+    """Both clips are brought to one level before embedding: the same voice 20 dB louder or
+    quieter is the same speaker (Resemblyzer only raises quiet clips: x10 scored 0.64)."""
+    for gain in (10.0, 0.1):
+        outs = [x * gain for x in speech]
+        got = evaluate(speech, outs, SR, metrics=["speaker_similarity"], settings=SETTINGS)
+        assert got["speaker_similarity"].value > 0.999, gain
