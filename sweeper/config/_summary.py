@@ -22,8 +22,8 @@ _DIRECTIONS = ("min", "max")
 class SummarySettings:
     """How trials are ranked; every field optional (defaults come from ``objective``)."""
 
-    # composite | lexicographic | pareto; null = lexicographic on one objective metric,
-    # pareto on several
+    # composite | lexicographic | pareto; null = composite if weights are given, else
+    # lexicographic on one objective metric, pareto on several
     mode: str | None = None
     # composite: metric -> weight >= 0 (at least one > 0); null = 1 per objective metric
     weights: Mapping[str, float] | None = None
@@ -67,6 +67,22 @@ class SummarySettings:
             for name, value in as_mapping(("modes",), self.modes).items():
                 modes[name] = as_str(("modes", name), value, _DIRECTIONS)
             object.__setattr__(self, "modes", modes)
+        # Each ranking reads its own keys; one set under another would be ignored silently.
+        if self.weights is not None and self.mode not in (None, "composite"):
+            raise FieldError(
+                ("weights",), f"apply to mode: composite, not {self.mode}", dict(self.weights),
+                "set mode: composite, or remove weights (list the order in metrics:)",
+            )
+        if self.metrics is not None and self.mode == "composite":
+            raise FieldError(
+                ("metrics",), "apply to mode: lexicographic or pareto, not composite",
+                list(self.metrics), "give the composite's metrics in weights:",
+            )
+
+    @property
+    def ranking(self) -> str | None:
+        """The mode asked for: ``mode``, or composite when only weights are given."""
+        return "composite" if self.mode is None and self.weights is not None else self.mode
 
     def named_metrics(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Every metric this section names, with its key path (for the summarizer's check)."""

@@ -96,7 +96,7 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
                 )
             )
     objective = list(cfg.objective.metrics)
-    mode = mode or settings.mode or ("pareto" if cfg.objective.multi else "lexicographic")
+    mode = mode or settings.ranking or ("pareto" if cfg.objective.multi else "lexicographic")
     if mode == "composite":
         weights = dict(settings.weights or {m: 1.0 for m in objective})
         metrics = tuple(weights)

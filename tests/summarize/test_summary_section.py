@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from sweeper.config import load_sweep
 from sweeper.errors import InputError
+from sweeper.summarize.summary import criteria_for
 from tests.summarize.conftest import SWEEP
 
 
@@ -29,12 +31,23 @@ def _line_of(path: str, text: str) -> int:
 def test_summary_section_loads_typed(tmp_path):
     cfg = load_sweep(_write(tmp_path, {
         "mode": "pareto", "metrics": ["val/mel", "eval/mcd_db"],
-        "modes": {"train_infer/mel": "max"}, "weights": {"val/mel": 2}, "normalize": "zscore",
+        "modes": {"train_infer/mel": "max"}, "normalize": "zscore",
     }))  # fmt: skip
     s = cfg.summary
     assert (s.mode, s.normalize, s.metrics) == ("pareto", "zscore", ("val/mel", "eval/mcd_db"))
+    assert s.modes == {"train_infer/mel": "max"} and s.ranking == "pareto"
+    s = load_sweep(_write(tmp_path, {"mode": "composite", "weights": {"val/mel": 2}})).summary
     assert s.weights == {"val/mel": 2.0} and isinstance(s.weights["val/mel"], float)
-    assert s.modes == {"train_infer/mel": "max"}
+
+
+def test_weights_alone_mean_a_composite_ranking(tmp_path):
+    """Weights are read by the composite ranking only: given without a mode, they choose it
+    (the default, lexicographic, would ignore them)."""
+    data = SimpleNamespace(cfg=load_sweep(_write(tmp_path, {"weights": {"val/mel": 1}})))
+    criteria = criteria_for(data, ["val/mel", "train/mel"])
+    assert (criteria.mode, dict(criteria.weights)) == ("composite", {"val/mel": 1.0})
+    data = SimpleNamespace(cfg=load_sweep(_write(tmp_path, {})))
+    assert criteria_for(data, ["val/mel"]).mode == "lexicographic"
 
 
 def test_no_summary_section_means_defaults(tmp_path):
@@ -55,6 +68,12 @@ def test_no_summary_section_means_defaults(tmp_path):
         ({"weights": {"val/mel": 0}}, "weights:", "needs a weight > 0"),
         ({"metrics": ["a", "a"]}, "metrics:", "repeats a metric"),
         ({"modes": {"a": "up"}}, "a: up", "is not one of the options (got 'up')"),
+        # a key the chosen ranking never reads
+        ({"mode": "lexicographic", "weights": {"val/mel": 1}}, "weights:",
+         "summary.weights apply to mode: composite, not lexicographic"),
+        ({"mode": "pareto", "weights": {"val/mel": 1}}, "weights:", "not pareto"),
+        ({"mode": "composite", "metrics": ["val/mel"]}, "metrics:",
+         "summary.metrics apply to mode: lexicographic or pareto, not composite"),
     ],
 )
 def test_bad_summary_is_a_line_numbered_error(tmp_path, summary, where, message):
