@@ -6,7 +6,8 @@ the same module shape here. Importing ``resemblyzer`` itself would import ``webr
 whose ``pkg_resources`` call fails on setuptools >= 81; its VAD silence trimming is skipped,
 which for equal-length ref/out pairs changes nothing that both sides do not share. Every
 clip is brought to -30 dBFS (Resemblyzer's level; it only raises quiet clips), so the score
-does not depend on the output's gain. Direction: higher is better; same voice, other sentence ~0.86, another voice ~0.5.
+does not depend on the output's gain. Direction: higher is better; same voice, other sentence
+~0.86, another voice ~0.5.
 """
 
 from __future__ import annotations
