@@ -44,10 +44,13 @@ class SweepProgress(Callback):
         self._last_status = 0.0
         self._steps: dict[str, int] = {}
         self._best: tuple[float, str] | None = None
+        self._errored: set[str] = set()  # ended with an error Ray did not see (input refused)
         self.out: TextIO | None = None  # None: stdout at the time of printing
         for row in rows(study):  # a resumed sweep's trials so far count from the first line
             if row.ray_id is not None and row.steps:
                 self._steps[row.ray_id] = row.steps
+            if row.ray_id is not None and row.rule == "error":
+                self._errored.add(row.ray_id)
             if row.best_value is not None:
                 self._offer(row.best_value, f"#{row.number}")
 
@@ -107,12 +110,16 @@ class SweepProgress(Callback):
         elif not outcome:
             self._print(f"trial {self._number(trial)} failed, Ray retries it from its checkpoint")
         else:
+            if outcome["rule"] == "error":
+                self._errored.add(trial.trial_id)
             best = outcome.get("best_value")
             message = outcome["message"].removeprefix(f"{outcome['rule']}: ")
             shown = "none" if best is None else f"{best:.4g} at step {outcome.get('best_step')}"
+            step = outcome.get("step")
+            when = "before its first report" if step is None else f"at step {step}"
             self._print(
-                f"trial {self._number(trial)} {outcome['rule']} at step {outcome.get('step')}: "
-                f"{message} (best {self.metric} {shown})"
+                f"trial {self._number(trial)} {outcome['rule']} {when}: {message} "
+                f"(best {self.metric} {shown})"
             )
         self._status(trials, ending=trial)
 
@@ -122,6 +129,7 @@ class SweepProgress(Callback):
         for t in trials:
             # Ray marks the trial being ended only after its callbacks: count it as ended.
             status = "TERMINATED" if t is ending and t.status == "RUNNING" else t.status
+            status = "ERROR" if t.trial_id in self._errored else status
             count[status] = count.get(status, 0) + 1
         steps = sum(self._steps.values())
         best = "none yet" if self._best is None else f"{self._best[0]:.4g} ({self._best[1]})"

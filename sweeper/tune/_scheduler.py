@@ -24,6 +24,7 @@ from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
 from sweeper.pruning import ConvergencePruner, stop_verdict
 from sweeper.pruning._record import train_key
 from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
+from sweeper.tune._trainable import REFUSED
 
 STEP = "step"  # the result key holding the trainer's step (Ray's own counter restarts differ)
 _RULE = {Reason.DIVERGED: "diverged", Reason.OVERFITTING: "overfitting"}
@@ -113,6 +114,9 @@ class PrunerScheduler(FIFOScheduler):
             return TrialScheduler.CONTINUE
         if entry.outcome is not None:
             return TrialScheduler.STOP  # decided before (or told before a driver restart)
+        refused = result.get(REFUSED)
+        if isinstance(refused, str):  # its trainer refused its input: FAIL, not retried
+            return self._stop(entry, "error", refused[:300], None)
         step = _number(result.get(STEP))
         if step is None:
             return TrialScheduler.CONTINUE
@@ -232,7 +236,7 @@ class PrunerScheduler(FIFOScheduler):
             entry, record.get("rule", "converged"), record.get("message", "pruned"), step
         )
 
-    def _stop(self, entry: _Live, rule: str, message: str, step: int) -> str:
+    def _stop(self, entry: _Live, rule: str, message: str, step: int | None) -> str:
         entry.outcome = self._outcome(entry, rule, message, step)
         self.sweep.set_attr(entry.trial_id, OUTCOME, entry.outcome.to_dict())
         return TrialScheduler.STOP

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.config import SweepConfig, ToyData
+from sweeper.errors import InputError
 from sweeper.trainers._api import TrialSpec
 
 TRAINERS = {
@@ -23,6 +24,7 @@ TRAINERS = {
 }
 RUN = "run"  # the trainer's folder inside the trial's folder
 PLACEMENT = "placement.jsonl"  # one line per start of the trial: node, pid, devices
+REFUSED = "sweeper/input_error"  # result key: the trainer refused its input (no retry helps)
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,11 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     )
 
     _write_placement(run_dir, spec)
+    last_step = 0
 
     def report(step: int, metrics: dict[str, float], checkpoint_dir: str | None = None) -> None:
+        nonlocal last_step
+        last_step = int(step)
         result = {**metrics, "step": int(step)}
         if checkpoint_dir is None:
             tune.report(result)
@@ -171,4 +176,10 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
             tune.report(result, checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))
 
     trainer = importlib.import_module(TRAINERS[job.trainer])
-    trainer.run(spec, report)
+    try:
+        trainer.run(spec, report)
+    except InputError as err:
+        # A missing file or a value the trainer refuses fails the same way on every start:
+        # end the trial with its reason now, rather than let Ray retry it from its checkpoint
+        # (FailureConfig) and print the traceback each time. The scheduler records it FAIL.
+        tune.report({"step": last_step, REFUSED: f"{type(err).__name__}: {err}"})
