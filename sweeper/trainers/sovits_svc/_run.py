@@ -13,18 +13,26 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+import warnings
 from pathlib import Path
-from typing import Any
 
 from sweeper.config._sovits import SovitsSection
 from sweeper.errors import InputError, SweeperError
 from sweeper.trainers._api import Report, TrialSpec
-from sweeper.trainers.sovits_svc.evaluate import Evaluation, evaluator_argv
+from sweeper.trainers.sovits_svc.evaluate import Evaluation, EvaluationError, evaluator_argv
+from sweeper.trainers.sovits_svc.files import (
+    exit_error,
+    link_or_copy,
+    pairs,
+    private_copy,
+    read_json,
+    read_state,
+    vanished,
+    written,
+)
 from sweeper.trainers.sovits_svc.follow import EventsFollower, LossPoint, TextFollower
 from sweeper.trainers.sovits_svc.launch import NO_CUDA, LaunchSpec, build_launch
 from sweeper.trainers.sovits_svc.ports import claim_port
@@ -33,7 +41,8 @@ from sweeper.trainers.sovits_svc.process import TrainProcess
 
 STATE = "sovits_state.json"  # best step / value and the evaluated steps; travels in checkpoints
 CHECKPOINTS = "checkpoints"  # per-report folders handed to the sweep as checkpoint_dir
-_PAIR = re.compile(r"^G_(\d+)\.pth$")
+BEST = "best"  # the best G so far, out of train.py's model dir (it may save a step again)
+WAITING = 2  # pairs that may wait for the evaluator; an older one goes out unevaluated
 
 
 def run(spec: TrialSpec, report: Report) -> None:
@@ -51,6 +60,11 @@ def run(spec: TrialSpec, report: Report) -> None:
             f"no train.py in {str(checkout)!r} (sovits.checkout); fix: point it at your "
             "so-vits-svc folder"
         )
+    if settings.python is not None and shutil.which(settings.python) is None:
+        raise InputError(
+            f"sovits.python {settings.python!r} is not an executable; fix: the python of your "
+            "so-vits-svc environment (e.g. /opt/sovits/venv/bin/python), or leave it out"
+        )
     if not spec.gpu_ids:
         raise InputError(f"this trial has no GPU (gpu_ids={spec.gpu_ids!r}); fix: {NO_CUDA}")
     if spec.config is None:
@@ -58,7 +72,7 @@ def run(spec: TrialSpec, report: Report) -> None:
             "sovits-svc needs its config.json (got base config None); fix: set base.config to "
             "<checkout>/configs/config.json"
         )
-    base = _read_json(Path(spec.config))
+    base = read_json(Path(spec.config))
     sources = resolve_sources(settings, spec.data_dir)
     with claim_port() as port:
         launch = build_launch(
@@ -84,26 +98,43 @@ class _Trial:
     ) -> None:
         self.launch, self.spec, self.settings, self.report = launch, spec, settings, report
         self.run_dir, self.model_dir = Path(launch.cwd), Path(launch.model_dir)
-        state = _read_state(self.run_dir / STATE)
+        state = read_state(self.run_dir / STATE)
         self.best_step: int | None = state.get("best_step")
         best_val = state.get("best_val")  # null when no finite val/mel was seen yet
         self.best_val: float = math.inf if best_val is None else float(best_val)
         self.evaluated: set[int] = set(state.get("evaluated", ()))
-        pairs = _pairs(self.model_dir)
-        self.resume = max(pairs) if pairs else -1  # train.py continues after this step
+        self.skipped: set[int] = set(state.get("skipped", ()))  # judged unevaluated (backlog)
+        found = pairs(self.model_dir)
+        self.resume = max(found) if found else -1  # train.py continues after this step
         # A lone G_0/D_0 (a base model) has not been reported yet: step 0 is its evaluation.
         self.reported = self.resume if self.resume > 0 else -1
         self.pending: dict[int, dict[str, float]] = {}
         self.scalars: dict[int, dict[str, float]] = {}
         self.sizes: dict[int, tuple[int, int]] = {}  # pair step -> sizes at the last scan
         self.ready: set[int] = set()  # checkpoint steps whose pair is complete and judged
-        self.queue: list[int] = []
+        self.queue: list[int] = []  # complete pairs waiting for the evaluator, oldest first
         self.current: Evaluation | None = None
         self.last_logged = self.resume
+        self.logged = False  # train.py logged a step in this run
         self.staged: Path | None = None
         self.done = False
         self.text = TextFollower(self.model_dir / "train.log", start_at_end=True)
         self.events = EventsFollower(self.model_dir, start_at_end=True)
+        self._adopt_best()
+
+    def _adopt_best(self) -> None:
+        """The best G in ``best/`` with blocks of its own (a restored folder of before
+        2026-12-06 kept it in the model dir, where 4.0's train.py may save its step again)."""
+        if self.best_step is None:
+            return
+        target = self.run_dir / BEST / f"G_{self.best_step}.pth"
+        if not target.is_file():
+            source = self.model_dir / target.name
+            if not source.is_file():
+                return
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy2(source, target)
+        private_copy(target)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> None:
@@ -112,15 +143,20 @@ class _Trial:
         proc = TrainProcess.start(
             self.launch, self.settings.stop_grace_s, logs / "train.out", logs / "train.err"
         )
+        stopped = False  # by us: the budget's last pair is in, no more training is needed
         try:
             while not self.done:
                 code = proc.poll()
                 self._read()
                 self._scan(exited=code is not None)
+                if not stopped and self._budget_taken():
+                    proc.stop()  # rather than train on while the last evaluations run
+                    stopped = True
                 self._evaluate(logs)
                 self._release(exited=code is not None)
                 if code is not None and not self.done and self._idle():
-                    self._check_exit(code, logs / "train.err")
+                    if not stopped:
+                        self._check_exit(code, logs)
                     return
                 time.sleep(self.settings.poll_s)
         finally:
@@ -129,6 +165,7 @@ class _Trial:
                 self.current.stop()
             self.text.close()
             self.events.close()
+            self._prune(keep_after=False)  # pairs never reported: a restart starts earlier
 
     def _idle(self) -> bool:
         return self.current is None and not self.queue and not self.pending
@@ -138,32 +175,63 @@ class _Trial:
             if isinstance(event, LossPoint) and event.step > self.reported:
                 self.pending.setdefault(event.step, {}).update(event.values)
                 self.last_logged = max(self.last_logged, event.step)
+                self.logged = True
         for scalar in self.events.poll():
             if scalar.step > self.reported:
                 self.scalars.setdefault(scalar.step, {})[scalar.tag] = scalar.value
 
     def _scan(self, exited: bool) -> None:
-        """Queue each G/D pair that is complete: a later step was logged, or it stopped growing."""
-        for step, size in sorted(_pairs(self.model_dir).items()):
+        """Take each G/D pair that is complete: whole zip files, and a later step was logged,
+        train.py exited, or their sizes held still. With evaluation on, at most ``WAITING``
+        pairs wait for the evaluator (the newest): an older one is reported without val/*,
+        so an evaluation slower than the checkpoints cannot leave reports (and the pruner)
+        ever further behind, nor pile pairs up on disk."""
+        for step, size in sorted(pairs(self.model_dir).items()):
             if step in self.ready or step in self.queue or step in self.evaluated:
                 continue
             if step == self.current_step() or (0 < step <= self.resume):
                 continue
+            if self._budget_taken():
+                return  # the pair of the budget's last step is in: the trial ends with it
             settled = step < self.last_logged or exited or self.sizes.get(step) == size
             self.sizes[step] = size
-            if not settled:
+            names = (f"G_{step}.pth", f"D_{step}.pth")
+            if not settled or not all(written(self.model_dir / n) for n in names):
                 continue
-            if self.settings.evaluate:
-                self.queue.append(step)
-            else:
+            if not self.settings.evaluate:
                 self._judged(step, {})
+                continue
+            self.queue.append(step)
+            while len(self.queue) > WAITING:
+                self._skip(self.queue.pop(0))
+
+    def _budget_taken(self) -> bool:
+        taken = [*self.ready, *self.queue, self.current_step() or -1]
+        return max(taken, default=-1) >= self.spec.max_steps
+
+    def _skip(self, step: int) -> None:
+        if not self.skipped:
+            warnings.warn(
+                f"so-vits-svc trial {self.run_dir}: checkpoints come faster than they are "
+                f"evaluated; step {step} and others go out without val/* (the newest pair is "
+                "evaluated); fix: fewer sovits.eval_points, or sovits.eval_device: cuda",
+                stacklevel=2,
+            )
+        self.skipped.add(step)
+        self._judged(step, {})
 
     def current_step(self) -> int | None:
         return None if self.current is None else self.current.step
 
     def _evaluate(self, logs: Path) -> None:
         if self.current is not None:
-            metrics = self.current.result()
+            try:
+                metrics = self.current.result()
+            except EvaluationError:
+                checkpoint = self.model_dir / f"G_{self.current.step}.pth"
+                if not checkpoint.is_file():
+                    raise vanished(checkpoint) from None
+                raise
             if metrics is None:
                 return
             step, self.current = self.current.step, None
@@ -181,19 +249,20 @@ class _Trial:
             self.current = Evaluation.start(step, argv, self.launch.env, self.launch.cwd, logs)
 
     def _judged(self, step: int, metrics: dict[str, float]) -> None:
-        """A pair is complete (and evaluated): keep its metrics, update the best, prune."""
+        """A pair is complete (and evaluated): keep its metrics and update the best, which
+        gets a hard link in ``best/`` (the model dir's pairs are pruned as reports go out)."""
         if step > self.reported:
             self.pending.setdefault(step, {}).update(metrics)
         self.ready.add(step)
         self.evaluated.add(step)
         value = metrics.get("val/mel", math.nan)
         if math.isfinite(value) and value < self.best_val:
+            best = self.run_dir / BEST
+            best.mkdir(exist_ok=True)
+            for old in best.glob("G_*.pth"):
+                old.unlink()
+            link_or_copy(self.model_dir / f"G_{step}.pth", best / f"G_{step}.pth")
             self.best_val, self.best_step = value, step
-        keep = {0, step, self.best_step}
-        for old in _pairs(self.model_dir):
-            if old < step and old not in keep and old in self.evaluated:
-                for prefix in ("G", "D"):
-                    (self.model_dir / f"{prefix}_{old}.pth").unlink(missing_ok=True)
         self._write_state(self.run_dir / STATE)
 
     def _release(self, exited: bool) -> None:
@@ -201,7 +270,10 @@ class _Trial:
         for step in sorted(self.pending):
             is_ckpt = step % interval == 0
             judging = step in self.queue or step == self.current_step()
-            if is_ckpt and step not in self.ready and (judging or not exited):
+            # A later pair means this step's will not come (a train.py saving off the grid).
+            later = any(s > step for s in self.sizes)
+            waiting = judging or not (exited or later)
+            if is_ckpt and step not in self.ready and waiting:
                 return  # its pair is being written or evaluated; later steps wait too
             if not (step < self.last_logged or exited or step in self.ready):
                 return
@@ -211,9 +283,24 @@ class _Trial:
             self.reported = step
             for old in [s for s in self.scalars if s <= step]:
                 del self.scalars[old]
+            if checkpoint is not None:
+                self._prune(keep_after=True)
             if is_ckpt and step >= self.spec.max_steps:
                 self.done = True
                 return
+
+    def _prune(self, keep_after: bool) -> None:
+        """Delete the model dir's pairs before the last one reported (the best lives in
+        ``best/``; step 0 is the base model) and, unless ``keep_after``, every pair after it
+        (never reported: no restart resumes from them)."""
+        last = max((s for s in self.ready if s <= self.reported), default=-1)
+        for step in pairs(self.model_dir):
+            if step == 0 or step == last or (keep_after and step > last):
+                continue
+            if step == self.current_step():
+                continue  # being evaluated (the loop's end stops it first)
+            for prefix in ("G", "D"):
+                (self.model_dir / f"{prefix}_{step}.pth").unlink(missing_ok=True)
 
     def _stage(self, step: int) -> str:
         """A folder laid out like the trial folder, holding what a restart needs."""
@@ -222,11 +309,12 @@ class _Trial:
             shutil.rmtree(folder)
         target = folder / "logs" / self.settings.model_name
         target.mkdir(parents=True)
-        names = [f"G_{step}.pth", f"D_{step}.pth"]
-        if self.best_step is not None and self.best_step != step:
-            names.append(f"G_{self.best_step}.pth")
-        for name in names:
-            _link_or_copy(self.model_dir / name, target / name)
+        for name in (f"G_{step}.pth", f"D_{step}.pth"):
+            link_or_copy(self.model_dir / name, target / name)
+        if self.best_step is not None:
+            (folder / BEST).mkdir()
+            name = f"G_{self.best_step}.pth"
+            link_or_copy(self.run_dir / BEST / name, folder / BEST / name)
         self._write_state(folder / STATE)
         previous, self.staged = self.staged, folder
         if previous is not None and previous != folder:
@@ -240,80 +328,20 @@ class _Trial:
             "best_step": self.best_step,
             "best_val": self.best_val if math.isfinite(self.best_val) else None,
             "evaluated": sorted(self.evaluated),
+            "skipped": sorted(self.skipped),
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state))
         tmp.replace(path)
 
-    def _check_exit(self, code: int, stderr: Path) -> None:
-        if code == 0:
-            return  # train.py reached train.epochs before max_steps
-        tail = _tail(stderr)
-        if "CPU training is not allowed" in tail:
-            raise InputError(f"train.py found no CUDA device ({code=}); fix: {NO_CUDA}")
-        if "Address already in use" in tail or "EADDRINUSE" in tail:
-            raise InputError(
-                f"train.py could not bind train.port {self.launch.port} (port in use); fix: "
-                "retry the trial, or free the port"
+    def _check_exit(self, code: int, logs: Path) -> None:
+        if code != 0:
+            step = self.last_logged
+            raise exit_error(code, logs / "train.err", step, NO_CUDA, self.launch.port)
+        if not self.logged:
+            raise SweeperError(
+                "train.py exited (code 0) without logging a training step; fix: see "
+                f"{logs / 'train.out'} and {logs / 'train.err'} (train.epochs reached? "
+                "no train.log in the model dir?)"
             )
-        last = " | ".join(tail.strip().splitlines()[-3:]) or "no output"
-        raise SweeperError(f"train.py exited with code {code}: {last}; fix: see {stderr}")
-
-
-def _pairs(model_dir: Path) -> dict[int, tuple[int, int]]:
-    """Steps with both G_<step>.pth and D_<step>.pth, with the two file sizes."""
-    pairs = {}
-    try:
-        names = {p.name for p in model_dir.iterdir()}
-    except FileNotFoundError:
-        return {}
-    for name in names:
-        match = _PAIR.match(name)
-        if match is None or f"D_{match.group(1)}.pth" not in names:
-            continue
-        step = int(match.group(1))
-        try:
-            g = (model_dir / name).stat().st_size
-            d = (model_dir / f"D_{step}.pth").stat().st_size
-        except FileNotFoundError:
-            continue  # deleted while we looked
-        pairs[step] = (g, d)
-    return pairs
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)  # another file system, or links not allowed
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no such config file: {path}; fix: set base.config") from None
-    except (OSError, ValueError) as err:
-        raise InputError(f"cannot read {path} as JSON ({err}); fix: give a config.json") from None
-    if not isinstance(data, Mapping):
-        raise InputError(f"{path} is not a JSON object (got {type(data).__name__})")
-    return dict(data)
-
-
-def _read_state(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        return {}  # a half-written state from a killed trial: start the bookkeeping afresh
-    return data if isinstance(data, dict) else {}
-
-
-def _tail(path: Path, size: int = 8192) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - size))
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
+        # else: train.py reached train.epochs before max_steps

@@ -77,8 +77,11 @@ class Evaluation:
         logs.mkdir(parents=True, exist_ok=True)
         out_path, err_path = logs / f"eval_{step}.out", logs / f"eval_{step}.err"
         out, err = out_path.open("wb"), err_path.open("wb")
+        # Under the trial's guard (_guard.py, next to this file): if the trial process is
+        # killed outright, the evaluator and what it spawned go with it.
+        guard = [sys.executable, str(SCRIPT.with_name("_guard.py")), str(os.getpid()), "1", "--"]
         popen = subprocess.Popen(
-            list(argv),
+            [*guard, *argv],
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,

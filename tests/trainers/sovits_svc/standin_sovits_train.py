@@ -7,6 +7,11 @@ config, ``train.log`` in the 4.1 format, TensorBoard scalars, ``G_<step>.pth`` /
 global_step = D's step + 1, binds ``train.port`` and refuses to run without a GPU. Training
 happens in a forked worker, as under mp.spawn; with STANDIN_IGNORE_TERM=1 that worker
 ignores SIGTERM, so only SIGKILL ends it. The worker appends its pid to ``<m>/pids``.
+Other knobs: STANDIN_RESUME_40=1 resumes as so-vits-svc 4.0 does (at the start of the saved
+epoch, saving that epoch's checkpoints again, retrained: other weights); STANDIN_OOM=1 dies
+as a CUDA out-of-memory under mp.spawn does; STANDIN_SAVE_STALL_S stalls halfway through
+writing each D_<step>.pth (a slow disk); STANDIN_KEEP=N deletes all but the newest N pairs
+whatever keep_ckpts says (an edited train.py); STANDIN_QUIT=1 exits 0 at once.
 
 The one weight of the stand-in model (models.SynthesizerTrn.amplitude) is set to
 0.3 * step / STANDIN_BEST_STEP: the synthesised sine matches the 0.3-amplitude val data at
@@ -15,6 +20,7 @@ that step and is worse before and after it.
 
 import argparse
 import glob
+import io
 import json
 import multiprocessing
 import os
@@ -40,6 +46,35 @@ def _latest(model_dir, prefix):
     return max(paths, key=lambda p: int(p.rsplit("_", 1)[1].split(".")[0]), default=None)
 
 
+def _save(obj, path, stall):
+    stall_s = float(os.environ.get("STANDIN_SAVE_STALL_S", "0"))
+    if not (stall and stall_s > 0):
+        torch.save(obj, path)
+        return
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    data = buffer.getvalue()
+    with open(path, "wb") as handle:  # half, a stall (a slow disk), the rest
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        time.sleep(stall_s)
+        handle.write(data[len(data) // 2 :])
+
+
+def _oom():
+    sys.stderr.write(
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 239, in train_and_evaluate\n'
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.53 GiB. GPU 0 has a "
+        "total capacity of 23.65 GiB of which 1.02 GiB is free.\n"
+        "/usr/lib/python3.10/multiprocessing/resource_tracker.py:224: UserWarning: "
+        "resource_tracker: There appear to be 12 leaked semaphore objects to clean up at "
+        "shutdown\n  warnings.warn('resource_tracker: There appear to be %d '\n"
+    )
+    sys.stderr.flush()
+    os._exit(1)
+
+
 def _train(hps, model_dir, name):
     if os.environ.get("STANDIN_IGNORE_TERM") == "1":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -52,15 +87,20 @@ def _train(hps, model_dir, name):
     _log(log, name, str(hps))
     net_g = models.SynthesizerTrn(0, 0, **hps["model"])
     epoch, step = 1, 0
+    steps_per_epoch = 7
+    resumed_40 = os.environ.get("STANDIN_RESUME_40") == "1"
+    retrained = 0.0
     latest_d = _latest(model_dir, "D")
     if latest_d is not None:
         state = torch.load(_latest(model_dir, "G"), map_location="cpu")
         net_g.load_state_dict(state["model"])
         epoch = state["iteration"]
         step = int(latest_d.rsplit("_", 1)[1].split(".")[0]) + 1
+        if resumed_40:
+            step = (epoch - 1) * steps_per_epoch
         _log(log, name, f"Loaded checkpoint '{_latest(model_dir, 'G')}' (iteration {epoch})")
+        retrained = 0.2 if resumed_40 else 0.0
     writer = SummaryWriter(log_dir=model_dir)
-    steps_per_epoch = 7
     while epoch <= t["epochs"]:
         for batch in range(steps_per_epoch):
             time.sleep(step_s)
@@ -79,15 +119,17 @@ def _train(hps, model_dir, name):
                     writer.add_scalar(tag, value, step)
                 writer.flush()  # the real writer flushes by queue size and time
             if step % t["eval_interval"] == 0:
+                if os.environ.get("STANDIN_OOM") == "1" and step > 0:
+                    _oom()
                 with torch.no_grad():
-                    net_g.amplitude.fill_(0.3 * step / best)
+                    net_g.amplitude.fill_(0.3 * step / best + retrained)
                 for prefix, model in (("G", net_g.state_dict()), ("D", {"w": torch.zeros(2)})):
                     path = os.path.join(model_dir, f"{prefix}_{step}.pth")
                     _log(log, name, f"Saving model and optimizer state at iteration {epoch} "
                                     f"to {path}")
-                    torch.save({"model": model, "iteration": epoch, "optimizer": None,
-                                "learning_rate": t["learning_rate"]}, path)
-                keep = t.get("keep_ckpts", 0)
+                    _save({"model": model, "iteration": epoch, "optimizer": None,
+                           "learning_rate": t["learning_rate"]}, path, stall=prefix == "D")
+                keep = int(os.environ.get("STANDIN_KEEP", t.get("keep_ckpts", 0)))
                 if keep > 0:
                     for prefix in ("G", "D"):
                         paths = sorted(glob.glob(os.path.join(model_dir, f"{prefix}_*.pth")),
@@ -110,6 +152,8 @@ def main():
     if not os.environ.get("CUDA_VISIBLE_DEVICES"):
         print("AssertionError: CPU training is not allowed.", file=sys.stderr)
         return 1
+    if os.environ.get("STANDIN_QUIT") == "1":
+        return 0  # a train.py that trains nothing and says nothing
     with open(args.config, encoding="utf-8") as handle:
         hps = json.load(handle)
     model_dir = os.path.join("./logs", args.model)

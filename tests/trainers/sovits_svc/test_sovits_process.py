@@ -68,8 +68,15 @@ def test_full_trial_reports_every_step_with_held_out_metrics(trial):
     assert {"loss/g/total", "loss/g/lf0", "loss/g/mel"} <= set(by_step[10])
     checkpoints = {s: c for s, _, c in rec.calls if c is not None}
     assert sorted(checkpoints) == [20, 40]
-    last = Path(checkpoints[40]) / "logs" / "44k"
-    assert sorted(p.name for p in last.iterdir()) == ["D_40.pth", "G_20.pth", "G_40.pth"]
+    last = Path(checkpoints[40])
+    assert sorted(p.name for p in (last / "logs" / "44k").iterdir()) == ["D_40.pth", "G_40.pth"]
+    assert [p.name for p in (last / "best").iterdir()] == ["G_20.pth"]  # out of train.py's way
+    # The model dir keeps the base model and the last pair reported; the best is in best/.
+    model_dir = Path(spec.run_dir) / "logs" / "44k"
+    assert sorted(p.name for p in model_dir.glob("?_*.pth")) == [
+        "D_0.pth", "D_40.pth", "G_0.pth", "G_40.pth"
+    ]
+    assert [p.name for p in (Path(spec.run_dir) / "best").iterdir()] == ["G_20.pth"]
     state = json.loads((Path(checkpoints[40]) / "sovits_state.json").read_text())
     assert state["best_step"] == 20
     config = json.loads((Path(spec.run_dir) / "config.json").read_text())
@@ -107,8 +114,24 @@ def test_restart_resumes_from_the_latest_pair(trial):
     assert "Loaded checkpoint" in log and "G_20.pth" in log
 
 
-def test_a_trial_process_killed_outright_takes_its_group_down(trial, tmp_path):
-    spec = trial(evaluate=False, stop_grace_s=0.5, max_steps=100000)
+def _evaluators(run_dir: str) -> list[int]:
+    """Pids whose command line runs evaluate.py on a checkpoint of ``run_dir``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"evaluate.py") for a in argv) and run_dir.encode() in b" ".join(argv):
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_trial_process_killed_outright_takes_its_group_down(trial, tmp_path, monkeypatch):
+    """Ray killing the trial's actor (SIGKILL: no finally runs) takes train.py's group and a
+    running evaluation with it (the evaluator ran on, holding its GPU memory, before)."""
+    monkeypatch.setenv("STANDIN_EVAL_S", "120")  # an evaluation still running at the kill
+    spec = trial(stop_grace_s=0.5, max_steps=100000)
     script = tmp_path / "trial.py"
     script.write_text(
         "import pickle, sys\n"
@@ -120,10 +143,10 @@ def test_a_trial_process_killed_outright_takes_its_group_down(trial, tmp_path):
 
     proc = subprocess.Popen([sys.executable, str(script), pickle.dumps(spec).hex()])
     deadline = time.monotonic() + 60
-    while not _pids(spec.run_dir) and time.monotonic() < deadline:
+    while not (_pids(spec.run_dir) and _evaluators(spec.run_dir)):
+        assert time.monotonic() < deadline, "the stand-in or its evaluation never started"
         time.sleep(0.2)
-    pids = _pids(spec.run_dir)
-    assert pids, "the stand-in never started"
+    pids = _pids(spec.run_dir) + _evaluators(spec.run_dir)
     proc.send_signal(signal.SIGKILL)  # Ray killing the trial's actor: no finally runs
     proc.wait()
     deadline = time.monotonic() + 20

@@ -1,0 +1,130 @@
+"""Checkpoints of a so-vits-svc trial against a STAND-IN train.py (the real one needs CUDA):
+the best kept where train.py cannot overwrite it, pairs taken only when whole and never
+pruned before they are reported, evaluation that cannot fall ever further behind, and the
+one-line errors of a train.py that dies, quits or deletes checkpoints itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from test_sovits_process import Recorder
+
+from sweeper.errors import InputError, SweeperError
+from sweeper.trainers.sovits_svc import run
+
+
+def _amplitude(path: Path) -> float:
+    return float(torch.load(path, map_location="cpu")["model"]["amplitude"])
+
+
+def _logged_steps(run_dir: str) -> list[int]:
+    log = (Path(run_dir) / "logs" / "44k" / "train.log").read_text()
+    return [int(ln.split("step: ")[1].split(",")[0]) for ln in log.splitlines() if "step: " in ln]
+
+
+def test_a_40_restart_saving_the_best_step_again_leaves_the_kept_best_alone(trial, monkeypatch):
+    """so-vits-svc 4.0 resumes at the start of the saved epoch and saves its checkpoints
+    again, retrained (other weights); the best G of the first run must survive that."""
+    first = trial("first", eval_points=2, max_steps=40)  # pairs at 0, 20, 40: none skipped
+    stopped = Recorder(stop_at=20)
+    with pytest.raises(KeyboardInterrupt):
+        run(first, stopped)  # step 20 is the best and the resume point
+    saved = Path(stopped.calls[-1][2])
+    assert json.loads((saved / "sovits_state.json").read_text())["best_step"] == 20
+    assert _amplitude(saved / "best" / "G_20.pth") == pytest.approx(0.3)
+
+    monkeypatch.setenv("STANDIN_RESUME_40", "1")
+    second = trial("second", eval_points=2, max_steps=40)
+    shutil.copytree(saved, second.run_dir)  # what the tune layer does on a restart
+    rec = Recorder()
+    run(second, rec)
+    assert "Loaded checkpoint" in (Path(second.run_dir) / "logs/44k/train.log").read_text()
+    assert 20 in _logged_steps(second.run_dir)[1:]  # step 20 trained and saved again
+    last = Path([c for _, _, c in rec.calls if c is not None][-1])
+    assert json.loads((last / "sovits_state.json").read_text())["best_step"] == 20
+    assert _amplitude(last / "best" / "G_20.pth") == pytest.approx(0.3)  # was 0.5: retrained
+
+
+def test_evaluation_slower_than_checkpoints_stays_bounded(trial, monkeypatch):
+    """A checkpoint every 0.05 s, an evaluation of >= 1 s: at most WAITING pairs wait, the
+    older ones go out without val/*, the budget's last pair is evaluated, train.py stops
+    once that pair is in, and the model dir keeps only the last pair reported."""
+    monkeypatch.setenv("STANDIN_STEP_S", "0.005")
+    monkeypatch.setenv("STANDIN_EVAL_S", "1.0")
+    spec = trial(eval_points=10, max_steps=100)  # a pair every 10 steps
+    rec = Recorder()
+    with pytest.warns(UserWarning, match="checkpoints come faster than they are evaluated"):
+        run(spec, rec)
+    by_step = {s: (m, c) for s, m, c in rec.calls}
+    assert rec.steps == list(range(0, 105, 5))
+    unevaluated = [s for s in range(10, 100, 10) if "val/mel" not in by_step[s][0]]
+    assert unevaluated and by_step[unevaluated[0]][1] is not None  # still a checkpoint
+    assert "val/mel" in by_step[100][0] and "val/mel" in by_step[0][0]
+    state = json.loads((Path(spec.run_dir) / "sovits_state.json").read_text())
+    assert state["skipped"] == unevaluated
+    # Before: train.py trained on until every queued pair was evaluated (11 evaluations of
+    # >= 1 s: step 2000 and more); now it is stopped once the pair of step 100 is complete
+    # (a poll or two later: steps 105-200, more on a loaded machine).
+    assert max(_logged_steps(spec.run_dir)) < 1500
+    model_dir = Path(spec.run_dir) / "logs" / "44k"
+    assert sorted(p.name for p in model_dir.glob("G_*.pth")) == ["G_0.pth", "G_100.pth"]
+
+
+def test_pairs_found_together_are_all_reported_before_any_is_pruned(trial, monkeypatch):
+    """evaluate: false, several pairs per poll (or train.py ended between polls): the
+    older pair was pruned by the newer one's judgement before it was staged."""
+    monkeypatch.setenv("STANDIN_STEP_S", "0.005")
+    spec = trial(evaluate=False, eval_points=8, max_steps=80, poll_s=0.5)
+    rec = Recorder()
+    run(spec, rec)
+    checkpoints = [(s, c) for s, _, c in rec.calls if c is not None]
+    assert [s for s, _ in checkpoints] == list(range(10, 90, 10))
+
+
+def test_a_checkpoint_is_taken_only_once_written_whole(trial, monkeypatch):
+    """Each D stalls halfway through its write for longer than two polls: sizes holding
+    still is not enough (a truncated D went out as the checkpoint before)."""
+    monkeypatch.setenv("STANDIN_SAVE_STALL_S", "0.6")
+    monkeypatch.setenv("STANDIN_STEP_S", "0.05")
+    spec = trial(evaluate=False, eval_points=2, max_steps=40, poll_s=0.1)
+    rec = Recorder()
+
+    def check_then_record(step, metrics, checkpoint_dir=None):
+        if checkpoint_dir is not None:  # Ray copies the folder now: it must be whole
+            for path in Path(checkpoint_dir).rglob("*.pth"):
+                assert zipfile.ZipFile(path).testzip() is None, path
+        rec(step, metrics, checkpoint_dir)
+
+    run(spec, check_then_record)
+    assert [s for s, _, c in rec.calls if c is not None] == [20, 40]
+
+
+def test_out_of_gpu_memory_is_named_first_and_not_retried(trial, monkeypatch):
+    monkeypatch.setenv("STANDIN_OOM", "1")
+    with pytest.raises(InputError) as err:  # InputError: the sweep does not retry it
+        run(trial(evaluate=False, eval_points=4), Recorder())
+    text = str(err.value)
+    assert "\n" not in text and text.startswith("train.py ran out of GPU memory")
+    assert "fix: lower train.batch_size or train.segment_size" in text
+
+
+def test_a_train_py_that_quits_or_deletes_checkpoints_says_so(trial, monkeypatch):
+    monkeypatch.setenv("STANDIN_QUIT", "1")
+    with pytest.raises(SweeperError, match="exited \\(code 0\\) without logging a training"):
+        run(trial("quit"), Recorder())
+    monkeypatch.delenv("STANDIN_QUIT")
+    monkeypatch.setenv("STANDIN_KEEP", "1")  # an edited train.py: keeps only its newest pair
+    # A pair every 0.2 s: gone long before its evaluation (>= 1 s) has read it, and the
+    # budget (20 s) far away.
+    with pytest.raises(InputError, match=r"G_\d+\.pth was deleted before the sweeper used it"):
+        run(trial("keep", eval_points=100, max_steps=1000), Recorder())
+
+
+def test_a_wrong_interpreter_is_named_before_anything_starts(trial):
+    with pytest.raises(InputError, match=r"sovits\.python '/nonexistent/python3' is not an exec"):
+        run(trial(python="/nonexistent/python3"), Recorder())
