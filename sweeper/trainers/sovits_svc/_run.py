@@ -293,7 +293,8 @@ class _Trial:
         """Delete the model dir's pairs before the last one reported (the best lives in
         ``best/``; step 0 is the base model) and, unless ``keep_after``, every pair after it
         (never reported: no restart resumes from them)."""
-        last = max((s for s in self.ready if s <= self.reported), default=-1)
+        # Before any report of this run, the pair it resumed from is the last one reported.
+        last = max((s for s in self.ready if s <= self.reported), default=self.resume)
         for step in pairs(self.model_dir):
             if step == 0 or step == last or (keep_after and step > last):
                 continue

@@ -112,6 +112,12 @@ def test_restart_resumes_from_the_latest_pair(trial):
     assert rec2.steps == [25, 30, 35, 40]
     log = (Path(second.run_dir) / "logs" / "44k" / "train.log").read_text()
     assert "Loaded checkpoint" in log and "G_20.pth" in log
+    # A restart stopped before its first checkpoint keeps the pair it resumed from.
+    third = trial("third", evaluate=False, eval_points=4)
+    shutil.copytree(saved, third.run_dir)
+    with pytest.raises(KeyboardInterrupt):
+        run(third, Recorder(stop_at=0))
+    assert (Path(third.run_dir) / "logs" / "44k" / "G_20.pth").is_file()
 
 
 def _evaluators(run_dir: str) -> list[int]:
