@@ -38,6 +38,8 @@ class SovitsSection:
     eval_device: str = "cuda"  # cuda = the trial's GPU; cpu leaves all GPU memory to training
     stop_grace_s: float = 30.0  # SIGTERM, then SIGKILL after this many seconds
     poll_s: float = 1.0  # how often the logs and the model dir are read
+    # no new log line or checkpoint for this long = train.py hangs (a DDP rendezvous); null = wait
+    stall_s: float | None = 1800.0
 
     def __post_init__(self) -> None:
         as_str(("checkout",), self.checkout)
@@ -72,6 +74,13 @@ class SovitsSection:
             if value <= 0:
                 raise FieldError((name,), "must be > 0", value, "use a few seconds")
             object.__setattr__(self, name, value)
+        if self.stall_s is not None:
+            value = as_float(("stall_s",), self.stall_s)
+            if value <= 0:
+                raise FieldError(
+                    ("stall_s",), "must be > 0", value, "use minutes (600+), or null to wait"
+                )
+            object.__setattr__(self, "stall_s", value)
 
     def resolved(self, root: str | Path) -> SovitsSection:
         """The same section with every path made absolute against ``root``.

@@ -9,6 +9,8 @@
 - :mod:`.process`: train.py in its own process group; SIGTERM, then SIGKILL.
 - :mod:`.follow`: incremental train.log / TensorBoard reading.
 - :mod:`.evaluate`: held-out metrics of each ``G_<step>.pth`` with the checkout's own code.
+- :mod:`.files`: G/D pairs, whole checkpoints, why train.py exited.
+- :mod:`.checkpoints`: the best G, the staged checkpoints, the pruned model dir, the state.
 
 Example:
     >>> from sweeper.trainers.sovits_svc import run

@@ -4,13 +4,13 @@ The loop reads train.log and the event files, finds each new G/D pair, has it ev
 val.txt, and reports every logged step in order: a step is sent once a later step has been
 logged (its TensorBoard scalars are in by then) and, for a checkpoint step, once its
 held-out metrics are back. A checkpoint step's report carries a folder laid out like the
-trial folder (``logs/<name>/G_<step>.pth`` and ``D_<step>.pth``, the best G so far and
-``sovits_state.json``): restored into a fresh trial folder, train.py resumes from it.
+trial folder (``logs/<name>/G_<step>.pth`` and ``D_<step>.pth``, ``best/G_<b>.pth`` and
+``sovits_state.json``, see :mod:`.checkpoints`): restored into a fresh trial folder,
+train.py resumes from it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -18,18 +18,17 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from sweeper.config._sovits import SovitsSection
 from sweeper.errors import InputError, SweeperError
 from sweeper.trainers._api import Report, TrialSpec
+from sweeper.trainers.sovits_svc.checkpoints import Kept
 from sweeper.trainers.sovits_svc.evaluate import Evaluation, EvaluationError, evaluator_argv
 from sweeper.trainers.sovits_svc.files import (
     exit_error,
-    link_or_copy,
     pairs,
-    private_copy,
     read_json,
-    read_state,
     vanished,
     written,
 )
@@ -39,9 +38,6 @@ from sweeper.trainers.sovits_svc.ports import claim_port
 from sweeper.trainers.sovits_svc.prepare import prepare_trial, resolve_sources
 from sweeper.trainers.sovits_svc.process import TrainProcess
 
-STATE = "sovits_state.json"  # best step / value and the evaluated steps; travels in checkpoints
-CHECKPOINTS = "checkpoints"  # per-report folders handed to the sweep as checkpoint_dir
-BEST = "best"  # the best G so far, out of train.py's model dir (it may save a step again)
 WAITING = 2  # pairs that may wait for the evaluator; an older one goes out unevaluated
 
 
@@ -98,12 +94,7 @@ class _Trial:
     ) -> None:
         self.launch, self.spec, self.settings, self.report = launch, spec, settings, report
         self.run_dir, self.model_dir = Path(launch.cwd), Path(launch.model_dir)
-        state = read_state(self.run_dir / STATE)
-        self.best_step: int | None = state.get("best_step")
-        best_val = state.get("best_val")  # null when no finite val/mel was seen yet
-        self.best_val: float = math.inf if best_val is None else float(best_val)
-        self.evaluated: set[int] = set(state.get("evaluated", ()))
-        self.skipped: set[int] = set(state.get("skipped", ()))  # judged unevaluated (backlog)
+        self.kept = Kept(self.run_dir, self.model_dir, settings.model_name)
         found = pairs(self.model_dir)
         self.resume = max(found) if found else -1  # train.py continues after this step
         # A lone G_0/D_0 (a base model) has not been reported yet: step 0 is its evaluation.
@@ -116,25 +107,10 @@ class _Trial:
         self.current: Evaluation | None = None
         self.last_logged = self.resume
         self.logged = False  # train.py logged a step in this run
-        self.staged: Path | None = None
+        self.progress: tuple[Any, float] = (None, time.monotonic())  # what was seen, since when
         self.done = False
         self.text = TextFollower(self.model_dir / "train.log", start_at_end=True)
         self.events = EventsFollower(self.model_dir, start_at_end=True)
-        self._adopt_best()
-
-    def _adopt_best(self) -> None:
-        """The best G in ``best/`` with blocks of its own (a restored folder of before
-        2026-12-06 kept it in the model dir, where 4.0's train.py may save its step again)."""
-        if self.best_step is None:
-            return
-        target = self.run_dir / BEST / f"G_{self.best_step}.pth"
-        if not target.is_file():
-            source = self.model_dir / target.name
-            if not source.is_file():
-                return
-            target.parent.mkdir(exist_ok=True)
-            shutil.copy2(source, target)
-        private_copy(target)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> None:
@@ -149,6 +125,8 @@ class _Trial:
                 code = proc.poll()
                 self._read()
                 self._scan(exited=code is not None)
+                if code is None and not stopped:
+                    self._check_stall()
                 if not stopped and self._budget_taken():
                     proc.stop()  # rather than train on while the last evaluations run
                     stopped = True
@@ -166,6 +144,18 @@ class _Trial:
             self.text.close()
             self.events.close()
             self._prune(keep_after=False)  # pairs never reported: a restart starts earlier
+
+    def _check_stall(self) -> None:
+        seen = (self.last_logged, tuple(sorted(self.sizes.items())))
+        now = time.monotonic()
+        if seen != self.progress[0]:
+            self.progress = (seen, now)
+        elif self.settings.stall_s is not None and now - self.progress[1] > self.settings.stall_s:
+            raise SweeperError(
+                f"train.py logged nothing and saved no checkpoint for {self.settings.stall_s:g} "
+                f"s (last step {self.last_logged}): hung (a DDP rendezvous?); fix: see "
+                f"{self.run_dir / 'sweeper_logs'}, or raise sovits.stall_s"
+            )
 
     def _idle(self) -> bool:
         return self.current is None and not self.queue and not self.pending
@@ -187,7 +177,7 @@ class _Trial:
         so an evaluation slower than the checkpoints cannot leave reports (and the pruner)
         ever further behind, nor pile pairs up on disk."""
         for step, size in sorted(pairs(self.model_dir).items()):
-            if step in self.ready or step in self.queue or step in self.evaluated:
+            if step in self.ready or step in self.queue or step in self.kept.evaluated:
                 continue
             if step == self.current_step() or (0 < step <= self.resume):
                 continue
@@ -210,14 +200,14 @@ class _Trial:
         return max(taken, default=-1) >= self.spec.max_steps
 
     def _skip(self, step: int) -> None:
-        if not self.skipped:
+        if not self.kept.skipped:
             warnings.warn(
                 f"so-vits-svc trial {self.run_dir}: checkpoints come faster than they are "
                 f"evaluated; step {step} and others go out without val/* (the newest pair is "
                 "evaluated); fix: fewer sovits.eval_points, or sovits.eval_device: cuda",
                 stacklevel=2,
             )
-        self.skipped.add(step)
+        self.kept.skipped.add(step)
         self._judged(step, {})
 
     def current_step(self) -> int | None:
@@ -249,21 +239,11 @@ class _Trial:
             self.current = Evaluation.start(step, argv, self.launch.env, self.launch.cwd, logs)
 
     def _judged(self, step: int, metrics: dict[str, float]) -> None:
-        """A pair is complete (and evaluated): keep its metrics and update the best, which
-        gets a hard link in ``best/`` (the model dir's pairs are pruned as reports go out)."""
+        """A pair is complete (and evaluated): keep its metrics and update the best."""
         if step > self.reported:
             self.pending.setdefault(step, {}).update(metrics)
         self.ready.add(step)
-        self.evaluated.add(step)
-        value = metrics.get("val/mel", math.nan)
-        if math.isfinite(value) and value < self.best_val:
-            best = self.run_dir / BEST
-            best.mkdir(exist_ok=True)
-            for old in best.glob("G_*.pth"):
-                old.unlink()
-            link_or_copy(self.model_dir / f"G_{step}.pth", best / f"G_{step}.pth")
-            self.best_val, self.best_step = value, step
-        self._write_state(self.run_dir / STATE)
+        self.kept.judge(step, metrics.get("val/mel", math.nan))
 
     def _release(self, exited: bool) -> None:
         interval = self.launch.eval_interval
@@ -278,7 +258,7 @@ class _Trial:
             if not (step < self.last_logged or exited or step in self.ready):
                 return
             metrics = {**self.scalars.pop(step, {}), **self.pending.pop(step)}
-            checkpoint = self._stage(step) if step in self.ready and step > 0 else None
+            checkpoint = self.kept.stage(step) if step in self.ready and step > 0 else None
             self.report(step, metrics, checkpoint_dir=checkpoint)
             self.reported = step
             for old in [s for s in self.scalars if s <= step]:
@@ -290,50 +270,9 @@ class _Trial:
                 return
 
     def _prune(self, keep_after: bool) -> None:
-        """Delete the model dir's pairs before the last one reported (the best lives in
-        ``best/``; step 0 is the base model) and, unless ``keep_after``, every pair after it
-        (never reported: no restart resumes from them)."""
         # Before any report of this run, the pair it resumed from is the last one reported.
         last = max((s for s in self.ready if s <= self.reported), default=self.resume)
-        for step in pairs(self.model_dir):
-            if step == 0 or step == last or (keep_after and step > last):
-                continue
-            if step == self.current_step():
-                continue  # being evaluated (the loop's end stops it first)
-            for prefix in ("G", "D"):
-                (self.model_dir / f"{prefix}_{step}.pth").unlink(missing_ok=True)
-
-    def _stage(self, step: int) -> str:
-        """A folder laid out like the trial folder, holding what a restart needs."""
-        folder = self.run_dir / CHECKPOINTS / f"step_{step}"
-        if folder.exists():
-            shutil.rmtree(folder)
-        target = folder / "logs" / self.settings.model_name
-        target.mkdir(parents=True)
-        for name in (f"G_{step}.pth", f"D_{step}.pth"):
-            link_or_copy(self.model_dir / name, target / name)
-        if self.best_step is not None:
-            (folder / BEST).mkdir()
-            name = f"G_{self.best_step}.pth"
-            link_or_copy(self.run_dir / BEST / name, folder / BEST / name)
-        self._write_state(folder / STATE)
-        previous, self.staged = self.staged, folder
-        if previous is not None and previous != folder:
-            # Reported earlier: the sweep has its own copy; a hard link costs no space but
-            # would keep the pruned pair's blocks alive.
-            shutil.rmtree(previous, ignore_errors=True)
-        return str(folder)
-
-    def _write_state(self, path: Path) -> None:
-        state = {
-            "best_step": self.best_step,
-            "best_val": self.best_val if math.isfinite(self.best_val) else None,
-            "evaluated": sorted(self.evaluated),
-            "skipped": sorted(self.skipped),
-        }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(path)
+        self.kept.prune(last, keep_after, busy=self.current_step())
 
     def _check_exit(self, code: int, logs: Path) -> None:
         if code != 0:

@@ -11,7 +11,8 @@ Other knobs: STANDIN_RESUME_40=1 resumes as so-vits-svc 4.0 does (at the start o
 epoch, saving that epoch's checkpoints again, retrained: other weights); STANDIN_OOM=1 dies
 as a CUDA out-of-memory under mp.spawn does; STANDIN_SAVE_STALL_S stalls halfway through
 writing each D_<step>.pth (a slow disk); STANDIN_KEEP=N deletes all but the newest N pairs
-whatever keep_ckpts says (an edited train.py); STANDIN_QUIT=1 exits 0 at once.
+whatever keep_ckpts says (an edited train.py); STANDIN_QUIT=1 exits 0 at once;
+STANDIN_HANG=1 hangs before its first line.
 
 The one weight of the stand-in model (models.SynthesizerTrn.amplitude) is set to
 0.3 * step / STANDIN_BEST_STEP: the synthesised sine matches the 0.3-amplitude val data at
@@ -154,6 +155,8 @@ def main():
         return 1
     if os.environ.get("STANDIN_QUIT") == "1":
         return 0  # a train.py that trains nothing and says nothing
+    while os.environ.get("STANDIN_HANG") == "1":
+        time.sleep(1)  # a rendezvous that never completes
     with open(args.config, encoding="utf-8") as handle:
         hps = json.load(handle)
     model_dir = os.path.join("./logs", args.model)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sweeper.errors import InputError
+from sweeper.errors import InputError, SweeperError
 from sweeper.trainers.sovits_svc import run
 
 
@@ -120,15 +120,16 @@ def test_restart_resumes_from_the_latest_pair(trial):
     assert (Path(third.run_dir) / "logs" / "44k" / "G_20.pth").is_file()
 
 
-def _evaluators(run_dir: str) -> list[int]:
-    """Pids whose command line runs evaluate.py on a checkpoint of ``run_dir``."""
+def _running(run_dir: str, script: str = "evaluate.py") -> list[int]:
+    """Pids whose command line runs ``script`` on a file of ``run_dir``."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(a.endswith(b"evaluate.py") for a in argv) and run_dir.encode() in b" ".join(argv):
+        ours = run_dir.encode() in b" ".join(argv)
+        if ours and any(a.endswith(script.encode()) for a in argv) and _alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 
@@ -149,10 +150,10 @@ def test_a_trial_process_killed_outright_takes_its_group_down(trial, tmp_path, m
 
     proc = subprocess.Popen([sys.executable, str(script), pickle.dumps(spec).hex()])
     deadline = time.monotonic() + 60
-    while not (_pids(spec.run_dir) and _evaluators(spec.run_dir)):
+    while not (_pids(spec.run_dir) and _running(spec.run_dir)):
         assert time.monotonic() < deadline, "the stand-in or its evaluation never started"
         time.sleep(0.2)
-    pids = _pids(spec.run_dir) + _evaluators(spec.run_dir)
+    pids = _pids(spec.run_dir) + _running(spec.run_dir)
     proc.send_signal(signal.SIGKILL)  # Ray killing the trial's actor: no finally runs
     proc.wait()
     deadline = time.monotonic() + 20
@@ -199,3 +200,11 @@ def test_missing_dataset_file_is_a_clear_error(trial, checkout):
 def test_unknown_sampled_key_is_a_clear_error(trial):
     with pytest.raises(InputError, match=r"did you mean train\.learning_rate"):
         run(trial(params={"train.learning_rat": 1e-4}), Recorder())
+
+
+def test_a_train_py_that_hangs_silently_is_stopped_after_stall_s(trial, monkeypatch):
+    monkeypatch.setenv("STANDIN_HANG", "1")  # no line, no checkpoint: a hung rendezvous
+    spec = trial(stall_s=2.0)
+    with pytest.raises(SweeperError, match="logged nothing and saved no checkpoint for 2 s"):
+        run(spec, Recorder())
+    assert not _running(spec.run_dir, "train.py")  # its process group was stopped
