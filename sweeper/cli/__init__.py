@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import warnings
@@ -68,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.debug:  # the Ray Tune tracebacks the sweep layer otherwise keeps off the terminal
+        logging.getLogger("sweeper").setLevel(logging.DEBUG)
     try:
         with warnings.catch_warnings():
             if not args.debug:
@@ -89,9 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         if args.debug:
             raise
+        # Ray wraps errors of its callbacks with their traceback (TuneError): the last line
+        # is the error itself.
+        lines = [line for line in str(err).splitlines() if line.strip()]
         print(
-            f"sweeper {args.command}: internal error: {type(err).__name__}: {err} "
-            "(run with --debug for the traceback)",
+            f"sweeper {args.command}: internal error: {type(err).__name__}: "
+            f"{lines[-1].strip() if lines else ''} (run with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1

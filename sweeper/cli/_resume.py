@@ -17,11 +17,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sweeper.cli._run import print_summary
+    from sweeper.cli._run import exit_code, print_summary
     from sweeper.tune import resume_sweep
-    from sweeper.tune._run import load_sweep_dir
+    from sweeper.tune._resume import load_sweep_dir
 
     _, cfg = load_sweep_dir(args.dir)
     summary = resume_sweep(args.dir, address=args.address)
     print_summary(summary, cfg)
-    return 0
+    return exit_code(summary, "resume")

@@ -46,4 +46,20 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_sweep(args.space)
     summary = run_sweep(args.space, address=args.address, name=args.name, storage=args.storage)
     print_summary(summary, cfg)
-    return 0
+    return exit_code(summary, "run")
+
+
+def exit_code(summary, command: str) -> int:
+    """0 when every trial ended; 130 (as for Ctrl-C) when the driver was stopped first (Ray
+    Tune ends its loop quietly on SIGINT/SIGTERM, so the table alone looked like an end)."""
+    import sys
+
+    unfinished = sum(1 for row in summary.table if row.state == "RUNNING")
+    if not unfinished:
+        return 0
+    print(
+        f"sweeper {command}: interrupted with {unfinished} trial(s) unfinished; "
+        f"`sweeper resume {summary.sweep_dir}` continues the sweep",
+        file=sys.stderr,
+    )
+    return 130

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sweeper.cli._run import print_summary
     from sweeper.tune import sweep_status
-    from sweeper.tune._run import load_sweep_dir
+    from sweeper.tune._resume import load_sweep_dir
 
     _, cfg = load_sweep_dir(args.dir)
     summary = sweep_status(args.dir)

@@ -17,8 +17,9 @@ from typing import Any
 from optuna.trial import FrozenTrial
 
 from sweeper.config import Lines, SweepConfig, load_yaml_with_lines
-from sweeper.tune._run import SWEEP_FILE, load_sweep_dir
-from sweeper.tune._study import open_existing, warn_gaps
+from sweeper.tune._journal import open_existing, warn_gaps
+from sweeper.tune._resume import load_sweep_dir
+from sweeper.tune._run import SWEEP_FILE
 from sweeper.tune._table import _row
 
 RESULT = "result.json"  # one JSON line per report (Ray's JsonLoggerCallback)
@@ -115,6 +116,17 @@ def values_at(curves: dict[str, Curve], step: int) -> dict[str, float]:
     return out
 
 
+def _add_study_values(curves: dict[str, Curve], trial: FrozenTrial) -> None:
+    """The first objective metric's steps that only the study has: Ray rewrites result.json
+    of a trial restored by a driver resume, from its restored checkpoint on."""
+    metrics = (trial.user_attrs.get("best") or {}).get("metrics") or []
+    if not metrics or not trial.intermediate_values:
+        return
+    steps, values = curves.get(metrics[0], ([], []))
+    merged = {**trial.intermediate_values, **dict(zip(steps, values, strict=True))}
+    curves[metrics[0]] = (sorted(merged), [float(merged[s]) for s in sorted(merged)])
+
+
 def find_checkpoint(trial_dir: Path, step: int) -> Path | None:
     """``G_<step>.pth`` of the best step: in the newest Ray checkpoint (synced to the sweep
     folder from any node), else in the trainer's own run folder; best/ folders first."""
@@ -153,6 +165,7 @@ def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
     if row.ray_id is not None:
         rec.folder = folder / f"trial_{row.ray_id}"
         rec.curves = curves_of(read_results(rec.folder / RESULT))
+        _add_study_values(rec.curves, trial)
         if rec.curves:
             rec.steps = max(rec.steps, max(max(s) for s, _ in rec.curves.values() if s))
     if row.state in ("RUNNING", "WAITING"):

@@ -101,6 +101,14 @@ class SweepProgress(Callback):
     def on_trial_error(self, iteration, trials, trial, **info) -> None:
         self._ended(trial, trials)
 
+    def on_trial_recover(self, iteration, trials, trial, **info) -> None:
+        message = error_line(trial, "its worker died")[:160]
+        failures = trial.run_metadata.num_failures
+        self._print(
+            f"trial {self._number(trial)} failed ({message}); Ray restarts it from its last "
+            f"checkpoint (failure {failures} of {trial.max_failures + 1} allowed)"
+        )
+
     def _ended(self, trial, trials) -> None:
         found = self.sweep.find(trial.trial_id)
         outcome = {} if found is None else (found.user_attrs.get(OUTCOME) or {})

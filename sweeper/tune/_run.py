@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +17,11 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._checks import check_keys, check_run_state
-from sweeper.tune._edits import SPACE_KEY, check_unchanged
-from sweeper.tune._study import JOURNAL, SweepStudy, journal_gaps, open_existing, warn_gaps
+from sweeper.tune._checks import check_keys
+from sweeper.tune._edits import SPACE_KEY
+from sweeper.tune._lock import LOCK_FILE, DriverLock
+from sweeper.tune._recover import never_started
+from sweeper.tune._study import JOURNAL, SweepStudy
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
 from sweeper.tune.storage import check_storage_path
@@ -54,6 +60,10 @@ def _connect(address: str | None) -> None:
 
     for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
         os.environ.setdefault(key, value)
+    # Ray Tune logs each trial failure with its traceback at ERROR; the progress lines say it
+    # in one line (the traceback stays in the trial's error file). --debug keeps them.
+    if not logging.getLogger("sweeper").isEnabledFor(logging.DEBUG):
+        logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
     if ray.is_initialized():
         return
     kwargs: dict[str, Any] = {
@@ -184,24 +194,41 @@ def run_sweep(
         )
         root_text, sweep_dir = str(root), root / name
         taken = (sweep_dir / SWEEP_FILE).exists()
-    if taken:
-        raise InputError(
-            f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` to "
-            f"continue it, or --name {name}-2 for a new one"
-        )
-    # Ray and the cluster's size first: a request no node can meet writes nothing.
-    _connect(address)
-    check_resources(cfg)
     local = isinstance(sweep_dir, Path)
-    existed = local and sweep_dir.exists()
-    journal_existed = local and (sweep_dir / JOURNAL).exists()
+    lock = None
+    if local:
+        existed = sweep_dir.exists()
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            lock = DriverLock(sweep_dir, "sweeper run").acquire()  # held to the end
+        except BaseException:
+            if not existed:
+                shutil.rmtree(sweep_dir, ignore_errors=True)
+            raise
+        if taken and never_started(sweep_dir):  # a start killed before any trial ran
+            print(f"note: {sweep_dir} holds a start that never ran a trial: starting over")
+            undo_start(sweep_dir, True, False, (SWEEP_FILE, META_FILE))
+            taken = False
     try:
-        tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
-    except BaseException:
-        if local:  # a failed start leaves no half-made sweep (a retry would be refused)
-            undo_start(sweep_dir, existed, journal_existed, (SWEEP_FILE, META_FILE))
-        raise
-    return _fit(tuner, cfg, sweep_dir, study)
+        if taken:
+            raise InputError(
+                f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` "
+                f"to continue it, or --name {name}-2 for a new one"
+            )
+        journal_existed = local and (sweep_dir / JOURNAL).exists()
+        try:
+            # Ray and the cluster's size first: a request no node can meet writes nothing.
+            _connect(address)
+            check_resources(cfg)
+            tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
+        except BaseException:
+            if local:  # a failed start leaves no half-made sweep (a retry would be refused)
+                undo_start(sweep_dir, existed, journal_existed, (SWEEP_FILE, META_FILE, LOCK_FILE))
+            raise
+        return _fit(tuner, cfg, sweep_dir, study)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, text, meta):
@@ -250,76 +277,22 @@ def _check_remote_study(cfg: SweepConfig, where: str) -> None:
         )
 
 
-def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
-    """The folder (a URI for an object store) and its search space, or a one-line error
-    saying what is missing."""
-    if remote.is_uri(sweep_dir):
-        uri = str(sweep_dir)
-        local = remote.fetch(uri, SWEEP_FILE)
-        if local is None:
-            raise InputError(
-                f"{uri!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
-                "`sweeper run --storage` made, e.g. s3://bucket/sweeps/<name>"
-            )
-        return uri, load_sweep(local)
-    folder = Path(sweep_dir).expanduser().resolve()
-    if not folder.exists():
-        raise InputError(
-            f"{str(folder)!r} does not exist; fix: give the folder `sweeper run` made, "
-            f"e.g. {DEFAULT_STORAGE}/<name> (`ls {DEFAULT_STORAGE}` lists them)"
-        )
-    if not (folder / SWEEP_FILE).is_file():
-        raise InputError(
-            f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
-            f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
-        )
-    check_unchanged(folder, SWEEP_FILE, META_FILE)
-    return folder, load_sweep(folder / SWEEP_FILE)
-
-
-def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summary:
-    """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
-    go on from their checkpoints, finished ones stay as they are, missing ones start."""
-    folder, cfg = load_sweep_dir(sweep_dir)
-    if isinstance(folder, Path):
-        # A lost journal: refuse, rather than start an empty study; a cut one would train
-        # the trials it lost again.
-        gaps = journal_gaps(open_existing(cfg, folder), folder)
-        if gaps is not None:
-            raise InputError(
-                f"{gaps}; resuming would train them again; fix: restore {JOURNAL} (a backup, "
-                "or the copy on the machine that ran the sweep)"
-            )
-        check_run_state(folder)
-    _connect(address)
-    check_resources(cfg)
-    from ray import tune
-
-    from sweeper.tune._searcher import relocated
-
-    if not tune.Tuner.can_restore(str(folder)):
-        raise InputError(
-            f"{str(folder)!r} has no Ray Tune state to resume (the driver died before its first "
-            f"snapshot); fix: remove the folder and `sweeper run` its {SWEEP_FILE} again"
-        )
-    tuner = tune.Tuner.restore(
-        str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
-    )
-    config = tuner._local_tuner._tune_config  # restored from tuner.pkl with our parts in it
-    # New trials go where the folder is now, not where the sweep started (it may have moved).
-    config.search_alg = relocated(
-        config.search_alg, config.max_concurrent_trials, tuner._local_tuner._run_config
-    )
-    config.max_concurrent_trials = None  # the limiter is inside search_alg now
-    study: SweepStudy = config.scheduler.sweep
-    study.rebind(folder)  # the folder may be mounted elsewhere now
-    return _fit(tuner, cfg, folder, study)
-
-
 def _fit(tuner, cfg: SweepConfig, sweep_dir: Path | str, study: SweepStudy) -> Summary:
     started = time.monotonic()
-    tuner.fit()
+    # SIGTERM (a scheduler's stop, `kill`) as Ctrl-C: Ray Tune stops the trials and saves
+    # its state, instead of Ray's core dumping a stack trace.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _as_interrupt) if main else None
+    try:
+        tuner.fit()
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     return summarize(cfg, sweep_dir, study, time.monotonic() - started)
+
+
+def _as_interrupt(signum, frame) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def summarize(
@@ -327,13 +300,3 @@ def summarize(
 ) -> Summary:
     table = ranked(rows(study), cfg.objective.modes[0])
     return Summary(str(sweep_dir), table, *compute(table, cfg.budget.max_steps), wall_s)
-
-
-def sweep_status(sweep_dir: str | Path) -> Summary:
-    """The table of a sweep folder, running or not (reads only the study: never writes)."""
-    folder, cfg = load_sweep_dir(sweep_dir)
-    study = SweepStudy.for_sweep(cfg, folder)
-    study._study = open_existing(cfg, folder if isinstance(folder, Path) else Path(folder))
-    if isinstance(folder, Path):
-        warn_gaps(study._study, folder)
-    return summarize(cfg, folder, study, 0.0)

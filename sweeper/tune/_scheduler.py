@@ -181,8 +181,10 @@ class PrunerScheduler(FIFOScheduler):
 
     def on_trial_remove(self, tune_controller, trial: Trial) -> None:
         entry = self._entry(trial)
-        if entry is not None and entry.outcome is None:
-            self.sweep.tell(entry.trial_id, self._outcome(entry, "removed", "removed", None))
+        if entry is not None:
+            # A stop decided before a driver restart may not have been told yet.
+            outcome = entry.outcome or self._outcome(entry, "removed", "removed", None)
+            self.sweep.tell(entry.trial_id, outcome)
         self._live.pop(trial.trial_id, None)
 
     # -- decisions -------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.config import SweepConfig
-from sweeper.errors import InputError
 from sweeper.pruning._record import store_training
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
 from sweeper.space._fields import thaw
@@ -29,63 +27,8 @@ RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna tria
 CONFIG = "config"  # user attribute: every parameter of the trial, fixed ones included
 BEST = "best"  # user attribute: {"step", "values"} at the trial's best objective value
 OUTCOME = "outcome"  # user attribute: how the trial ended (rule, message, step, ...)
-
-
-def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
-    """The study of the sweep folder ``folder``, loaded, never created: status, summarize,
-    export-best and resume must not start an empty study where the journal went missing
-    (and status only reads, so a read-only folder is fine)."""
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-    from sweeper.tune.storage import open_study_storage
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if cfg.storage is None or "://" not in cfg.storage:
-        # The folder's own journal; a storage: path was resolved from the sweep's working
-        # directory, which a reader on another machine may not have: try the folder first.
-        path = Path(folder) / JOURNAL
-        if not path.is_file() and cfg.storage is not None:
-            path = Path(cfg.storage)
-        if not path.is_file():
-            raise InputError(
-                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
-                "`sweeper run` made (its journal may still be on the machine that ran it), "
-                "or restore the journal from a backup"
-            )
-        storage = JournalStorage(JournalFileBackend(str(path)))  # reads; opens nothing to write
-    else:
-        storage = open_study_storage(cfg.storage)
-    try:
-        study = optuna.load_study(study_name=cfg.name, storage=storage)
-    except KeyError:
-        raise InputError(
-            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
-            "sweep first (`sweeper run`), or check storage: in sweep.yaml"
-        ) from None
-    return study
-
-
-def warn_gaps(study: optuna.Study, folder: Path) -> None:
-    """Read on, but say on stderr when what follows misses trials (see journal_gaps)."""
-    gaps = journal_gaps(study, folder)
-    if gaps is not None:
-        print(f"warning: {gaps}", file=sys.stderr)
-
-
-def journal_gaps(study: optuna.Study, folder: Path) -> str | None:
-    """Trial folders the study does not know: a journal cut short (a full disk, a copy taken
-    mid-write) reads as a smaller sweep, whose winner and table are then wrong in silence."""
-    known = {t.user_attrs.get(RAY_ID) for t in study.get_trials(deepcopy=False)}
-    lost = sorted(
-        p.name for p in Path(folder).glob("trial_*") if p.is_dir() and p.name[6:] not in known
-    )
-    if not lost:
-        return None
-    return (
-        f"{folder / JOURNAL} knows {len(known)} trial(s) but {len(lost)} trial folder(s) are "
-        f"not in it ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the journal "
-        "was cut short or is another sweep's; the trials, ranking and best below miss them"
-    )
+REUSE = "reuse"  # user attribute: asked as the driver died, never known to Ray: ask reuses it
+FORMER_RAY_IDS = "former_ray_ids"  # user attribute: the ids a reused trial had before
 
 
 def _is_scalar(value: Any) -> bool:
@@ -273,6 +216,14 @@ class SweepStudy:
         if found is not None:
             return dict(found.user_attrs[CONFIG])
         study = self.study
+        for old in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if old.user_attrs.get(REUSE):  # asked as the driver died (see _recover.mend)
+                former = [*old.user_attrs.get(FORMER_RAY_IDS, ()), old.user_attrs.get(RAY_ID)]
+                self.set_attr(old._trial_id, FORMER_RAY_IDS, former)
+                self.set_attr(old._trial_id, RAY_ID, ray_trial_id)
+                self.set_attr(old._trial_id, REUSE, False)
+                self._by_ray_id[ray_trial_id] = old._trial_id
+                return dict(old.user_attrs[CONFIG])
         trial = study.ask()
         chosen = sample(trial, self.space) if self.space is not None else {}
         config = {name: thaw(value) for name, value in chosen.items()}

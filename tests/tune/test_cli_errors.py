@@ -19,6 +19,7 @@ def test_run_refuses_to_overwrite_a_sweep_folder(tmp_path, capsys):
     space = write_sweep(tmp_path)
     (tmp_path / "sweeps" / "t").mkdir(parents=True)
     (tmp_path / "sweeps" / "t" / "sweep.yaml").write_text("name: t\n")
+    (tmp_path / "sweeps" / "t" / "trial_0a1b").mkdir()  # a trial ran there (else: reused)
     assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
     err = capsys.readouterr().err.strip()
     assert "already holds a sweep" in err and "sweeper resume" in err and "--name t-2" in err
@@ -61,6 +62,7 @@ def _sweep_folder(tmp_path):
     best = {"step": 30, "metrics": ["val/mel"], "values": {"val/mel": 30.0}}
     study.set_attr(trial_id, BEST, best)
     study.tell(trial_id, Outcome("budget", "ran to its budget", 30))
+    (folder / "trial_abc").mkdir()
     return folder
 
 
@@ -164,7 +166,6 @@ def test_trial_folders_missing_from_the_journal_are_warned_of_and_block_resume(
 ):
     # A journal cut mid-line read as a smaller sweep: another winner, exported, exit 0.
     folder = _sweep_folder(tmp_path)
-    (folder / "trial_abc").mkdir()
     assert main(["status", str(folder)]) == 0
     assert "warning" not in capsys.readouterr().err
     (folder / "trial_zzz").mkdir()

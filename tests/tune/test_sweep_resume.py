@@ -1,7 +1,9 @@
 """The driver of a sweep dies (SIGKILL); the folder is copied elsewhere under another name;
-``sweeper resume`` of the copy finishes the sweep there with no finished trial lost or trained
-again, and leaves the original as it was (until 2026-12-06 the trials it created after the
-resume went to the original). Real local Ray, real reference trainer."""
+``sweeper status`` says no driver runs it; its journal's last write is cut (a crash, a full
+disk); ``sweeper resume`` of the copy repairs the journal, refuses a second resume while it
+runs, and finishes the sweep there with no finished trial lost or trained again, leaving the
+original as it was (until 2026-12-06 the trials it created after the resume went to the
+original). Real local Ray, real reference trainer."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -20,6 +24,8 @@ from conftest import (
     wait_for,
     write_sweep,
 )
+
+from sweeper.tune._lock import driver_running
 
 pytestmark = pytest.mark.slow
 
@@ -86,8 +92,21 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     interrupted = sweep_dir / interrupted.name
     first_dir = sweep_dir / f"trial_{first.user_attrs['ray_trial_id']}"
     first_results = (first_dir / "result.json").read_text()
+    with (sweep_dir / "study.journal").open("ab") as journal_file:
+        journal_file.write(b'{"op_code": 5, "worker_id": "0ab3')  # a write cut mid-line
 
-    text = procs.run("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
+    status = procs.run("status", str(sweep_dir), cwd=tmp_path, log=tmp_path / "status.log")
+    assert "no driver is running this sweep" in status and "ends in a partial line" in status
+    resume = procs.start("resume", str(sweep_dir), cwd=tmp_path, log=tmp_path / "resume.log")
+    wait_for(lambda: driver_running(sweep_dir), 60, "the resume's lock", resume)
+    argv = [sys.executable, "-m", "sweeper", "resume", str(sweep_dir)]  # no --debug
+    second = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr[-2000:]
+    assert "is being run by `sweeper resume`" in second.stderr  # refused before Ray starts
+    resume.wait(timeout=400)
+    text = (tmp_path / "resume.log").read_text(errors="replace")
+    assert resume.returncode == 0, text[-3000:]
+    assert "ended in a partial line" in text and any(sweep_dir.glob("study.journal.torn-*"))
 
     # Nothing new in the folder the sweep started in; the third trial went to the copy.
     assert sorted(str(p.relative_to(original)) for p in original.rglob("*")) == before

@@ -1,0 +1,141 @@
+"""Reading a sweep's study journal as it was left: loaded, never created; a journal cut
+short (trial folders it does not know), torn (a partial last line) or damaged (a bad line).
+
+A partial last line comes from a crash or a full disk mid-append: Optuna's reader skips it
+silently, so a winner's COMPLETE record lost that way made another trial the winner, and a
+resume appending after it broke the whole file (a line of two half records).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import optuna
+
+from sweeper.config import SweepConfig
+from sweeper.errors import InputError
+from sweeper.tune._study import FORMER_RAY_IDS, JOURNAL, RAY_ID
+
+
+def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
+    """The study of the sweep folder ``folder``, loaded, never created: status, summarize,
+    export-best and resume must not start an empty study where the journal went missing
+    (and status only reads, so a read-only folder is fine)."""
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from sweeper.tune.storage import open_study_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if cfg.storage is None or "://" not in cfg.storage:
+        # The folder's own journal; a storage: path was resolved from the sweep's working
+        # directory, which a reader on another machine may not have: try the folder first.
+        path = Path(folder) / JOURNAL
+        if not path.is_file() and cfg.storage is not None:
+            path = Path(cfg.storage)
+        if not path.is_file():
+            raise InputError(
+                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
+                "`sweeper run` made (its journal may still be on the machine that ran it), "
+                "or restore the journal from a backup"
+            )
+        try:  # reads; opens nothing to write
+            storage = JournalStorage(JournalFileBackend(str(path)))
+        except json.JSONDecodeError as err:
+            raise _damaged(path, err) from None
+    else:
+        storage = open_study_storage(cfg.storage)
+    try:
+        study = optuna.load_study(study_name=cfg.name, storage=storage)
+    except KeyError:
+        raise InputError(
+            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
+            "sweep first (`sweeper run`), or check storage: in sweep.yaml"
+        ) from None
+    return study
+
+
+def _damaged(path: Path, err: json.JSONDecodeError) -> InputError:
+    """A journal line that is not JSON, found by line (Optuna skips only a bad last one)."""
+    number = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            number += 1
+            try:
+                json.loads(line)
+            except ValueError:
+                break
+    return InputError(
+        f"{path} line {number} is damaged ({err.msg}): two writes ran into each other or one "
+        "was cut; fix: restore the journal from a backup (a `study.journal.torn-*` copy "
+        "beside it?), or delete that line and check `sweeper status`"
+    )
+
+
+def warn_gaps(study: optuna.Study, folder: Path) -> None:
+    """Read on, but say on stderr when what follows misses trials (see journal_gaps)."""
+    gaps = journal_gaps(study, folder)
+    if gaps is not None:
+        print(f"warning: {gaps}", file=sys.stderr)
+
+
+def journal_gaps(study: optuna.Study, folder: Path) -> str | None:
+    """Trial folders the study does not know: a journal cut short (a full disk, a copy taken
+    mid-write) reads as a smaller sweep, whose winner and table are then wrong in silence."""
+    trials = study.get_trials(deepcopy=False)
+    known = {t.user_attrs.get(RAY_ID) for t in trials}
+    known |= {old for t in trials for old in t.user_attrs.get(FORMER_RAY_IDS, ())}
+    lost = sorted(
+        p.name for p in Path(folder).glob("trial_*") if p.is_dir() and p.name[6:] not in known
+    )
+    if not lost:
+        return None
+    return (
+        f"{folder / JOURNAL} knows {len(known)} trial(s) but {len(lost)} trial folder(s) are "
+        f"not in it ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the journal "
+        "was cut short or is another sweep's; the trials, ranking and best below miss them"
+    )
+
+
+def torn_tail(path: Path) -> int:
+    """Bytes after the journal's last newline: 0 when it ends whole (or is missing)."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+    except OSError:
+        return 0
+    if not tail or tail.endswith(b"\n"):
+        return 0
+    cut = tail.rfind(b"\n")
+    return len(tail) - cut - 1 if cut >= 0 else len(tail)
+
+
+def torn_warning(path: Path, folder: Path) -> str | None:
+    """What readers should say of a torn journal, or None."""
+    torn = torn_tail(path)
+    if not torn:
+        return None
+    return (
+        f"{path} ends in a partial line ({torn} bytes: a write cut by a crash or a full "
+        "disk): the study's last change, most likely a trial's end, is missing, so that "
+        f"trial shows unfinished; fix: `sweeper resume {folder}` repairs the journal and "
+        "ends it again"
+    )
+
+
+def repair_journal(path: Path) -> str | None:
+    """Cut a partial last line off the journal, keeping the whole file beside it first; the
+    note to print, or None when there was nothing to cut."""
+    torn = torn_tail(path)
+    if not torn:
+        return None
+    backup = path.with_name(f"{path.name}.torn-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.copy2(path, backup)
+    with path.open("r+b") as handle:
+        handle.truncate(handle.seek(0, 2) - torn)
+    return f"{path} ended in a partial line ({torn} bytes): cut off (the whole file: {backup})"

@@ -1,0 +1,155 @@
+"""Reopen a sweep folder: resume it (one driver at a time, after mending what a killed
+driver left), or show its status (reading only)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+from pathlib import Path
+
+from sweeper.config import SweepConfig, load_sweep
+from sweeper.errors import InputError
+from sweeper.tune import remote
+from sweeper.tune._checks import check_run_state
+from sweeper.tune._edits import check_unchanged
+from sweeper.tune._journal import (
+    journal_gaps,
+    open_existing,
+    repair_journal,
+    torn_warning,
+    warn_gaps,
+)
+from sweeper.tune._lock import LOCK_FILE, DriverLock, driver_running
+from sweeper.tune._recover import mend, never_started, not_started_error, ray_trial_ids
+from sweeper.tune._run import (
+    DEFAULT_STORAGE,
+    META_FILE,
+    SWEEP_FILE,
+    Summary,
+    _connect,
+    _fit,
+    _trainable,
+    check_resources,
+    summarize,
+)
+from sweeper.tune._study import JOURNAL, SweepStudy
+
+
+def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
+    """The folder (a URI for an object store) and its search space, or a one-line error
+    saying what is missing."""
+    if remote.is_uri(sweep_dir):
+        uri = str(sweep_dir)
+        local = remote.fetch(uri, SWEEP_FILE)
+        if local is None:
+            raise InputError(
+                f"{uri!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
+                "`sweeper run --storage` made, e.g. s3://bucket/sweeps/<name>"
+            )
+        return uri, load_sweep(local)
+    folder = Path(sweep_dir).expanduser().resolve()
+    if not folder.exists():
+        raise InputError(
+            f"{str(folder)!r} does not exist; fix: give the folder `sweeper run` made, "
+            f"e.g. {DEFAULT_STORAGE}/<name> (`ls {DEFAULT_STORAGE}` lists them)"
+        )
+    if not (folder / SWEEP_FILE).is_file():
+        raise InputError(
+            f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
+            f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
+        )
+    check_unchanged(folder, SWEEP_FILE, META_FILE)
+    return folder, load_sweep(folder / SWEEP_FILE)
+
+
+def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summary:
+    """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
+    go on from their checkpoints, finished ones stay as they are, missing ones start."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    if not isinstance(folder, Path):
+        return _resume(folder, cfg, address)
+    lock = DriverLock(folder, "sweeper resume").acquire()  # not two drivers on one folder
+    try:
+        if never_started(folder):
+            try:
+                meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                meta = {}  # the fix then names SPACE.yaml
+            raise not_started_error(folder, meta if isinstance(meta, dict) else {})
+        note = repair_journal(folder / JOURNAL)  # before anything appends to it
+        if note is not None:
+            print(f"note: {note}")
+        # A lost journal: refuse, rather than start an empty study; a cut one would train
+        # the trials it lost again.
+        gaps = journal_gaps(open_existing(cfg, folder), folder)
+        if gaps is not None:
+            raise InputError(
+                f"{gaps}; resuming would train them again; fix: restore {JOURNAL} (a backup, "
+                "or the copy on the machine that ran the sweep)"
+            )
+        check_run_state(folder)
+        return _resume(folder, cfg, address)
+    finally:
+        lock.release()
+
+
+def _resume(folder: Path | str, cfg: SweepConfig, address: str | None) -> Summary:
+    _connect(address)
+    check_resources(cfg)
+    from ray import tune
+
+    from sweeper.tune._searcher import relocated
+
+    if not tune.Tuner.can_restore(str(folder)):
+        raise InputError(
+            f"{str(folder)!r} has no Ray Tune state to resume (the driver died before its first "
+            f"snapshot); fix: remove the folder and `sweeper run` its {SWEEP_FILE} again"
+        )
+    try:
+        tuner = tune.Tuner.restore(
+            str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
+        )
+    except (EOFError, pickle.UnpicklingError) as err:
+        raise InputError(
+            f"{folder}/tuner.pkl cannot be read ({err}); fix: restore it (a backup), or keep "
+            "the finished trials (status, summarize, export-best read them) and `sweeper "
+            "run` its sweep.yaml as a new sweep (--name NAME-2)"
+        ) from None
+    config = tuner._local_tuner._tune_config  # restored from tuner.pkl with our parts in it
+    # New trials go where the folder is now, not where the sweep started (it may have moved).
+    config.search_alg = relocated(
+        config.search_alg, config.max_concurrent_trials, tuner._local_tuner._run_config
+    )
+    config.max_concurrent_trials = None  # the limiter is inside search_alg now
+    study: SweepStudy = config.scheduler.sweep
+    study.rebind(folder)  # the folder may be mounted elsewhere now
+    if isinstance(folder, Path):
+        for note in mend(study, ray_trial_ids(folder)):
+            print(f"note: {note}")
+    return _fit(tuner, cfg, folder, study)
+
+
+def sweep_status(sweep_dir: str | Path) -> Summary:
+    """The table of a sweep folder, running or not (reads only the study: never writes)."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    study = SweepStudy.for_sweep(cfg, folder)
+    study._study = open_existing(cfg, folder if isinstance(folder, Path) else Path(folder))
+    summary = summarize(cfg, folder, study, 0.0)
+    if isinstance(folder, Path):
+        warn_gaps(study._study, folder)
+        for warning in (torn_warning(folder / JOURNAL, folder), _stopped(folder, summary)):
+            if warning is not None:
+                print(f"warning: {warning}", file=sys.stderr)
+    return summary
+
+
+def _stopped(folder: Path, summary: Summary) -> str | None:
+    """Trials the study has RUNNING while no driver holds the folder: it was killed."""
+    running = sum(1 for row in summary.table if row.state == "RUNNING")
+    if not running or not (folder / LOCK_FILE).exists() or driver_running(folder) is not None:
+        return None
+    return (
+        f"{running} trial(s) RUNNING in the study, but no driver is running this sweep (it "
+        f"was stopped or killed); fix: `sweeper resume {folder}` continues them"
+    )

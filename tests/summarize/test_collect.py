@@ -1,0 +1,35 @@
+"""Reading a trial of a sweep folder: its curves when Ray rewrote its result.json."""
+
+from __future__ import annotations
+
+import json
+
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from sweeper.summarize.collect import _record
+
+
+def test_a_resumed_trials_curve_keeps_the_steps_only_the_study_has(tmp_path):
+    """Ray rewrites result.json of a trial restored by a driver resume from its checkpoint
+    on: the objective curve started at step 10 instead of 0 in summarize's plots."""
+    attrs = {
+        "ray_trial_id": "r1",
+        "config": {"train.learning_rate": 1e-3},
+        "best": {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
+        "outcome": {"rule": "budget", "message": "ran to its budget", "step": 15,
+                    "best_step": 10, "best_value": 20.0},
+    }  # fmt: skip
+    trial = create_trial(
+        state=TrialState.COMPLETE, value=20.0,
+        params={"train.learning_rate": 1e-3},
+        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs=attrs, intermediate_values={0: 40.0, 5: 30.0, 10: 20.0, 15: 21.0},
+    )  # fmt: skip
+    folder = tmp_path / "trial_r1"
+    folder.mkdir()
+    rows = [{"step": s, "val/mel": v, "loss/g/mel": 1.0} for s, v in ((10, 20.0), (15, 21.5))]
+    (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rec = _record(trial, tmp_path)
+    assert rec.curves["val/mel"] == ([0, 5, 10, 15], [40.0, 30.0, 20.0, 21.5])  # file wins
+    assert rec.curves["loss/g/mel"] == ([10, 15], [1.0, 1.0])
