@@ -33,7 +33,10 @@ class DriverLock:
 
     def acquire(self) -> DriverLock:
         """Take the lock, or raise a one-line error naming the driver that holds it."""
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while running
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while running
+        except OSError:
+            return self  # a read-only folder: the driver fails later, saying why
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -44,6 +47,9 @@ class DriverLock:
                 f"to end, or stop it (kill {holder.get('pid', 'PID')}) and `sweeper resume "
                 f"{self.path.parent}`"
             ) from None
+        except OSError:  # a file system without locks (ENOLCK): run unguarded, as before
+            handle.close()
+            return self
         handle.seek(0)
         handle.truncate()
         info = {
