@@ -119,6 +119,11 @@ def exit_error(code: int, stderr: Path, step: int, no_cuda_fix: str, port: int) 
         )
     cause = [ln for ln in lines if _EXCEPTION.match(ln)]
     last = cause[-1] if cause else " | ".join(lines[-3:]) or "no output"
+    if last.startswith(("ModuleNotFoundError", "ImportError")):  # the same at every start
+        return InputError(
+            f"train.py cannot import what it needs ({last}); fix: install so-vits-svc's "
+            f"requirements into the python it runs under (sovits.python); see {stderr}"
+        )
     return SweeperError(f"train.py exited with code {code}: {last}; fix: see {stderr}")
 
 

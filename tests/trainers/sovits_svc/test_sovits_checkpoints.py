@@ -128,3 +128,27 @@ def test_a_train_py_that_quits_or_deletes_checkpoints_says_so(trial, monkeypatch
 def test_a_wrong_interpreter_is_named_before_anything_starts(trial):
     with pytest.raises(InputError, match=r"sovits\.python '/nonexistent/python3' is not an exec"):
         run(trial(python="/nonexistent/python3"), Recorder())
+
+
+@pytest.mark.parametrize(
+    ("stderr", "code", "kind", "starts"),
+    [
+        # the cause, not the shutdown warnings printed after it
+        ("Traceback (most recent call last):\n  File x\nRuntimeError: NCCL error\n"
+         "/usr/lib/python3.10/multiprocessing/resource_tracker.py:224: UserWarning: leaked\n"
+         "  warnings.warn('resource_tracker: There appear to be %d '\n",
+         1, SweeperError, "train.py exited with code 1: RuntimeError: NCCL error; fix: see"),
+        ("Traceback (most recent call last):\nModuleNotFoundError: No module named 'torchcrepe'\n",
+         1, InputError, "train.py cannot import what it needs (ModuleNotFoundError: No module"),
+        ("", 137, SweeperError, "train.py was killed (SIGKILL, code 137) at step 40: often the "
+         "host's out-of-memory killer"),
+        ("", 1, SweeperError, "train.py exited with code 1: no output; fix: see"),
+    ],
+)  # fmt: skip
+def test_an_exit_is_explained_by_its_cause(tmp_path, stderr, code, kind, starts):
+    from sweeper.trainers.sovits_svc.files import exit_error
+
+    path = tmp_path / "train.err"
+    path.write_text(stderr)
+    err = exit_error(code, path, 40, "use trainer: reference", 12345)
+    assert type(err) is kind and str(err).startswith(starts) and "\n" not in str(err)
