@@ -113,6 +113,7 @@ def test_out_of_gpu_memory_is_named_first_and_not_retried(trial, monkeypatch):
     assert "fix: lower train.batch_size or train.segment_size" in text
 
 
+@pytest.mark.filterwarnings("ignore:.*checkpoints come faster")  # a pair every 0.2 s
 def test_a_train_py_that_quits_or_deletes_checkpoints_says_so(trial, monkeypatch):
     monkeypatch.setenv("STANDIN_QUIT", "1")
     with pytest.raises(SweeperError, match="exited \\(code 0\\) without logging a training"):
