@@ -76,10 +76,11 @@ def _damaged(path: Path, err: json.JSONDecodeError) -> InputError:
 
 
 def warn_gaps(study: optuna.Study, folder: Path) -> None:
-    """Read on, but say on stderr when what follows misses trials (see journal_gaps)."""
-    gaps = journal_gaps(study, folder)
-    if gaps is not None:
-        print(f"warning: {gaps}", file=sys.stderr)
+    """Read on, but say on stderr when what follows misses trials (see journal_gaps) or a
+    trial's last change (a partial last line, see torn_warning)."""
+    for warning in (journal_gaps(study, folder), torn_warning(Path(folder) / JOURNAL, folder)):
+        if warning is not None:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def journal_gaps(study: optuna.Study, folder: Path) -> str | None:

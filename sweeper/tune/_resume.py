@@ -17,7 +17,6 @@ from sweeper.tune._journal import (
     journal_gaps,
     open_existing,
     repair_journal,
-    torn_warning,
     warn_gaps,
 )
 from sweeper.tune._lock import LOCK_FILE, DriverLock, driver_running
@@ -138,9 +137,9 @@ def sweep_status(sweep_dir: str | Path) -> Summary:
     summary = summarize(cfg, folder, study, 0.0)
     if isinstance(folder, Path):
         warn_gaps(study._study, folder)
-        for warning in (torn_warning(folder / JOURNAL, folder), _stopped(folder, summary)):
-            if warning is not None:
-                print(f"warning: {warning}", file=sys.stderr)
+        stopped = _stopped(folder, summary)
+        if stopped is not None:
+            print(f"warning: {stopped}", file=sys.stderr)
     return summary
 
 

@@ -186,3 +186,15 @@ def test_resume_without_a_readable_run_state_is_refused(tmp_path, capsys, state)
     assert main(["resume", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no readable Ray run state" in err and "fix:" in err
+
+
+def test_every_reader_warns_of_a_journal_whose_last_write_was_cut(tmp_path, capsys):
+    folder = _sweep_folder(tmp_path)
+    with (folder / "study.journal").open("ab") as journal:
+        journal.write(b'{"op_code": 6, "worker_id": "ab')  # a crash mid-append
+    out = str(tmp_path / "best.json")
+    for argv in (["status"], ["summarize"], ["export-best", "--out", out]):
+        main([argv[0], str(folder), *argv[1:]])
+        err = capsys.readouterr().err
+        assert err.count("ends in a partial line (31 bytes") == 1, (argv, err)
+        assert f"`sweeper resume {folder}` repairs the journal" in err
