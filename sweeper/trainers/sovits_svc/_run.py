@@ -141,6 +141,7 @@ class _Trial:
             proc.stop()
             if self.current is not None:
                 self.current.stop()
+                self.current = None  # its pair is pruned below like any unreported one
             self.text.close()
             self.events.close()
             self._prune(keep_after=False)  # pairs never reported: a restart starts earlier
