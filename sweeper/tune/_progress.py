@@ -106,7 +106,7 @@ class SweepProgress(Callback):
         failures = trial.run_metadata.num_failures
         self._print(
             f"trial {self._number(trial)} failed ({message}); Ray restarts it from its last "
-            f"checkpoint (failure {failures} of {trial.max_failures + 1} allowed)"
+            f"checkpoint (retry {failures} of {trial.max_failures})"
         )
 
     def _ended(self, trial, trials) -> None:
