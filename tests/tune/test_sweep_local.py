@@ -88,6 +88,7 @@ def test_sweep_kills_a_worker_and_the_trial_resumes_from_its_checkpoint(tmp_path
         ]
         assert sorted(p.name for p in run.glob("G_*.pth")) == ["G_40.pth"]
     assert "diverged" in text and "budget" in text and "steps run:" in text
+    assert "Ray restarts it from its last checkpoint (retry 1 of 3)" in text  # its own line
     # status reads the same folder (the study only) and agrees with the run's ranking.
     status = procs.run("status", str(sweep_dir), "--json", cwd=tmp_path, log=tmp_path / "st.log")
     table = json.loads(status[status.index("{") :])["trials"]
