@@ -16,8 +16,8 @@ from typing import Any
 from optuna.trial import TrialState
 
 from sweeper.errors import InputError
-from sweeper.tune._study import OUTCOME, RAY_ID, REUSE, Outcome, SweepStudy
-from sweeper.tune._undo import _journal_has_trials
+from sweeper.tune._study import JOURNAL, OUTCOME, RAY_ID, REUSE, Outcome, SweepStudy
+from sweeper.tune._undo import journal_has_trials
 
 
 def never_started(folder: Path) -> bool:
@@ -25,7 +25,7 @@ def never_started(folder: Path) -> bool:
     return (
         not any(folder.glob("trial_*"))
         and not any(folder.glob("experiment_state-*.json"))
-        and not _journal_has_trials(folder / "study.journal")
+        and not journal_has_trials(folder / JOURNAL)
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sweeper.tune._study import JOURNAL
 
 
-def _journal_has_trials(path: Path) -> bool:
+def journal_has_trials(path: Path) -> bool:
     """Whether the journal records a trial that started (grid points only enqueued at the
     study's creation do not count). Unreadable: assume it does, and keep it."""
     if not path.is_file():
@@ -37,7 +37,7 @@ def undo_start(folder: Path, existed: bool, journal_existed: bool, files: tuple[
         journal_existed: whether ``folder/study.journal`` was there before the start.
         files: the file names this start wrote (sweep.yaml, sweep.json).
     """
-    if any(folder.glob("trial_*")) or _journal_has_trials(folder / JOURNAL):
+    if any(folder.glob("trial_*")) or journal_has_trials(folder / JOURNAL):
         return  # never delete a trial, or a journal that saw one
     if not existed:
         shutil.rmtree(folder, ignore_errors=True)
