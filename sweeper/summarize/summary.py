@@ -51,6 +51,8 @@ class Summary:
             what = f"composite of {c.normalize}-normalised " + " + ".join(parts)
         elif c.mode == "pareto":
             what = "Pareto fronts of " + ", ".join(m + arrows[m] for m in c.metrics)
+            if len(c.metrics) == 1:  # one axis: each front is one value, as lexicographic
+                what += " (one metric: the lexicographic order; name 2+ in summary.metrics)"
         else:
             what = "lexicographic: " + " then ".join(m + arrows[m] for m in c.metrics)
         return f"{what}; ties: fewer steps first"

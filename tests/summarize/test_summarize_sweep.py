@@ -53,6 +53,14 @@ def test_mode_override_ranks_lexicographically_by_the_objective(sweep_dir):
     assert s.criteria.metrics == ("val/mel",)
 
 
+def test_pareto_over_one_metric_says_it_is_the_lexicographic_order(sweep_dir):
+    pareto = summarize(sweep_dir, mode="pareto")
+    lexicographic = summarize(sweep_dir, mode="lexicographic")
+    assert [r.key for r in pareto.ranked] == [r.key for r in lexicographic.ranked]
+    assert "one metric: the lexicographic order" in pareto.describe()
+    assert "one metric" not in lexicographic.describe()
+
+
 def _set_summary(folder, summary) -> None:
     path = folder / "sweep.yaml"
     data = yaml.safe_load(path.read_text())

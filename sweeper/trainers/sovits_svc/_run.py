@@ -107,6 +107,7 @@ class _Trial:
         self.current: Evaluation | None = None
         self.last_logged = self.resume
         self.logged = False  # train.py logged a step in this run
+        self.warned_unlogged = False
         self.progress: tuple[Any, float] = (None, time.monotonic())  # what was seen, since when
         self.done = False
         self.text = TextFollower(self.model_dir / "train.log", start_at_end=True)
@@ -260,6 +261,8 @@ class _Trial:
                 return
             metrics = {**self.scalars.pop(step, {}), **self.pending.pop(step)}
             checkpoint = self.kept.stage(step) if step in self.ready and step > 0 else None
+            if checkpoint is not None and not self.logged:
+                self._warn_unlogged(step)
             self.report(step, metrics, checkpoint_dir=checkpoint)
             self.reported = step
             for old in [s for s in self.scalars if s <= step]:
@@ -269,6 +272,22 @@ class _Trial:
             if is_ckpt and step >= self.spec.max_steps:
                 self.done = True
                 return
+
+    def _warn_unlogged(self, step: int) -> None:
+        """A checkpoint with no loss line before it: a train.py that logs elsewhere or in
+        another format. The trial goes on, but reports only its checkpoint steps."""
+        if self.warned_unlogged:
+            return
+        self.warned_unlogged = True
+        log = self.model_dir / "train.log"
+        why = "no line in the 4.0 or 4.1 loss format" if log.is_file() else "no such file"
+        warnings.warn(
+            f"so-vits-svc trial {self.run_dir}: checkpoint {step} but no loss line read from "
+            f"{log} ({why}): the trial reports its checkpoint steps only, with training "
+            "losses only where TensorBoard has them at those steps; fix: a train.py that "
+            "logs its losses to train.log as so-vits-svc 4.x does",
+            stacklevel=2,
+        )
 
     def _prune(self, keep_after: bool) -> None:
         # Before any report of this run, the pair it resumed from is the last one reported.

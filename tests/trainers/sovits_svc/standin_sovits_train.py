@@ -12,7 +12,7 @@ epoch, saving that epoch's checkpoints again, retrained: other weights); STANDIN
 as a CUDA out-of-memory under mp.spawn does; STANDIN_SAVE_STALL_S stalls halfway through
 writing each D_<step>.pth (a slow disk); STANDIN_KEEP=N deletes all but the newest N pairs
 whatever keep_ckpts says (an edited train.py); STANDIN_QUIT=1 exits 0 at once;
-STANDIN_HANG=1 hangs before its first line.
+STANDIN_HANG=1 hangs before its first line; STANDIN_NO_LOG=1 writes no train.log.
 
 The one weight of the stand-in model (models.SynthesizerTrn.amplitude) is set to
 0.3 * step / STANDIN_BEST_STEP: the synthesised sine matches the 0.3-amplitude val data at
@@ -37,6 +37,8 @@ from torch.utils.tensorboard import SummaryWriter
 
 
 def _log(path, name, message):
+    if os.environ.get("STANDIN_NO_LOG") == "1":
+        return  # a train.py that logs elsewhere (a fork, an edited logger)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S") + ",000"
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(f"{stamp}\t{name}\tINFO\t{message}\n")

@@ -126,6 +126,20 @@ def test_a_train_py_that_quits_or_deletes_checkpoints_says_so(trial, monkeypatch
         run(trial("keep", eval_points=100, max_steps=1000), Recorder())
 
 
+def test_a_train_py_writing_no_train_log_is_warned_of(trial, monkeypatch):
+    """Its checkpoints are still reported and evaluated (with what TensorBoard holds at
+    their steps), with a warning that the steps between are missing (before: silently)."""
+    monkeypatch.setenv("STANDIN_NO_LOG", "1")
+    spec = trial(eval_points=2, max_steps=40)
+    rec = Recorder()
+    with pytest.warns(UserWarning, match=r"checkpoint 20 but no loss line .* \(no such file\)"):
+        run(spec, rec)
+    assert [s for s, _, c in rec.calls if c is not None] == [20, 40]
+    assert rec.steps == [0, 20, 40]  # no logged steps between checkpoints
+    assert all("val/mel" in m for _, m, _ in rec.calls)
+    assert not (Path(spec.run_dir) / "logs" / "44k" / "train.log").exists()
+
+
 def test_a_wrong_interpreter_is_named_before_anything_starts(trial):
     with pytest.raises(InputError, match=r"sovits\.python '/nonexistent/python3' is not an exec"):
         run(trial(python="/nonexistent/python3"), Recorder())
