@@ -19,35 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sweeper.cli._args import seed_arg
+from sweeper.cli._bench_tables import LEGEND, PRUNER_LEGEND, kind_table, pruner_table, table
 from sweeper.errors import InputError
 
 if TYPE_CHECKING:  # numpy-heavy; imported for real inside the commands
-    from sweeper.bench.detector import Method, Result, Truth
-    from sweeper.bench.pruner import Result as PrunerResult
+    from sweeper.bench.detector import Method
 
 HELP = "benchmark stopping rules on curve sets with known truth, or generate such a set"
 
-_COLUMNS = (  # (header, score field, format)
-    ("false stop", "false_stop_rate", "{:.1%}"),
-    ("saved", "compute_saved", "{:.1%}"),
-    ("saved@plateau", "compute_saved_plateau", "{:.1%}"),
-    ("delay", "delay_median", "{:+.3f}"),
-    ("overfit caught", "overfit_caught", "{:.1%}"),
-    ("named", "overfit_named", "{:.1%}"),
-    ("false OVERFIT.", "false_overfitting", "{:.1%}"),
-    ("false DIVERGED", "false_diverged", "{:.1%}"),
-    ("div. caught", "divergence_caught", "{:.1%}"),
-)
-_LEGEND = (
-    "false stop: stopped with > 2 % true improvement left (diverging curves excluded); "
-    "saved: 1 - points used / points in the curve, on all curves and on those that plateau "
-    "by mid-budget; delay: median (stop - onset) / budget on plateau and overfit curves; "
-    "overfit caught: stopped by onset + 10 % of the budget with <= 2 % left; named: overfit "
-    "curves whose stop says OVERFITTING; false OVERFIT.: other healthy curves whose stop says "
-    "so; "
-    "div. caught: stopped no later than 5 points after the divergence (an earlier stop did "
-    "no harm); '-': nothing to measure; per kind: false stops / compute saved."
-)
+_PLOT_HELP = "also draw each method on the trade-offs it is scored on, targets shaded (PNG)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     det.add_argument("curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional train")
     det.add_argument("--json", action="store_true", help="print the scores as JSON")
+    det.add_argument("--plot", metavar="OUT.png", help=_PLOT_HELP)
     det.add_argument(
         "--methods",
         nargs="+",
@@ -149,55 +130,48 @@ def _run_detector(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, detector
 
     methods = _pick(args.methods, detector.METHODS)
+    _check_plot(args.plot)
     data = curves.load(args.curves)
     _note_holes(data)
 
     progress = _progress(methods, data.n_curves, "curves")
     truth, results = detector.run(data, methods, progress)
+    plot = None
+    if args.plot is not None:
+        from sweeper.bench.plots import detector_png
+
+        title = f"sweeper bench detector {args.curves}: {data.n_curves} curves"
+        plot = detector_png(results, title, args.plot)
     if args.json:
         print(json.dumps(detector.to_json(args.curves, truth, results), indent=2))
-        return 0
-    source = "estimated by a robust smoother" if truth.estimated else "given"
-    print(f"{args.curves}: {data.n_curves} curves, truth {source}")
-    print(_table(results))
-    print()
-    print(_kind_table(truth, results))
-    print(textwrap.fill(_LEGEND, width=99))
+    else:
+        source = "estimated by a robust smoother" if truth.estimated else "given"
+        print(f"{args.curves}: {data.n_curves} curves, truth {source}")
+        print(table(results))
+        print()
+        print(kind_table(truth, results))
+        print(textwrap.fill(LEGEND, width=99))
+    _wrote(plot, args.json)
     return 0
+
+
+def _check_plot(plot: str | None) -> None:
+    if plot is not None:
+        from sweeper.bench.plots import check_writable
+
+        check_writable(plot)
+
+
+def _wrote(plot: Any, quiet_stdout: bool) -> None:
+    """Name the plot written, if any: on stderr when stdout carries JSON."""
+    if plot is not None:
+        print(f"wrote {plot}", file=sys.stderr if quiet_stdout else sys.stdout)
 
 
 def _note_holes(data: Any) -> None:
     note = data.holes_note()
     if note is not None:
         print(note, file=sys.stderr)
-
-
-def _kind_table(truth: Truth, results: Sequence[Result]) -> str:
-    """False stops / compute saved per curve kind: where each method's rates come from."""
-    from sweeper.bench import detector
-
-    per = [detector.by_kind(truth, r.stops) for r in results]
-    kinds = sorted(per[0]) if per else []
-    head = ["false stops/saved"] + [f"{k} ({per[0][k]['curves']})" for k in kinds]
-    rows = [head]
-    for r, counts in zip(results, per, strict=True):
-        rows.append(
-            [r.method.name]
-            + [
-                f"{counts[k]['false_stops']}/{100 * counts[k]['compute_saved']:.0f}%"
-                for k in kinds
-            ]
-        )
-    widths = [max(len(row[j]) for row in rows) for j in range(len(head))]
-    return "\n".join(
-        "  ".join(
-            [
-                row[0].ljust(widths[0]),
-                *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
-            ]
-        )
-        for row in rows
-    )
 
 
 def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, int, float], None]:
@@ -221,36 +195,8 @@ def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[
     return [known[n] for n in names]
 
 
-def _table(results: Sequence[Result]) -> str:
-    header = ["method", *(h for h, _, _ in _COLUMNS), "settings"]
-    rows = [header]
-    for r in results:
-        cells = [r.method.name]
-        for _, field, fmt in _COLUMNS:
-            value = getattr(r.score, field)
-            cells.append("-" if value is None else fmt.format(value))
-        rows.append([*cells, r.method.settings])
-    widths = [max(len(row[j]) for row in rows) for j in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        first = row[0].ljust(widths[0])
-        middle = [c.rjust(w) for c, w in zip(row[1:-1], widths[1:], strict=True)]
-        lines.append("  ".join([first, *middle, row[-1]]))
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
 # sweeper bench pruner
-
-_PRUNER_LEGEND = (
-    "Each method: median over the orders [min-max]. Every trial keeps its best checkpoint up "
-    "to its stop, pruned or not. compute: points reported / all points; regret: true value of "
-    "the best trial held over the oracle's, - 1; top10 cut: share of the true top 10 % stopped "
-    "> 1 % short of their true best; rho: Spearman between the true ranking and the sweep's "
-    "(by reported best); picked: regret of the trial with the lowest reported value (noise "
-    "adds to it whatever the pruner)."
-)
-
 
 def _configure_pruner(sub: argparse._SubParsersAction) -> None:
     pr = sub.add_parser(
@@ -266,6 +212,7 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
         "curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional val_true"
     )
     pr.add_argument("--json", action="store_true", help="print the scores and stops as JSON")
+    pr.add_argument("--plot", metavar="OUT.png", help=_PLOT_HELP)
     pr.add_argument(
         "--methods",
         nargs="+",
@@ -291,6 +238,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
             f"--concurrency {args.concurrency}; pass positive counts"
         )
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
+    _check_plot(args.plot)
     data = curves.load(args.curves)
     _note_holes(data)
 
@@ -304,37 +252,26 @@ def _run_pruner(args: argparse.Namespace) -> int:
         progress=progress,
     )
     setup = {"orders": args.orders, "concurrency": args.concurrency, "seed": args.seed}
+    plot = None
+    if args.plot is not None:
+        from sweeper.bench.plots import pruner_png
+
+        title = (
+            f"sweeper bench pruner {args.curves}: {data.n_curves} curves, median of "
+            f"{args.orders} orders [min-max]"
+        )
+        plot = pruner_png(results, title, args.plot)
     if args.json:
         print(json.dumps(pruner.to_json(args.curves, truth, results, **setup), indent=2))
-        return 0
-    source = "estimated by a robust smoother" if truth.estimated else "given (val_true)"
-    print(
-        f"{args.curves}: {data.n_curves} curves, {args.orders} orders, concurrency "
-        f"{args.concurrency}, seed {args.seed}; truth {source}"
-    )
-    print(_pruner_table(results))
-    print(textwrap.fill(_PRUNER_LEGEND, width=99))
+    else:
+        source = "estimated by a robust smoother" if truth.estimated else "given (val_true)"
+        print(
+            f"{args.curves}: {data.n_curves} curves, {args.orders} orders, concurrency "
+            f"{args.concurrency}, seed {args.seed}; truth {source}"
+        )
+        print(pruner_table(results))
+        print(textwrap.fill(PRUNER_LEGEND, width=99))
+    _wrote(plot, args.json)
     return 0
 
 
-def _pruner_table(results: Sequence[PrunerResult]) -> str:
-    formats = {
-        "compute": "{:.3f}",
-        "regret": "{:.2%}",
-        "top10_cut": "{:.0%}",
-        "spearman": "{:.2f}",
-        "regret_picked": "{:.2%}",
-    }
-    rows = [["method", "compute", "regret", "top10 cut", "rho", "picked", "settings"]]
-    for r in results:
-        cells = [r.method.name]
-        for field, fmt in formats.items():
-            s = None if r.skipped is not None else r.summary(field)
-            cells.append("-" if s is None else "{} [{}-{}]".format(*(fmt.format(x) for x in s)))
-        rows.append([*cells, r.settings if r.skipped is None else f"SKIPPED: {r.skipped}"])
-    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]) - 1)]
-    lines = []
-    for row in rows:
-        middle = [c.rjust(w) for c, w in zip(row[1:-1], widths[1:], strict=True)]
-        lines.append("  ".join([row[0].ljust(widths[0]), *middle, row[-1]]))
-    return "\n".join(lines)
