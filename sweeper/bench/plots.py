@@ -123,20 +123,18 @@ def _write(panels: list[tuple[Panel, list[Point]]], title: str, out: str | Path)
                 fmt="*" if ours else "o", ms=14 if ours else 6,
                 color="tab:red" if ours else "0.35", ecolor="0.7", lw=1, capsize=2, zorder=3,
             )  # fmt: skip
-            ax.annotate(
-                p.name, (p.x, p.y), xytext=(5, 4), textcoords="offset points",
-                fontsize=9 if ours else 7.5, fontweight="bold" if ours else "normal",
-            )  # fmt: skip
         ax.set_xlabel(panel.x_label)
         ax.set_ylabel(panel.y_label)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlim(left=-0.02)
-        ax.set_ylim(bottom=-0.03)
+        ax.set_xlim(left=-0.02 * ax.get_xlim()[1])  # 0 in view, with a margin to scale
+        ax.set_ylim(bottom=-0.03 * ax.get_ylim()[1])
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    for ax, (_, points) in zip(axes.flat, panels, strict=True):
+        _label(ax, points, fig.dpi)
     path = Path(out)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -149,3 +147,48 @@ def _write(panels: list[tuple[Panel, list[Point]]], title: str, out: str | Path)
             "folder you can write"
         ) from None
     return path
+
+
+# Label offsets tried in turn, in pixels from the point (x: "R" right of it, "L" left of it).
+_OFFSETS = (("R", 2), ("R", -12), ("R", 14), ("L", 2), ("L", -12), ("R", -26), ("R", 28),
+            ("L", 14), ("L", -26), ("R", 40), ("R", -40))  # fmt: skip
+
+
+def _label(ax, points: list[Point], dpi: float) -> None:
+    """Name each point where the name overlaps no other; methods at one spot share a label."""
+    groups: list[tuple[list[str], tuple[float, float], tuple[float, float]]] = []
+    for p in sorted(points, key=lambda p: (p.name != OURS, -p.y, p.x)):
+        at = tuple(ax.transData.transform((p.x, p.y)))
+        same = [g for g in groups if OURS not in g[0] and p.name != OURS
+                and abs(g[1][0] - at[0]) < 4 and abs(g[1][1] - at[1]) < 4]  # fmt: skip
+        if same:
+            same[0][0].append(p.name)
+        else:
+            groups.append(([p.name], at, (p.x, p.y)))
+    marker = 9.0  # half a marker's width, in pixels: labels keep off every point
+    placed = [(g[1][0] - marker, g[1][1] - marker, 2 * marker, 2 * marker) for g in groups]
+    frame = ax.get_window_extent()
+    for names, (px, py), xy in groups:
+        ours = OURS in names
+        text = ", ".join(names)
+        size = 9 if ours else 7.5
+        width, height = 0.62 * size * dpi / 72 * len(text), size * dpi / 72
+        boxes = []
+        for side, dy in _OFFSETS:
+            dx = marker + 1 if side == "R" else -marker - 1 - width
+            boxes.append((px + dx, py + dy, width, height))
+        free = [b for b in boxes if _inside(b, frame) and not any(_overlap(b, o) for o in placed)]
+        box = (free or [b for b in boxes if _inside(b, frame)] or boxes)[0]
+        placed.append(box)
+        ax.annotate(
+            text, xy, xytext=(box[0] - px, box[1] - py), textcoords="offset pixels",
+            fontsize=size, fontweight="bold" if ours else "normal",
+        )  # fmt: skip
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _inside(box: tuple[float, ...], frame) -> bool:
+    return frame.x0 <= box[0] and box[0] + box[2] <= frame.x1 and frame.y0 <= box[1] <= frame.y1
