@@ -52,7 +52,7 @@ def child_speed(args: argparse.Namespace) -> None:
 
     from sweeper.trainers.reference.data import collate
     from sweeper.trainers.reference.models import count_parameters
-    from sweeper.trainers.reference.train import _Trainer
+    from sweeper.trainers.reference.training import _Trainer
 
     torch.set_num_threads(args.threads)
     cfg = _config(args.preset, args.overrides)
@@ -139,7 +139,7 @@ def speed(args: argparse.Namespace) -> None:
 def curve(args: argparse.Namespace) -> None:
     import torch
 
-    from sweeper.trainers.reference.train import train
+    from sweeper.trainers.reference.training import train
 
     torch.set_num_threads(args.threads)
     cfg = _config(args.preset, args.overrides)

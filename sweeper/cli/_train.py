@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from sweeper.trainers.reference.config import load_config
-    from sweeper.trainers.reference.train import train
+    from sweeper.trainers.reference.training import train
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -44,12 +44,21 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         device=args.device,
     )
-    val = result.last_val.get("val/mel", float("nan"))
     best = (
         "no finite val/mel at any step"
         if result.best_step is None
         else f"best val/mel {result.best_val_mel:.4f} at step {result.best_step}"
     )
+    if not result.history:  # resumed at its end: nothing trained, nothing validated
+        at_end = args.max_steps is not None and result.step >= args.max_steps
+        why = "already at --max-steps" if at_end else "train.epochs already reached"
+        more = "a larger --max-steps" if at_end else "more train.epochs in the config"
+        print(
+            f"step {result.step}: {why}, nothing to train; {best}; checkpoints in "
+            f"{result.run_dir} (to train on: {more})"
+        )
+        return 0
+    val = result.last_val.get("val/mel", float("nan"))
     print(f"step {result.step}: val/mel {val:.4f}; {best}; checkpoints in {result.run_dir}")
     if not math.isfinite(val):
         # Not a tool error, but the run blew up: scripts should see it.

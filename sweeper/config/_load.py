@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sweeper.config._metrics import check_metric
+from sweeper.config._metrics import check_metric, check_scale
 from sweeper.config._schema import (
     Base,
     Budget,
@@ -27,7 +27,7 @@ from sweeper.config._sovits import SovitsSection
 from sweeper.config._summary import SummarySettings
 from sweeper.config._yaml import Lines, load_yaml_with_lines
 from sweeper.errors import InputError
-from sweeper.space import FieldError, Space, space_from_dict
+from sweeper.space import FieldError, FixedParam, Space, space_from_dict
 from sweeper.space._fields import as_mapping, check_known
 
 T = TypeVar("T")
@@ -158,8 +158,10 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
+    searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
     for i, metric in enumerate(kwargs["objective"].metrics):
         check_metric(("objective", "metrics", i), metric, kwargs["trainer"])
+        check_scale(("objective", "metrics", i), metric, searched)
     train_metric = None if kwargs["pruner"] is None else kwargs["pruner"].train_metric
     if train_metric not in (None, "auto"):
         check_metric(("pruner", "train_metric"), train_metric, kwargs["trainer"])
@@ -168,6 +170,8 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         for key, name in kwargs["summary"].named_metrics():
             if not name.startswith("eval/"):  # --evaluate's names are checked by summarize
                 check_metric(("summary", *key), name, kwargs["trainer"])
+                if key[0] != "modes":  # a direction ranks by nothing
+                    check_scale(("summary", *key), name, searched)
     if top.get("sovits") is not None:
         kwargs["sovits"] = _sovits(top["sovits"], data_spec)
     return SweepConfig(**kwargs)

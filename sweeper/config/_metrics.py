@@ -3,7 +3,7 @@
 silently never stops a trial (or never sees overfitting).
 
 The reference trainer's names (sweeper/trainers/reference: validate.py ``evaluate`` with
-prefixes val and train_infer, train.py's losses, train/mel, gradient norms, learning rate);
+prefixes val and train_infer, training.py's losses, train/mel, gradient norms, learning rate);
 tests/config/test_metric_names.py checks them against a real run. The sovits-svc trainer
 relays whatever so-vits-svc logs: not checked (docs/sweep.md says so).
 """
@@ -28,6 +28,15 @@ REFERENCE_METRICS = frozenset(
 )
 KNOWN = {"reference": REFERENCE_METRICS}  # trainer -> every metric name it reports
 
+# Metrics multiplied by a loss weight (both trainers: val/mel is the held-out L1 x c_mel, as
+# so-vits-svc's own loss/g/mel). Searching the weight while ranking by such a metric ranks
+# trials by their weight: c_mel 20 "beats" c_mel 90 on scale alone.
+SCALED_BY = {
+    "train.c_mel": ("val/mel", "train_infer/mel", "train/mel", "loss/g/mel", "loss/g/total"),
+    "train.c_kl": ("loss/g/kl", "loss/g/total"),
+}
+UNSCALED = {"val/mel": "val/mel_l1", "train_infer/mel": "train_infer/mel_l1"}
+
 
 def check_metric(key: tuple, name: str, trainer: str) -> None:
     """Refuse a metric name ``trainer`` never reports (no-op where its names are unknown)."""
@@ -37,3 +46,19 @@ def check_metric(key: tuple, name: str, trainer: str) -> None:
     near = closest(name, known)
     how = f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(sorted(known))}"
     raise FieldError(key, f"is not a metric the {trainer} trainer reports", name, how)
+
+
+def check_scale(key: tuple, name: str, searched: set[str]) -> None:
+    """Refuse ranking by a metric that a searched loss weight multiplies."""
+    for weight, metrics in SCALED_BY.items():
+        if weight in searched and name in metrics:
+            fix = f"use {UNSCALED[name]!r} (unweighted)" if name in UNSCALED else (
+                f"rank by an unweighted metric such as 'val/mel_l1', or fix {weight}"
+            )
+            raise FieldError(
+                key,
+                f"is multiplied by {weight}, which this space searches: trials would rank by "
+                f"their {weight.split('.')[-1]}, not their quality",
+                name,
+                fix,
+            )

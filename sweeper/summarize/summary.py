@@ -141,7 +141,9 @@ def build(data: SweepData, mode: str | None = None) -> Summary:
         else:  # every trial ended without a value to rank: the space, not the wait, is at fault
             fix = "look at why they stopped (`sweeper status`) and narrow the search space"
         where = str(data.folder)
-        raise InputError(f"{where!r} has no finished trial to rank ({seen}); fix: {fix}")
+        problems = [t for t in data.trials if t.problem is not None and t.state == "COMPLETE"]
+        why = f"; trial #{problems[0].number}: {problems[0].problem}" if problems else ""
+        raise InputError(f"{where!r} has no finished trial to rank ({seen}{why}); fix: {fix}")
     present = sorted({k for t in usable for k in t.values})
     criteria = criteria_for(data, present, mode)
     candidates = [Candidate(t.number, t.values, t.steps) for t in usable]

@@ -171,7 +171,7 @@ def run_sweep(
     if name is not None and not is_folder_name(name):  # as the YAML name: one folder
         raise InputError(
             f"--name must be a folder-safe name (got {name!r}); fix: use letters, digits, "
-            ". _ - (starting with a letter or digit), e.g. --name {cfg.name}-2"
+            f". _ - (starting with a letter or digit), e.g. --name {cfg.name}-2"
         )
     name = name or cfg.name
     where = str(storage if storage is not None else DEFAULT_STORAGE)
@@ -189,6 +189,8 @@ def run_sweep(
         _check_remote_study(cfg, where)
         taken = remote.read_text(sweep_dir, SWEEP_FILE) is not None
     else:
+        if "://" in where and not where.startswith("file://"):
+            check_storage_path(where)  # an unknown scheme (ftp://, gcs://): refused, not a folder
         root = Path(
             check_storage_path(str(Path(where.removeprefix("file://")).expanduser().resolve()))
         )

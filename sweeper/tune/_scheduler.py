@@ -135,7 +135,10 @@ class PrunerScheduler(FIFOScheduler):
         if train is not None:
             self.sweep.report_training(entry.trial_id, step, train)  # before the pruner reads
         self.sweep.report(entry.trial_id, step, value)
-        if math.isfinite(value) and (entry.best is None or self._sign * value < entry.best):
+        # Step 0 is the model before any training (random, or the base model): not what
+        # this trial's hyperparameters made, and no checkpoint of the trial holds it.
+        better = entry.best is None or self._sign * value < entry.best
+        if step > 0 and math.isfinite(value) and better:
             entry.best = self._sign * value
             values = {m: _number(result.get(m)) for m in self.metrics}
             self.sweep.set_attr(
@@ -266,7 +269,7 @@ class PrunerScheduler(FIFOScheduler):
         values = found.intermediate_values
         if values:
             entry.last_step = max(values)
-            finite = [self._sign * v for v in values.values() if math.isfinite(v)]
+            finite = [self._sign * v for s, v in values.items() if s > 0 and math.isfinite(v)]
             entry.best = min(finite) if finite else None
         recorded = found.user_attrs.get(OUTCOME)
         if recorded is not None or found.state.is_finished():

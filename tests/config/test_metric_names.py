@@ -68,3 +68,31 @@ def test_the_known_names_are_what_the_reference_trainer_reports(tmp_path):
     reference.run(spec, lambda step, metrics, checkpoint_dir=None: seen.update(metrics))
     assert {"val/mel", "train/mel", "train_infer/mel", "loss/d/total"} <= seen
     assert seen <= REFERENCE_METRICS, seen - REFERENCE_METRICS
+
+
+def _with_c_mel(**sections):
+    params = dict(tiny_sweep()["parameters"])
+    params["train.c_mel"] = {"type": "categorical", "choices": [20.0, 90.0]}
+    return {"parameters": params, **sections}
+
+
+def test_ranking_by_a_metric_that_a_searched_loss_weight_multiplies_is_refused(tmp_path):
+    """val/mel is the held-out L1 x c_mel: with c_mel searched, c_mel 20 'beats' 90 on
+    scale alone (a probe's grid ranked all four c_mel = 20 trials first)."""
+    path = _write(tmp_path, **_with_c_mel())
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line(path, '- val/mel')}: objective.metrics[0]")
+    assert "multiplied by train.c_mel" in text and "fix: use 'val/mel_l1'" in text
+    summary = {"mode": "composite", "weights": {"val/mel_l1": 1, "train_infer/mel": 0.5}}
+    objective = {"metrics": ["val/mel_l1"], "modes": ["min"]}
+    path = _write(tmp_path, **_with_c_mel(objective=objective, summary=summary))
+    with pytest.raises(InputError, match=r"summary\.weights\.train_infer/mel is multiplied"):
+        load_sweep(path)
+    summary["weights"] = {"val/mel_l1": 1}
+    assert load_sweep(_write(tmp_path, **_with_c_mel(objective=objective, summary=summary)))
+    # A fixed weight scales every trial alike: ranking by val/mel is fine then.
+    fixed = _with_c_mel()
+    fixed["parameters"]["train.c_mel"] = {"type": "fixed", "value": 30.0}
+    assert load_sweep(_write(tmp_path, **fixed)).objective.metrics == ("val/mel",)

@@ -27,6 +27,11 @@ def test_train_runs_and_resumes(toy_dir, tmp_path, capsys):
     assert (out / "G_2.pth").is_file()
     assert _train.run(_parse([*argv, "--max-steps", "3"])) == 0  # resumes from step 2
     assert "step 3:" in capsys.readouterr().out
+    # Run again at its end: nothing to train is not a divergence (it said so, exit 1).
+    assert _train.run(_parse([*argv, "--max-steps", "3"])) == 0
+    out_text = capsys.readouterr()
+    assert "step 3: already at --max-steps, nothing to train" in out_text.out
+    assert "diverged" not in out_text.out + out_text.err
 
 
 @pytest.mark.parametrize(

@@ -37,3 +37,16 @@ def test_config_pickles():
 
     cfg = load_config("tiny")
     assert pickle.loads(pickle.dumps(cfg)) == cfg
+
+
+def test_the_package_train_is_the_function_whatever_was_imported_first():
+    """docs/trainer.md's `from sweeper.trainers.reference import load_config, train`: the
+    submodule was named train too, and importing it replaced the package's `train` with the
+    module (TypeError: 'module' object is not callable)."""
+    code = (
+        "import sweeper.trainers.reference.training, sweeper.trainers.reference.sweep; "
+        "from sweeper.trainers.reference import train, TrainResult; "
+        "print(callable(train), train.__name__, TrainResult.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "train", "TrainResult"]

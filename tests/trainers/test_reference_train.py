@@ -12,7 +12,7 @@ import torch
 
 from sweeper.trainers.reference import checkpoint as ckpt
 from sweeper.trainers.reference.config import from_dict
-from sweeper.trainers.reference.train import train
+from sweeper.trainers.reference.training import train
 
 SOVITS_TAGS = {
     "loss/g/total",

@@ -104,8 +104,19 @@ def test_run_refuses_a_name_that_leaves_the_storage_folder(tmp_path, capsys, nam
     assert main(["run", str(space), "--storage", str(storage), "--name", name]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--name must be a folder-safe name" in err
-    assert repr(name) in err and "fix:" in err
+    assert repr(name) in err and "fix:" in err and "--name t-2" in err  # (was "{cfg.name}-2")
     assert not (tmp_path / "store").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "gcs"])
+def test_run_refuses_a_storage_scheme_it_does_not_know(tmp_path, capsys, monkeypatch, scheme):
+    """ftp://x/y (or gcs://, a slip for gs://) became a local folder named 'ftp:/x/y'."""
+    space = write_sweep(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(space), "--storage", f"{scheme}://bucket/sweeps"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"uses scheme {scheme!r}" in err and "gs://" in err
+    assert not (tmp_path / f"{scheme}:").exists()
 
 
 def test_a_missing_folder_is_said_to_not_exist(tmp_path, capsys):

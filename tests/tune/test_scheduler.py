@@ -116,6 +116,23 @@ def test_repeated_steps_after_a_restart_are_ignored(tmp_path):
     assert study.find("a").intermediate_values == {5: 40.0, 10: 35.0, 15: 33.0}
 
 
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_step_0_is_never_the_best(tmp_path, mode):
+    """Step 0 is the untrained (or base) model, and no checkpoint of the trial holds it: a
+    best there made the trial unrankable (an f0 error lowest before training)."""
+    study, sched = setup(tmp_path, pruner=False, modes=(mode,))
+    trial = start(study, sched, "a")
+    first, later = (10.0, [30.0, 20.0, 25.0]) if mode == "min" else (90.0, [30.0, 50.0, 40.0])
+    feed(sched, trial, [0, 5, 10, 15], [first, *later])
+    sched.on_trial_complete(None, trial, {"step": 300})
+    done = study.find("a")
+    assert done.state == TrialState.COMPLETE
+    assert done.value == later[1] and done.user_attrs["best"]["step"] == 10
+    # A restarted driver rebuilds the best from the study the same way.
+    _, again = setup(tmp_path, pruner=False, modes=(mode,))
+    assert again._entry(FakeTrial("a")).best == (later[1] if mode == "min" else -later[1])
+
+
 def test_a_flat_noisy_curve_converges_and_completes_with_its_best_value(tmp_path):
     study, sched = setup(tmp_path)
     trial = start(study, sched, "a")

@@ -20,8 +20,8 @@ from sweeper.trainers.reference.config import PRESETS, SovitsConfig, from_dict, 
 __all__ = ["PRESETS", "SovitsConfig", "TrainResult", "from_dict", "load_config", "train"]
 
 _LAZY = {
-    "train": "sweeper.trainers.reference.train",
-    "TrainResult": "sweeper.trainers.reference.train",
+    "train": "sweeper.trainers.reference.training",
+    "TrainResult": "sweeper.trainers.reference.training",
 }
 
 

@@ -83,7 +83,7 @@ def run(spec: TrialSpec, report: Report) -> None:
     """Train one trial in ``spec.run_dir`` (resuming what is there) up to ``spec.max_steps``."""
     import torch
 
-    from sweeper.trainers.reference.train import train
+    from sweeper.trainers.reference.training import train
 
     cfg = trial_config(spec)
     torch.set_num_threads(max(1, int(spec.cpus)))
