@@ -8,6 +8,7 @@ and the YAML loader turns the full key into ``file:line``.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -124,6 +125,14 @@ def thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return [thaw(v) for v in value]
     return value
+
+
+def choice_label(value: Any) -> Any:
+    """How a categorical choice is stored in Optuna, which takes scalars only: a list choice
+    (betas) as its JSON text. Optuna finds a choice by ``==``, so true and 1 are one label."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(thaw(value))
 
 
 def dotted(tree: Any, prefix: str = "") -> dict[str, Any]:

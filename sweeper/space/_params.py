@@ -19,6 +19,7 @@ from sweeper.space._fields import (
     as_mapping,
     canon,
     check_known,
+    choice_label,
     freeze,
 )
 
@@ -76,7 +77,8 @@ class FloatParam:
         if self.step is None:
             return None
         n = round((self.high - self.low) / self.step)
-        return (*(self.low + i * self.step for i in range(n)), self.high)
+        # 0.1 + 2 * 0.1 is 0.30000000000000004: 12 significant digits give 0.3 back
+        return (*(float(f"{self.low + i * self.step:.12g}") for i in range(n)), self.high)
 
     def can_take(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -141,10 +143,22 @@ class CategoricalParam:
             raise FieldError(("choices",), "must be a non-empty list", self.choices, "list 1+")
         frozen = tuple(freeze(c, ("choices", i)) for i, c in enumerate(self.choices))
         seen: set[Any] = set()
+        labels: list[Any] = []
         for i, choice in enumerate(frozen):
             if canon(choice) in seen:
                 raise FieldError(("choices", i), "is listed twice", choice, "remove the repeat")
             seen.add(canon(choice))
+            label = choice_label(choice)
+            # Optuna finds a choice by ==: with [1, true] it could only ever suggest 1.
+            same = [c for c, other in zip(frozen, labels, strict=False) if other == label]
+            if same:
+                raise FieldError(
+                    ("choices", i),
+                    f"is the same choice as {same[0]!r} to the sampler (Python's == holds)",
+                    choice,
+                    "keep one, or quote both as strings",
+                )
+            labels.append(label)
         object.__setattr__(self, "choices", frozen)
 
     def values(self) -> tuple[Any, ...]:

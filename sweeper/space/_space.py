@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ class Space:
         for parent, values in self._accept[name].items():
             if parent not in assignment or not self.is_active(parent, assignment):
                 return False
-            if canon(assignment[parent]) not in {canon(v) for v in values}:
+            if not any(_same(assignment[parent], v) for v in values):
                 return False
         return True
 
@@ -245,3 +246,12 @@ def check_keys(space: Space, known: set[str] | frozenset[str]) -> None:
             f"{space.where(name)}: parameters[{name}] is not a key of the trainer's config "
             f"(got {name!r}); fix: {hint or 'rename or remove it;'}{tail}".rstrip(";")
         )
+
+
+def _same(value: Any, accepted: Any) -> bool:
+    """A parent's value against a ``when`` value: numbers within float rounding (a stepped
+    float's 0.1 + 0.2 is the 0.3 written in the file), anything else exactly."""
+    a, b = canon(value), canon(accepted)
+    if a[0] == b[0] == "num":
+        return math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-12)
+    return a == b

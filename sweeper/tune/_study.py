@@ -7,7 +7,6 @@ and Optuna trials are joined by the user attribute ``ray_trial_id``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sweeper.config import SweepConfig
 from sweeper.pruning._record import store_training
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
-from sweeper.space._fields import thaw
+from sweeper.space._fields import choice_label, thaw
 
 JOURNAL = "study.journal"  # the study's file inside the sweep folder, unless storage: says else
 RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna trial
@@ -29,15 +28,6 @@ BEST = "best"  # user attribute: {"step", "values"} at the trial's best objectiv
 OUTCOME = "outcome"  # user attribute: how the trial ended (rule, message, step, ...)
 REUSE = "reuse"  # user attribute: asked as the driver died, never known to Ray: ask reuses it
 FORMER_RAY_IDS = "former_ray_ids"  # user attribute: the ids a reused trial had before
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, bool | int | float | str)
-
-
-def _label(value: Any) -> Any:
-    """Optuna choices must be scalars: a list choice (betas) is stored as its JSON text."""
-    return value if _is_scalar(value) else json.dumps(thaw(value))
 
 
 def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
@@ -58,7 +48,7 @@ def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
                 name, spec.low, spec.high, step=spec.step, log=spec.log
             )
         elif isinstance(spec, CategoricalParam):
-            labels = [_label(c) for c in spec.choices]
+            labels = [choice_label(c) for c in spec.choices]
             picked = trial.suggest_categorical(name, labels)
             chosen[name] = spec.choices[labels.index(picked)]
         else:  # pragma: no cover - Space only holds the four kinds
@@ -73,7 +63,7 @@ def _grid_params(space: Space, point: Mapping[str, Any]) -> dict[str, Any]:
         spec = space.params[name]
         if isinstance(spec, FixedParam):
             continue
-        out[name] = _label(value) if isinstance(spec, CategoricalParam) else value
+        out[name] = choice_label(value) if isinstance(spec, CategoricalParam) else value
     return out
 
 

@@ -45,6 +45,10 @@ def _reference_keys() -> set[str]:
         (lambda: CategoricalParam(()), ("choices",), "non-empty"),
         (lambda: CategoricalParam((1, 1.0)), ("choices", 1), "listed twice"),
         (lambda: CategoricalParam(({"a": 1},)), ("choices", 0), "cannot be a mapping"),
+        # Optuna finds a choice by ==: true could never be suggested beside 1.
+        (lambda: CategoricalParam((1, True)), ("choices", 1), "same choice as 1"),
+        (lambda: CategoricalParam((False, 0)), ("choices", 1), "same choice as False"),
+        (lambda: CategoricalParam(([0.8, 0.99], "[0.8, 0.99]")), ("choices", 1), "same choice"),
     ],
 )
 def test_param_validation(make, key, fragment):
@@ -55,6 +59,7 @@ def test_param_validation(make, key, fragment):
 
 def test_stepped_float_values():
     assert FloatParam(0.0, 0.3, step=0.1).values() == pytest.approx((0.0, 0.1, 0.2, 0.3))
+    assert FloatParam(0.1, 0.5, step=0.2).values() == (0.1, 0.3, 0.5)  # not 0.30000000000000004
     assert FloatParam(1e-3, 1.0, log=True).values() is None
     assert IntParam(2, 8, step=2).values() == (2, 4, 6, 8)
 
@@ -104,6 +109,20 @@ def test_conditional_activity():
     stale = {"train.use_gan": False, "model.disc_channel_div": 1}
     assert not space.is_active("model.use_spectral_norm", stale)
     assert space.order.index("train.use_gan") < space.order.index("model.disc_channel_div")
+
+
+def test_a_condition_on_a_stepped_float_matches_its_sampled_value():
+    """A sampler's 0.1 + 0.2 is 0.30000000000000004: the 0.3 of `when` must match it (the
+    load check accepted it, and the child was never set)."""
+    space = space_from_dict(
+        {
+            "train.c_kl": {"type": "float", "low": 0.1, "high": 0.5, "step": 0.2},
+            "train.init_lr_ratio": {"type": "fixed", "value": 0.5, "when": {"train.c_kl": 0.3}},
+        }
+    )
+    assert "train.init_lr_ratio" in space.active({"train.c_kl": 0.1 + 0.2})
+    assert "train.init_lr_ratio" not in space.active({"train.c_kl": 0.5})
+    assert [p.get("train.init_lr_ratio") for p in space.grid()] == [None, 0.5, None]
 
 
 def test_order_puts_parents_first_even_when_written_later():
