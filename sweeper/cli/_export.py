@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name} = {json.dumps(value)}")
     for name, why in done.dropped.items():
         print(f"  left out {name}: {why}")
+    for caution in done.cautions:
+        print(f"caution: {caution}")
     # A trial whose checkpoint or folder went missing (or is corrupt) is not a candidate
     # however good it was: say so (diverged ones are not ranked by design: no word).
     lost = [

@@ -37,6 +37,12 @@ def print_summary(summary, cfg) -> None:
     if summary.wall_s > 0:
         print(f"wall time: {summary.wall_s / 60:.1f} min")
     print(f"results: {summary.sweep_dir}")
+    if summary.wall_s > 0 and not any(row.state == "RUNNING" for row in summary.table):
+        # a finished run or resume (status prints this table too, without the pointers)
+        print(
+            f"next: `sweeper summarize {summary.sweep_dir}` (ranking, HTML report), "
+            f"`sweeper export-best {summary.sweep_dir} --out config.json`"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -41,9 +41,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from sweeper.errors import InputError
     from sweeper.summarize import summarize
     from sweeper.summarize.output import table, to_csv, to_json
 
+    alone = [f for f, on in (("--metrics", args.metrics), ("--refresh", args.refresh)) if on]
+    if alone and not args.evaluate:
+        raise InputError(
+            f"{alone[0]} applies to --evaluate, which was not given; fix: add --evaluate"
+        )
     metrics = None
     if args.metrics:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sweeper.config._metrics import check_metric, check_scale
+from sweeper.config._metrics import check_gan, check_metric, check_scale
 from sweeper.config._schema import (
     Base,
     Budget,
@@ -159,12 +159,16 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "storage": top.get("storage"),
     }
     searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
+    gan = space.params.get("train.use_gan")
+    gan_off = isinstance(gan, FixedParam) and gan.value is False
     for i, metric in enumerate(kwargs["objective"].metrics):
         check_metric(("objective", "metrics", i), metric, kwargs["trainer"])
         check_scale(("objective", "metrics", i), metric, searched)
+        check_gan(("objective", "metrics", i), metric, gan_off)
     train_metric = None if kwargs["pruner"] is None else kwargs["pruner"].train_metric
     if train_metric not in (None, "auto"):
         check_metric(("pruner", "train_metric"), train_metric, kwargs["trainer"])
+        check_gan(("pruner", "train_metric"), train_metric, gan_off)
     if top.get("summary") is not None:
         kwargs["summary"] = _section(SummarySettings, "summary", top["summary"])
         for key, name in kwargs["summary"].named_metrics():

@@ -62,3 +62,18 @@ def check_scale(key: tuple, name: str, searched: set[str]) -> None:
                 name,
                 fix,
             )
+
+
+GAN_ONLY = frozenset({"loss/d/total", "loss/g/gen", "loss/g/fm", "grad_norm_d"})
+
+
+def check_gan(key: tuple, name: str, gan_off: bool) -> None:
+    """Refuse a discriminator metric when the space fixes ``train.use_gan: false``: no trial
+    would report it, and each would run its budget to end FAIL."""
+    if gan_off and name in GAN_ONLY:
+        raise FieldError(
+            key,
+            "is reported only when the GAN trains, and train.use_gan is fixed to false",
+            name,
+            "use 'val/mel_l1' or another metric every trial reports, or train with the GAN",
+        )

@@ -201,7 +201,7 @@ class PrunerSettings:
 
     epsilon: float = 0.015  # converged = less than this relative improvement is left
     alpha: float = 0.05  # accepted chance of stopping a trial that would still improve
-    n_warmup_steps: int = 0  # no stop decision of any kind before this step
+    n_warmup_steps: int = 0  # no pruner stop before this step (a divergence stops at any)
     catch_up: bool = True  # also stop a trial whose best hope is behind the best trial
     # Training metric beside the objective (overfitting = held-out up while this improves);
     # "auto": the trainer's own (train/mel for reference, loss/g/mel for sovits-svc); null: none.
@@ -267,7 +267,7 @@ class SweepConfig:
         if pruner is not None and pruner.n_warmup_steps >= steps:
             raise FieldError(
                 ("pruner", "n_warmup_steps"),
-                f"must be < budget.max_steps={steps}, or no trial is ever stopped",
+                f"must be < budget.max_steps={steps}, or the pruner never stops a trial",
                 pruner.n_warmup_steps,
                 "lower it, or set pruner: null to turn stopping off",
             )

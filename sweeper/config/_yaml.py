@@ -53,6 +53,15 @@ class Lines:
         return InputError(err.render(self.where(err.key)))
 
 
+def safe_load(text: str, path: str) -> Any:
+    """Plain data from YAML text (SafeLoader, ``1e-4`` a float as in sweep files); a syntax
+    error is one line naming ``path`` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+    except yaml.YAMLError as err:
+        raise _syntax_error(path, text, err) from None
+
+
 def _syntax_error(path: str, text: str, err: yaml.YAMLError) -> InputError:
     mark = getattr(err, "problem_mark", None)
     line = mark.line + 1 if mark is not None else 1

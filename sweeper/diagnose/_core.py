@@ -279,14 +279,17 @@ def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
         return None
     if run.checkpoint_unit == "epoch":
         return f"the checkpoint saved last at or before step {best_step}"
-    for saved, how in ((run.checkpoints, ""), (run.logged_checkpoints, " (saved per train.log)")):
+    present = {s: f"G_{s}.pth" for s in run.checkpoints}
+    present.update({s: f"best/G_{s}.pth" for s in run.kept_best})  # a sweep trial's kept best
+    logged = {s: f"G_{s}.pth (saved per train.log)" for s in run.logged_checkpoints}
+    for saved in (present, logged):
         # G_0 is the untrained (or pretrained base) model, which so-vits-svc never deletes.
         kept = [step for step in saved if step > 0]
         before = [step for step in kept if step <= best_step]
         if before:
-            return f"G_{max(before)}.pth{how}"
+            return saved[max(before)]
         if kept:
-            return f"G_{min(kept)}.pth{how}, the earliest kept after step {best_step}"
+            return f"{saved[min(kept)]}, the earliest kept after step {best_step}"
     return f"G_{best_step}.pth if saved"
 
 

@@ -52,6 +52,7 @@ def read_run(path: str | Path) -> RunLog:
     lightning = _lightning_model_dir(path)
     if lightning is None:
         run.checkpoints = list_checkpoints(folder)
+        run.kept_best = list_checkpoints(folder / BEST)
     else:
         folder = lightning
         run.checkpoints = list_checkpoints(folder)
@@ -80,6 +81,9 @@ def _fork_checkpoint_unit(run: RunLog) -> str:
     # epoch count is far below the steps logged, a step count reaches near the last one.
     by_step = bool(run.checkpoints) and 2 * max(run.checkpoints) >= _last_step(run)
     return "step" if by_step else "epoch"
+
+
+BEST = "best"  # sovits-sweeper's trainers keep a trial's best G here (a rolling G_ is not it)
 
 
 def list_checkpoints(folder: Path) -> tuple[int, ...]:

@@ -57,6 +57,8 @@ class RunLog:
         series: tag (TensorBoard naming, e.g. ``loss/g/mel``) -> Series.
         notes: plain sentences about what was seen: restarts, skipped lines, dropped records.
         checkpoints: steps of the ``G_<step>.pth`` files present beside the logs, sorted.
+        kept_best: steps of the ``best/G_<step>.pth`` files beside them: where sovits-sweeper's
+            trainers keep a trial's best, out of the way of the rolling checkpoints.
         logged_checkpoints: steps of ``G_<step>.pth`` the text log says were saved and not
             deleted since (they may have been removed by hand).
         restarts: how many times training started again within these logs.
@@ -69,6 +71,7 @@ class RunLog:
     series: dict[str, Series] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checkpoints: tuple[int, ...] = ()
+    kept_best: tuple[int, ...] = ()
     logged_checkpoints: tuple[int, ...] = ()
     restarts: int = 0
     overwritten: int = 0

@@ -77,7 +77,8 @@ def open_study(cfg: SweepConfig, folder: Path):
 def dashboard_storage(sweep_dir: str | Path):
     """``(storage, study name)`` of a sweep folder, for optuna-dashboard."""
     folder, cfg = load_sweep_dir(sweep_dir)
-    return open_study(cfg, folder)._storage, cfg.name
+    study = open_study(cfg, folder)
+    return study._storage, study.study_name
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:

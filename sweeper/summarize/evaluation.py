@@ -205,7 +205,11 @@ def evaluate_trials(
         if rec.problem is not None:
             continue
         entry = None if refresh else _read_cache(data, rec)
-        if entry is not None and (metrics is None or set(metrics) <= set(entry["metrics"])):
+        # A cache of a --metrics subset does not answer a request for all of them.
+        covered = entry is not None and (
+            entry.get("all") is True if metrics is None else set(metrics) <= set(entry["metrics"])
+        )
+        if covered:
             _apply(rec, entry)
         else:
             todo.append(rec)

@@ -35,6 +35,7 @@ class Exported:
     checkpoint: Path | None  # the trial's best G_<step>.pth
     applied: dict[str, Any]  # dotted key -> value set from the trial's parameters
     dropped: dict[str, str]  # dotted key -> why it is not in the file
+    cautions: tuple[str, ...] = ()  # where the file means something else than the trial ran
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class Exported:
             "checkpoint": None if self.checkpoint is None else str(self.checkpoint),
             "applied": self.applied,
             "dropped": self.dropped,
+            "cautions": list(self.cautions),
         }
 
 
@@ -178,4 +180,37 @@ def export_best(
             f"cannot write --out {str(path)!r} ({err.strerror or err}); fix: a file path in "
             "a writable folder"
         ) from err
-    return Exported(path, rec.number, rec.checkpoint, applied, dropped)
+    return Exported(path, rec.number, rec.checkpoint, applied, dropped, cautions(summary, rec))
+
+
+def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:
+    """What so-vits-svc will do differently from what the reference trainer's winner did:
+    the exported keys keep their names but not always their meaning."""
+    cfg = summary.data.cfg
+    if cfg.trainer != "reference":
+        return ()  # a sovits-svc trial trained with exactly this file
+    from sweeper.trainers.reference.config import load_config
+
+    params, _ = split_params(rec.params)
+    source = cfg.base.preset if cfg.base.preset is not None else str(cfg.base.config)
+    train = load_config(source).to_dict()["train"]
+    train.update({k.partition(".")[2]: v for k, v in params.items() if k.startswith("train.")})
+    out = []
+    if train.get("lr_decay_unit") == "step" and train.get("lr_decay") != 1.0:
+        out.append(
+            f"the winner decayed its learning rate per step (train.lr_decay "
+            f"{train.get('lr_decay')} with lr_decay_unit: step); so-vits-svc applies lr_decay "
+            "once per epoch: raise it to the power of your steps per epoch"
+        )
+    if train.get("use_gan") is False:
+        out.append(
+            "the winner trained without the GAN (train.use_gan: false); so-vits-svc always "
+            "trains with it, so its learning rate and loss weights may not carry over"
+        )
+    if cfg.data.toy is not None:
+        out.append(
+            f"found on the toy data set with the {source!r} config: a demonstration, not "
+            "settings for a real voice; sweep search_spaces/sovits-4.1.yaml or sovits-svc.yaml "
+            "on your data for those"
+        )
+    return tuple(out)

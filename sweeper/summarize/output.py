@@ -80,8 +80,11 @@ def table(summary: Summary) -> str:
     metrics = shown_metrics(summary)
     hidden = 0
     if len(metrics) > MAX_TERMINAL_METRICS:  # the CSV and the report have every one
-        keep = [*summary.criteria.metrics, *data.cfg.objective.metrics]
-        hidden = len([m for m in metrics if m not in keep])
+        # The ranking's and the objective's metrics first, then the others as listed.
+        first = [*summary.criteria.metrics, *data.cfg.objective.metrics]
+        order = sorted(metrics, key=lambda m: (m not in first, metrics.index(m)))
+        keep = set(order[: max(MAX_TERMINAL_METRICS, len(set(first) & set(metrics)))])
+        hidden = len(metrics) - len(keep)
         metrics = [m for m in metrics if m in keep]
     params = varying_params(summary)
     c = summary.criteria

@@ -27,6 +27,46 @@ def check_keys(cfg: SweepConfig) -> None:
         sovits_keys(cfg.parameters.params, base)
 
 
+def few_points_note(cfg: SweepConfig) -> str | None:
+    """A pruner that can never judge: too few held-out evaluations per trial for the
+    detector's plateau (20) and overfitting (40) tests. Only a divergence stops a trial then."""
+    import inspect
+
+    from sweeper.detect._overfit import OverfitDetector
+    from sweeper.detect._plateau import PlateauDetector
+    from sweeper.space import FixedParam
+
+    if cfg.pruner is None:
+        return None
+    plateau = inspect.signature(PlateauDetector).parameters["min_points"].default
+    overfit = inspect.signature(OverfitDetector).parameters["min_points"].default
+    steps = cfg.budget.max_steps
+    if cfg.trainer == "sovits-svc":
+        points = cfg.sovits.eval_points if cfg.sovits is not None else None
+        where, fix = "sovits.eval_points", f"sovits.eval_points: {overfit}"
+    else:
+        spec = cfg.parameters.params.get("train.eval_interval")
+        if spec is not None and not isinstance(spec, FixedParam):
+            return None  # searched: some trials may have enough
+        if spec is not None:
+            interval = int(spec.value)
+        else:
+            from sweeper.trainers.reference.config import load_config
+
+            interval = load_config(cfg.base.preset or str(cfg.base.config)).train.eval_interval
+        points = steps // max(1, interval)
+        where = f"budget.max_steps {steps} / train.eval_interval {interval}"
+        fix = f"a fixed train.eval_interval of at most {max(1, steps // overfit)}"
+    if points is None or points >= overfit:
+        return None
+    judged = "a plateau only" if points >= plateau else "neither a plateau nor overfitting"
+    return (
+        f"{points} held-out evaluations per trial ({where}): the detector needs {plateau} to "
+        f"judge a plateau and {overfit} to judge overfitting, so it can judge {judged}; fix: "
+        f"{fix}"
+    )
+
+
 def check_run_state(folder: Path) -> None:
     """Ray's run state must be readable: without it Ray prints a traceback and starts the
     trials over, beyond ``num_trials`` (a 13th trial of 12 ran)."""

@@ -48,11 +48,14 @@ def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
             raise _damaged(path, err) from None
     else:
         storage = open_study_storage(cfg.storage)
+    from sweeper.tune._study import study_name
+
+    name = study_name(cfg, folder)
     try:
-        study = optuna.load_study(study_name=cfg.name, storage=storage)
+        study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         raise InputError(
-            f"the study of {str(folder)!r} holds no study named {cfg.name!r}; fix: run the "
+            f"the study of {str(folder)!r} holds no study named {name!r}; fix: run the "
             "sweep first (`sweeper run`), or check storage: in sweep.yaml"
         ) from None
     return study

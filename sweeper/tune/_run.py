@@ -17,17 +17,16 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._checks import check_keys
+from sweeper.tune._checks import check_keys, few_points_note
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._lock import LOCK_FILE, DriverLock
 from sweeper.tune._recover import never_started
-from sweeper.tune._study import JOURNAL, SweepStudy
+from sweeper.tune._study import JOURNAL, META_FILE, STUDY_KEY, SweepStudy
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
 from sweeper.tune.storage import check_storage_path
 
 SWEEP_FILE = "sweep.yaml"  # the search space as given, copied into the sweep folder
-META_FILE = "sweep.json"  # where it came from and how it was started
 DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directory
 
 # Set before Ray starts (inherited by the local raylet and workers; sent to a remote cluster's
@@ -85,9 +84,17 @@ def _connect(address: str | None) -> None:
         ) from err
 
 
-def check_resources(cfg: SweepConfig) -> None:
-    """Refuse a per-trial request that no node of the cluster can ever satisfy."""
+def check_resources(cfg: SweepConfig, space_file: str | Path | None = None) -> None:
+    """Refuse a per-trial request that no node of the cluster can ever satisfy; with the
+    sweep file, the error starts with the line that asked for it."""
     import ray
+
+    where_key = lambda key: ""  # noqa: E731
+    if space_file is not None:
+        from sweeper.config._yaml import load_yaml_with_lines
+
+        lines = load_yaml_with_lines(space_file)[1]
+        where_key = lambda key: f"{lines.where(key)}: "  # noqa: E731
 
     nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
     cpu = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
@@ -95,14 +102,19 @@ def check_resources(cfg: SweepConfig) -> None:
     want = cfg.resources
     if want.cpu > cpu:
         raise InputError(
-            f"resources.cpu={want.cpu:g} per trial, but the largest node of this Ray cluster "
+            f"{where_key(('resources', 'cpu'))}resources.cpu={want.cpu:g} per trial, but the "
+            "largest node of this Ray cluster "
             f"has {cpu:g} CPUs; fix: set resources.cpu <= {cpu:g}"
         )
     if want.gpu > gpu:
         where = "no node has a GPU" if gpu == 0 else f"the largest node has {gpu:g}"
+        fix = "set resources.gpu: 0 (trainer: reference runs on CPU) or run on GPU nodes"
+        if cfg.trainer == "sovits-svc":  # its train.py needs CUDA: gpu 0 is refused at load
+            fix = "run on GPU nodes: so-vits-svc's train.py needs CUDA"
         raise InputError(
-            f"resources.gpu={want.gpu:g} per trial, but {where}; fix: set resources.gpu: 0 "
-            "(trainer: reference runs on CPU) or run on GPU nodes (--address)"
+            f"{where_key(('resources', 'gpu'))}resources.gpu={want.gpu:g} per trial, but "
+            f"{where}; fix: {fix} (--address ADDR "
+            "of a Ray cluster that has them)"
         )
 
 
@@ -168,6 +180,9 @@ def run_sweep(
     """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
     cfg = load_sweep(space_file)
     check_keys(cfg)
+    note = few_points_note(cfg)
+    if note is not None:
+        print(f"note: {note}")
     if name is not None and not is_folder_name(name):  # as the YAML name: one folder
         raise InputError(
             f"--name must be a folder-safe name (got {name!r}); fix: use letters, digits, "
@@ -181,6 +196,7 @@ def run_sweep(
         "cwd": os.getcwd(),
         "started": time.time(),
         SPACE_KEY: text,  # sweep.yaml as started: a later edit is refused, not half-used
+        STUDY_KEY: name,  # the study is the folder's: --name keeps sweeps of one file apart
     }
     sweep_dir: Path | str
     if remote.is_uri(where):
@@ -221,7 +237,7 @@ def run_sweep(
         try:
             # Ray and the cluster's size first: a request no node can meet writes nothing.
             _connect(address)
-            check_resources(cfg)
+            check_resources(cfg, space_file)
             tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
         except BaseException:
             if local:  # a failed start leaves no half-made sweep (a retry would be refused)
@@ -244,6 +260,8 @@ def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, t
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+    if cfg.storage is not None:  # shared with other sweeps (the folder's own journal is not)
+        SweepStudy.for_sweep(cfg, sweep_dir).check_new()  # before anything creates the study
     study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
     study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
     tuner = tune.Tuner(

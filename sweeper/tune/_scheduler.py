@@ -40,6 +40,12 @@ class _Live:
     guard: DivergenceDetector = field(default_factory=DivergenceDetector)
     detector: ConvergenceDetector | None = None  # multi-objective sweeps: no Optuna pruner
     outcome: Outcome | None = None  # set when this scheduler decided to stop it
+    seen: set[str] = field(default_factory=set)  # the trainer's metric names it reported
+
+
+def _is_metric(key: str) -> bool:
+    """A trainer's metric, not one of the keys Ray adds to every result."""
+    return "/" in key or key.startswith("grad_norm") or key == "learning_rate"
 
 
 _MODULE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )")  # "sweeper.errors." of a class name
@@ -124,6 +130,7 @@ class PrunerScheduler(FIFOScheduler):
         if step <= entry.last_step:
             return TrialScheduler.CONTINUE  # a restarted trial repeating reported steps
         entry.last_step = step
+        entry.seen.update(k for k in result if _is_metric(k))
         metrics = {k: v for k, v in result.items() if self._guarded(k, v)}
         guard = entry.guard.update(step, metrics)
         if guard.reason == Reason.DIVERGED:
@@ -154,12 +161,16 @@ class PrunerScheduler(FIFOScheduler):
         if outcome is None:
             step = _number(result.get(STEP)) if result else None
             reached = step is not None and step >= self.max_steps
-            outcome = self._outcome(
-                entry,
-                "budget",
-                "ran to its budget" if reached else "ended by its trainer before the budget",
-                None if step is None else int(step),
-            )
+            message = "ran to its budget" if reached else "ended by its trainer before the budget"
+            if entry.best is None and entry.seen and self.metrics[0] not in entry.seen:
+                # A metric this configuration never reports (loss/d/total without the GAN):
+                # the trial ends FAIL, and says why.
+                shown = ", ".join(sorted(entry.seen)[:8])
+                message += (
+                    f" without reporting {self.metrics[0]!r} (it reported {shown}); fix: an "
+                    "objective metric this trainer and configuration report"
+                )
+            outcome = self._outcome(entry, "budget", message, None if step is None else int(step))
         self.sweep.tell(entry.trial_id, outcome)
         self._live.pop(trial.trial_id, None)
 

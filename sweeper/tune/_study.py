@@ -7,6 +7,7 @@ and Optuna trials are joined by the user attribute ``ray_trial_id``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.config import SweepConfig
+from sweeper.errors import InputError
 from sweeper.pruning._record import store_training
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Space
 from sweeper.space._fields import choice_label, thaw
 
 JOURNAL = "study.journal"  # the study's file inside the sweep folder, unless storage: says else
+META_FILE = "sweep.json"  # where the sweep came from, how it was started, its study's name
+STUDY_KEY = "study"  # key of META_FILE: the study's name (absent before 2026-12-06)
 RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna trial
 CONFIG = "config"  # user attribute: every parameter of the trial, fixed ones included
 BEST = "best"  # user attribute: {"step", "values"} at the trial's best objective value
@@ -140,10 +144,11 @@ class SweepStudy:
     @classmethod
     def for_sweep(cls, cfg: SweepConfig, sweep_dir: str | Path) -> SweepStudy:
         storage = str(Path(sweep_dir) / JOURNAL)
+        name = study_name(cfg, sweep_dir)
         if cfg.storage is not None:  # a URL as given; a journal path from the working dir
             storage = cfg.storage if "://" in cfg.storage else str(Path(cfg.storage).resolve())
         return cls(
-            cfg.name,
+            name,
             storage,
             ["minimize" if m == "min" else "maximize" for m in cfg.objective.modes],
             cfg.sampler.kind,
@@ -191,6 +196,27 @@ class SweepStudy:
                 self._enqueue_grid(study)
             self._study = study
         return self._study
+
+    def check_new(self) -> None:
+        """A new sweep must not join another sweep's study in a shared storage (a database,
+        a journal named by ``storage:``): it would count that sweep's trials as its own."""
+        from sweeper.tune.storage import open_study_storage
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            storage = open_study_storage(self.storage)
+            found = optuna.load_study(study_name=self.name, storage=storage)
+        except KeyError:
+            return
+        n = len(found.get_trials(deepcopy=False))
+        same = [d.name.lower() for d in found.directions] == self.directions
+        if n == 0 and same:
+            return  # a start that never ran a trial: take it over
+        raise InputError(
+            f"the study storage {self.storage!r} already holds a study named {self.name!r} "
+            f"({n} trial(s), {'/'.join(d.name.lower() for d in found.directions)}): another "
+            f"sweep's; fix: --name {self.name}-2 for this one, or `sweeper resume` that sweep"
+        )
 
     def _enqueue_grid(self, study: optuna.Study) -> None:
         import random
@@ -263,3 +289,21 @@ class SweepStudy:
                 if any(v is None or not math.isfinite(v) for v in values):
                     state, values = TrialState.FAIL, None
         self.study.tell(trial.number, values, state=state, skip_if_finished=True)
+
+
+def study_name(cfg: SweepConfig, sweep_dir: str | Path) -> str:
+    """The Optuna study of a sweep folder: the name its start recorded (the folder's name,
+    so sweeps of one space file under several ``--name`` keep apart in a shared storage),
+    or the space's ``name:`` for folders from before 2026-12-06."""
+    from sweeper.tune import remote
+
+    try:
+        if remote.is_uri(sweep_dir):
+            text = remote.read_text(str(sweep_dir), META_FILE)
+        else:
+            text = (Path(sweep_dir) / META_FILE).read_text(encoding="utf-8")
+        meta = json.loads(text) if text is not None else None
+    except (OSError, ValueError):
+        meta = None
+    name = meta.get(STUDY_KEY) if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name else cfg.name

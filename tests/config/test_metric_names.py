@@ -96,3 +96,16 @@ def test_ranking_by_a_metric_that_a_searched_loss_weight_multiplies_is_refused(t
     fixed = _with_c_mel()
     fixed["parameters"]["train.c_mel"] = {"type": "fixed", "value": 30.0}
     assert load_sweep(_write(tmp_path, **fixed)).objective.metrics == ("val/mel",)
+
+
+def test_a_discriminator_metric_with_the_gan_fixed_off_is_refused(tmp_path):
+    path = _write(tmp_path, objective={"metrics": ["loss/d/total"], "modes": ["min"]})
+    with pytest.raises(InputError) as err:
+        load_sweep(path)  # tiny_sweep fixes train.use_gan: false
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line(path, 'loss/d/total')}: objective.metrics[0]")
+    assert "only when the GAN trains" in text and "fix:" in text
+    params = dict(tiny_sweep()["parameters"])
+    params["train.use_gan"] = {"type": "categorical", "choices": [True, False]}
+    objective = {"metrics": ["loss/d/total"], "modes": ["min"]}
+    assert load_sweep(_write(tmp_path, parameters=params, objective=objective))

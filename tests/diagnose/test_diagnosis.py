@@ -158,6 +158,36 @@ def test_checkpoint_is_the_nearest_kept_at_or_before_best_never_g_0(best, saved,
     assert checkpoint_for(best, run) == expected
 
 
+@pytest.mark.parametrize(
+    ("best", "saved", "kept_best", "expected"),
+    [
+        # A sweep trial's run folder: the rolling pair is past the best (overfit), the best
+        # is kept in best/ (before: "keep G_200.pth", the overfit one).
+        (145, (200,), (145,), "best/G_145.pth"),
+        (150, (200,), (145,), "best/G_145.pth"),
+        (210, (200,), (145,), "G_200.pth"),
+        (100, (200,), (145,), "best/G_145.pth, the earliest kept after step 100"),
+    ],
+)
+def test_a_kept_best_beside_the_rolling_checkpoints_is_named(best, saved, kept_best, expected):
+    run = RunLog(Path("x"), {}, checkpoints=saved, kept_best=kept_best)
+    assert checkpoint_for(best, run) == expected
+
+
+def test_reading_a_sweep_trial_folder_finds_its_kept_best(tmp_path):
+    from sweeper.logs import read_run
+
+    (tmp_path / "best").mkdir()
+    for name in ("G_200.pth", "D_200.pth", "best/G_145.pth"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "train.log").write_text(
+        "2026-01-01 00:00:00,000\t44k\tINFO\tLosses: [2.0, 2.5, 9.0, 20.0, 1.0], step: 5, "
+        "lr: 0.0001, reference_loss: 34.5\n"
+    )
+    run = read_run(tmp_path)
+    assert (run.checkpoints, run.kept_best) == ((200,), (145,))
+
+
 def test_the_learning_rate_is_not_judged_as_a_loss():
     run = make_run(loss__g__mel=flat_after_start(), learning_rate=np.full(STEPS.size, 1e-4))
     with pytest.raises(InputError, match=r"learning_rate is the learning-rate schedule.*g/mel"):

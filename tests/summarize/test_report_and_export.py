@@ -79,6 +79,10 @@ def test_export_best_writes_a_sovits_config_of_the_winner(sweep_dir, tmp_path):
     assert raw["train"]["learning_rate"] == win.params["train.learning_rate"]
     assert raw["spk"] == {"spk0": 0, "spk1": 1}
     assert "train.use_gan" in info["dropped"]
+    # What the file cannot carry over is said (the probe: toy-demo values went out silently).
+    cautions = " | ".join(info["cautions"])
+    assert "trained without the GAN" in cautions and "found on the toy data set" in cautions
+    assert "per step" not in cautions  # the tiny preset decays per epoch, as so-vits-svc
     # The sweep validated every 5 steps; the exported run must not save a pair that often.
     assert "bookkeeping" in info["dropped"]["train.eval_interval"]
     assert raw["train"]["eval_interval"] != 5 and raw["train"]["log_interval"] != 5

@@ -179,7 +179,7 @@ def test_not_a_sweep_folder(tmp_path):
         summarize(tmp_path)
 
 
-def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy):
+def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy, monkeypatch):
     args = ("summarize", str(sweep_copy), "--evaluate", "--metrics", "mel_l1,mcd_db", "--json")
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -197,8 +197,38 @@ def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy):
     assert "evaluating" not in again.stderr  # nothing recomputed
     assert [p.stat().st_mtime_ns for p in caches] == stamps
     assert json.loads(again.stdout)["trials"] == doc["trials"]
+    # The terminal table holds up to MAX_TERMINAL_METRICS metric columns, the ranking's
+    # first (it showed only the ranking's and the objective's once there were more).
+    import sweeper.summarize.output as output
+
+    monkeypatch.setattr(output, "MAX_TERMINAL_METRICS", 2)
+    plain = summarize(sweep_copy)
+    shown = output.shown_metrics(plain)
+    assert shown[0] == "val/mel" and len(shown) == 3
+    text = output.table(plain)
+    header = text.splitlines()[2].split()
+    assert [m for m in shown if m in header] == shown[:2]
+    assert "(1 more metrics" in text
     # the cached metrics rank without --evaluate too
     _set_summary(sweep_copy, {"mode": "composite", "weights": {"eval/mcd_db": 1}})
     s = summarize(sweep_copy)
     mcd = [s.by_number[r.key].values["eval/mcd_db"] for r in s.ranked]
     assert mcd == sorted(mcd)
+    # A plain --evaluate asks for every metric: the subset in the cache does not answer it
+    # (it was reused silently, showing 2 metrics). Stopped where it would start measuring.
+    import sweeper.tune._run as tune_run
+    from sweeper.summarize.collect import collect
+    from sweeper.summarize.evaluation import evaluate_trials
+
+    class WouldMeasure(Exception):
+        pass
+
+    def refuse(address):
+        raise WouldMeasure
+
+    monkeypatch.setattr(tune_run, "_connect", refuse)
+    with pytest.raises(WouldMeasure):
+        evaluate_trials(collect(sweep_copy), metrics=None)
+    evaluate_trials(collect(sweep_copy), metrics=["mcd_db"])  # a covered subset: no work
+    done = run_cli("summarize", str(sweep_copy), "--metrics", "mcd_db")
+    assert done.returncode == 2 and "--metrics applies to --evaluate" in done.stderr

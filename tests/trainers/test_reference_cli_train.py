@@ -79,3 +79,16 @@ def test_a_so_vits_svc_encoder_name_without_its_weights_is_announced(toy_dir, tm
     assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "1"])) == 0
     log = (out / "train.log").read_text()
     assert "clips without .soft.pt files get log-mel content, not vec768l12" in log
+
+
+def test_a_lone_g_in_the_out_folder_is_named_before_it_is_overwritten(toy_dir, tmp_path):
+    """A G_<n>.pth without its D_<n>.pth (another tool's file) was skipped silently, then
+    replaced at step n."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "G_2.pth").write_bytes(b"the user's own model")
+    argv = ["micro", "--data", str(toy_dir), "--out", str(out), "--threads", "1", "--no-progress"]
+    assert _train.run(_parse([*argv, "--max-steps", "2"])) == 0
+    log = (out / "train.log").read_text()
+    assert f"{out / 'G_2.pth'} has no D_2.pth beside it" in log
+    assert "overwrites it at step 2; move it away to keep it" in log

@@ -116,6 +116,12 @@ def test_yaml_preset_with_overrides(tmp_path):
     cfg = load_config(path)
     assert cfg.train.learning_rate == 0.0003
     assert cfg.train.batch_size == load_config("tiny").train.batch_size
+    # docs/trainer.md's form: 3e-4 is a number here as in sweep files (YAML 1.1 said str).
+    path.write_text("preset: tiny\ntrain: {learning_rate: 3e-4}\n")
+    assert load_config(path).train.learning_rate == 0.0003
+    path.write_text("preset: tiny\ntrain: {learning_rate: [\n")
+    with pytest.raises(InputError, match=r"c\.yaml:\d+: invalid YAML"):
+        load_config(path)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +145,8 @@ def test_unknown_preset_and_missing_file():
         from_dict({"preset": "huge"})
     with pytest.raises(InputError, match=r"nope\.json"):
         load_config("nope.json")
+    with pytest.raises(InputError, match=r"did you mean preset 'tiny'\?"):
+        load_config("tinyy")
 
 
 def test_presets_are_listed():

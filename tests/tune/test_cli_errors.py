@@ -209,3 +209,23 @@ def test_every_reader_warns_of_a_journal_whose_last_write_was_cut(tmp_path, caps
         err = capsys.readouterr().err
         assert err.count("ends in a partial line (31 bytes") == 1, (argv, err)
         assert f"`sweeper resume {folder}` repairs the journal" in err
+
+
+def test_a_pruner_with_too_few_evaluations_to_judge_is_named(tmp_path):
+    """9 evaluations per trial: the pruner could never judge a plateau (20) or overfitting
+    (40), and a sweep ran every trial to its budget with '0 % saved' and no word why."""
+    from sweeper.config import load_sweep
+    from sweeper.testing import tiny_sweep
+    from sweeper.tune._checks import few_points_note
+
+    def note(max_steps, pruner, interval=5):
+        sweep = tiny_sweep(budget={"max_steps": max_steps, "num_trials": 1}, pruner=pruner)
+        sweep["parameters"]["train.eval_interval"]["value"] = interval
+        return few_points_note(load_sweep(write_sweep(tmp_path, **sweep)))
+
+    text = note(45, {"n_warmup_steps": 5})
+    assert text.startswith("9 held-out evaluations per trial (budget.max_steps 45 / ")
+    assert "neither a plateau nor overfitting" in text and "eval_interval of at most 1" in text
+    assert "a plateau only" in note(150, {"n_warmup_steps": 5})  # 30 points
+    assert note(300, {"n_warmup_steps": 5}) is None  # 60 points: both judged
+    assert note(45, None) is None  # no pruner, nothing to judge

@@ -20,8 +20,11 @@ def _run(space, cwd):
 
 def test_a_failed_start_leaves_nothing_that_refuses_the_retry(tmp_path):
     sweep_dir = tmp_path / "sweeps" / "t"
-    done = _run(write_sweep(tmp_path, resources={"cpu": 64, "gpu": 0}), tmp_path)
+    space = write_sweep(tmp_path, resources={"cpu": 64, "gpu": 0})
+    done = _run(space, tmp_path)
     assert done.returncode == 2 and "resources.cpu=64" in done.stderr, done.stderr[-2000:]
+    line = next(i for i, ln in enumerate(space.read_text().splitlines(), 1) if "cpu: 64" in ln)
+    assert f"{space}:{line}: resources.cpu=64" in done.stderr  # the line that asked for it
     assert not sweep_dir.exists()
     # The study cannot be created (after sweep.yaml and sweep.json were written).
     done = _run(write_sweep(tmp_path, storage="/proc/nope/study.journal"), tmp_path)

@@ -133,6 +133,21 @@ def test_step_0_is_never_the_best(tmp_path, mode):
     assert again._entry(FakeTrial("a")).best == (later[1] if mode == "min" else -later[1])
 
 
+def test_an_objective_metric_never_reported_is_named_when_the_trial_ends(tmp_path):
+    """loss/d/total with the GAN off: every trial ran its budget and ended FAIL with only
+    'ran to its budget' to say why."""
+    study, sched = setup(tmp_path, pruner=False, metrics=("loss/d/total",))
+    trial = start(study, sched, "a")
+    for step in (0, 5, 10):
+        result = {"step": step, "val/mel": 30.0, "loss/g/mel": 20.0, "time_total_s": 1.0}
+        sched.on_trial_result(None, trial, result)
+    sched.on_trial_complete(None, trial, {"step": 10})
+    done = study.find("a")
+    message = done.user_attrs[OUTCOME]["message"]
+    assert done.state == TrialState.FAIL
+    assert "without reporting 'loss/d/total' (it reported loss/g/mel, val/mel)" in message
+
+
 def test_a_flat_noisy_curve_converges_and_completes_with_its_best_value(tmp_path):
     study, sched = setup(tmp_path)
     trial = start(study, sched, "a")

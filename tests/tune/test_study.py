@@ -138,3 +138,44 @@ def test_pickles_as_an_address_and_rebinds_to_a_moved_folder(tmp_path):
     copy = pickle.loads(pickle.dumps(study))
     copy.rebind(moved)
     assert copy.find("r0") is not None
+
+
+def test_sweeps_of_one_space_under_two_names_keep_apart_in_a_shared_storage(tmp_path):
+    """The study was named after the space's name: `--name a` and `--name b` of one file
+    with a shared `storage:` were one study (b counted a's trials; a max-mode copy joined
+    the min study silently)."""
+    import json
+
+    from sweeper.config import load_sweep
+    from sweeper.errors import InputError
+    from sweeper.testing import tiny_sweep
+    from sweeper.tune._study import META_FILE, STUDY_KEY, study_name
+
+    space = tiny_sweep(
+        "shared", storage=str(tmp_path / "shared.journal"), sampler={"kind": "random", "seed": 0}
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps(space))
+    cfg = load_sweep(path)
+    folders = {}
+    for name in ("a", "b"):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        (folders[name] / META_FILE).write_text(json.dumps({STUDY_KEY: name}))
+    first = SweepStudy.for_sweep(cfg, folders["a"])
+    first.check_new()
+    first.ask("ray-a")
+    second = SweepStudy.for_sweep(cfg, folders["b"])
+    second.check_new()  # its own study, though the storage and the space's name are shared
+    second.ask("ray-b")
+    assert (first.name, second.name) == ("a", "b")
+    assert len(first.study.trials) == len(second.study.trials) == 1
+    # A third start under a name the storage already holds, with trials, is refused.
+    again = SweepStudy.for_sweep(cfg, folders["a"])
+    with pytest.raises(InputError, match=r"already holds a study named 'a' \(1 trial"):
+        again.check_new()
+    # A folder from before the study's name was recorded keeps the space's name.
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / META_FILE).write_text(json.dumps({"source": "s.yaml"}))
+    assert study_name(cfg, old) == "shared" and study_name(cfg, tmp_path / "none") == "shared"

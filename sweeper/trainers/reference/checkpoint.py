@@ -78,6 +78,22 @@ def list_steps(run_dir: Path) -> list[int]:
     return sorted(steps)
 
 
+def lone_notes(run_dir: Path, start: int) -> list[str]:
+    """``G_<n>.pth`` files without their ``D_<n>.pth`` (another tool's file, or a save cut
+    short): not resumable, and this run overwrites each one when it reaches step n."""
+    pairs = set(list_steps(run_dir))
+    lone = []
+    for path in run_dir.glob("G_*.pth"):
+        match = _NAME.match(path.name)
+        if match and int(match.group(1)) not in pairs and int(match.group(1)) > start:
+            lone.append(int(match.group(1)))
+    return [
+        f"{run_dir / f'G_{n}.pth'} has no D_{n}.pth beside it, so it is not resumed "
+        f"from, and this run overwrites it at step {n}; move it away to keep it"
+        for n in sorted(lone)
+    ]
+
+
 def latest(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The newest ``(G state, D state)`` or None when the directory has none."""
     steps = list_steps(run_dir)

@@ -248,12 +248,19 @@ def load_config(path_or_preset: str | Path) -> SovitsConfig:
         return from_dict(copy.deepcopy(PRESETS_RAW[name]), source=f"preset {name}")
     path = Path(name)
     if not path.is_file():
-        raise InputError(f"config {name!r} is neither a file nor a preset {sorted(PRESETS_RAW)}")
+        from sweeper.space._fields import closest
+
+        near = closest(name, PRESETS_RAW, n=1)
+        hint = f"did you mean preset {near[0]!r}? or" if near else "name a preset, or"
+        raise InputError(
+            f"config {name!r} is neither a file nor a preset {sorted(PRESETS_RAW)}; fix: "
+            f"{hint} give the path of a so-vits-svc config.json or a YAML config"
+        )
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+        from sweeper.config._yaml import safe_load
 
-        raw = yaml.safe_load(text)
+        raw = safe_load(text, name)
     else:
         try:
             raw = json.loads(text)
