@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -89,7 +90,9 @@ def plot_target(explicit: str | None, source: Path) -> tuple[Path, str]:
     folder = source if source.is_dir() else source.parent
     if writable(folder):
         return folder / PLOT_NAME, ""
-    fallback = Path.cwd() / PLOT_NAME
+    # Named after the run, so diagnosing two read-only runs keeps both plots.
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "_", folder.resolve().name) or "run"
+    fallback = Path.cwd() / f"{Path(PLOT_NAME).stem}-{name}.png"
     return fallback, f"{folder} is not writable, so the plot went to the current directory"
 
 

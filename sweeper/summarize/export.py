@@ -207,6 +207,10 @@ def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:
             "the winner trained without the GAN (train.use_gan: false); so-vits-svc always "
             "trains with it, so its learning rate and loss weights may not carry over"
         )
+    out.append(
+        "the best checkpoint is the reference trainer's model (torch's own attention layers), "
+        "not one so-vits-svc loads: train so-vits-svc itself with this config.json"
+    )
     if cfg.data.toy is not None:
         out.append(
             f"found on the toy data set with the {source!r} config: a demonstration, not "

@@ -44,4 +44,11 @@ def importances(
     except (ValueError, RuntimeError) as err:  # optuna's "cannot evaluate" cases
         return {}, f"Optuna could not evaluate importances ({err})"
     found = {k: float(v) for k, v in found.items() if k in varying}
-    return found, f"fANOVA over {len(chosen)} ranked trials (target: what the ranking orders by)"
+    note = f"fANOVA over {len(chosen)} ranked trials (target: what the ranking orders by)"
+    # Optuna's fANOVA takes only parameters every trial has: a conditional one is left out.
+    partial = sorted(
+        n for n in varying if n not in found and any(n not in t.params for t in chosen)
+    )
+    if partial:
+        note += f"; not measured (absent from some trials: conditional): {', '.join(partial)}"
+    return found, note

@@ -100,7 +100,8 @@ def test_read_only_run_folder_sends_the_plot_to_the_current_directory(
     finally:
         (tmp_path / "ro").chmod(0o755)
     assert code == 0
-    assert (work / "sweeper-diagnose.png").is_file()
+    # named after the run: a second read-only run's plot does not replace this one
+    assert (work / "sweeper-diagnose-ro.png").is_file()
     assert not (tmp_path / "ro" / "sweeper-diagnose.png").exists()
     assert "is not writable, so the plot went to the current directory" in out
 

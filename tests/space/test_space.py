@@ -261,3 +261,13 @@ def test_searched_keys_are_the_sampled_ones_in_file_order():
         }
     )
     assert space.searched == ("train.learning_rate", "train.batch_size")
+
+
+def test_a_when_error_lists_values_as_the_file_writes_them():
+    raw = {
+        "train.use_gan": {"type": "fixed", "value": True},
+        "train.c_kl": {"type": "fixed", "value": 1.0, "when": {"train.use_gan": False}},
+    }
+    with pytest.raises(FieldError) as info:
+        space_from_dict(raw)
+    assert "(it takes true)" in str(info.value)  # not Python's True

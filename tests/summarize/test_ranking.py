@@ -136,3 +136,27 @@ def test_bad_criteria_are_one_line_errors(kwargs, message):
     args = {"mode": "lexicographic", "metrics": ("a",), "directions": {"a": "min"}, **kwargs}
     with pytest.raises(InputError, match=message):
         Criteria(**args)
+
+
+def test_importance_names_the_conditional_parameters_it_cannot_measure():
+    """Optuna's fANOVA takes only parameters every trial has: a conditional one was left
+    out of "parameters that mattered" without a word."""
+    import random
+
+    from optuna.distributions import FloatDistribution, IntDistribution
+    from optuna.trial import create_trial
+
+    from sweeper.summarize.importance import importances
+
+    rng = random.Random(0)
+    trials = []
+    for number in range(12):
+        params, dists = {"a": rng.random()}, {"a": FloatDistribution(0.0, 1.0)}
+        if number % 2 == 0:  # only when its parent took one value
+            params["b"], dists["b"] = rng.randint(1, 4), IntDistribution(1, 4)
+        trial = create_trial(params=params, distributions=dists, value=0.0)
+        trial.number = number
+        trials.append(trial)
+    found, note = importances(trials, {t.number: t.params["a"] for t in trials})
+    assert set(found) == {"a"}
+    assert note.endswith("not measured (absent from some trials: conditional): b")

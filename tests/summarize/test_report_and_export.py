@@ -82,6 +82,7 @@ def test_export_best_writes_a_sovits_config_of_the_winner(sweep_dir, tmp_path):
     # What the file cannot carry over is said (the probe: toy-demo values went out silently).
     cautions = " | ".join(info["cautions"])
     assert "trained without the GAN" in cautions and "found on the toy data set" in cautions
+    assert "not one so-vits-svc loads" in cautions
     assert "per step" not in cautions  # the tiny preset decays per epoch, as so-vits-svc
     # The sweep validated every 5 steps; the exported run must not save a pair that often.
     assert "bookkeeping" in info["dropped"]["train.eval_interval"]

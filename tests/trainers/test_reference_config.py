@@ -105,6 +105,11 @@ def test_unknown_key_is_named(section, key):
         from_dict({section: {key: 1}})
 
 
+def test_a_misspelt_key_gets_a_suggestion():
+    with pytest.raises(InputError, match=r"fix: did you mean 'train\.learning_rate'\?"):
+        from_dict({"train": {"learning_rat": 1e-4}})
+
+
 def test_unknown_section_is_named():
     with pytest.raises(InputError, match="'trian'"):
         from_dict({"trian": {}})

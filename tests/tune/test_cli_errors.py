@@ -135,6 +135,8 @@ def test_a_missing_folder_is_said_to_not_exist(tmp_path, capsys):
         ({"train.eval_interval": {"type": "fixed", "value": 0}}, "must be >= 1"),
         ({"train.batch_size": {"type": "categorical", "choices": [2, 4.0]}}, "value 4.0"),
         ({"model.p_dropout": {"type": "fixed", "value": False}}, "p_dropout must be a float"),
+        # The trainer's own message had no fix.
+        ({"train.learning_rate": {"type": "fixed", "value": -0.001}}, "must be > 0, got lr="),
     ],
 )
 def test_run_refuses_a_value_the_trainer_would_refuse_with_its_line(

@@ -225,11 +225,18 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> SovitsConfig:
         if key not in _SECTIONS:
             raise InputError(f"{source}: unknown key {key!r}; fix: use train/data/model/spk")
         if not isinstance(value, dict):
-            raise InputError(f"{source}: section {key!r} must be a mapping")
+            raise InputError(
+                f"{source}: section {key!r} must be a mapping (got {value!r}); fix: indent its "
+                "keys under it"
+            )
         known = {f.name for f in dataclasses.fields(_SECTIONS[key])}
         for sub in value:
             if sub not in known:
-                raise InputError(f"{source}: unknown key '{key}.{sub}'; fix: remove or rename it")
+                from sweeper.space._fields import closest
+
+                near = closest(str(sub), known, n=1)
+                fix = f"did you mean '{key}.{near[0]}'?" if near else "remove or rename it"
+                raise InputError(f"{source}: unknown key '{key}.{sub}'; fix: {fix}")
         sections[key] = {**base.get(key, {}), **value}
     for key in _SECTIONS:
         sections.setdefault(key, base.get(key, {}))

@@ -52,9 +52,11 @@ def check_values(space: Any, base: str) -> None:
             try:
                 from_dict(trial, source="trial config")
             except InputError as err:
+                why = str(err).removeprefix("trial config: ")
+                if "fix:" not in why:
+                    why += f"; fix: keep {name}'s values where the trainer accepts them"
                 raise InputError(
-                    f"{space.where(name)}: parameters[{name}] value {value!r}: "
-                    f"{str(err).removeprefix('trial config: ')}"
+                    f"{space.where(name)}: parameters[{name}] value {value!r}: {why}"
                 ) from None
 
 
