@@ -173,7 +173,7 @@ class DivergenceDetector(Detector):
                 return self._diverged(
                     step,
                     name,
-                    f"{name} exploded to {ratio:.1f}x {reference}",
+                    f"{name} exploded to {ratio:.1f}x {reference} ({base:.4g})",
                     {"guard": guard, "ratio": ratio, "limit": limit},
                 )
         return self._check_collapse(step)

@@ -43,6 +43,8 @@ def importances(
         found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=seed))
     except (ValueError, RuntimeError) as err:  # optuna's "cannot evaluate" cases
         return {}, f"Optuna could not evaluate importances ({err})"
+    except ImportError:  # the ranking stands without it
+        return {}, "needs scikit-learn (Optuna's fANOVA); fix: pip install scikit-learn"
     found = {k: float(v) for k, v in found.items() if k in varying}
     note = f"fANOVA over {len(chosen)} ranked trials (target: what the ranking orders by)"
     # Optuna's fANOVA takes only parameters every trial has: a conditional one is left out.

@@ -83,7 +83,8 @@ class SweepProgress(Callback):
         if isinstance(step, int | float):
             self._steps[trial.trial_id] = max(self._steps.get(trial.trial_id, 0), int(step))
         value = result.get(self.metric)
-        if isinstance(value, int | float) and math.isfinite(value):
+        trained = isinstance(step, int | float) and step > 0  # step 0: before any training
+        if trained and isinstance(value, int | float) and math.isfinite(value):
             self._offer(float(value), self._number(trial))
         if time.monotonic() - self._last_status >= STATUS_EVERY_S:
             self._status(trials)

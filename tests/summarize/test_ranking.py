@@ -160,3 +160,30 @@ def test_importance_names_the_conditional_parameters_it_cannot_measure():
     found, note = importances(trials, {t.number: t.params["a"] for t in trials})
     assert set(found) == {"a"}
     assert note.endswith("not measured (absent from some trials: conditional): b")
+
+
+def test_importance_without_scikit_learn_is_a_note_not_an_error():
+    """fANOVA needs scikit-learn, which only the extras pulled in: on the README's plain
+    install, summarize and export-best ended in "internal error: ImportError"."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"  # as if it were not installed
+        "from optuna.distributions import FloatDistribution\n"
+        "from optuna.trial import create_trial\n"
+        "from sweeper.summarize.importance import importances\n"
+        "ts = [create_trial(params={'a': x / 10}, distributions={'a': FloatDistribution(0, 1)},"
+        " value=0.0) for x in range(5)]\n"
+        "for i, t in enumerate(ts): t.number = i\n"
+        "print(importances(ts, {i: float(i) for i in range(5)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("({}, ") and "needs scikit-learn" in out.stdout, out.stdout
+
+
+def test_scikit_learn_is_a_dependency_of_the_plain_install():
+    from importlib.metadata import requires
+
+    plain = [r for r in requires("sovits-sweeper") or [] if "extra ==" not in r]
+    assert any(r.startswith("scikit-learn") for r in plain), plain

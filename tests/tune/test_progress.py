@@ -25,3 +25,19 @@ def test_a_resumed_sweeps_status_line_counts_the_trials_run_before(tmp_path):
     progress._status([])
     line = progress.out.getvalue()
     assert "best val/mel 30.9 (#0)" in line and "steps 40 of 120 budgeted" in line, line
+
+
+def test_the_best_so_far_leaves_out_step_0(tmp_path):
+    """Step 0 is the model before training: the line said "best val/mel 93.92" from it."""
+
+    class Trial:
+        trial_id = "r0"
+
+    study = make(tmp_path)
+    study.ask("r0")
+    progress = SweepProgress(study, "val/mel", "min", num_trials=1, max_steps=30)
+    progress.out = io.StringIO()
+    progress.on_trial_result(0, [], Trial(), {"step": 0, "val/mel": 10.0})
+    progress.on_trial_result(0, [], Trial(), {"step": 5, "val/mel": 30.0})
+    progress._status([])
+    assert "best val/mel 30 (#0)" in progress.out.getvalue(), progress.out.getvalue()
