@@ -50,9 +50,9 @@ def child_speed(args: argparse.Namespace) -> None:
 
     import torch
 
+    from sweeper.trainers.reference._trainer import Trainer
     from sweeper.trainers.reference.data import collate
     from sweeper.trainers.reference.models import count_parameters
-    from sweeper.trainers.reference.training import _Trainer
 
     torch.set_num_threads(args.threads)
     cfg = _config(args.preset, args.overrides)
@@ -61,7 +61,7 @@ def child_speed(args: argparse.Namespace) -> None:
     dev = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
         _toy(Path(tmp), cfg, speakers=2, clips=max(2, cfg.train.batch_size), val=1, seconds=2.0)
-        tr = _Trainer(cfg, Path(tmp), Path(tmp) / "run", dev)
+        tr = Trainer(cfg, Path(tmp), Path(tmp) / "run", dev)
     clips = tr.train_clips[: cfg.train.batch_size]
     batch = collate(clips, cfg.data.hop_length, cfg.train.max_crop_frames)
     times = []

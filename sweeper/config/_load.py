@@ -27,7 +27,7 @@ from sweeper.config._sovits import SovitsSection
 from sweeper.config._summary import SummarySettings
 from sweeper.config._yaml import Lines, load_yaml_with_lines
 from sweeper.errors import InputError
-from sweeper.space import FieldError, FixedParam, Space, space_from_dict
+from sweeper.space import CategoricalParam, FieldError, FixedParam, Space, space_from_dict
 from sweeper.space._fields import as_mapping, check_known
 
 T = TypeVar("T")
@@ -158,31 +158,48 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
-    searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
-    gan = space.params.get("train.use_gan")
-    gan_off = isinstance(gan, FixedParam) and gan.value is False
     for i, metric in enumerate(kwargs["objective"].metrics):
         check_metric(("objective", "metrics", i), metric, kwargs["trainer"])
-        check_scale(("objective", "metrics", i), metric, searched)
-        check_gan(("objective", "metrics", i), metric, gan_off)
     train_metric = None if kwargs["pruner"] is None else kwargs["pruner"].train_metric
     if train_metric not in (None, "auto"):
         check_metric(("pruner", "train_metric"), train_metric, kwargs["trainer"])
-        check_gan(("pruner", "train_metric"), train_metric, gan_off)
     if top.get("summary") is not None:
         kwargs["summary"] = _section(SummarySettings, "summary", top["summary"])
         for key, name in kwargs["summary"].named_metrics():
             if not name.startswith("eval/"):  # --evaluate's names are checked by summarize
                 check_metric(("summary", *key), name, kwargs["trainer"])
-                if key[0] != "modes":  # a direction ranks by nothing
-                    check_scale(("summary", *key), name, searched)
     if top.get("sovits") is not None:
         kwargs["sovits"] = _sovits(top["sovits"], data_spec)
     return SweepConfig(**kwargs)
 
 
-def load_sweep(path: str | Path) -> SweepConfig:
-    """Read and validate a sweep file (``search_spaces/*.yaml``).
+def _check_new(cfg: SweepConfig) -> None:
+    """What a new sweep is refused for, beyond what any reader checks: checks added after
+    sweeps were run with such files, so those folders still open (status, resume...)."""
+    space = cfg.parameters
+    for name, param in space.params.items():
+        if isinstance(param, CategoricalParam):
+            try:
+                param.check_labels()
+            except FieldError as err:
+                raise err.within("parameters", name) from None
+    searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
+    gan = space.params.get("train.use_gan")
+    gan_off = isinstance(gan, FixedParam) and gan.value is False
+    for i, metric in enumerate(cfg.objective.metrics):
+        check_scale(("objective", "metrics", i), metric, searched)
+        check_gan(("objective", "metrics", i), metric, gan_off)
+    if cfg.pruner is not None and cfg.pruner.train_metric not in (None, "auto"):
+        check_gan(("pruner", "train_metric"), cfg.pruner.train_metric, gan_off)
+    if cfg.summary is not None:
+        for key, name in cfg.summary.named_metrics():
+            if key[0] != "modes":  # a direction ranks by nothing
+                check_scale(("summary", *key), name, searched)
+
+
+def load_sweep(path: str | Path, new: bool = False) -> SweepConfig:
+    """Read and validate a sweep file (``search_spaces/*.yaml``); ``new``: for a sweep about
+    to start, with the checks that only a new sweep gets.
 
     Example:
         >>> cfg = load_sweep("search_spaces/quick.yaml")  # doctest: +SKIP
@@ -196,6 +213,9 @@ def load_sweep(path: str | Path) -> SweepConfig:
             "fix: start from search_spaces/quick.yaml"
         )
     try:
-        return _build(data, lines)
+        cfg = _build(data, lines)
+        if new:
+            _check_new(cfg)
+        return cfg
     except FieldError as err:
         raise lines.error(err) from None

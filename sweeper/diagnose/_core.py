@@ -280,7 +280,7 @@ def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
     if run.checkpoint_unit == "epoch":
         return f"the checkpoint saved last at or before step {best_step}"
     present = {s: f"G_{s}.pth" for s in run.checkpoints}
-    present.update({s: f"best/G_{s}.pth" for s in run.kept_best})  # a sweep trial's kept best
+    present.update({s: f"{run.best_dir}/G_{s}.pth" for s in run.kept_best})  # a trial's best
     logged = {s: f"G_{s}.pth (saved per train.log)" for s in run.logged_checkpoints}
     for saved in (present, logged):
         # G_0 is the untrained (or pretrained base) model, which so-vits-svc never deletes.

@@ -53,6 +53,9 @@ def read_run(path: str | Path) -> RunLog:
     if lightning is None:
         run.checkpoints = list_checkpoints(folder)
         run.kept_best = list_checkpoints(folder / BEST)
+        if not run.kept_best and folder.parent.name == "logs":  # a so-vits-svc sweep trial:
+            run.kept_best = list_checkpoints(folder.parent.parent / BEST)  # run/logs/44k
+            run.best_dir = f"../../{BEST}"
     else:
         folder = lightning
         run.checkpoints = list_checkpoints(folder)

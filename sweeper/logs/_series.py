@@ -59,6 +59,8 @@ class RunLog:
         checkpoints: steps of the ``G_<step>.pth`` files present beside the logs, sorted.
         kept_best: steps of the ``best/G_<step>.pth`` files beside them: where sovits-sweeper's
             trainers keep a trial's best, out of the way of the rolling checkpoints.
+        best_dir: that folder, relative to the logs (``../../best`` for a so-vits-svc trial,
+            whose logs are in ``run/logs/44k``).
         logged_checkpoints: steps of ``G_<step>.pth`` the text log says were saved and not
             deleted since (they may have been removed by hand).
         restarts: how many times training started again within these logs.
@@ -72,6 +74,7 @@ class RunLog:
     notes: list[str] = field(default_factory=list)
     checkpoints: tuple[int, ...] = ()
     kept_best: tuple[int, ...] = ()
+    best_dir: str = "best"
     logged_checkpoints: tuple[int, ...] = ()
     restarts: int = 0
     overwritten: int = 0

@@ -143,14 +143,20 @@ class CategoricalParam:
             raise FieldError(("choices",), "must be a non-empty list", self.choices, "list 1+")
         frozen = tuple(freeze(c, ("choices", i)) for i, c in enumerate(self.choices))
         seen: set[Any] = set()
-        labels: list[Any] = []
         for i, choice in enumerate(frozen):
             if canon(choice) in seen:
                 raise FieldError(("choices", i), "is listed twice", choice, "remove the repeat")
             seen.add(canon(choice))
+        object.__setattr__(self, "choices", frozen)
+
+    def check_labels(self) -> None:
+        """Refuse choices the sampler cannot tell apart: Optuna finds a choice by ``==``, so
+        with ``[1, true]`` it could only ever suggest 1. Checked when a sweep starts (a sweep
+        started before this check still opens)."""
+        labels: list[Any] = []
+        for i, choice in enumerate(self.choices):
             label = choice_label(choice)
-            # Optuna finds a choice by ==: with [1, true] it could only ever suggest 1.
-            same = [c for c, other in zip(frozen, labels, strict=False) if other == label]
+            same = [c for c, other in zip(self.choices, labels, strict=False) if other == label]
             if same:
                 raise FieldError(
                     ("choices", i),
@@ -159,7 +165,6 @@ class CategoricalParam:
                     "keep one, or quote both as strings",
                 )
             labels.append(label)
-        object.__setattr__(self, "choices", frozen)
 
     def values(self) -> tuple[Any, ...]:
         return self.choices

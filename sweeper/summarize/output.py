@@ -108,7 +108,7 @@ def table(summary: Summary) -> str:
 
     n_done = len(summary.ranked)
     out = [
-        f"sweep {data.cfg.name}: {len(data.trials)} trials, {n_done} ranked "
+        f"sweep {data.folder.name}: {len(data.trials)} trials, {n_done} ranked "
         f"({summary.describe()})",
         "",
         line(heads),
@@ -152,7 +152,7 @@ def to_json(summary: Summary) -> str:
     data = summary.data
     c = summary.criteria
     doc = {
-        "sweep": data.cfg.name,
+        "sweep": data.folder.name,  # --name, else the file's name:
         "sweep_dir": str(data.folder),
         "ranking": {
             "mode": c.mode,

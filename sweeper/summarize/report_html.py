@@ -168,9 +168,9 @@ def render(summary: Summary) -> str:
     ])  # fmt: skip
     parts: list[Any] = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>sweep {html.escape(cfg.name)}: summary</title>",
+        f"<title>sweep {html.escape(data.folder.name)}: summary</title>",
         f"<style>{CSS}</style></head><body><main>",
-        f"<h1>Sweep <code>{html.escape(cfg.name)}</code></h1>",
+        f"<h1>Sweep <code>{html.escape(data.folder.name)}</code></h1>",
         f"<p class='sub'>{html.escape(str(data.folder))} · trainer {html.escape(cfg.trainer)}"
         f" · written {time.strftime('%Y-%m-%d %H:%M')}</p>",
         f"<div class='cards'>{cards}</div>",

@@ -42,8 +42,18 @@ def few_points_note(cfg: SweepConfig) -> str | None:
     overfit = inspect.signature(OverfitDetector).parameters["min_points"].default
     steps = cfg.budget.max_steps
     if cfg.trainer == "sovits-svc":
-        points = cfg.sovits.eval_points if cfg.sovits is not None else None
-        where, fix = "sovits.eval_points", f"sovits.eval_points: {overfit}"
+        found = _sovits_interval(cfg)
+        if found is None:
+            return None
+        interval, log_interval = found
+        points = steps // interval
+        where = (
+            f"budget.max_steps {steps} / checkpoints every {interval} steps, sovits.eval_points "
+            f"{cfg.sovits.eval_points if cfg.sovits is not None else None} on multiples of "
+            f"train.log_interval {log_interval}"
+        )
+        fix = f"sovits.eval_points: {overfit} with a train.log_interval of at most "
+        fix += f"{max(1, steps // overfit)}"
     else:
         spec = cfg.parameters.params.get("train.eval_interval")
         if spec is not None and not isinstance(spec, FixedParam):
@@ -65,6 +75,34 @@ def few_points_note(cfg: SweepConfig) -> str | None:
         f"judge a plateau and {overfit} to judge overfitting, so it can judge {judged}; fix: "
         f"{fix}"
     )
+
+
+def _sovits_interval(cfg: SweepConfig) -> tuple[int, int] | None:
+    """(steps between checkpoints, log interval) of a sovits-svc sweep's trials, as the
+    adapter will set them; None where a searched parameter decides."""
+    from sweeper.space import FixedParam
+    from sweeper.trainers.sovits_svc.launch import align_eval_interval
+
+    train: dict = {}
+    if cfg.base.config is not None:
+        try:
+            raw = json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
+            train = raw.get("train", {}) if isinstance(raw, dict) else {}
+        except (OSError, ValueError):
+            train = {}
+    values = {}
+    for key, default in (("log_interval", 200), ("eval_interval", 800)):
+        spec = cfg.parameters.params.get(f"train.{key}")
+        if spec is not None and not isinstance(spec, FixedParam):
+            return None
+        value = spec.value if spec is not None else train.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return None  # the adapter refuses it, with its own message
+        values[key] = value
+    points = cfg.sovits.eval_points if cfg.sovits is not None else None
+    log_interval = values["log_interval"]
+    steps = cfg.budget.max_steps
+    return align_eval_interval(values["eval_interval"], log_interval, steps, points), log_interval
 
 
 def check_run_state(folder: Path) -> None:

@@ -21,7 +21,7 @@ from sweeper.errors import InputError
 from sweeper.tune._study import FORMER_RAY_IDS, JOURNAL, RAY_ID
 
 
-def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
+def open_existing(cfg: SweepConfig, folder: str | Path) -> optuna.Study:
     """The study of the sweep folder ``folder``, loaded, never created: status, summarize,
     export-best and resume must not start an empty study where the journal went missing
     (and status only reads, so a read-only folder is fine)."""
@@ -50,7 +50,7 @@ def open_existing(cfg: SweepConfig, folder: Path) -> optuna.Study:
         storage = open_study_storage(cfg.storage)
     from sweeper.tune._study import study_name
 
-    name = study_name(cfg, folder)
+    name = study_name(cfg, folder)  # before any Path(): an s3:// URI is not a local path
     try:
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:

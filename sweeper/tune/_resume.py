@@ -133,7 +133,7 @@ def sweep_status(sweep_dir: str | Path) -> Summary:
     """The table of a sweep folder, running or not (reads only the study: never writes)."""
     folder, cfg = load_sweep_dir(sweep_dir)
     study = SweepStudy.for_sweep(cfg, folder)
-    study._study = open_existing(cfg, folder if isinstance(folder, Path) else Path(folder))
+    study._study = open_existing(cfg, folder)
     summary = summarize(cfg, folder, study, 0.0)
     if isinstance(folder, Path):
         warn_gaps(study._study, folder)

@@ -178,7 +178,7 @@ def run_sweep(
     storage: str | Path | None = None,
 ) -> Summary:
     """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
-    cfg = load_sweep(space_file)
+    cfg = load_sweep(space_file, new=True)
     check_keys(cfg)
     note = few_points_note(cfg)
     if note is not None:
@@ -251,6 +251,8 @@ def run_sweep(
 
 def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, text, meta):
     """Write the sweep folder's files, create the study, and build the Tuner."""
+    if cfg.storage is not None:  # shared with other sweeps (the folder's own journal is not)
+        SweepStudy.for_sweep(cfg, sweep_dir, name).check_new()  # before anything is written
     for file_name, content in ((SWEEP_FILE, text), (META_FILE, json.dumps(meta, indent=1))):
         if isinstance(sweep_dir, Path):
             sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -260,8 +262,6 @@ def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, t
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    if cfg.storage is not None:  # shared with other sweeps (the folder's own journal is not)
-        SweepStudy.for_sweep(cfg, sweep_dir).check_new()  # before anything creates the study
     study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
     study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
     tuner = tune.Tuner(

@@ -26,6 +26,7 @@ from sweeper.space._fields import choice_label, thaw
 JOURNAL = "study.journal"  # the study's file inside the sweep folder, unless storage: says else
 META_FILE = "sweep.json"  # where the sweep came from, how it was started, its study's name
 STUDY_KEY = "study"  # key of META_FILE: the study's name (absent before 2026-12-06)
+FOLDER_ATTR = "sweeper:folder"  # study user attribute: the sweep folder that created it
 RAY_ID = "ray_trial_id"  # user attribute joining a Ray trial to its Optuna trial
 CONFIG = "config"  # user attribute: every parameter of the trial, fixed ones included
 BEST = "best"  # user attribute: {"step", "values"} at the trial's best objective value
@@ -140,15 +141,18 @@ class SweepStudy:
         self.num_trials = num_trials
         self._study: optuna.Study | None = None
         self._by_ray_id: dict[str, int] = {}  # ray trial id -> optuna _trial_id
+        self.folder: str | None = None  # the sweep folder, recorded in the study it creates
 
     @classmethod
-    def for_sweep(cls, cfg: SweepConfig, sweep_dir: str | Path) -> SweepStudy:
+    def for_sweep(
+        cls, cfg: SweepConfig, sweep_dir: str | Path, name: str | None = None
+    ) -> SweepStudy:
+        """The study of the sweep folder ``sweep_dir`` (``name``: before sweep.json says)."""
         storage = str(Path(sweep_dir) / JOURNAL)
-        name = study_name(cfg, sweep_dir)
         if cfg.storage is not None:  # a URL as given; a journal path from the working dir
             storage = cfg.storage if "://" in cfg.storage else str(Path(cfg.storage).resolve())
-        return cls(
-            name,
+        study = cls(
+            name or study_name(cfg, sweep_dir),
             storage,
             ["minimize" if m == "min" else "maximize" for m in cfg.objective.modes],
             cfg.sampler.kind,
@@ -156,6 +160,8 @@ class SweepStudy:
             cfg.parameters,
             cfg.budget.num_trials,
         )
+        study.folder = str(sweep_dir)
+        return study
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -189,6 +195,8 @@ class SweepStudy:
                     sampler=sampler,
                     load_if_exists=True,  # another process may create it first
                 )
+                if getattr(self, "folder", None) is not None:  # (pickles from before: none)
+                    study.set_user_attr(FOLDER_ATTR, self.folder)
             else:
                 # Loading writes nothing: `status` and `summarize` read the journal only.
                 study.sampler = sampler
@@ -210,8 +218,8 @@ class SweepStudy:
             return
         n = len(found.get_trials(deepcopy=False))
         same = [d.name.lower() for d in found.directions] == self.directions
-        if n == 0 and same:
-            return  # a start that never ran a trial: take it over
+        if same and (n == 0 or found.user_attrs.get(FOLDER_ATTR) == self.folder):
+            return  # this folder's own start that never ran a trial (it is started over)
         raise InputError(
             f"the study storage {self.storage!r} already holds a study named {self.name!r} "
             f"({n} trial(s), {'/'.join(d.name.lower() for d in found.directions)}): another "

@@ -81,31 +81,34 @@ def test_ranking_by_a_metric_that_a_searched_loss_weight_multiplies_is_refused(t
     scale alone (a probe's grid ranked all four c_mel = 20 trials first)."""
     path = _write(tmp_path, **_with_c_mel())
     with pytest.raises(InputError) as err:
-        load_sweep(path)
+        load_sweep(path, new=True)
     text = str(err.value)
     assert text.startswith(f"{path}:{_line(path, '- val/mel')}: objective.metrics[0]")
     assert "multiplied by train.c_mel" in text and "fix: use 'val/mel_l1'" in text
+    # A sweep started before this check still opens (status, summarize, resume read it).
+    assert load_sweep(path).objective.metrics == ("val/mel",)
     summary = {"mode": "composite", "weights": {"val/mel_l1": 1, "train_infer/mel": 0.5}}
     objective = {"metrics": ["val/mel_l1"], "modes": ["min"]}
     path = _write(tmp_path, **_with_c_mel(objective=objective, summary=summary))
     with pytest.raises(InputError, match=r"summary\.weights\.train_infer/mel is multiplied"):
-        load_sweep(path)
+        load_sweep(path, new=True)
     summary["weights"] = {"val/mel_l1": 1}
-    assert load_sweep(_write(tmp_path, **_with_c_mel(objective=objective, summary=summary)))
+    path = _write(tmp_path, **_with_c_mel(objective=objective, summary=summary))
+    assert load_sweep(path, new=True).objective.metrics == ("val/mel_l1",)
     # A fixed weight scales every trial alike: ranking by val/mel is fine then.
     fixed = _with_c_mel()
     fixed["parameters"]["train.c_mel"] = {"type": "fixed", "value": 30.0}
-    assert load_sweep(_write(tmp_path, **fixed)).objective.metrics == ("val/mel",)
+    assert load_sweep(_write(tmp_path, **fixed), new=True).objective.metrics == ("val/mel",)
 
 
 def test_a_discriminator_metric_with_the_gan_fixed_off_is_refused(tmp_path):
     path = _write(tmp_path, objective={"metrics": ["loss/d/total"], "modes": ["min"]})
     with pytest.raises(InputError) as err:
-        load_sweep(path)  # tiny_sweep fixes train.use_gan: false
+        load_sweep(path, new=True)  # tiny_sweep fixes train.use_gan: false
     text = str(err.value)
     assert text.startswith(f"{path}:{_line(path, 'loss/d/total')}: objective.metrics[0]")
     assert "only when the GAN trains" in text and "fix:" in text
     params = dict(tiny_sweep()["parameters"])
     params["train.use_gan"] = {"type": "categorical", "choices": [True, False]}
     objective = {"metrics": ["loss/d/total"], "modes": ["min"]}
-    assert load_sweep(_write(tmp_path, parameters=params, objective=objective))
+    assert load_sweep(_write(tmp_path, parameters=params, objective=objective), new=True)

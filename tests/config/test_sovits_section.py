@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import shutil
@@ -119,3 +120,17 @@ def test_shipped_example_loads_next_to_a_checkout(tmp_path, monkeypatch):
     from sweeper.trainers.sovits_svc import check_keys
 
     check_keys(cfg.parameters.params, {})  # every swept name is a so-vits-svc key
+    assert load_sweep("sovits-svc.yaml", new=True).objective.metrics == ("val/mel_l1",)
+    # 40 checkpoints on multiples of its log_interval 50: the pruner can judge both.
+    from sweeper.tune._checks import few_points_note
+
+    assert few_points_note(cfg) is None
+    # log_interval 400: checkpoints on its multiples, every 400 steps: 25 per trial.
+    params = dict(cfg.parameters.params)
+    from sweeper.space import FixedParam, Space
+
+    params["train.log_interval"] = FixedParam(400)
+    wide = dataclasses.replace(cfg, parameters=Space(params))
+    note = few_points_note(wide)
+    assert note is not None and note.startswith("25 held-out evaluations per trial")
+    assert "can judge a plateau only" in note

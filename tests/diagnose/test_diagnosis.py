@@ -186,6 +186,15 @@ def test_reading_a_sweep_trial_folder_finds_its_kept_best(tmp_path):
     )
     run = read_run(tmp_path)
     assert (run.checkpoints, run.kept_best) == ((200,), (145,))
+    assert checkpoint_for(150, run) == "best/G_145.pth"
+    # A so-vits-svc trial: train.py's logs and pairs in run/logs/44k, the kept best in run/.
+    model_dir = tmp_path / "sovits" / "logs" / "44k"
+    model_dir.mkdir(parents=True)
+    (tmp_path / "best").rename(tmp_path / "sovits" / "best")
+    (tmp_path / "train.log").rename(model_dir / "train.log")
+    (model_dir / "G_200.pth").write_bytes(b"")
+    run = read_run(model_dir)
+    assert checkpoint_for(150, run) == "../../best/G_145.pth"
 
 
 def test_the_learning_rate_is_not_judged_as_a_loss():

@@ -170,10 +170,13 @@ def test_sweeps_of_one_space_under_two_names_keep_apart_in_a_shared_storage(tmp_
     second.ask("ray-b")
     assert (first.name, second.name) == ("a", "b")
     assert len(first.study.trials) == len(second.study.trials) == 1
-    # A third start under a name the storage already holds, with trials, is refused.
-    again = SweepStudy.for_sweep(cfg, folders["a"])
+    # Another folder's start under a name the storage holds, with trials, is refused (a
+    # sweep `a` under another --storage root); a restart of a's own start that never ran
+    # a trial ("starting over") is not.
+    elsewhere = tmp_path / "elsewhere" / "a"
     with pytest.raises(InputError, match=r"already holds a study named 'a' \(1 trial"):
-        again.check_new()
+        SweepStudy.for_sweep(cfg, elsewhere, "a").check_new()
+    SweepStudy.for_sweep(cfg, folders["a"]).check_new()
     # A folder from before the study's name was recorded keeps the space's name.
     old = tmp_path / "old"
     old.mkdir()

@@ -82,11 +82,14 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
         "train.log_interval": {"type": "fixed", "value": 5},
     }
     space = write_sweep(tmp_path, storage=db, budget=budget, parameters=params)
-    driver = procs.start("run", str(space), "--storage", uri, cwd=tmp_path, log=tmp_path / "r.log")
+    # --name other than the file's name: readers must find the study by the folder's name
+    driver = procs.start(
+        "run", str(space), "--storage", uri, "--name", "tb", cwd=tmp_path, log=tmp_path / "r.log"
+    )
 
     def finished():
         try:
-            trials = optuna.load_study(study_name="t", storage=db).get_trials(deepcopy=False)
+            trials = optuna.load_study(study_name="tb", storage=db).get_trials(deepcopy=False)
         except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet, or locked
             return None
         done = [t for t in trials if t.state.is_finished()]
@@ -96,10 +99,10 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
     first = wait_for(finished, 400, "one finished trial, the next running", driver)[0]
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait(timeout=60)
-    sweep = uri.replace("/runs?", "/runs/t?")
+    sweep = uri.replace("/runs?", "/runs/tb?")
     text = procs.run("resume", sweep, cwd=tmp_path, log=tmp_path / "resume.log")
     assert "trials: 3 (3 budget)" in text, text[-2000:]
-    trials = optuna.load_study(study_name="t", storage=db).get_trials()
+    trials = optuna.load_study(study_name="tb", storage=db).get_trials()
     assert sorted(t.user_attrs["config"]["train.learning_rate"] for t in trials) == [
         2.0e-3,
         3.0e-3,
@@ -109,13 +112,13 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
     assert again.intermediate_values == first.intermediate_values and again.value == first.value
 
     # Everything lives in the bucket: the sweep file, each trial's checkpoints with best/.
-    listing = fs.get_file_info(pyarrow.fs.FileSelector("sweeps/runs/t", recursive=True))
+    listing = fs.get_file_info(pyarrow.fs.FileSelector("sweeps/runs/tb", recursive=True))
     names = [i.path for i in listing]
-    assert "sweeps/runs/t/sweep.yaml" in names
+    assert "sweeps/runs/tb/sweep.yaml" in names
     folders = {p.split("/")[3] for p in names if p.split("/")[3:4] and "trial_" in p}
     assert len(folders) == 3
     for folder in folders:  # each trial's last checkpoint holds its run folder with best/
-        ckpts = [p for p in names if p.startswith(f"sweeps/runs/t/{folder}/checkpoint_")]
+        ckpts = [p for p in names if p.startswith(f"sweeps/runs/tb/{folder}/checkpoint_")]
         assert any("/best/G_" in p for p in ckpts), (folder, names)
     status = procs.run("status", sweep, cwd=tmp_path, log=tmp_path / "status.log")
     assert "budget" in status and all(f"#{n}" in status for n in range(3)), status

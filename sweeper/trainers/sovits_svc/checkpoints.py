@@ -50,9 +50,11 @@ class Kept:
 
     def judge(self, step: int, value: float) -> None:
         """The pair of ``step`` is judged, with ``val/mel`` = ``value`` (NaN: none); a new
-        best gets a hard link in ``best/`` (the model dir's pairs are pruned later)."""
+        best gets a hard link in ``best/`` (the model dir's pairs are pruned later). Step 0,
+        the base model, is evaluated but never the best: the sweep ranks what the trial's
+        training made, and G_0 stays in the model dir anyway."""
         self.evaluated.add(step)
-        if math.isfinite(value) and value < self.best_val:
+        if step > 0 and math.isfinite(value) and value < self.best_val:
             best = self.run_dir / BEST
             best.mkdir(exist_ok=True)
             for old in best.glob("G_*.pth"):

@@ -167,3 +167,20 @@ def test_an_exit_is_explained_by_its_cause(tmp_path, stderr, code, kind, starts)
     path.write_text(stderr)
     err = exit_error(code, path, 40, "use trainer: reference", 12345)
     assert type(err) is kind and str(err).startswith(starts) and "\n" not in str(err)
+
+
+def test_the_base_model_at_step_0_is_never_the_kept_best(tmp_path):
+    """A trial that never beats its base model kept G_0 in best/, while the sweep (which
+    ranks trained steps only) named a later step whose pair had been pruned: unrankable."""
+    from sweeper.trainers.sovits_svc.checkpoints import Kept
+
+    model_dir = tmp_path / "logs" / "44k"
+    model_dir.mkdir(parents=True)
+    for step in (0, 20, 40):
+        (model_dir / f"G_{step}.pth").write_bytes(f"G{step}".encode())
+    kept = Kept(tmp_path, model_dir, "44k")
+    kept.judge(0, 1.0)  # the base model: better than anything trained below
+    kept.judge(20, 5.0)
+    kept.judge(40, 6.0)
+    assert kept.best_step == 20
+    assert [p.name for p in (tmp_path / "best").iterdir()] == ["G_20.pth"]
