@@ -17,6 +17,7 @@ from typing import Any
 from sweeper.config import SweepConfig, ToyData
 from sweeper.errors import InputError
 from sweeper.trainers._api import TrialSpec
+from sweeper.tune import _scratch
 
 TRAINERS = {
     "reference": "sweeper.trainers.reference.sweep",
@@ -148,6 +149,10 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
 
     folder, scratch = _trial_folder(tune.get_context())
     run_dir = folder / RUN
+    held = None
+    if scratch:  # node scratch: lock this trial's folder, remove those of trials gone
+        held = _scratch.claim(folder)
+        _scratch.sweep_stale(folder.parent, folder)
     _restore(run_dir, scratch)
     run_dir.mkdir(parents=True, exist_ok=True)
     data_dir = toy_data(job) if job.toy is not None else str(job.data_dir)
@@ -183,3 +188,8 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         # end the trial with its reason now, rather than let Ray retry it from its checkpoint
         # (FailureConfig) and print the traceback each time. The scheduler records it FAIL.
         tune.report({"step": last_step, REFUSED: f"{type(err).__name__}: {err}"})
+    finally:
+        if held is not None:
+            # Every checkpoint is in the bucket by now, and a restart rebuilds the folder
+            # from the last one. Left behind, each trial's G/D pairs filled the node's disk.
+            _scratch.release(folder, held)

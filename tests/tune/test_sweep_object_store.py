@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from conftest import wait_for, write_sweep
@@ -120,6 +122,9 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
     for folder in folders:  # each trial's last checkpoint holds its run folder with best/
         ckpts = [p for p in names if p.startswith(f"sweeps/runs/tb/{folder}/checkpoint_")]
         assert any("/best/G_" in p for p in ckpts), (folder, names)
+    # Trials ran in node scratch (the bucket holds their checkpoints): none is left there.
+    scratch = Path(tempfile.gettempdir()) / f"sweeper-runs-{os.getuid()}" / "tb"
+    assert not scratch.exists() or not any(scratch.rglob("*.pth")), list(scratch.rglob("*"))
     status = procs.run("status", sweep, cwd=tmp_path, log=tmp_path / "status.log")
     assert "budget" in status and all(f"#{n}" in status for n in range(3)), status
     summary = procs.run(
