@@ -120,6 +120,7 @@ class SweepStudy:
         sampler_kind, seed: ``sampler:`` of the sweep file.
         space: the search space (grid points are enqueued once, at creation).
         num_trials: how many grid points to enqueue.
+        folder: the sweep folder (kept in the study it creates: a restart knows its own).
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class SweepStudy:
         seed: int | None = None,
         space: Space | None = None,
         num_trials: int = 0,
+        folder: str | None = None,
     ) -> None:
         self.name = name
         self.storage = storage
@@ -141,7 +143,7 @@ class SweepStudy:
         self.num_trials = num_trials
         self._study: optuna.Study | None = None
         self._by_ray_id: dict[str, int] = {}  # ray trial id -> optuna _trial_id
-        self.folder: str | None = None  # the sweep folder, recorded in the study it creates
+        self.folder = folder  # the sweep folder, recorded in the study it creates
 
     @classmethod
     def for_sweep(
@@ -151,7 +153,7 @@ class SweepStudy:
         storage = str(Path(sweep_dir) / JOURNAL)
         if cfg.storage is not None:  # a URL as given; a journal path from the working dir
             storage = cfg.storage if "://" in cfg.storage else str(Path(cfg.storage).resolve())
-        study = cls(
+        return cls(
             name or study_name(cfg, sweep_dir),
             storage,
             ["minimize" if m == "min" else "maximize" for m in cfg.objective.modes],
@@ -159,9 +161,8 @@ class SweepStudy:
             cfg.sampler.seed,
             cfg.parameters,
             cfg.budget.num_trials,
+            str(sweep_dir),
         )
-        study.folder = str(sweep_dir)
-        return study
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
