@@ -16,12 +16,21 @@ LOCK = ".sweeper-trial.lock"  # in each trial's scratch folder, held while the t
 SETTLE_S = 60.0  # a lock file this young may belong to a trial still taking it
 
 
-def claim(folder: Path) -> IO[str]:
-    """Lock ``folder`` for this trial; keep the returned file open until the trial ends."""
+def claim(folder: Path, wait_s: float = 120.0) -> IO[str]:
+    """Lock ``folder`` for this trial; keep the returned file open until the trial ends. A
+    restart of this trial waits up to ``wait_s`` for its dying worker to let go, then goes
+    on without the lock (it only guards the clean-up; that worker's lock guards it still)."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = open(folder / LOCK, "a+")  # noqa: SIM115 - held for the trial's life
-    fcntl.flock(handle, fcntl.LOCK_EX)  # a restart of this trial waits for a dying worker
-    return handle
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except OSError:
+            if time.monotonic() >= deadline:
+                return handle
+            time.sleep(1.0)
 
 
 def sweep_stale(experiment: Path, keep: Path) -> list[Path]:

@@ -48,3 +48,15 @@ def test_the_next_trial_removes_the_folders_of_trials_gone_and_only_those(tmp_pa
     _scratch.release(me, mine)  # a trial that ends normally removes its own
     assert not me.exists()
     held.close()
+
+
+def test_a_restart_waits_a_bounded_time_for_its_old_worker(tmp_path):
+    """A hung old worker still holding the lock must not block its trial's restart for ever."""
+    folder = tmp_path / "exp" / "trial_a"
+    old = _scratch.claim(folder)
+    began = time.monotonic()
+    again = _scratch.claim(folder, wait_s=0.5)
+    assert 0.5 <= time.monotonic() - began < 5
+    assert (folder / _scratch.LOCK).is_file()
+    again.close()
+    old.close()
