@@ -162,13 +162,15 @@ class PrunerScheduler(FIFOScheduler):
             step = _number(result.get(STEP)) if result else None
             reached = step is not None and step >= self.max_steps
             message = "ran to its budget" if reached else "ended by its trainer before the budget"
-            if entry.best is None and entry.seen and self.metrics[0] not in entry.seen:
+            missing = [m for m in self.metrics if m not in entry.seen]
+            if entry.seen and missing:
                 # A metric this configuration never reports (loss/d/total without the GAN):
                 # the trial ends FAIL, and says why.
                 shown = ", ".join(sorted(entry.seen)[:8])
+                names = ", ".join(repr(m) for m in missing)
                 message += (
-                    f" without reporting {self.metrics[0]!r} (it reported {shown}); fix: an "
-                    "objective metric this trainer and configuration report"
+                    f" without reporting {names} (it reported {shown}); fix: objective "
+                    "metrics this trainer and configuration report"
                 )
             outcome = self._outcome(entry, "budget", message, None if step is None else int(step))
         self.sweep.tell(entry.trial_id, outcome)

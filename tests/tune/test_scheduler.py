@@ -148,6 +148,20 @@ def test_an_objective_metric_never_reported_is_named_when_the_trial_ends(tmp_pat
     assert "without reporting 'loss/d/total' (it reported loss/g/mel, val/mel)" in message
 
 
+def test_a_second_objective_never_reported_is_named_too(tmp_path):
+    """Two objectives, the second never reported: the trial ended FAIL saying only 'ran to
+    its budget', though it had reported the first all along."""
+    study, sched = setup(tmp_path, pruner=False, metrics=("val/mel", "val/f0"), modes=("min",) * 2)
+    trial = start(study, sched, "a")
+    for step in (0, 5, 10):
+        sched.on_trial_result(None, trial, {"step": step, "val/mel": 30.0 - step})
+    sched.on_trial_complete(None, trial, {"step": 10})
+    done = study.find("a")
+    assert done.state == TrialState.FAIL
+    message = done.user_attrs[OUTCOME]["message"]
+    assert "without reporting 'val/f0' (it reported val/mel)" in message
+
+
 def test_a_flat_noisy_curve_converges_and_completes_with_its_best_value(tmp_path):
     study, sched = setup(tmp_path)
     trial = start(study, sched, "a")
