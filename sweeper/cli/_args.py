@@ -14,3 +14,13 @@ def seed_arg(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, got {value}")
     return value
+
+
+def duration_arg(text: str) -> float:
+    """A wall-clock duration in seconds: ``8h``, ``90m``, ``1h30m``, ``2d`` or seconds."""
+    from sweeper.tune._deadline import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

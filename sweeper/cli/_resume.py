@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sweeper.cli._args import duration_arg
+
 HELP = "continue a sweep whose driver died: unfinished trials go on from their checkpoints"
 
 
@@ -14,6 +16,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Ray cluster address (default: a local Ray on this machine)",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=duration_arg,
+        default=None,
+        metavar="DURATION",
+        help="stop this run after DURATION (8h, 90m, 1h30m) as Ctrl-C does: running trials "
+        "keep their last checkpoint and `sweeper resume` goes on (exit code 124)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.tune._resume import load_sweep_dir
 
     _, cfg = load_sweep_dir(args.dir)
-    summary = resume_sweep(args.dir, address=args.address)
+    summary = resume_sweep(args.dir, address=args.address, time_limit_s=args.time_limit)
     print_summary(summary, cfg)
     return exit_code(summary, "resume")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sweeper.cli._args import duration_arg
+
 HELP = "run a sweep: Ray Tune trials, Optuna sampling, convergence-based early stopping"
 
 
@@ -17,6 +19,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=None, help="sweep folder name (default: name: in YAML)")
     parser.add_argument(
         "--storage", default=None, help="folder that holds sweep folders (default: ./sweeps)"
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=duration_arg,
+        default=None,
+        metavar="DURATION",
+        help="stop this run after DURATION (8h, 90m, 1h30m) as Ctrl-C does: running trials "
+        "keep their last checkpoint and `sweeper resume` goes on (exit code 124)",
     )
 
 
@@ -50,22 +60,33 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.tune import run_sweep
 
     cfg = load_sweep(args.space)
-    summary = run_sweep(args.space, address=args.address, name=args.name, storage=args.storage)
+    summary = run_sweep(
+        args.space,
+        address=args.address,
+        name=args.name,
+        storage=args.storage,
+        time_limit_s=args.time_limit,
+    )
     print_summary(summary, cfg)
     return exit_code(summary, "run")
 
 
 def exit_code(summary, command: str) -> int:
     """0 when every trial ended; 130 (as for Ctrl-C) when the driver was stopped first (Ray
-    Tune ends its loop quietly on SIGINT/SIGTERM, so the table alone looked like an end)."""
+    Tune ends its loop quietly on SIGINT/SIGTERM, so the table alone looked like an end);
+    124 (as `timeout`) when its --time-limit stopped it."""
     import sys
+
+    from sweeper.tune._deadline import format_duration
 
     unfinished = sum(1 for row in summary.table if row.state == "RUNNING")
     if not unfinished:
         return 0
+    limit = summary.time_limit_s
+    why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
     print(
-        f"sweeper {command}: interrupted with {unfinished} trial(s) unfinished; "
+        f"sweeper {command}: {why} with {unfinished} trial(s) unfinished; "
         f"`sweeper resume {summary.sweep_dir}` continues the sweep",
         file=sys.stderr,
     )
-    return 130
+    return 130 if limit is None else 124

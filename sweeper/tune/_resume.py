@@ -12,6 +12,7 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.errors import InputError
 from sweeper.tune import remote
 from sweeper.tune._checks import check_run_state
+from sweeper.tune._deadline import check_limit
 from sweeper.tune._edits import check_unchanged
 from sweeper.tune._journal import (
     journal_gaps,
@@ -62,12 +63,16 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
     return folder, load_sweep(folder / SWEEP_FILE)
 
 
-def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summary:
+def resume_sweep(
+    sweep_dir: str | Path, *, address: str | None = None, time_limit_s: float | None = None
+) -> Summary:
     """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
-    go on from their checkpoints, finished ones stay as they are, missing ones start."""
+    go on from their checkpoints, finished ones stay as they are, missing ones start.
+    ``time_limit_s`` limits this driver run as in :func:`run_sweep`."""
+    check_limit(time_limit_s)
     folder, cfg = load_sweep_dir(sweep_dir)
     if not isinstance(folder, Path):
-        return _resume(folder, cfg, address)
+        return _resume(folder, cfg, address, time_limit_s)
     lock = DriverLock(folder, "sweeper resume").acquire()  # not two drivers on one folder
     try:
         if never_started(folder):
@@ -88,12 +93,14 @@ def resume_sweep(sweep_dir: str | Path, *, address: str | None = None) -> Summar
                 "or the copy on the machine that ran the sweep)"
             )
         check_run_state(folder)
-        return _resume(folder, cfg, address)
+        return _resume(folder, cfg, address, time_limit_s)
     finally:
         lock.release()
 
 
-def _resume(folder: Path | str, cfg: SweepConfig, address: str | None) -> Summary:
+def _resume(
+    folder: Path | str, cfg: SweepConfig, address: str | None, time_limit_s: float | None
+) -> Summary:
     _connect(address)
     check_resources(cfg)
     from ray import tune
@@ -126,7 +133,7 @@ def _resume(folder: Path | str, cfg: SweepConfig, address: str | None) -> Summar
     if isinstance(folder, Path):
         for note in mend(study, ray_trial_ids(folder)):
             print(f"note: {note}")
-    return _fit(tuner, cfg, folder, study)
+    return _fit(tuner, cfg, folder, study, time_limit_s)
 
 
 def sweep_status(sweep_dir: str | Path) -> Summary:

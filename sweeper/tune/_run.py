@@ -9,7 +9,7 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
 from sweeper.tune._checks import check_keys, few_points_note
+from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._lock import LOCK_FILE, DriverLock
 from sweeper.tune._recover import never_started
@@ -52,6 +53,7 @@ class Summary:
     steps_budget: int  # steps they would have run without early stops
     not_counted: int  # started trials left out of both: unfinished or failed
     wall_s: float  # wall time of this driver run
+    time_limit_s: float | None = None  # the --time-limit that stopped this run, if one did
 
 
 def _connect(address: str | None) -> None:
@@ -176,8 +178,13 @@ def run_sweep(
     address: str | None = None,
     name: str | None = None,
     storage: str | Path | None = None,
+    time_limit_s: float | None = None,
 ) -> Summary:
-    """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder)."""
+    """Run the sweep of ``space_file``; results go to ``storage/name`` (a new folder).
+
+    ``time_limit_s``: stop this driver run as Ctrl-C does after that many seconds (resumable).
+    """
+    check_limit(time_limit_s)
     cfg = load_sweep(space_file, new=True)
     check_keys(cfg)
     note = few_points_note(cfg)
@@ -243,7 +250,7 @@ def run_sweep(
             if local:  # a failed start leaves no half-made sweep (a retry would be refused)
                 undo_start(sweep_dir, existed, journal_existed, (SWEEP_FILE, META_FILE, LOCK_FILE))
             raise
-        return _fit(tuner, cfg, sweep_dir, study)
+        return _fit(tuner, cfg, sweep_dir, study, time_limit_s)
     finally:
         if lock is not None:
             lock.release()
@@ -297,18 +304,29 @@ def _check_remote_study(cfg: SweepConfig, where: str) -> None:
         )
 
 
-def _fit(tuner, cfg: SweepConfig, sweep_dir: Path | str, study: SweepStudy) -> Summary:
+def _fit(
+    tuner,
+    cfg: SweepConfig,
+    sweep_dir: Path | str,
+    study: SweepStudy,
+    time_limit_s: float | None = None,
+) -> Summary:
     started = time.monotonic()
+    if time_limit_s is not None:
+        limit = format_duration(time_limit_s)
+        print(f"time limit: this run stops after {limit}, resumable with `sweeper resume`")
     # SIGTERM (a scheduler's stop, `kill`) as Ctrl-C: Ray Tune stops the trials and saves
     # its state, instead of Ray's core dumping a stack trace.
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _as_interrupt) if main else None
     try:
-        tuner.fit()
+        with Deadline(time_limit_s) as deadline:
+            tuner.fit()
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
-    return summarize(cfg, sweep_dir, study, time.monotonic() - started)
+    summary = summarize(cfg, sweep_dir, study, time.monotonic() - started)
+    return replace(summary, time_limit_s=time_limit_s) if deadline.fired else summary
 
 
 def _as_interrupt(signum, frame) -> None:

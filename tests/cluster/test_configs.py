@@ -23,6 +23,8 @@ import jsonschema
 import pytest
 import yaml
 
+from sweeper.tune._deadline import parse_duration
+
 CLUSTER = Path(__file__).resolve().parents[2] / "cluster"
 LAUNCHER = ["aws.yaml", "gcp.yaml"]
 SWEEP = re.compile(r"sweeper run search_spaces/sovits-4\.1\.yaml\s+--address auto\s+--storage ")
@@ -221,6 +223,11 @@ def test_slurm_script_parses_and_uses_real_sbatch_options():
     assert "ray start --address" in text and "export RAY_AUTH_MODE=token" in text
     assert re.search(r"^\s*ray stop", text, re.M) is None  # would kill other jobs' Ray
     assert 'sweeper run "$SPACE" --address "$ADDRESS"' in text
+    # The driver stops itself before the allocation ends, so its trials save for the resume.
+    assert text.count('--time-limit "$SWEEP_TIME_LIMIT"') == 2
+    limit = parse_duration(re.search(r"SWEEP_TIME_LIMIT:-([^}]+)}", text).group(1))
+    hours, minutes, seconds = map(int, re.search(r"--time=(\S+)", text).group(1).split(":"))
+    assert limit < hours * 3600 + minutes * 60 + seconds - 600
 
 
 def test_sbatch_check_catches_a_misspelt_option():

@@ -1,7 +1,8 @@
 """A start killed before any trial ran can be run again under its name (it was refused by
 `run` and by `resume`, each naming the other); a driver stopped by SIGTERM ends as Ctrl-C
 does: Ray Tune saves its state, the CLI says the sweep is unfinished and how to go on, and
-exits 130 (it exited 0, or 1 with a C++ stack dump). Real local Ray, real reference trainer."""
+exits 130 (it exited 0, or 1 with a C++ stack dump); a resume under --time-limit stops the
+same way at its limit and exits 124. Real local Ray, real reference trainer."""
 
 from __future__ import annotations
 
@@ -47,3 +48,16 @@ def test_a_start_killed_early_runs_again_and_sigterm_stops_cleanly(tmp_path, pro
     assert "interrupted with 1 trial(s) unfinished" in text and "sweeper resume" in text
     assert "SIGTERM received" not in text  # Ray's core no longer dumps its stack
     assert checkpoints(trial) and load_study(sweep_dir).trials[0].state.name == "RUNNING"
+
+    # The resumed trial goes on from its checkpoint until the limit stops the driver.
+    reached = max(load_study(sweep_dir).trials[0].intermediate_values)
+    resumed = procs.start(
+        "resume", str(sweep_dir), "--time-limit", "40s", cwd=tmp_path, log=tmp_path / "resume.log"
+    )
+    assert resumed.wait(timeout=300) == 124
+    text = (tmp_path / "resume.log").read_text(errors="replace")
+    assert "stopped by --time-limit 40s with 1 trial(s) unfinished" in text, text[-3000:]
+    assert f"sweeper resume {sweep_dir}" in text
+    study = load_study(sweep_dir)
+    assert [t.state.name for t in study.trials] == ["RUNNING"]  # resumable, not ended
+    assert max(study.trials[0].intermediate_values) > reached and checkpoints(trial)
