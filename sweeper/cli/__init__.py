@@ -20,6 +20,7 @@ from sweeper.errors import SweeperError
 # name -> module; order is the order of ``sweeper --help``.
 COMMANDS: dict[str, str] = {
     "run": "sweeper.cli._run",
+    "check": "sweeper.cli._check",
     "resume": "sweeper.cli._resume",
     "status": "sweeper.cli._status",
     "summarize": "sweeper.cli._summarize",

@@ -120,3 +120,34 @@ def check_run_state(folder: Path) -> None:
             "the finished trials as they are (status, summarize and export-best read them) "
             "and `sweeper run` its sweep.yaml as a new sweep (--name NAME-2)"
         )
+
+
+def missing_data(cfg: SweepConfig) -> str | None:
+    """What of a reference sweep's ``data.dir`` this machine lacks: its filelists or the
+    wavs they list (None when all is there, or for toy data and sovits-svc sweeps, whose
+    loader checks its own files). Without it every trial fails, one after the other."""
+    if cfg.trainer != "reference" or cfg.data.dir is None:
+        return None
+    from sweeper.errors import InputError
+    from sweeper.space import FixedParam
+    from sweeper.trainers.reference.config import load_config
+    from sweeper.trainers.reference.data import read_filelist
+
+    data = load_config(cfg.base.preset or str(cfg.base.config)).data
+    root = Path(cfg.data.dir).expanduser()
+    for key in ("training_files", "validation_files"):
+        spec = cfg.parameters.params.get(f"data.{key}")
+        if spec is not None and not isinstance(spec, FixedParam):
+            continue  # searched: each trial checks its own
+        rel = str(spec.value) if spec is not None else getattr(data, key)
+        try:
+            wavs = read_filelist(root, rel)
+        except InputError as err:
+            return str(err).split("; fix:")[0]
+        absent = [w for w in wavs if not w.is_file()]
+        if absent:
+            return (
+                f"{len(absent)} of the {len(wavs)} wavs in {str(root / rel)!r} are missing "
+                f"(first: {str(absent[0])!r})"
+            )
+    return None

@@ -17,7 +17,7 @@ from sweeper.config import SweepConfig, load_sweep
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._checks import check_keys, few_points_note
+from sweeper.tune._checks import check_keys, few_points_note, missing_data
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._lock import LOCK_FILE, DriverLock
@@ -187,6 +187,15 @@ def run_sweep(
     check_limit(time_limit_s)
     cfg = load_sweep(space_file, new=True)
     check_keys(cfg)
+    absent = missing_data(cfg)
+    if absent is not None:
+        where = f"data.dir {cfg.data.dir!r} of {space_file}"
+        if address is None:  # this machine is the only node: every trial would fail on it
+            raise InputError(
+                f"{where}: {absent}; fix: point data.dir at the dataset root (the folder "
+                "holding filelists/), or make a toy set there with `sweeper data toy DIR`"
+            )
+        print(f"warning: {where}: {absent} on this machine; every node that trains needs it")
     note = few_points_note(cfg)
     if note is not None:
         print(f"note: {note}")

@@ -1,0 +1,78 @@
+"""``sweeper check SPACE.yaml``: validate a search space as ``run`` does, without Ray."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "check a search space without running it: every error run would give, and its first draws"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("space", nargs="+", help="search space YAML file(s)")
+    parser.add_argument(
+        "--draws",
+        type=int,
+        default=3,
+        metavar="N",
+        help="print the searched values of the first N trials a new sweep draws (default 3)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sweeper.errors import InputError
+
+    if args.draws < 0:
+        raise InputError(f"--draws must be >= 0, got {args.draws}; fix: e.g. --draws 3")
+    for i, space in enumerate(args.space):
+        if i:
+            print()
+        check(space, args.draws)
+    if len(args.space) == 1:
+        print(f"next: `sweeper run {args.space[0]}`")
+    return 0
+
+
+def check(space: str, draws: int) -> None:
+    """Everything `sweeper run` checks before Ray starts (the cluster's size aside), then
+    what the sweep would be."""
+    from sweeper.config import load_sweep
+    from sweeper.tune._checks import check_keys, few_points_note, missing_data
+    from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
+
+    cfg = load_sweep(space, new=True)
+    check_keys(cfg)
+    print(f"{space}: ok (sweep {cfg.name!r})")
+    for line in describe(cfg):
+        print(f"  {line}")
+    absent = missing_data(cfg)
+    if absent is not None:
+        print(
+            f"  warning: data.dir: {absent} on this machine (`sweeper run` without --address "
+            "refuses it; on a cluster every node that trains needs it)"
+        )
+    note = few_points_note(cfg)
+    if note is not None:
+        print(f"  note: {note}")
+    searched = cfg.parameters.searched
+    chosen = first_draws(cfg, draws) if draws and searched else []
+    if not chosen:
+        return
+    if cfg.sampler.seed is None:
+        whose = "a sample (no seed: the sweep draws others)"
+    elif cfg.sampler.kind == "tpe" and len(chosen) > TPE_STARTUP:
+        whose = f"the sweep's own for the first {TPE_STARTUP}; TPE's later draws follow results"
+    else:
+        whose = "the sweep's own, with its seed"
+    print(f"  first {len(chosen)} trials ({whose}):")
+    for number, params in enumerate(chosen):
+        shown = "  ".join(f"{k}={_short(params[k])}" for k in searched if k in params)
+        print(f"    #{number}  {shown}")
+
+
+def _short(value) -> str:
+    """A drawn value as a table shows it: floats to 4 significant digits."""
+    from sweeper.space._fields import choice_label
+
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(choice_label(value))

@@ -1,0 +1,95 @@
+"""`sweeper check SPACE.yaml`: run's checks without Ray, and draws that are the sweep's own;
+a data.dir this machine lacks is refused by `run` on its embedded Ray before anything is
+written (every trial failed on it, one after the other)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_sweep
+
+from sweeper.cli import main
+from sweeper.config import load_sweep
+from sweeper.tune._checks import missing_data
+from sweeper.tune._preview import first_draws
+from sweeper.tune._study import SweepStudy
+
+QUICK = Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml"
+
+SEARCHED = {
+    "train.learning_rate": {"type": "float", "low": 1.0e-3, "high": 1.0e-2, "log": True},
+    "train.batch_size": {"type": "categorical", "choices": [2, 4, 8]},
+    "train.c_kl": {"type": "float", "low": 0.5, "high": 2.0, "step": 0.5},
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [("tpe", SEARCHED), ("random", SEARCHED),
+     ("grid", {k: v for k, v in SEARCHED.items() if k != "train.learning_rate"})],
+)  # fmt: skip
+def test_the_draws_are_the_sweeps_own(tmp_path, kind, params):
+    """The preview asks a study set up as `sweeper run` sets it up; compared here with the
+    sweep's SweepStudy on its own journal, asked trial after trial as Ray asks."""
+    space = write_sweep(
+        tmp_path,
+        parameters=params,
+        sampler={"kind": kind, "seed": 7},
+        budget={"max_steps": 30, "num_trials": 8, "concurrency": 2},
+    )
+    cfg = load_sweep(space)
+    sweep = SweepStudy.for_sweep(cfg, tmp_path / "sweeps" / "t", name="t")
+    real = [sweep.ask(f"ray_{i}") for i in range(6)]
+    assert first_draws(cfg, 6) == real
+    assert len({tuple(sorted(d.items())) for d in real}) > 1  # they do vary
+
+
+def test_check_prints_the_sweep_and_its_first_trials(capsys):
+    assert main(["check", str(QUICK), "--draws", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"{QUICK}: ok (sweep 'quick')" in out
+    assert "budget: 12 trials x 300 steps = 3,600 steps at most; 2 at once" in out
+    assert "train.learning_rate: 0.002 to 0.06 (log)" in out
+    lines = [ln.split() for ln in out.splitlines() if ln.strip().startswith("#")]
+    assert [ln[0] for ln in lines] == ["#0", "#1"]
+    assert all(ln[1].startswith("train.learning_rate=") for ln in lines)
+    assert f"next: `sweeper run {QUICK}`" in out
+
+
+def test_check_gives_runs_one_line_error_for_a_bad_space(tmp_path, capsys):
+    space = write_sweep(tmp_path, budget={"max_steps": 30, "num_trials": 0, "concurrency": 1})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "num_trials" in err and "0" in err
+
+
+def _dataset(root: Path, wavs: list[str]) -> None:
+    (root / "filelists").mkdir(parents=True)
+    for name in ("train", "val"):
+        (root / "filelists" / f"{name}.txt").write_text("\n".join(wavs) + "\n")
+
+
+def test_missing_data_names_the_filelist_or_the_wavs(tmp_path):
+    data = tmp_path / "ds"
+    space = write_sweep(tmp_path, data={"dir": str(data)})
+    assert "missing filelist" in missing_data(load_sweep(space))
+    _dataset(data, ["spk/a.wav", "spk/b.wav"])
+    (data / "spk").mkdir()
+    (data / "spk" / "a.wav").write_bytes(b"RIFF")
+    found = missing_data(load_sweep(space))
+    assert found.startswith("1 of the 2 wavs in") and "b.wav" in found
+    (data / "spk" / "b.wav").write_bytes(b"RIFF")
+    assert missing_data(load_sweep(space)) is None
+    toy = write_sweep(tmp_path)  # toy data is made by the sweep itself
+    assert missing_data(load_sweep(toy)) is None
+
+
+def test_run_refuses_a_data_dir_this_machine_lacks_before_writing_anything(tmp_path, capsys):
+    space = write_sweep(tmp_path, data={"dir": str(tmp_path / "nowhere")})
+    assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
+    err = capsys.readouterr().err
+    assert "data.dir" in err and "nowhere" in err and "fix:" in err
+    assert not (tmp_path / "sweeps").exists()
+    assert main(["check", str(space)]) == 0  # a cluster's nodes may have it: a warning
+    assert "warning: data.dir: missing filelist" in capsys.readouterr().out
