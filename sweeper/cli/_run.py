@@ -49,6 +49,12 @@ def print_summary(summary, cfg) -> None:
     print(f"results: {summary.sweep_dir}")
     if summary.wall_s > 0 and not any(row.state == "RUNNING" for row in summary.table):
         # a finished run or resume (status prints this table too, without the pointers)
+        if all(row.best_value is None for row in summary.table):
+            print(
+                "next: no trial has a value to rank; fix what the trials' errors above say "
+                f"(also in `sweeper status {summary.sweep_dir}`), then run the space again"
+            )
+            return
         print(
             f"next: `sweeper summarize {summary.sweep_dir}` (ranking, HTML report), "
             f"`sweeper export-best {summary.sweep_dir} --out config.json`"

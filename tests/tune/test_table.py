@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,31 @@ def test_a_searched_parameter_is_shown_even_where_every_trial_drew_the_same():
     assert shown_params(one, ("train.learning_rate",)) == ["train.learning_rate"]
     two = [_T({"a": 1, "b": 2}), _T({"a": 1, "b": 3})]
     assert shown_params(two) == ["b"] and shown_params(two, ("a",)) == ["a", "b"]
+
+
+def _summary(best_values):
+    from sweeper.tune import Summary
+    from sweeper.tune._table import Row
+
+    table = [
+        Row(i, f"r{i}", "FAIL" if v is None else "COMPLETE", "error" if v is None else "budget",
+            "", 10, v, None if v is None else 10, {"train.learning_rate": 1e-3})
+        for i, v in enumerate(best_values)
+    ]  # fmt: skip
+    return Summary("sweeps/s", table, 0, 0, len(table), 12.0)
+
+
+@pytest.mark.parametrize(
+    ("best_values", "advice"),
+    [([None, None], "no trial has a value to rank"), ([None, 3.0], "sweeper summarize sweeps/s")],
+)
+def test_the_next_step_fits_how_the_sweep_ended(capsys, best_values, advice):
+    """A sweep whose every trial failed was pointed at summarize and export-best."""
+    from sweeper.cli._run import print_summary
+    from sweeper.config import load_sweep
+
+    cfg = load_sweep(Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml")
+    print_summary(_summary(best_values), cfg)
+    out = capsys.readouterr().out
+    assert advice in out
+    assert ("export-best" in out) == (advice != "no trial has a value to rank")
