@@ -37,6 +37,17 @@ def read_run(path: str | Path) -> RunLog:
         (20000, 20000)
     """
     path = Path(path)
+    try:
+        return _read_run(path)
+    except PermissionError as err:  # Python 3.11's is_dir/is_file raise it, iterdir too
+        where = err.filename or path
+        raise InputError(
+            f"cannot read {where}: {err.strerror or 'Permission denied'}; check its permissions "
+            "(ls -ld) or run as a user who may read it"
+        ) from None
+
+
+def _read_run(path: Path) -> RunLog:
     if path.is_dir():
         run = _read_folder(path)
         folder = path

@@ -169,3 +169,21 @@ def test_installed_entry_point_prints_no_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("sweeper diagnose: error: no such file or folder")
+
+
+def test_a_folder_that_cannot_be_entered_exits_2_with_one_line(sweeper, tmp_path, monkeypatch):
+    # Run as root, the tests cannot chmod a folder shut: emulate Python 3.11's is_dir raising
+    # PermissionError for a path under a folder we may not enter.
+    write_log(tmp_path / "44k")
+    original = Path.is_dir
+
+    def is_dir(self):
+        if self == tmp_path / "44k":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    code, out, err = sweeper(str(tmp_path / "44k"), "--no-plot")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(f"sweeper diagnose: error: cannot read {tmp_path / '44k'}: Permission")

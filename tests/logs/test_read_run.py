@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,40 @@ def test_scalars_at_negative_steps_are_left_out_with_a_note(tmp_path, events):
     run = read_run(tmp_path)
     assert run.series["loss/g/mel"].steps.tolist() == [0, 200]
     assert "1 scalar(s) logged at negative steps were left out" in run.notes
+
+
+def _deny(monkeypatch, method, target):
+    """Make Path.<method> raise EACCES for ``target`` as Python 3.11 does for an unreadable path.
+
+    The tests run as root, who may read anything, so chmod cannot make a path unreadable:
+    the PermissionError is emulated by patching the Path method instead.
+    """
+    original = getattr(Path, method)
+
+    def denied(self, *args, **kwargs):
+        if self == target or target in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, denied)
+
+
+@pytest.mark.parametrize(
+    ("method", "where"),
+    [
+        ("is_dir", "44k"),  # read_run's own stat of the path
+        ("is_file", "44k/train.log"),  # a file inside a folder that cannot be entered
+        ("iterdir", "44k"),  # a folder that can be stat'ed but not listed
+        ("is_dir", "44k/lightning_logs"),  # a subfolder looked into while finding event files
+    ],
+)
+def test_a_path_that_cannot_be_read_is_a_one_line_input_error(
+    tmp_path, monkeypatch, method, where
+):
+    write_log(tmp_path / "44k")
+    (tmp_path / "44k" / "lightning_logs").mkdir()
+    _deny(monkeypatch, method, tmp_path / where)
+    target = tmp_path / "44k" / "train.log" if method == "is_file" else tmp_path / "44k"
+    with pytest.raises(InputError, match=r"cannot read .*: Permission denied; check") as info:
+        read_run(target)
+    assert "\n" not in str(info.value)
