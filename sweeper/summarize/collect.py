@@ -128,6 +128,40 @@ def _add_study_values(curves: dict[str, Curve], trial: FrozenTrial) -> None:
     curves[metrics[0]] = (sorted(merged), [float(merged[s]) for s in sorted(merged)])
 
 
+def add_run_values(curves: dict[str, Curve], trial_dir: Path) -> None:
+    """Reports that result.json lost, from the trainer's own event files in ``run/``.
+
+    Ray rewrites the result.json of a trial restored by a driver resume from its restored
+    checkpoint on, so every metric but the study's first lost its earlier steps (curves
+    that start mid-way; a summary metric missing at an early best step). The trainer writes
+    each report to TensorBoard as well, and the checkpoint carries those files. Read only
+    for a trial started more than once (``run/placement.jsonl``); result.json wins where
+    both have a step.
+    """
+    from sweeper.errors import InputError
+    from sweeper.logs import read_run
+    from sweeper.logs._run import event_files
+    from sweeper.tune._trainable import PLACEMENT, RUN
+
+    run_dir = trial_dir / RUN
+    try:
+        starts = (run_dir / PLACEMENT).read_text(encoding="utf-8").count("\n")
+    except OSError:
+        return
+    if starts < 2 or not event_files(run_dir):
+        return
+    try:
+        series = read_run(run_dir).series
+    except InputError:
+        return  # unreadable events: result.json is all there is
+    for name in curves.keys() & series.keys():
+        steps, values = curves[name]
+        logged = series[name]
+        merged = dict(zip(logged.steps.tolist(), logged.values.tolist(), strict=True))
+        merged.update(zip(steps, values, strict=True))
+        curves[name] = (sorted(merged), [float(merged[s]) for s in sorted(merged)])
+
+
 def find_checkpoint(trial_dir: Path, step: int) -> Path | None:
     """``G_<step>.pth`` of the best step: in the newest Ray checkpoint (synced to the sweep
     folder from any node), else in the trainer's own run folder; best/ folders first."""
@@ -166,6 +200,7 @@ def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
     if row.ray_id is not None:
         rec.folder = folder / f"trial_{row.ray_id}"
         rec.curves = curves_of(read_results(rec.folder / RESULT))
+        add_run_values(rec.curves, rec.folder)
         _add_study_values(rec.curves, trial)
         if rec.curves:
             rec.steps = max(rec.steps, max(max(s) for s, _ in rec.curves.values() if s))

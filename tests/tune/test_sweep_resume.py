@@ -25,6 +25,7 @@ from conftest import (
     write_sweep,
 )
 
+from sweeper.summarize.collect import collect, curves_of, read_results
 from sweeper.tune._lock import driver_running
 
 pytestmark = pytest.mark.slow
@@ -137,3 +138,13 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     results = (interrupted / "result.json").read_text().splitlines()
     assert json.loads(results[-1])["step"] == 30
     assert "steps run:" in text
+    # A driver probe (2026-12-06) saw Ray rewrite a restored trial's result.json from its
+    # restored checkpoint on (not here: this run kept every line). Emulated by cutting the
+    # lines before the resumed step: the summary's curves of every metric still start at
+    # the first evaluation, from the trainer's own event files.
+    kept = [line for line in results if json.loads(line)["step"] >= resumed[-1]]
+    (interrupted / "result.json").write_text("\n".join(kept) + "\n")
+    record = next(r for r in collect(sweep_dir).trials if r.folder == interrupted)
+    for name in ("train/mel", "val/mel"):
+        assert set(range(5, 31, 5)) <= set(record.curves[name][0]), name
+    assert min(curves_of(read_results(interrupted / "result.json"))["train/mel"][0]) > 5
