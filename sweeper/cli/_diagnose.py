@@ -14,6 +14,10 @@ from sweeper.errors import InputError
 
 HELP = "say, per signal, whether a so-vits-svc run has converged and which checkpoint to keep"
 PLOT_NAME = "sweeper-diagnose.png"
+_NO_PLACE = (
+    "warning: no plot written: neither the run's folder nor the current directory is "
+    "writable; pass --plot with a writable path"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--plot",
         metavar="OUT.png",
         help=f"where to write the plot (default: {PLOT_NAME} in the run's folder, or in the "
-        "current directory when that folder is not writable)",
+        "current directory when that folder is not writable; a default plot that cannot be "
+        "written is a warning, the report is printed all the same)",
     )
     parser.add_argument("--no-plot", action="store_true", help="write no plot")
     parser.add_argument(
@@ -45,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sweeper.diagnose import diagnose, plot, render_text, to_dict
+    from sweeper.diagnose import diagnose, render_text, to_dict
     from sweeper.logs import read_run
 
     run_log = read_run(args.path)
@@ -54,29 +59,50 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         plot_path, moved = plot_target(args.plot, run_log.source)
     diagnosis = diagnose(run_log, signals=args.signal, budget=args.budget)
-    if plot_path is not None:
-        try:
-            plot(diagnosis, run_log, plot_path)
-        except OSError as err:
-            raise InputError(
-                f"cannot write the plot to {plot_path}: {err.strerror or err}; pass --plot "
-                "with a writable path, or --no-plot"
-            ) from None
     if args.json:
+        # One JSON object names the plot it wrote, so the plot comes first here; a default
+        # plot that fails becomes a warning and "plot": null, never a lost report.
+        plot_path, warning = _draw(diagnosis, run_log, plot_path, args)
         data = to_dict(diagnosis)
         data["plot"] = None if plot_path is None else str(plot_path)
-        print(json.dumps(data, indent=2, allow_nan=False))
-        if moved:
-            print(f"sweeper diagnose: {moved}", file=sys.stderr)
-    else:
-        print(render_text(diagnosis))
-        if plot_path is not None:
-            print(f"Plot: {plot_path}" + (f" ({moved})" if moved else ""))
+        print(json.dumps(data, indent=2, allow_nan=False), flush=True)
+        for line in (moved if plot_path is not None else "", warning):
+            if line:
+                print(f"sweeper diagnose: {line}", file=sys.stderr)
+        return 0
+    print(render_text(diagnosis), flush=True)  # the report first: a plot failure cannot lose it
+    plot_path, warning = _draw(diagnosis, run_log, plot_path, args)
+    if plot_path is not None:
+        print(f"Plot: {plot_path}" + (f" ({moved})" if moved else ""))
+    if warning:
+        print(f"sweeper diagnose: {warning}", file=sys.stderr)
     return 0
 
 
-def plot_target(explicit: str | None, source: Path) -> tuple[Path, str]:
-    """Where the PNG goes, and a sentence when it could not go where it normally would."""
+def _draw(diagnosis, run_log, plot_path: Path | None, args) -> tuple[Path | None, str]:
+    """Write the plot: (where it went, or None; a warning). A --plot asked for must succeed."""
+    from sweeper.diagnose import plot
+
+    explicit = args.plot is not None
+    if plot_path is None:
+        return None, ("" if args.no_plot else _NO_PLACE)
+    try:
+        plot(diagnosis, run_log, plot_path)
+    except OSError as err:
+        problem = f"cannot write the plot to {plot_path}: {err.strerror or err}"
+        if explicit:
+            fix = "pass --plot with a writable path, or --no-plot"
+            raise InputError(f"{problem}; {fix}") from None
+        return None, f"warning: {problem}; no plot written (pass --plot with a writable path)"
+    return plot_path, ""
+
+
+def plot_target(explicit: str | None, source: Path) -> tuple[Path | None, str]:
+    """Where the PNG goes, and a sentence when it could not go where it normally would.
+
+    None when no --plot was given and neither the run's folder nor the current directory is
+    writable: the report is still printed, with a warning instead of the plot.
+    """
     if explicit is not None:
         path = Path(explicit)
         if path.suffix.lower() != ".png":
@@ -92,6 +118,8 @@ def plot_target(explicit: str | None, source: Path) -> tuple[Path, str]:
         return folder / PLOT_NAME, ""
     # Named after the run, so diagnosing two read-only runs keeps both plots.
     name = re.sub(r"[^A-Za-z0-9._+-]+", "_", folder.resolve().name) or "run"
+    if not writable(Path.cwd()):  # known before the slow replay: no place for a default plot
+        return None, ""
     fallback = Path.cwd() / f"{Path(PLOT_NAME).stem}-{name}.png"
     return fallback, f"{folder} is not writable, so the plot went to the current directory"
 

@@ -187,3 +187,50 @@ def test_a_folder_that_cannot_be_entered_exits_2_with_one_line(sweeper, tmp_path
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
     assert err.startswith(f"sweeper diagnose: error: cannot read {tmp_path / '44k'}: Permission")
+
+
+def _failing_plot(*args, **kwargs):
+    raise PermissionError(13, "Permission denied", "sweeper-diagnose.png")
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_default_plot_that_cannot_be_written_is_a_warning_after_the_report(
+    sweeper, tmp_path, monkeypatch, as_json
+):
+    log = write_log(tmp_path / "44k")
+    # Root may write anywhere, so the failing write is emulated, as savefig would raise it.
+    monkeypatch.setattr("sweeper.diagnose.plot", _failing_plot)
+    code, out, err = sweeper(str(log), *(["--json"] if as_json else []))
+    assert code == 0
+    if as_json:
+        assert json.loads(out)["plot"] is None
+    else:
+        assert out.startswith("Run: ") and "Overall: " in out and "Plot:" not in out
+    assert err.count("\n") == 1
+    assert err.startswith("sweeper diagnose: warning: cannot write the plot to ")
+    assert "Permission denied" in err
+
+
+def test_an_asked_for_plot_that_cannot_be_written_still_fails_after_the_report(
+    sweeper, tmp_path, monkeypatch
+):
+    log = write_log(tmp_path / "44k")
+    monkeypatch.setattr("sweeper.diagnose.plot", _failing_plot)
+    code, out, err = sweeper(str(log), "--plot", str(tmp_path / "p.png"))
+    assert code == 2
+    assert out.startswith("Run: ")  # the report was printed before the plot was drawn
+    assert err.startswith("sweeper diagnose: error: cannot write the plot to ")
+
+
+def test_no_writable_place_for_the_default_plot_warns_and_reports(sweeper, tmp_path, monkeypatch):
+    from sweeper.cli import _diagnose
+
+    log = write_log(tmp_path / "44k")
+    monkeypatch.setattr(_diagnose, "writable", lambda folder: False)  # root writes anywhere
+    monkeypatch.chdir(tmp_path)
+    code, out, err = sweeper(str(log), "--json")
+    assert code == 0
+    assert json.loads(out)["plot"] is None
+    assert "neither the run's folder nor the current directory is writable" in err
+    assert err.count("\n") == 1
+    assert not list(tmp_path.rglob("*.png"))
