@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         progress=not args.no_progress,
         device=args.device,
+        notes_to_stderr=True,  # the data line and resume notes, with or without the bar
     )
     best = (
         "no finite val/mel at any step"

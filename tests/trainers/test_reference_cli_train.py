@@ -20,13 +20,17 @@ def test_train_runs_and_resumes(toy_dir, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["micro", "--data", str(toy_dir), "--out", str(out), "--threads", "1", "--no-progress"]
     assert _train.run(_parse([*argv, "--max-steps", "2"])) == 0
-    assert "step 2:" in capsys.readouterr().out
-    # What was read is in train.log (and on stderr beside a progress bar).
+    captured = capsys.readouterr()
+    assert "step 2:" in captured.out
+    # Until 2026-12-07 --no-progress also hid the data line and the resume notes.
+    assert "data: 4 training clips (" in captured.err
+    # What was read is in train.log (and on stderr).
     log = (out / "train.log").read_text()
     assert "data: 4 training clips (" in log and "2 validation clips, speaker ids [0, 1]" in log
     assert (out / "G_2.pth").is_file()
     assert _train.run(_parse([*argv, "--max-steps", "3"])) == 0  # resumes from step 2
-    assert "step 3:" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "step 3:" in captured.out and f"resuming {out} at step 2" in captured.err
     # Run again at its end: nothing to train is not a divergence (it said so, exit 1).
     assert _train.run(_parse([*argv, "--max-steps", "3"])) == 0
     out_text = capsys.readouterr()

@@ -231,6 +231,6 @@ def test_resume_with_a_new_learning_rate_says_the_checkpoint_schedule_goes_on(
     note = next(line for line in log.splitlines() if "differs from the checkpoint's" in line)
     assert f"train.learning_rate {lr0 * 10!r} (checkpoint: {lr0!r})" in note
     assert "train.batch_size 1 (checkpoint: 2)" in note
-    assert "train.learning_rate take effect only in a fresh run" in note
+    assert "train.learning_rate takes effect only in a fresh run" in note
     # Still epoch 1 of the checkpoint's schedule (batch 3 of 4 at the new batch size): lr0.
     assert r.history[-1][0] == 3 and r.history[-1][1]["learning_rate"] == pytest.approx(lr0)

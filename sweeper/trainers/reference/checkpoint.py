@@ -9,14 +9,19 @@ deletes it.
 
 from __future__ import annotations
 
+import os
+import pickle
 import random
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from sweeper.errors import InputError
 
 _NAME = re.compile(r"^G_(\d+)\.pth$")
 
@@ -50,7 +55,9 @@ def save_pair(
         torch.save(state, tmp)
         tmp.replace(run_dir / f"{prefix}_{step}.pth")  # atomic: a crash never leaves half a file
     if keep > 0:
-        steps = list_steps(run_dir)
+        # Pairs past this step are leftovers (unreadable ones a resume skipped): this run
+        # overwrites them when it gets there, so they never push a readable pair out.
+        steps = [s for s in list_steps(run_dir) if s <= step]
         for old in steps[:-keep]:
             for prefix in ("G", "D"):
                 (run_dir / f"{prefix}_{old}.pth").unlink(missing_ok=True)
@@ -58,13 +65,25 @@ def save_pair(
 
 
 def save_best(run_dir: Path, step: int) -> Path:
-    """Copy the pair of ``step`` into ``best/`` (replacing the previous best)."""
-    best = run_dir / "best"
-    if best.exists():
-        shutil.rmtree(best)
-    best.mkdir(parents=True)
+    """Copy the pair of ``step`` into ``best/`` (replacing the previous best).
+
+    The copy goes to ``.best.tmp/`` first and is renamed into place, so a stop mid-copy
+    leaves the previous best (or none), never half a pair.
+    """
+    best, tmp, old = run_dir / "best", run_dir / ".best.tmp", run_dir / ".best.old"
+    if old.exists() and not best.exists():  # stopped between the two renames below
+        os.replace(old, best)
+    for leftover in (tmp, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    tmp.mkdir(parents=True)
     for prefix in ("G", "D"):
-        shutil.copy2(run_dir / f"{prefix}_{step}.pth", best / f"{prefix}_{step}.pth")
+        shutil.copy2(run_dir / f"{prefix}_{step}.pth", tmp / f"{prefix}_{step}.pth")
+    if best.exists():
+        os.replace(best, old)  # a directory cannot be replaced onto a non-empty one
+    os.replace(tmp, best)
+    if old.exists():
+        shutil.rmtree(old)
     return best
 
 
@@ -94,13 +113,50 @@ def lone_notes(run_dir: Path, start: int) -> list[str]:
     ]
 
 
-def latest(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The newest ``(G state, D state)`` or None when the directory has none."""
-    steps = list_steps(run_dir)
-    if not steps:
+# What torch.load raises on a 0-byte, truncated or overwritten file.
+_UNREADABLE = (
+    EOFError,
+    RuntimeError,
+    OSError,
+    ValueError,
+    pickle.UnpicklingError,
+    zipfile.BadZipFile,
+)
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    """The checkpoint dict in ``path``, or None when the file cannot be read as one."""
+    try:
+        # weights_only=False: our own files hold numpy RNG state and config dicts.
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except _UNREADABLE:
         return None
-    step = steps[-1]
-    # weights_only=False: our own files hold numpy RNG state and config dicts.
-    g = torch.load(run_dir / f"G_{step}.pth", map_location="cpu", weights_only=False)
-    d = torch.load(run_dir / f"D_{step}.pth", map_location="cpu", weights_only=False)
-    return g, d
+    return state if isinstance(state, dict) else None
+
+
+def latest(
+    run_dir: Path,
+) -> tuple[tuple[dict[str, Any], dict[str, Any]] | None, list[str]]:
+    """The newest readable ``(G state, D state)`` (None when there is no pair) and a note per
+    pair skipped because a file of it cannot be read (cut short by a crash, a full disk or
+    an interrupted copy). Raises InputError when pairs exist but none can be read."""
+    steps = list_steps(run_dir)
+    notes, bad = [], []
+    for step in reversed(steps):
+        g = _load(run_dir / f"G_{step}.pth")
+        d = _load(run_dir / f"D_{step}.pth") if g is not None else None
+        if g is not None and d is not None:
+            return (g, d), notes
+        path = run_dir / (f"G_{step}.pth" if g is None else f"D_{step}.pth")
+        bad.append(str(path))
+        notes.append(
+            f"{path} cannot be read as a checkpoint (empty or cut short), so the pair of "
+            f"step {step} is skipped and the run resumes from an older one; this run "
+            f"overwrites it at step {step}"
+        )
+    if not steps:
+        return None, notes
+    raise InputError(
+        f"no checkpoint pair in {run_dir} can be read ({', '.join(bad)}); fix: delete those "
+        "files to start afresh, or use a fresh --out directory"
+    )

@@ -108,6 +108,7 @@ class DataConfig:
         _check(win <= n_fft, f"data.win_length must be <= filter_length, got {win=} {n_fft=}")
         fmax = self.mel_fmax
         _check(fmax is None or fmax <= sr / 2, f"data.mel_fmax must be <= sr/2, got {fmax=}")
+        _check_mel_bands(self)
         mode = self.unit_interpolate_mode
         _check(mode in ("nearest", "left"), f"unit_interpolate_mode: nearest|left, got {mode=}")
         enc = self.content_encoder
@@ -115,6 +116,31 @@ class DataConfig:
             enc == "mel" or enc.startswith(("torchscript:", "export:")),
             f"data.content_encoder must be mel, torchscript:PATH or export:PATH, got {enc=}",
         )
+
+
+def _check_mel_bands(data: DataConfig) -> None:
+    """Every mel band covers at least one FFT bin: an empty band is 0 in both mels, so the
+    mel loss ignores it (all bands empty: val/mel exactly 0.0, ranked best by a sweep)."""
+    n, fmin, fmax = data.n_mel_channels, data.mel_fmin, data.mel_fmax
+    _check(n >= 1, f"data.n_mel_channels must be >= 1, got n_mel_channels={n!r}; fix: e.g. 80")
+    top = fmax if fmax is not None else data.sampling_rate / 2
+    _check(
+        0 <= fmin < top,
+        f"data.mel_fmin must be in [0, mel_fmax), got mel_fmin={fmin!r} mel_fmax={top!r}; "
+        "fix: a mel_fmin from 0 up to below mel_fmax (so-vits-svc: 0)",
+    )
+    n_fft = data.filter_length
+    _check(n_fft >= 2, f"data.filter_length must be >= 2, got filter_length={n_fft!r}")
+    from sweeper.data.features import mel_filterbank
+
+    empty = int((mel_filterbank(data.sampling_rate, n_fft, n, fmin, top).max(axis=1) <= 0).sum())
+    _check(
+        empty == 0,
+        f"data.n_mel_channels={n!r} over mel_fmin={fmin!r}..mel_fmax={top!r} leaves {empty} "
+        f"mel band(s) without an FFT bin (filter_length={n_fft} gives one every "
+        f"{data.sampling_rate / n_fft:.1f} Hz); fix: widen the band, lower n_mel_channels or "
+        "raise filter_length",
+    )
 
 
 @dataclass

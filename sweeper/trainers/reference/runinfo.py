@@ -141,8 +141,9 @@ def config_note(
         if k in _OPTIMIZER_KEYS and not (warming_up and k == "train.learning_rate")
     ]
     if ignored:
+        verb = "takes" if len(ignored) == 1 else "take"
         note += (
-            f"; {', '.join(ignored)} take effect only in a fresh run: the optimizer and its "
+            f"; {', '.join(ignored)} {verb} effect only in a fresh run: the optimizer and its "
             f"schedule resume from the checkpoint (lr now {lr_now:g}), as in so-vits-svc"
         )
     return note

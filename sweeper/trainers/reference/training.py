@@ -63,11 +63,15 @@ def train(
     max_steps: int | None = None,
     progress: bool = False,
     device: str | None = None,
+    notes_to_stderr: bool | None = None,
 ) -> TrainResult:
     """Train (or resume) one run; returns when ``max_steps`` or ``train.epochs`` is reached.
 
     Example:
         >>> train("tiny", "toy/", "runs/a", report=print, max_steps=200)  # doctest: +SKIP
+
+    The data line and the resume notes go to train.log, and to stderr when
+    ``notes_to_stderr`` (default: as ``progress``; ``sweeper train`` always sets it).
     """
     from torch.utils.tensorboard import SummaryWriter
 
@@ -84,18 +88,18 @@ def train(
     np.random.seed(t.seed)
     random.seed(t.seed)
     tr = Trainer(cfg, Path(data_dir), run_dir, dev)
-    resumed = ckpt.latest(run_dir)
-    notes = []
+    resumed, notes = ckpt.latest(run_dir)
     if resumed is not None:
         tr.load(*resumed)
-        notes = _resume_notes(tr, resumed[0])
+        notes += _resume_notes(tr, resumed[0])
     notes += ckpt.lone_notes(run_dir, tr.step)
     log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
     summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
     for line in (summary, *notes):
         log.info(line)
-    if progress:  # a person is watching: say what was read and whether it is a resume
+    if progress if notes_to_stderr is None else notes_to_stderr:
+        # A person or a script's log: say what was read and whether it is a resume.
         resume = "" if resumed is None else f"; resuming {run_dir} at step {tr.step}"
         print(summary + resume, file=sys.stderr)
         for note in notes:
@@ -104,9 +108,11 @@ def train(
     result = TrainResult(str(run_dir), tr.step, tr.epoch, tr.best_step, tr.best_val)
     limit = max_steps if max_steps is not None else math.inf
 
-    def send(step: int, metrics: dict[str, float], checkpoint_dir: str | None = None) -> None:
+    def scalars(step: int, metrics: dict[str, float]) -> None:
         for tag, value in metrics.items():
             writer.add_scalar(tag, value, step)
+
+    def send(step: int, metrics: dict[str, float], checkpoint_dir: str | None = None) -> None:
         result.history.append((step, dict(metrics)))
         if report is not None:
             report(step, dict(metrics), checkpoint_dir=checkpoint_dir)
@@ -132,7 +138,9 @@ def train(
         )
     try:
         if tr.step == 0 and resumed is None:
-            send(0, validate())
+            first = validate()
+            scalars(0, first)
+            send(0, first)
         tr.start_epoch()
         while tr.step < limit and tr.epoch <= t.epochs:
             batches = epoch_batches(len(tr.train_clips), t.batch_size, t.seed, tr.epoch)
@@ -175,13 +183,19 @@ def train(
                 improved = val["val/mel"] < tr.best_val
                 if improved:
                     tr.best_val, tr.best_step = val["val/mel"], tr.step
+                # The step's scalars reach disk before its checkpoint: a resume starts after
+                # the checkpoint, so a stop between the two would lose them for good.
+                scalars(tr.step, metrics)
+                writer.flush()
                 path = ckpt.save_pair(run_dir, tr.step, *tr.states(), keep=t.keep_ckpts)
                 log.info(f"Saving model and optimizer state at iteration {tr.epoch} to {path}")
                 if improved:
                     ckpt.save_best(run_dir, tr.step)
                 ckpt_dir = str(run_dir)
             if metrics:
-                send(tr.step, metrics, ckpt_dir)
+                if ckpt_dir is None:
+                    scalars(tr.step, metrics)
+                send(tr.step, metrics, ckpt_dir)  # after the save: report names the checkpoint
             if bar is not None:
                 bar.update(1)
                 shown = {"mel": f"{losses['loss/g/mel']:.2f}"}
