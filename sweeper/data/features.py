@@ -26,11 +26,24 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"missing audio file {str(path)!r}; fix: check the filelist entry")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # extra chunks: harmless
+        with warnings.catch_warnings(record=True) as caught:
+            # Most of scipy's WavFileWarnings (extra chunks, ...) are harmless; kept, not shown.
+            warnings.simplefilter("always", wavfile.WavFileWarning)
             sr, data = wavfile.read(path)
     except (ValueError, EOFError, struct.error) as err:
         raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
+    for warning in caught:
+        if issubclass(warning.category, wavfile.WavFileWarning):
+            text = str(warning.message)
+            if "Reached EOF prematurely" in text:  # the data chunk was cut short
+                raise InputError(
+                    f"{str(path)!r} is cut short ({text}): only part of the clip is there; "
+                    "fix: copy or re-export the file again"
+                )
+        else:  # not scipy's WAV warning: pass it on as it would have been shown
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     if sr != expected_sr:
         raise InputError(
             f"{str(path)!r} has sampling rate {sr}, config says {expected_sr}; "

@@ -144,3 +144,34 @@ def test_read_wav_names_a_file_with_a_cut_header(tmp_path):
     (tmp_path / "cut.wav").write_bytes((tmp_path / "a.wav").read_bytes()[:30])
     with pytest.raises(InputError, match=r"cannot read '.*cut\.wav' as WAV"):
         read_wav(tmp_path / "cut.wav", 16000)
+
+
+def _wav_bytes(tmp_path):
+    from scipy.io import wavfile
+
+    wavfile.write(tmp_path / "a.wav", 16000, (_tone() * 30000).astype(np.int16))
+    return (tmp_path / "a.wav").read_bytes()
+
+
+def test_read_wav_refuses_a_cut_data_chunk_by_name(tmp_path):
+    # Until 2026-12-07 scipy's "Reached EOF prematurely" was hidden: half a clip trained.
+    raw = _wav_bytes(tmp_path)
+    (tmp_path / "half.wav").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(InputError, match=r"'.*half\.wav' is cut short .*fix:") as info:
+        read_wav(tmp_path / "half.wav", 16000)
+    assert "\n" not in str(info.value)
+
+
+def test_read_wav_stays_quiet_about_an_extra_chunk(tmp_path):
+    import struct
+    import warnings
+
+    raw = _wav_bytes(tmp_path)
+    junk = b"junk" + struct.pack("<I", 4) + b"abcd"  # a chunk scipy skips with a warning
+    body = raw[12:] + junk
+    riff = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE"
+    (tmp_path / "extra.wav").write_bytes(riff + body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audio = read_wav(tmp_path / "extra.wav", 16000)
+    assert audio.shape == _tone().shape
