@@ -29,6 +29,8 @@ VOWELS = {
     "u": (330, 800, 2300),
 }
 _BANDWIDTHS = (80.0, 110.0, 160.0)
+MIN_SR = 8000  # Hz: the lowest data.sampling_rate the reference trainer takes
+MAX_SECONDS = 60.0  # per clip: memory grows with length x max_harmonics
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,37 @@ class ToySpec:
     seed: int = 0  # all randomness derives from it
 
     def __post_init__(self) -> None:
-        if self.n_speakers < 1 or self.clips_per_speaker < 1:
+        n, clips, val = self.n_speakers, self.clips_per_speaker, self.val_per_speaker
+        if n < 1 or clips < 1:
             raise InputError(
-                f"need >= 1 speaker and clip, got {self.n_speakers=}, {self.clips_per_speaker=}"
+                f"need >= 1 speaker and clip, got n_speakers={n!r} (--speakers), "
+                f"clips_per_speaker={clips!r} (--clips); fix: 1 or more"
             )
-        if not 0 <= self.val_per_speaker < self.clips_per_speaker:
+        if not 1 <= val < clips:
             raise InputError(
-                f"val_per_speaker must be in [0, clips_per_speaker), got "
-                f"{self.val_per_speaker=}; fix: keep at least one training clip"
+                f"val_per_speaker (--val) must be in [1, clips_per_speaker={clips}), got "
+                f"val_per_speaker={val!r}; fix: at least one validation clip (sweeper train "
+                "refuses an empty val list) and one training clip per speaker"
             )
-        if self.seconds * self.sampling_rate < 4 * self.hop_length:
-            raise InputError(f"clips too short, got seconds={self.seconds!r}; fix: >= 0.1 s")
+        sr, hop, seconds = self.sampling_rate, self.hop_length, self.seconds
+        if sr < MIN_SR:
+            raise InputError(
+                f"sampling_rate (--sr) must be >= {MIN_SR} as sweeper train's "
+                f"data.sampling_rate, got sampling_rate={sr!r}; fix: e.g. 16000"
+            )
+        if hop < 1:
+            raise InputError(f"hop_length (--hop) must be >= 1, got hop_length={hop!r}; fix: 320")
+        if not seconds <= MAX_SECONDS:  # also NaN
+            raise InputError(
+                f"clips too long, got seconds={seconds!r} (--seconds); fix: at most "
+                f"{MAX_SECONDS:.0f} s (so-vits-svc slices audio to 5-15 s)"
+            )
+        if seconds * sr < 4 * hop:
+            raise InputError(f"clips too short, got seconds={seconds!r}; fix: >= 0.1 s")
+        if self.max_harmonics < 1:
+            raise InputError(
+                f"max_harmonics must be >= 1, got max_harmonics={self.max_harmonics!r}; fix: 40"
+            )
 
 
 def _speaker(rng: np.random.Generator, index: int) -> dict[str, float]:

@@ -37,3 +37,70 @@ def test_settings_that_leave_mel_bands_empty_are_refused(data, fragments):
 def test_mel_settings_of_the_presets_and_a_narrow_valid_band_load():
     cfg = from_dict({"preset": "tiny", "data": {"mel_fmin": 7000.0}})
     assert cfg.data.mel_fmin == 7000.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        # Until 2026-12-07 each ended in "internal error: ..." (some after data loading).
+        ({"model": {"n_heads": 0}}, "model.n_heads must be >= 1, got n_heads=0"),
+        ({"model": {"hidden_channels": 0}}, "hidden_channels=0"),
+        ({"model": {"gin_channels": 0}}, "gin_channels=0"),
+        ({"model": {"kernel_size": 4}}, "model.kernel_size must be odd"),
+        ({"model": {"disc_periods": [0]}}, "disc_periods=[0]"),
+        ({"model": {"disc_periods": [], "use_scale_discriminator": False}}, "no discriminator"),
+        ({"model": {"upsample_kernel_sizes": [19, 16, 8]}}, "upsample_kernel_sizes=[19, 16, 8]"),
+        (
+            {"model": {"resblock_kernel_sizes": [4], "resblock_dilation_sizes": [[1]]}},
+            "resblock_kernel_sizes=[4]",
+        ),
+        (
+            {"model": {"resblock_kernel_sizes": [3], "resblock_dilation_sizes": 3}},
+            "resblock_dilation_sizes=3",
+        ),
+        ({"spk": {"alice": "zero"}}, "spk['alice'] must be a whole-number id, got 'zero'"),
+        ({"spk": ["alice", "bob"]}, "spk=['alice', 'bob']"),
+        ({"train": {"seed": 99999999999999999999}}, "seed=99999999999999999999"),
+        ({"train": {"betas": 0.8}}, "train.betas must be a list of two numbers, got betas=0.8"),
+        ({"train": {"betas": [0.8, "0.99"]}}, "betas=[0.8, '0.99']"),
+    ],
+)
+def test_values_the_model_cannot_take_name_the_key(raw, fragment):
+    assert fragment in _refused(raw)
+
+
+def test_every_preset_passes_the_value_checks():
+    from sweeper.trainers.reference.config import PRESETS, load_config
+
+    for name in PRESETS:
+        load_config(name)
+    from_dict({"preset": "tiny", "model": {"n_layers": 0, "kernel_size": 5}, "spk": {"a": 1}})
+    # A sweep draws YAML list choices as tuples.
+    assert from_dict({"preset": "tiny", "train": {"betas": (0.5, 0.9)}}).train.betas == (0.5, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("device", "fragment"),
+    [("gpu", "device='gpu' is not a torch device"), ("", "device=''")],
+)
+def test_a_device_name_torch_does_not_know_is_refused_before_the_data(tmp_path, device, fragment):
+    from sweeper.trainers.reference.training import train
+
+    # No data at all: the device is checked first (it used to fail after ~10 s of loading).
+    with pytest.raises(InputError, match="fix: cpu") as info:
+        train("micro", tmp_path / "no-data", tmp_path / "run", max_steps=1, device=device)
+    assert fragment in str(info.value)
+
+
+def test_a_device_this_torch_cannot_use_is_refused(tmp_path):
+    import torch
+
+    from sweeper.trainers.reference.training import torch_device
+
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match=r"device='cuda'.*fix: --device cpu"):
+            torch_device("cuda")
+    count = torch.cuda.device_count()
+    with pytest.raises(InputError, match=f"device='cuda:{count}'"):
+        torch_device(f"cuda:{count}")
+    assert torch_device("cpu").type == "cpu"

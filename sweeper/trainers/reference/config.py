@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.errors import InputError
+from sweeper.trainers.reference import checks
 from sweeper.trainers.reference.fieldtypes import check_types
 from sweeper.trainers.reference.presets import PRESETS, PRESETS_RAW
 
@@ -65,6 +66,7 @@ class TrainConfig:
         for name in ("log_interval", "eval_interval", "batch_size", "segment_size", "epochs"):
             value = getattr(self, name)
             _check(value >= 1, f"train.{name} must be >= 1, got {name}={value!r}; fix: use 1+")
+        checks.train_values(self)
         lr = self.learning_rate
         _check(lr > 0 and math.isfinite(lr), f"train.learning_rate must be > 0, got {lr=}")
         betas = self.betas
@@ -105,10 +107,11 @@ class DataConfig:
         _check(sr >= 8000, f"data.sampling_rate must be >= 8000, got {sr=}")
         _check(hop >= 1, f"data.hop_length must be >= 1, got {hop=}")
         win, n_fft = self.win_length, self.filter_length
+        _check(win >= 1, f"data.win_length must be >= 1, got {win=}; fix: filter_length")
         _check(win <= n_fft, f"data.win_length must be <= filter_length, got {win=} {n_fft=}")
         fmax = self.mel_fmax
         _check(fmax is None or fmax <= sr / 2, f"data.mel_fmax must be <= sr/2, got {fmax=}")
-        _check_mel_bands(self)
+        checks.mel_bands(self)
         mode = self.unit_interpolate_mode
         _check(mode in ("nearest", "left"), f"unit_interpolate_mode: nearest|left, got {mode=}")
         enc = self.content_encoder
@@ -116,31 +119,6 @@ class DataConfig:
             enc == "mel" or enc.startswith(("torchscript:", "export:")),
             f"data.content_encoder must be mel, torchscript:PATH or export:PATH, got {enc=}",
         )
-
-
-def _check_mel_bands(data: DataConfig) -> None:
-    """Every mel band covers at least one FFT bin: an empty band is 0 in both mels, so the
-    mel loss ignores it (all bands empty: val/mel exactly 0.0, ranked best by a sweep)."""
-    n, fmin, fmax = data.n_mel_channels, data.mel_fmin, data.mel_fmax
-    _check(n >= 1, f"data.n_mel_channels must be >= 1, got n_mel_channels={n!r}; fix: e.g. 80")
-    top = fmax if fmax is not None else data.sampling_rate / 2
-    _check(
-        0 <= fmin < top,
-        f"data.mel_fmin must be in [0, mel_fmax), got mel_fmin={fmin!r} mel_fmax={top!r}; "
-        "fix: a mel_fmin from 0 up to below mel_fmax (so-vits-svc: 0)",
-    )
-    n_fft = data.filter_length
-    _check(n_fft >= 2, f"data.filter_length must be >= 2, got filter_length={n_fft!r}")
-    from sweeper.data.features import mel_filterbank
-
-    empty = int((mel_filterbank(data.sampling_rate, n_fft, n, fmin, top).max(axis=1) <= 0).sum())
-    _check(
-        empty == 0,
-        f"data.n_mel_channels={n!r} over mel_fmin={fmin!r}..mel_fmax={top!r} leaves {empty} "
-        f"mel band(s) without an FFT bin (filter_length={n_fft} gives one every "
-        f"{data.sampling_rate / n_fft:.1f} Hz); fix: widen the band, lower n_mel_channels or "
-        "raise filter_length",
-    )
 
 
 @dataclass
@@ -185,6 +163,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         check_types("model", self)
+        checks.model_values(self)
         rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
         _check(len(rates) == len(kernels), f"upsample_rates/kernel_sizes differ: {rates=}")
         _check(
@@ -246,7 +225,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> SovitsConfig:
     sections: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "spk":
-            base["spk"] = dict(value)
+            base["spk"] = checks.spk_map(value, source)
             continue
         if key not in _SECTIONS:
             raise InputError(f"{source}: unknown key {key!r}; fix: use train/data/model/spk")

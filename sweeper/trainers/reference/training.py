@@ -55,6 +55,38 @@ def _resume_notes(tr: Trainer, saved: Mapping) -> list[str]:
     return notes if note is None else [*notes, note]
 
 
+def torch_device(name: str | None) -> torch.device:
+    """``name`` as a torch device this torch can use (None: CUDA when there is one)."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, TypeError, ValueError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(
+            f"device={name!r} is not a torch device ({first}); fix: cpu, cuda or cuda:N"
+        ) from None
+    backend = getattr(torch, dev.type, None) if dev.type != "mps" else torch.backends.mps
+    usable = dev.type == "cpu" or bool(
+        backend is not None and hasattr(backend, "is_available") and backend.is_available()
+    )
+    if not usable:
+        why = "cannot use it here"
+        if dev.type == "cuda":
+            cpu_only = torch.version.cuda is None and torch.version.hip is None
+            why = "is a CPU-only build" if cpu_only else "sees no CUDA GPU"
+        raise InputError(
+            f"device={name!r}: this torch ({torch.__version__}) {why}; fix: --device cpu, "
+            "or a torch build and machine for that device"
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise InputError(
+            f"device={name!r}: only {torch.cuda.device_count()} CUDA device(s) here; fix: "
+            f"cuda:0 to cuda:{torch.cuda.device_count() - 1}"
+        )
+    return dev
+
+
 def train(
     config: SovitsConfig | str | Path,
     data_dir: str | Path,
@@ -79,11 +111,9 @@ def train(
     if max_steps is not None and max_steps < 0:
         raise InputError(f"max_steps must be >= 0, got {max_steps=}")
     t = cfg.train
+    dev = torch_device(device)  # before the data: a bad name costs no loading time
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    dev = torch.device(
-        device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu")
-    )
     torch.manual_seed(t.seed)
     np.random.seed(t.seed)
     random.seed(t.seed)
