@@ -234,3 +234,17 @@ def test_resume_with_a_new_learning_rate_says_the_checkpoint_schedule_goes_on(
     assert "train.learning_rate takes effect only in a fresh run" in note
     # Still epoch 1 of the checkpoint's schedule (batch 3 of 4 at the new batch size): lr0.
     assert r.history[-1][0] == 3 and r.history[-1][1]["learning_rate"] == pytest.approx(lr0)
+
+
+def test_validation_clips_that_are_training_clips_are_named(toy_dir, tmp_path, micro_cfg, capsys):
+    # Until 2026-12-07 nothing said so, and val/mel silently tracked the training fit.
+    data = tmp_path / "data"
+    shutil.copytree(toy_dir, data)
+    lists = data / "filelists"
+    first = (lists / "train.txt").read_text().splitlines()[0]
+    (lists / "val.txt").write_text(first + "\n")
+    train(micro_cfg, data, tmp_path / "run", max_steps=0, notes_to_stderr=True)
+    note = "1 of 1 validation clip(s) are also training clips"
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert note in log and "val/mel will not show overfitting" in log
+    assert note in capsys.readouterr().err

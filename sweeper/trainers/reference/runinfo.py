@@ -54,6 +54,20 @@ def data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
     return summary
 
 
+def shared_clips_note(train_clips: list, val_clips: list) -> str | None:
+    """Validation clips that are also training clips (same file): val/mel then measures the
+    training fit, and cannot show overfitting."""
+    seen = {Path(c.path).resolve() for c in train_clips}
+    shared = [c.path for c in val_clips if Path(c.path).resolve() in seen]
+    if not shared:
+        return None
+    return (
+        f"{len(shared)} of {len(val_clips)} validation clip(s) are also training clips "
+        f"({shared[0]}{' ...' if len(shared) > 1 else ''}): val/mel will not show overfitting; "
+        "fix: hold out clips that are not in the training filelist"
+    )
+
+
 # so-vits-svc's data guide slices recordings to 5-15 s; well past that a clip is unsliced.
 LONG_CLIP_S = 30.0
 

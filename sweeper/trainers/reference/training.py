@@ -123,6 +123,9 @@ def train(
         tr.load(*resumed)
         notes += _resume_notes(tr, resumed[0])
     notes += ckpt.lone_notes(run_dir, tr.step)
+    shared = runinfo.shared_clips_note(tr.train_clips, tr.val_clips)
+    if shared is not None:
+        notes.append(shared)
     log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
     summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
