@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sweeper.errors import InputError
+from sweeper.logs._records import find_record
 from sweeper.logs._series import RunLog, Timeline, describe_non_finite
 
 # Order of the five losses in both formats, as TensorBoard names them.
 LOSS_TAGS = ("loss/d/total", "loss/g/gen", "loss/g/fm", "loss/g/mel", "loss/g/kl")
-LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 SHOWN_SKIPPED = 3  # how many unparsed lines a note quotes
 
 _LOSSES_41 = re.compile(
@@ -21,8 +21,6 @@ _LOSSES_41 = re.compile(
     r"(?P<ref>,\s*reference_loss:\s*[^,\s]+)?(?:,\s*\w+:\s*[^,]*)*\s*$"  # edited copies add fields
 )
 _CHECKPOINT = re.compile(r"G_(\d+)\.pth")
-# The root logging handler mirrors every message to stdout as ``INFO:44k:message``.
-_STDOUT_PREFIX = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[^:\t]*:(.*)$")
 # Edited train.py copies that log the tensors themselves: ``tensor(2.5, device='cuda:0')``,
 # or numpy scalars as numpy 2 prints them: ``np.float32(2.5)``.
 _TENSOR = re.compile(r"(?:tensor|(?:np|numpy)\.\w+)\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
@@ -73,10 +71,8 @@ def read_train_log(path: str | Path) -> RunLog:
     notes: list[str] = []
     extra_lines = 0
     for number, raw in enumerate(lines, start=1):
-        # A console capture: a progress bar redrawn with carriage returns before the record.
-        line = raw.rstrip("\r").rsplit("\r", 1)[-1]
+        line, message = find_record(raw)  # prefixes, colours and progress bars taken off
         is_last_partial = number == len(lines) and not complete
-        message = _message(line)
         if message is None:
             if line.strip() and not is_last_partial:
                 skipped.append((number, line))
@@ -199,18 +195,13 @@ def _decode(data: bytes) -> str:
         # ASCII text in UTF-16 without a BOM: every other byte is zero.
         return data.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
     # Logs from Windows machines may carry paths in a local code page: never fail on them.
-    return data.decode("utf-8", errors="replace")
+    # utf-8-sig: a BOM (Notepad) would otherwise hide the first line's logging prefix.
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def _message(line: str) -> str | None:
-    """The logging message of a line, or None when the line is not a log record."""
-    parts = line.split("\t", 3)
-    if len(parts) == 4 and parts[2] in LEVELS:
-        return parts[3].strip()
-    match = _STDOUT_PREFIX.match(line)
-    if match is not None:
-        return match.group(1).strip()
-    return None
+    """The logging message of one line, or None (kept for sweeper.trainers' live follower)."""
+    return find_record(line)[1]
 
 
 def _parse_loss(message: str, *, partial: bool) -> _Point | None:

@@ -290,3 +290,62 @@ def test_a_record_logged_twice_by_two_handlers_is_read_once_not_as_a_restart(tmp
     assert run.series["loss/g/mel"].steps.tolist() == [0, 200, 400]
     assert run.restarts == 0
     assert any(note.startswith("3 loss line(s) repeated the line before") for note in run.notes)
+
+
+MSG40 = "[2.5, 2.2, 9.0, 20.0, 1.5, {step}, 0.0001]"
+MSG41 = "Losses: [2.5, 2.2, 9.0, 20.0, 1.5], step: {step}, lr: 0.0001, reference_loss: 35.2"
+BAR = "\r 56%|#####5    | 20/36 [00:05<00:04,  3.9it/s]"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "2023-02-18 17:28:03,219 - 44k - INFO - ",  # '%(asctime)s - %(name)s - %(levelname)s -'
+        "2023-02-18 17:28:03,219 - INFO - ",
+        "[2023-02-18 17:28:03,219] INFO 44k: ",
+        "[2023-02-18 17:28:03,219] INFO ",
+        "2023-02-18 17:28:03,219\tINFO\t",  # no logger name
+        "2023-02-18 17:28:03,219\t44k\tinfo\t",  # a lower-case level
+        "2023-02-18 17:28:03,219    44k    INFO    ",  # spaces for tabs
+        "\x1b[0;37m2023-02-18 17:28:03,219\t44k\t\x1b[32mINFO\x1b[0m\t",  # colorlog / rich
+        "\x1b[32mINFO:44k:",  # the stdout mirror, coloured
+        BAR + "INFO:44k:",  # a tqdm bar glued before the stdout record, no \r between
+        BAR + "\r2023-02-18 17:28:03,219\t44k\tINFO\t",
+    ],
+)
+@pytest.mark.parametrize("message", [MSG40, MSG41], ids=["4.0", "4.1"])
+def test_loss_lines_behind_common_prefixes_colours_and_bars_are_read(tmp_path, prefix, message):
+    lines = [prefix + message.format(step=s) + ("\x1b[0m" if "\x1b" in prefix else "")
+             for s in (0, 200, 400)]  # fmt: skip
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200, 400]
+    assert run.series["loss/g/mel"].values.tolist() == [20.0] * 3
+    assert not any("skipped" in note for note in run.notes)
+
+
+def test_a_record_followed_by_a_progress_bar_on_its_line_is_read(tmp_path):
+    lines = [line40(s) + "\r 12%|#2        | 12/100 [00:01<00:10]" for s in (0, 200)]
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200]
+
+
+def test_loss_like_lists_in_tracebacks_and_other_messages_are_not_read(tmp_path):
+    lines = [
+        line40(0),
+        "Traceback (most recent call last):",
+        "    losses = [1.0, 2.0, 3.0, 4.0, 5.0, 6, 7]",
+        "RuntimeError: CUDA out of memory. Tried to allocate [2.00, 5.0, 6.0, 7.0, 8.0, 9, 1e-4]",
+        "2023-02-18 17:28:03,219 - 44k - INFO - Loaded [1.0, 2.0, 3.0, 4.0, 5.0, 6, 7]",
+        "[2023-02-18 17:28:03,219] ERROR 44k: bad values [1.0, 2.0, 3.0, 4.0, 5.0, 6, 7]",
+        "Losses: [1.0, 2.0, 3.0, 4.0, 5.0], step: 9, lr: 0.1",  # no record prefix: printed
+        line40(200),
+    ]
+    run = read_train_log(write(tmp_path, lines))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200]
+
+
+def test_a_utf8_bom_before_a_stdout_format_first_line_is_stripped(tmp_path):
+    text = "".join(f"INFO:44k:{MSG40.format(step=s)}\n" for s in (0, 200))
+    run = read_train_log(encoded(tmp_path, text.encode("utf-8-sig")))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200]
+    assert not any("skipped" in note for note in run.notes)
