@@ -134,3 +134,15 @@ def test_a_stop_right_after_a_checkpoint_keeps_that_steps_metrics(
     assert ckpt.list_steps(run) == [2, 4]
     assert _scalar_steps(run, "val/mel") == [0, 2, 4]
     assert 4 in _scalar_steps(run, "loss/g/mel")
+
+
+def test_steps_replayed_after_a_resume_show_once_in_tensorboard(two_pairs, toy_dir, tmp_path):
+    # Until 2026-12-07 the replayed steps were in TensorBoard twice (one per event file).
+    cfg, src = two_pairs
+    run = tmp_path / "run"
+    shutil.copytree(src, run)
+    for prefix in ("G", "D"):  # as if the run was killed after writing step 4's scalars
+        (run / f"{prefix}_4.pth").unlink()
+    train(cfg, toy_dir, run, max_steps=4)
+    assert _scalar_steps(run, "loss/g/mel") == [2, 4]
+    assert _scalar_steps(run, "val/mel") == [0, 2, 4]

@@ -137,7 +137,9 @@ def train(
         print(summary + resume, file=sys.stderr)
         for note in notes:
             print(note, file=sys.stderr)
-    writer = SummaryWriter(str(run_dir))
+    # A resume replays the steps after its checkpoint: purge_step hides the points of those
+    # steps that the stopped run wrote, so TensorBoard shows each step once.
+    writer = SummaryWriter(str(run_dir), purge_step=None if resumed is None else tr.step + 1)
     result = TrainResult(str(run_dir), tr.step, tr.epoch, tr.best_step, tr.best_val)
     limit = max_steps if max_steps is not None else math.inf
 
