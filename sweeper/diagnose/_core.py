@@ -176,7 +176,7 @@ def diagnose(
     health = {name: _health(name, run.series[name]) for name in guards}
     primary = judged[0] if signals is not None and judged else None
     overall_stop, overall, overall_since = (
-        _overall(run, primary, budget) if judged else (None, None, None)
+        _overall(run, primary, budget, judged) if judged else (None, None, None)
     )
     notes = list(run.notes)
     for name in judged:
@@ -310,12 +310,24 @@ def _health(name: str, series: Series) -> HealthReport:
 
 
 def _overall(
-    run: RunLog, primary: str | None, budget: int | None
+    run: RunLog, primary: str | None, budget: int | None, judged: Sequence[str]
 ) -> tuple[Verdict | None, Verdict | None, Verdict | None]:
     """(first stop, last verdict, first verdict of the last one's unbroken run of its reason)."""
-    detector = ConvergenceDetector(primary, budget=budget)
+    series = dict(run.series)
+    train_metric = "loss/g/mel"
+    if primary is None:
+        # Judge on signals the run has and that moved (a mel weight of 0 logs 0 throughout),
+        # keeping the preference order: val/mel, then the first training signal left.
+        moved = [name for name in judged if _moved(name, run.series[name])] or list(judged)
+        for name in set(judged) - set(moved):
+            series.pop(name)
+        train_metric = next((n for n in moved if not n.startswith("val/")), train_metric)
+        held_out = [n for n in moved if n.startswith("val/")]
+        if held_out and "val/mel" not in held_out:
+            primary = held_out[0]
+    detector = ConvergenceDetector(primary, budget=budget, train_metric=train_metric)
     first = last = since = None
-    for step, metrics in merged_by_step(run.series):
+    for step, metrics in merged_by_step(series):
         verdict = detector.update(step, metrics)
         if first is None and verdict.stops:
             first = verdict
@@ -327,6 +339,11 @@ def _overall(
         last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
         since = first
     return first, last, since
+
+
+def _moved(name: str, series: Series) -> bool:
+    """Some finite value, and not one value at every point (constant()'s note)."""
+    return bool(np.isfinite(series.values).any()) and constant(name, series, RECENT) is None
 
 
 def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str, float]]]:

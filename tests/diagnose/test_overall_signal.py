@@ -1,0 +1,49 @@
+"""The Overall line is judged on a signal the run has and that moved; G_0 is never advised."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from sweeper.diagnose import diagnose, render_text, to_dict
+from sweeper.logs import RunLog, Series
+
+STEPS = np.arange(0, 20001, 200)
+
+
+def still_falling() -> np.ndarray:
+    return 40.0 * (1.0 + STEPS / 100.0) ** -0.3
+
+
+def flat() -> np.ndarray:
+    noise = np.random.default_rng(0).normal(0.0, 0.05, STEPS.size)
+    return 20.0 + 10.0 * np.exp(-STEPS / 1500.0) + noise
+
+
+def run_of(**curves: np.ndarray) -> RunLog:
+    series = {name.replace("__", "/"): Series(STEPS, values) for name, values in curves.items()}
+    return RunLog(Path("run/44k"), series)
+
+
+def test_a_run_with_only_the_generator_total_is_judged_on_it():
+    # so-vits-svc-fork / RVC minimal logs: no loss/g/mel at all.
+    diagnosis = diagnose(run_of(loss__g__total=still_falling()))
+    assert diagnosis.overall is not None
+    assert diagnosis.overall.signal == "loss/g/total"
+    assert "no loss/g/mel reported" not in diagnosis.overall.message
+    assert json.loads(json.dumps(to_dict(diagnosis)))["overall"]["signal"] == "loss/g/total"
+    assert "Overall: continue" in render_text(diagnosis)
+
+
+def test_a_mel_loss_that_is_zero_throughout_is_skipped_for_the_next_signal():
+    diagnosis = diagnose(run_of(loss__g__mel=np.zeros(STEPS.size), loss__g__total=still_falling()))
+    assert diagnosis.overall is not None
+    assert diagnosis.overall.signal == "loss/g/total"
+    assert diagnosis.overall.reason.value == "continue"  # not mel's meaningless "converged"
+
+
+def test_a_moving_mel_loss_is_still_preferred():
+    diagnosis = diagnose(run_of(loss__g__mel=flat(), loss__g__total=still_falling()))
+    assert diagnosis.overall is not None and diagnosis.overall.signal == "loss/g/mel"
