@@ -157,6 +157,6 @@ def latest(
     if not steps:
         return None, notes
     raise InputError(
-        f"no checkpoint pair in {run_dir} can be read ({', '.join(bad)}); fix: delete those "
-        "files to start afresh, or use a fresh --out directory"
+        f"no checkpoint pair in {run_dir} can be read ({', '.join(bad)}); fix: restore them "
+        "from a copy, or use a fresh --out directory"
     )
