@@ -278,6 +278,8 @@ def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
     if best_step is None:
         return None
     if run.checkpoint_unit == "epoch":
+        if best_step == 0:
+            return _AFTER_START
         return f"the checkpoint saved last at or before step {best_step}"
     present = {s: f"G_{s}.pth" for s in run.checkpoints}
     present.update({s: f"{run.best_dir}/G_{s}.pth" for s in run.kept_best})  # a trial's best
@@ -290,7 +292,11 @@ def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
             return saved[max(before)]
         if kept:
             return f"{saved[min(kept)]}, the earliest kept after step {best_step}"
-    return f"G_{best_step}.pth if saved"
+    return _AFTER_START if best_step == 0 else f"G_{best_step}.pth if saved"
+
+
+# Best at step 0 and no later checkpoint known: G_0 is the untrained (or base) model.
+_AFTER_START = "the earliest G_<step>.pth saved after the start, if any (none is known)"
 
 
 def _health(name: str, series: Series) -> HealthReport:

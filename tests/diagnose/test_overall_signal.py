@@ -47,3 +47,15 @@ def test_a_mel_loss_that_is_zero_throughout_is_skipped_for_the_next_signal():
 def test_a_moving_mel_loss_is_still_preferred():
     diagnosis = diagnose(run_of(loss__g__mel=flat(), loss__g__total=still_falling()))
     assert diagnosis.overall is not None and diagnosis.overall.signal == "loss/g/mel"
+
+
+def test_a_best_step_of_0_never_advises_g_0():
+    # No checkpoint files and no "Saving model" lines: the last fallback used to be G_0.pth.
+    from sweeper.diagnose import checkpoint_for
+
+    for unit in ("step", "epoch"):
+        run = RunLog(Path("x"), {}, checkpoint_unit=unit)
+        advice = checkpoint_for(0, run)
+        assert advice is not None and "G_0" not in advice
+    one_point = RunLog(Path("x"), {"loss/g/mel": Series(np.array([0]), np.array([30.0]))})
+    assert "G_0" not in render_text(diagnose(one_point))
