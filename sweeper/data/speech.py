@@ -66,21 +66,32 @@ class SpeechSpec:
     seed: int = 0  # which sentences each speaker says
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n_speakers <= len(SCALES):
-            raise InputError(f"n_speakers must be in 1..{len(SCALES)}, got {self.n_speakers!r}")
-        if not 1 <= self.clips_per_speaker <= len(SENTENCES):
+        n, clips, val = self.n_speakers, self.clips_per_speaker, self.val_per_speaker
+        if not 1 <= n <= len(SCALES):
             raise InputError(
-                f"clips_per_speaker must be in 1..{len(SENTENCES)}, got {self.clips_per_speaker!r}"
+                f"n_speakers (--speakers) must be in 1..{len(SCALES)}, got n_speakers={n!r}; "
+                f"fix: 1 to {len(SCALES)}"
             )
-        if not 0 <= self.val_per_speaker < self.clips_per_speaker:
+        if not 1 <= clips <= len(SENTENCES):
             raise InputError(
-                f"val_per_speaker must be in [0, clips_per_speaker), got "
-                f"{self.val_per_speaker=}; fix: keep at least one training clip"
+                f"clips_per_speaker (--clips) must be in 1..{len(SENTENCES)}, got "
+                f"clips_per_speaker={clips!r}; fix: 2 to {len(SENTENCES)}"
             )
-        if self.sampling_rate < 8000 or self.length_scale <= 0:
+        if not 1 <= val < clips:
             raise InputError(
-                f"need sampling_rate >= 8000 and length_scale > 0, got "
-                f"{self.sampling_rate=}, {self.length_scale=}"
+                f"val_per_speaker (--val) must be in [1, clips_per_speaker={clips}), got "
+                f"val_per_speaker={val!r}; fix: at least one validation clip (sweeper train "
+                "refuses an empty val list) and one training clip per speaker"
+            )
+        sr, pace = self.sampling_rate, self.length_scale
+        if sr < 8000:
+            raise InputError(
+                f"sampling_rate (--sr) must be >= 8000 as sweeper train's data.sampling_rate, "
+                f"got sampling_rate={sr!r}; fix: e.g. 16000"
+            )
+        if not pace > 0:
+            raise InputError(
+                f"length_scale (--pace) must be > 0, got length_scale={pace!r}; fix: 1.0"
             )
 
 

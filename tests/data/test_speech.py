@@ -67,12 +67,15 @@ def test_speakers_differ_in_pitch(voice):
         ({"n_speakers": 0}, "n_speakers"),
         ({"clips_per_speaker": 99}, "clips_per_speaker"),
         ({"val_per_speaker": 2, "clips_per_speaker": 2}, "val_per_speaker"),
-        ({"length_scale": 0.0}, "length_scale"),
+        ({"length_scale": 0.0}, "length_scale=0.0"),
+        ({"val_per_speaker": 0}, "val_per_speaker=0"),  # until 2026-12-07 accepted
+        ({"sampling_rate": 4000}, "sampling_rate=4000"),
     ],
 )
 def test_bad_spec_is_a_one_line_error(kwargs, match):
-    with pytest.raises(InputError, match=match):
+    with pytest.raises(InputError, match=match) as info:
         SpeechSpec(**kwargs)
+    assert "\n" not in str(info.value) and "fix:" in str(info.value)
 
 
 def test_bad_transcripts_file_names_the_line(tmp_path):

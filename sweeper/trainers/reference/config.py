@@ -81,8 +81,11 @@ class TrainConfig:
         _check(half in ("fp16", "bf16"), f"train.half_type must be fp16 or bf16, got {half=}")
         unit = self.lr_decay_unit
         _check(unit in ("epoch", "step"), f"train.lr_decay_unit must be epoch|step, got {unit=}")
-        _check(self.c_mel >= 0 and self.c_kl >= 0, f"c_mel/c_kl must be >= 0, got {self.c_mel=}")
-        _check(self.keep_ckpts >= 0, f"train.keep_ckpts must be >= 0, got {self.keep_ckpts=}")
+        for name in ("c_mel", "c_kl"):
+            value = getattr(self, name)
+            _check(value >= 0, f"train.{name} must be >= 0, got {name}={value!r}; fix: 0 or more")
+        keep = self.keep_ckpts
+        _check(keep >= 0, f"train.keep_ckpts must be >= 0, got keep_ckpts={keep!r}; fix: 0 = all")
         _check(not self.vol_aug, "train.vol_aug=True is not supported; fix: set it to false")
 
 
@@ -168,12 +171,18 @@ class ModelConfig:
         _check(len(rates) == len(kernels), f"upsample_rates/kernel_sizes differ: {rates=}")
         _check(
             len(self.resblock_kernel_sizes) == len(self.resblock_dilation_sizes),
-            f"resblock kernel/dilation lists differ, got {self.resblock_kernel_sizes=}",
+            f"model.resblock_kernel_sizes and resblock_dilation_sizes differ in length, got "
+            f"resblock_kernel_sizes={self.resblock_kernel_sizes!r}; fix: one dilation list per "
+            "kernel",
         )
         hidden, heads = self.hidden_channels, self.n_heads
         _check(hidden % heads == 0, f"hidden_channels must divide by n_heads, got {hidden=}")
-        _check(0 <= self.p_dropout < 1, f"p_dropout must be in [0, 1), got {self.p_dropout=}")
-        _check(self.resblock == "1", f"only resblock '1' is implemented, got {self.resblock=}")
+        drop = self.p_dropout
+        _check(
+            0 <= drop < 1, f"model.p_dropout must be in [0, 1), got p_dropout={drop!r}; fix: 0.1"
+        )
+        block = self.resblock
+        _check(block == "1", f"model.resblock: only '1' is implemented, got resblock={block!r}")
         name = self.vocoder_name
         _check(name == "nsf-hifigan", f"only vocoder_name nsf-hifigan, got {name=}")
         for flag in ("vol_embedding", "use_depthwise_conv", "flow_share_parameter"):
@@ -181,7 +190,7 @@ class ModelConfig:
         _check(not self.use_transformer_flow, "use_transformer_flow is not implemented")
         _check(
             self.disc_channel_div >= 1,
-            f"disc_channel_div must be >= 1, got {self.disc_channel_div=}",
+            f"model.disc_channel_div must be >= 1, got disc_channel_div={self.disc_channel_div!r}",
         )
 
 
