@@ -104,3 +104,8 @@ def test_a_device_this_torch_cannot_use_is_refused(tmp_path):
     with pytest.raises(InputError, match=f"device='cuda:{count}'"):
         torch_device(f"cuda:{count}")
     assert torch_device("cpu").type == "cpu"
+
+
+def test_a_mel_fmax_above_nyquist_says_where_22050_comes_from():
+    message = _refused({"data": {"mel_fmax": 22050.0}})
+    assert "mel_fmax=22050.0" in message and "4.1's default" in message and "8000" in message

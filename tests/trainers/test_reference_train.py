@@ -248,3 +248,15 @@ def test_validation_clips_that_are_training_clips_are_named(toy_dir, tmp_path, m
     log = (tmp_path / "run" / "train.log").read_text()
     assert note in log and "val/mel will not show overfitting" in log
     assert note in capsys.readouterr().err
+
+
+def test_settings_that_do_less_than_they_seem_are_named(toy_dir, tmp_path, micro_cfg):
+    # Until 2026-12-07 fp16 on CPU and a segment longer than every clip passed in silence.
+    seg = 2 * micro_cfg.data.sampling_rate  # 2 s; the toy clips are 1 s
+    cfg = dataclasses.replace(
+        micro_cfg, train=dataclasses.replace(micro_cfg.train, fp16_run=True, segment_size=seg)
+    )
+    train(cfg, toy_dir, tmp_path / "run", max_steps=0, device="cpu")
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "train.fp16_run=True is ignored on cpu" in log
+    assert f"4 of 4 training clip(s) are shorter than train.segment_size={seg}" in log

@@ -113,7 +113,12 @@ class DataConfig:
         _check(win >= 1, f"data.win_length must be >= 1, got {win=}; fix: filter_length")
         _check(win <= n_fft, f"data.win_length must be <= filter_length, got {win=} {n_fft=}")
         fmax = self.mel_fmax
-        _check(fmax is None or fmax <= sr / 2, f"data.mel_fmax must be <= sr/2, got {fmax=}")
+        _check(
+            fmax is None or fmax <= sr / 2,
+            f"data.mel_fmax must be <= sampling_rate/2 = {sr / 2:g}, got mel_fmax={fmax!r} "
+            f"(22050 is so-vits-svc 4.1's default when a file has no mel_fmax); fix: mel_fmax "
+            f"{sr / 2:g} or null (= sampling_rate/2)",
+        )
         checks.mel_bands(self)
         mode = self.unit_interpolate_mode
         _check(mode in ("nearest", "left"), f"unit_interpolate_mode: nearest|left, got {mode=}")

@@ -68,6 +68,27 @@ def shared_clips_note(train_clips: list, val_clips: list) -> str | None:
     )
 
 
+def setting_notes(cfg: SovitsConfig, train_clips: list, device_type: str) -> list[str]:
+    """Settings that do less than they seem: fp16 off CUDA, a segment longer than clips."""
+    t, sr, notes = cfg.train, cfg.data.sampling_rate, []
+    if t.fp16_run and device_type != "cuda":
+        notes.append(
+            f"train.fp16_run=True is ignored on {device_type}: autocast is used on CUDA only, "
+            "so this run trains in float32 (no speed-up)"
+        )
+    seg = t.segment_size
+    short = [c for c in train_clips if c.audio.numel() < seg]
+    if short:
+        longest = max(c.audio.numel() for c in train_clips) / sr
+        notes.append(
+            f"{len(short)} of {len(train_clips)} training clip(s) are shorter than "
+            f"train.segment_size={seg} ({seg / sr:.2f} s; longest clip {longest:.2f} s): their "
+            "slices are padded with silence, as in so-vits-svc; fix: a smaller segment_size "
+            "or longer clips"
+        )
+    return notes
+
+
 # so-vits-svc's data guide slices recordings to 5-15 s; well past that a clip is unsliced.
 LONG_CLIP_S = 30.0
 
