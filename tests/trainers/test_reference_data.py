@@ -247,3 +247,17 @@ def test_clips_far_longer_than_sovits_slices_are_named_in_the_data_line(toy_copy
     assert "1 validation clip(s) over 30 s (" in text and f"{wav.name}: 4" in text
     assert "training clip(s) over" not in text
     assert "fix: slice them to 5-15 s" in text
+
+
+def test_every_bad_file_of_a_split_is_named_in_one_error(toy_copy, micro_cfg):
+    # Until 2026-12-07 only the first was named: one fix and one rerun per bad file.
+    lines = (toy_copy / "filelists" / "train.txt").read_text().splitlines()
+    first, second = ((toy_copy / line).resolve() for line in lines[:2])
+    first.write_bytes(b"")
+    second.unlink()
+    with pytest.raises(InputError) as info:
+        load_split(micro_cfg, toy_copy, "train")
+    message = str(info.value)
+    assert message.startswith("2 train files cannot be used (also ")
+    assert first.name in message and second.name in message and "\n" not in message
+    assert "fix:" in message.split("the first: ")[1]

@@ -252,7 +252,22 @@ def load_split(cfg: SovitsConfig, data_dir: str | Path, split: str) -> list[Clip
     val = read_filelist(root, cfg.data.validation_files)
     spk = speaker_map(cfg, train + val)
     front = ContentFrontEnd(cfg)
-    return [load_clip(w, cfg, spk, front) for w in (train if split == "train" else val)]
+    clips, bad = [], []
+    for wav in train if split == "train" else val:
+        try:
+            clips.append(load_clip(wav, cfg, spk, front))
+        except InputError as err:  # go on: name every bad file in one run, not one per run
+            bad.append((wav, err))
+    if len(bad) == 1:
+        raise bad[0][1]
+    if bad:
+        others = [Path(w).name for w, _ in bad[1:]]
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        raise InputError(
+            f"{len(bad)} {split} files cannot be used (also {', '.join(others[:5])}{more}); "
+            f"the first: {bad[0][1]}"
+        )
+    return clips
 
 
 def collate(
