@@ -6,8 +6,8 @@ from sweeper.diagnose._core import (
     SignalReport,
     checkpoint_for,
     diagnose,
-    merged_by_step,
 )
+from sweeper.diagnose._overall import merged_by_step
 from sweeper.diagnose._plot import plot, smooth
 from sweeper.diagnose._text import render_text, signal_message, to_dict
 

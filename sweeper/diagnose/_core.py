@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict, first_stop
+from sweeper.detect import PlateauDetector, Reason, Verdict, first_stop
 from sweeper.diagnose._episodes import (
     RECENT,
     blow_up,
@@ -21,6 +21,7 @@ from sweeper.diagnose._episodes import (
     stop_stands,
     tail_spike,
 )
+from sweeper.diagnose._overall import overall_verdicts, raw_nan_start
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
 
@@ -162,6 +163,7 @@ def diagnose(
     """
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be a positive number of steps, got {budget}")
+    raw = run.series  # where a NaN tail starts and how long it is: read from every point
     run = condense(run)  # a run logged every step is judged on span means
     chosen = _choose(run, signals)
     judged = [name for name in chosen if not is_health_signal(name)]
@@ -172,12 +174,14 @@ def diagnose(
             f"{', '.join(sorted(run.series)) or 'no tags'}; "
             "expected loss/g/mel, loss/g/total or val/* (a so-vits-svc run)"
         )
-    reports = {name: _replay(name, run, budget) for name in judged}
+    reports = {name: _replay(name, run, budget, raw[name]) for name in judged}
     health = {name: _health(name, run.series[name]) for name in guards}
     primary = judged[0] if signals is not None and judged else None
     overall_stop, overall, overall_since = (
-        _overall(run, primary, budget, judged) if judged else (None, None, None)
+        overall_verdicts(run, primary, budget, judged) if judged else (None, None, None)
     )
+    if overall is not None and overall.reason is Reason.DIVERGED:
+        overall_stop, overall_since = raw_nan_start(overall_stop, overall_since, reports)
     notes = list(run.notes)
     for name in judged:
         report, series = reports[name], run.series[name]
@@ -232,7 +236,7 @@ def _choose(run: RunLog, signals: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(signals))  # keep the order given, drop repeats
 
 
-def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
+def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalReport:
     series = run.series[name]
     detector = PlateauDetector(name, budget=budget)
     stream = ((int(s), {name: float(v)}) for s, v in zip(series.steps, series.values, strict=True))
@@ -240,7 +244,7 @@ def _replay(name: str, run: RunLog, budget: int | None) -> SignalReport:
     if last is None:  # a Series is never empty when read from a log; guard anyway
         raise InputError(f"{name} in {run.source} has no points; pick another --signal")
     finite = series.values[np.isfinite(series.values)]
-    dead = non_finite_tail(series)
+    dead = non_finite_tail(raw)  # not of the span means: their steps are each span's last
     episode = blow_up(name, series)
     if dead is None and episode is not None and episode[1]:  # blown up to the end
         last = dataclasses.replace(
@@ -313,50 +317,3 @@ def _health(name: str, series: Series) -> HealthReport:
         non_finite=int(bad.size),
         first_non_finite_step=int(series.steps[bad[0]]) if bad.size > 0 else None,
     )
-
-
-def _overall(
-    run: RunLog, primary: str | None, budget: int | None, judged: Sequence[str]
-) -> tuple[Verdict | None, Verdict | None, Verdict | None]:
-    """(first stop, last verdict, first verdict of the last one's unbroken run of its reason)."""
-    series = dict(run.series)
-    train_metric = "loss/g/mel"
-    if primary is None:
-        # Judge on signals the run has and that moved (a mel weight of 0 logs 0 throughout),
-        # keeping the preference order: val/mel, then the first training signal left.
-        moved = [name for name in judged if _moved(name, run.series[name])] or list(judged)
-        for name in set(judged) - set(moved):
-            series.pop(name)
-        train_metric = next((n for n in moved if not n.startswith("val/")), train_metric)
-        held_out = [n for n in moved if n.startswith("val/")]
-        if held_out and "val/mel" not in held_out:
-            primary = held_out[0]
-    detector = ConvergenceDetector(primary, budget=budget, train_metric=train_metric)
-    first = last = since = None
-    for step, metrics in merged_by_step(series):
-        verdict = detector.update(step, metrics)
-        if first is None and verdict.stops:
-            first = verdict
-        if last is None or verdict.reason is not last.reason:
-            since = verdict
-        last = verdict
-    series = None if last is None else run.series.get(last.signal)
-    if last is not None and stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
-        last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
-        since = first
-    return first, last, since
-
-
-def _moved(name: str, series: Series) -> bool:
-    """Some finite value, and not one value at every point (constant()'s note)."""
-    return bool(np.isfinite(series.values).any()) and constant(name, series, RECENT) is None
-
-
-def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str, float]]]:
-    """Every logged step once, with every metric logged at it."""
-    by_step: dict[int, dict[str, float]] = {}
-    for name, s in series.items():
-        for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
-            by_step.setdefault(step, {})[name] = value
-    for step in sorted(by_step):
-        yield step, by_step[step]

@@ -59,3 +59,19 @@ def test_a_best_step_of_0_never_advises_g_0():
         assert advice is not None and "G_0" not in advice
     one_point = RunLog(Path("x"), {"loss/g/mel": Series(np.array([0]), np.array([30.0]))})
     assert "G_0" not in render_text(diagnose(one_point))
+
+
+def test_a_nan_tail_in_a_per_step_log_is_dated_from_its_first_raw_step():
+    # 3000 points, one a step: judged on span means (3-step spans), dated on the raw steps.
+    steps = np.arange(1, 3001)
+    values = 30.0 * (1.0 + steps / 100.0) ** -0.3
+    values[1999:] = np.nan  # from step 2000, inside the span 1999..2001, to the end
+    run = RunLog(Path("run/44k"), {"loss/g/mel": Series(steps, values)})
+    diagnosis = diagnose(run)
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.final.reason.value == "diverged"
+    assert "Overall: diverged since step 2000 — " in render_text(diagnosis)
+    assert diagnosis.overall_stop is not None and diagnosis.overall_stop.step == 2000
+    assert report.non_finite_since == 2000
+    assert report.stop_step == 2000
+    assert "from step 2000 to the end (1001 point(s))" in report.final.message

@@ -1,0 +1,79 @@
+"""The Overall line: the combined detector replayed on the signals worth judging."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict
+from sweeper.diagnose._episodes import RECENT, constant, stop_stands
+from sweeper.logs import RunLog, Series
+
+if TYPE_CHECKING:
+    from sweeper.diagnose._core import SignalReport
+
+
+def overall_verdicts(
+    run: RunLog, primary: str | None, budget: int | None, judged: Sequence[str]
+) -> tuple[Verdict | None, Verdict | None, Verdict | None]:
+    """(first stop, last verdict, first verdict of the last one's unbroken run of its reason)."""
+    series = dict(run.series)
+    train_metric = "loss/g/mel"
+    if primary is None:
+        # Judge on signals the run has and that moved (a mel weight of 0 logs 0 throughout),
+        # keeping the preference order: val/mel, then the first training signal left.
+        moved = [name for name in judged if _moved(name, run.series[name])] or list(judged)
+        for name in set(judged) - set(moved):
+            series.pop(name)
+        train_metric = next((n for n in moved if not n.startswith("val/")), train_metric)
+        held_out = [n for n in moved if n.startswith("val/")]
+        if held_out and "val/mel" not in held_out:
+            primary = held_out[0]
+    detector = ConvergenceDetector(primary, budget=budget, train_metric=train_metric)
+    first = last = since = None
+    for step, metrics in merged_by_step(series):
+        verdict = detector.update(step, metrics)
+        if first is None and verdict.stops:
+            first = verdict
+        if last is None or verdict.reason is not last.reason:
+            since = verdict
+        last = verdict
+    series = None if last is None else run.series.get(last.signal)
+    if last is not None and stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
+        last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
+        since = first
+    return first, last, since
+
+
+def raw_nan_start(
+    stop: Verdict | None, since: Verdict | None, reports: Mapping[str, SignalReport]
+) -> tuple[Verdict | None, Verdict | None]:
+    """Date a NaN tail on the combined verdict from the raw points, as the signal's own line."""
+    judged = reports.get(since.signal) if since is not None else None
+    start = None if judged is None else judged.non_finite_since
+    if start is None or since is None or since.step < start:
+        return stop, since
+    cut = since.message.find(" [judged on ")
+    note = since.message[cut:] if cut >= 0 else ""
+    since = dataclasses.replace(since, step=start, message=judged.final.message + note)
+    if stop is not None and stop.reason is Reason.DIVERGED and stop.step > start:
+        stop = dataclasses.replace(stop, step=start)
+    return stop, since
+
+
+def _moved(name: str, series: Series) -> bool:
+    """Some finite value, and not one value at every point (constant()'s note)."""
+    return bool(np.isfinite(series.values).any()) and constant(name, series, RECENT) is None
+
+
+def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str, float]]]:
+    """Every logged step once, with every metric logged at it."""
+    by_step: dict[int, dict[str, float]] = {}
+    for name, s in series.items():
+        for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
+            by_step.setdefault(step, {})[name] = value
+    for step in sorted(by_step):
+        yield step, by_step[step]
