@@ -109,3 +109,14 @@ def test_a_device_this_torch_cannot_use_is_refused(tmp_path):
 def test_a_mel_fmax_above_nyquist_says_where_22050_comes_from():
     message = _refused({"data": {"mel_fmax": 22050.0}})
     assert "mel_fmax=22050.0" in message and "4.1's default" in message and "8000" in message
+
+
+def test_an_empty_yaml_warns_and_json_errors_mention_the_yaml_suffix(tmp_path):
+    from sweeper.trainers.reference.config import load_config
+
+    (tmp_path / "empty.yaml").write_text("\n")
+    with pytest.warns(UserWarning, match=r"empty\.yaml is empty: .*fix: name a preset"):
+        assert load_config(tmp_path / "empty.yaml").data.sampling_rate == 44100
+    (tmp_path / "c.yaml.bak").write_text("preset: micro\n")
+    with pytest.raises(InputError, match=r"not valid JSON .*\.yaml or \.yml suffix"):
+        load_config(tmp_path / "c.yaml.bak")

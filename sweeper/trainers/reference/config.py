@@ -283,6 +283,12 @@ def load_config(path_or_preset: str | Path) -> SovitsConfig:
             f"{hint} give the path of a so-vits-svc config.json or a YAML config"
         )
     text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        warnings.warn(
+            f"{name} is empty: so-vits-svc 4.1's full-size defaults (44.1 kHz, 200 speakers) are "
+            "used; fix: name a preset (preset: tiny) or the keys to set",
+            stacklevel=2,
+        )
     if path.suffix.lower() in (".yaml", ".yml"):
         from sweeper.config._yaml import safe_load
 
@@ -291,7 +297,10 @@ def load_config(path_or_preset: str | Path) -> SovitsConfig:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as err:
-            raise InputError(f"{name}: not valid JSON ({err}); fix: check the syntax") from err
+            raise InputError(
+                f"{name}: not valid JSON ({err}); fix: check the syntax (a YAML file needs a "
+                ".yaml or .yml suffix)"
+            ) from err
         cfg = from_dict(raw if raw is not None else {}, source=name)
         _warn_absent(name, raw, cfg)
         return cfg
