@@ -132,9 +132,9 @@ def test_yaml_preset_with_overrides(tmp_path):
 @pytest.mark.parametrize(
     "raw,fragment",
     [
-        ({"train": {"learning_rate": -1.0}}, "lr=-1.0"),
+        ({"train": {"learning_rate": -1.0}}, "learning_rate=-1.0"),
         ({"train": {"betas": [0.8]}}, "betas=[0.8]"),
-        ({"train": {"lr_decay_unit": "batch"}}, "unit='batch'"),
+        ({"train": {"lr_decay_unit": "batch"}}, "lr_decay_unit='batch'"),
         ({"data": {"hop_length": 500}}, "prod(upsample_rates)"),
         ({"model": {"vol_embedding": True}}, "vol_embedding"),
     ],

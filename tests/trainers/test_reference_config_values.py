@@ -120,3 +120,31 @@ def test_an_empty_yaml_warns_and_json_errors_mention_the_yaml_suffix(tmp_path):
     (tmp_path / "c.yaml.bak").write_text("preset: micro\n")
     with pytest.raises(InputError, match=r"not valid JSON .*\.yaml or \.yml suffix"):
         load_config(tmp_path / "c.yaml.bak")
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        # Until 2026-12-07 these named no fix, or echoed Python's `self.x=` / `lr=`.
+        ({"train": {"learning_rate": 0.0}}, "learning_rate=0.0"),
+        ({"train": {"learning_rate": float("nan")}}, "learning_rate=nan"),
+        ({"train": {"eps": 0.0}}, "eps=0.0"),
+        ({"train": {"lr_decay": 0.0}}, "lr_decay=0.0"),
+        ({"train": {"c_mel": float("inf")}}, "c_mel=inf"),
+        ({"train": {"c_kl": -1.0}}, "c_kl=-1.0"),
+        ({"train": {"keep_ckpts": -1}}, "keep_ckpts=-1"),
+        ({"train": {"half_type": "fp8"}}, "half_type='fp8'"),
+        ({"train": {"max_crop_frames": 5}}, "max_crop_frames=5"),
+        ({"train": {"segment_size": 1000}}, "segment_size=1000"),
+        ({"data": {"win_length": 0}}, "win_length=0"),
+        ({"data": {"unit_interpolate_mode": "linear"}}, "unit_interpolate_mode='linear'"),
+        ({"data": {"content_encoder": "hubert"}}, "content_encoder='hubert'"),
+        ({"data": {"hop_length": 500}}, "upsample_rates=[10, 8, 4]"),
+        ({"model": {"p_dropout": 1.0}}, "p_dropout=1.0"),
+        ({"model": {"disc_channel_div": 0}}, "disc_channel_div=0"),
+        ({"model": {"hidden_channels": 63}}, "hidden_channels=63"),
+        ({"spk": {"alice": -1}}, "spk['alice']=-1"),
+    ],
+)
+def test_every_value_error_echoes_the_key_and_names_a_fix(raw, fragment):
+    assert fragment in _refused(raw)

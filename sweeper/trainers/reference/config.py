@@ -63,30 +63,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_types("train", self)
-        for name in ("log_interval", "eval_interval", "batch_size", "segment_size", "epochs"):
-            value = getattr(self, name)
-            _check(value >= 1, f"train.{name} must be >= 1, got {name}={value!r}; fix: use 1+")
         checks.train_values(self)
-        lr = self.learning_rate
-        _check(lr > 0 and math.isfinite(lr), f"train.learning_rate must be > 0, got {lr=}")
-        betas = self.betas
-        _check(
-            len(betas) == 2 and all(0 <= b < 1 for b in betas),
-            f"train.betas must be two numbers in [0, 1), got {betas=}; fix: e.g. [0.8, 0.99]",
-        )
-        _check(self.eps > 0, f"train.eps must be > 0, got eps={self.eps!r}")
-        decay = self.lr_decay
-        _check(0 < decay <= 1, f"train.lr_decay must be in (0, 1], got {decay=}")
-        half = self.half_type
-        _check(half in ("fp16", "bf16"), f"train.half_type must be fp16 or bf16, got {half=}")
-        unit = self.lr_decay_unit
-        _check(unit in ("epoch", "step"), f"train.lr_decay_unit must be epoch|step, got {unit=}")
-        for name in ("c_mel", "c_kl"):
-            value = getattr(self, name)
-            _check(value >= 0, f"train.{name} must be >= 0, got {name}={value!r}; fix: 0 or more")
-        keep = self.keep_ckpts
-        _check(keep >= 0, f"train.keep_ckpts must be >= 0, got keep_ckpts={keep!r}; fix: 0 = all")
-        _check(not self.vol_aug, "train.vol_aug=True is not supported; fix: set it to false")
 
 
 @dataclass
@@ -106,27 +83,7 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         check_types("data", self)
-        sr, hop = self.sampling_rate, self.hop_length
-        _check(sr >= 8000, f"data.sampling_rate must be >= 8000, got {sr=}")
-        _check(hop >= 1, f"data.hop_length must be >= 1, got {hop=}")
-        win, n_fft = self.win_length, self.filter_length
-        _check(win >= 1, f"data.win_length must be >= 1, got {win=}; fix: filter_length")
-        _check(win <= n_fft, f"data.win_length must be <= filter_length, got {win=} {n_fft=}")
-        fmax = self.mel_fmax
-        _check(
-            fmax is None or fmax <= sr / 2,
-            f"data.mel_fmax must be <= sampling_rate/2 = {sr / 2:g}, got mel_fmax={fmax!r} "
-            f"(22050 is so-vits-svc 4.1's default when a file has no mel_fmax); fix: mel_fmax "
-            f"{sr / 2:g} or null (= sampling_rate/2)",
-        )
-        checks.mel_bands(self)
-        mode = self.unit_interpolate_mode
-        _check(mode in ("nearest", "left"), f"unit_interpolate_mode: nearest|left, got {mode=}")
-        enc = self.content_encoder
-        _check(
-            enc == "mel" or enc.startswith(("torchscript:", "export:")),
-            f"data.content_encoder must be mel, torchscript:PATH or export:PATH, got {enc=}",
-        )
+        checks.data_values(self)
 
 
 @dataclass
@@ -172,31 +129,6 @@ class ModelConfig:
     def __post_init__(self) -> None:
         check_types("model", self)
         checks.model_values(self)
-        rates, kernels = self.upsample_rates, self.upsample_kernel_sizes
-        _check(len(rates) == len(kernels), f"upsample_rates/kernel_sizes differ: {rates=}")
-        _check(
-            len(self.resblock_kernel_sizes) == len(self.resblock_dilation_sizes),
-            f"model.resblock_kernel_sizes and resblock_dilation_sizes differ in length, got "
-            f"resblock_kernel_sizes={self.resblock_kernel_sizes!r}; fix: one dilation list per "
-            "kernel",
-        )
-        hidden, heads = self.hidden_channels, self.n_heads
-        _check(hidden % heads == 0, f"hidden_channels must divide by n_heads, got {hidden=}")
-        drop = self.p_dropout
-        _check(
-            0 <= drop < 1, f"model.p_dropout must be in [0, 1), got p_dropout={drop!r}; fix: 0.1"
-        )
-        block = self.resblock
-        _check(block == "1", f"model.resblock: only '1' is implemented, got resblock={block!r}")
-        name = self.vocoder_name
-        _check(name == "nsf-hifigan", f"only vocoder_name nsf-hifigan, got {name=}")
-        for flag in ("vol_embedding", "use_depthwise_conv", "flow_share_parameter"):
-            _check(not getattr(self, flag), f"model.{flag}=True is not implemented; fix: false")
-        _check(not self.use_transformer_flow, "use_transformer_flow is not implemented")
-        _check(
-            self.disc_channel_div >= 1,
-            f"model.disc_channel_div must be >= 1, got disc_channel_div={self.disc_channel_div!r}",
-        )
 
 
 @dataclass
@@ -209,13 +141,23 @@ class SovitsConfig:
     def __post_init__(self) -> None:
         hop, rates = self.data.hop_length, self.model.upsample_rates
         _check(
-            math.prod(rates) == hop, f"prod(upsample_rates) must equal hop, got {rates=} {hop=}"
+            math.prod(rates) == hop,
+            f"prod(upsample_rates) must equal data.hop_length={hop}, got upsample_rates={rates!r} "
+            f"(product {math.prod(rates)}); fix: rates whose product is {hop}, or another hop",
         )
         seg = self.train.segment_size
-        _check(seg % hop == 0, f"train.segment_size must be a multiple of hop, got {seg=} {hop=}")
+        _check(
+            seg % hop == 0,
+            f"train.segment_size must be a multiple of data.hop_length={hop}, got segment_size="
+            f"{seg!r}; fix: e.g. {max(1, round(seg / hop)) * hop}",
+        )
         for name, sid in self.spk.items():
             n = self.model.n_speakers
-            _check(0 <= sid < n, f"spk[{name!r}]={sid} outside n_speakers={n}; fix: raise it")
+            _check(
+                0 <= sid < n,
+                f"spk[{name!r}]={sid} is outside [0, model.n_speakers={n}); fix: ids from 0"
+                + (", or raise model.n_speakers" if sid >= n else ""),
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
