@@ -55,6 +55,16 @@ def _read_run(path: Path) -> RunLog:
         is_events = is_tfevents_name(path) or looks_like_tfevents(path)
         run = read_tfevents(path) if is_events else read_train_log(path)
         folder = path.parent
+    elif str(path) == "-" and not path.exists():
+        raise InputError(
+            "cannot read '-' (standard input): the log is read from a file; save it "
+            "(e.g. > train.log) and pass the path of that file, or of its run folder"
+        )
+    elif path.exists():
+        raise InputError(
+            f"{path} is not a file or a folder (a pipe or a device?); save the log to a file "
+            "and pass the path of that file"
+        )
     else:
         raise InputError(
             f"no such file or folder: {path}; pass a so-vits-svc train.log, an "

@@ -25,6 +25,13 @@ _CHECKPOINT = re.compile(r"G_(\d+)\.pth")
 # or numpy scalars as numpy 2 prints them: ``np.float32(2.5)``.
 _TENSOR = re.compile(r"(?:tensor|(?:np|numpy)\.\w+)\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _GZIP_MAGIC = b"\x1f\x8b"
+# Archives read only once unpacked: (magic bytes, name, the command that unpacks them).
+_ARCHIVES = (
+    (b"\xfd7zXZ\x00", "an xz", "xz -d"),
+    (b"BZh", "a bzip2", "bunzip2"),
+    (b"\x28\xb5\x2f\xfd", "a zstd", "zstd -d"),
+    (b"PK\x03\x04", "a zip", "unzip"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ def read_train_log(path: str | Path) -> RunLog:
     """
     path = Path(path)
     text = _read_text(path)
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # classic Mac OS line endings
     lines = text.split("\n")
     complete = text.endswith("\n")
     if complete:
@@ -178,6 +187,12 @@ def _read_text(path: Path) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError) as err:
             raise InputError(f"{path} is a damaged gzip file ({err}); gunzip it by hand") from None
+    for magic, kind, command in _ARCHIVES:
+        if data.startswith(magic):
+            raise InputError(
+                f"{path} is {kind} archive, not a text log; decompress it first "
+                f"({command} {path}) and pass the train.log inside"
+            )
     if not data.strip():
         raise InputError(
             f"{path} is empty; point at the train.log of a run that has logged at least one step"

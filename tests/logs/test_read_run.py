@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,13 @@ def test_a_path_that_cannot_be_read_is_a_one_line_input_error(
     with pytest.raises(InputError, match=r"cannot read .*: Permission denied; check") as info:
         read_run(target)
     assert "\n" not in str(info.value)
+
+
+def test_a_dash_or_a_pipe_as_path_says_to_pass_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^cannot read '-' \(standard input\): .*pass the path"):
+        read_run("-")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"is not a file or a folder \(a pipe.*pass the path"):
+        read_run(fifo)
