@@ -251,12 +251,21 @@ def test_validation_clips_that_are_training_clips_are_named(toy_dir, tmp_path, m
 
 
 def test_settings_that_do_less_than_they_seem_are_named(toy_dir, tmp_path, micro_cfg):
-    # Until 2026-12-07 fp16 on CPU and a segment longer than every clip passed in silence.
+    # Until 2026-12-07 fp16 on CPU, a segment longer than every clip and silent clips
+    # passed without a word.
+    from scipy.io import wavfile
+
+    data = tmp_path / "data"
+    shutil.copytree(toy_dir, data)
+    wav = data / (data / "filelists" / "train.txt").read_text().splitlines()[0]
+    rate, audio = wavfile.read(wav)
+    wavfile.write(wav, rate, audio * 0)
     seg = 2 * micro_cfg.data.sampling_rate  # 2 s; the toy clips are 1 s
     cfg = dataclasses.replace(
         micro_cfg, train=dataclasses.replace(micro_cfg.train, fp16_run=True, segment_size=seg)
     )
-    train(cfg, toy_dir, tmp_path / "run", max_steps=0, device="cpu")
+    train(cfg, data, tmp_path / "run", max_steps=0, device="cpu")
     log = (tmp_path / "run" / "train.log").read_text()
     assert "train.fp16_run=True is ignored on cpu" in log
     assert f"4 of 4 training clip(s) are shorter than train.segment_size={seg}" in log
+    assert f"1 clip(s) are silent ({wav.name}" in log.replace(str(wav.parent) + "/", "")

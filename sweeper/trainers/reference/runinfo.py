@@ -68,9 +68,22 @@ def shared_clips_note(train_clips: list, val_clips: list) -> str | None:
     )
 
 
-def setting_notes(cfg: SovitsConfig, train_clips: list, device_type: str) -> list[str]:
-    """Settings that do less than they seem: fp16 off CUDA, a segment longer than clips."""
+SILENT_PEAK = 1e-4  # below -80 dBFS: no signal to learn from
+
+
+def setting_notes(
+    cfg: SovitsConfig, train_clips: list, device_type: str, val_clips: tuple = ()
+) -> list[str]:
+    """Settings and clips that do less than they seem: fp16 off CUDA, a segment longer than
+    clips, silent clips."""
     t, sr, notes = cfg.train, cfg.data.sampling_rate, []
+    silent = [c.path for c in [*train_clips, *val_clips] if c.audio.abs().max() < SILENT_PEAK]
+    if silent:
+        notes.append(
+            f"{len(silent)} clip(s) are silent ({silent[0]}{' ...' if len(silent) > 1 else ''}): "
+            "their mel sits on the log floor and they teach nothing; fix: remove them from the "
+            "filelists"
+        )
     if t.fp16_run and device_type != "cuda":
         notes.append(
             f"train.fp16_run=True is ignored on {device_type}: autocast is used on CUDA only, "

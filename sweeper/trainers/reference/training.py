@@ -123,7 +123,7 @@ def train(
         tr.load(*resumed)
         notes += _resume_notes(tr, resumed[0])
     notes += ckpt.lone_notes(run_dir, tr.step)
-    notes += runinfo.setting_notes(cfg, tr.train_clips, dev.type)
+    notes += runinfo.setting_notes(cfg, tr.train_clips, dev.type, tuple(tr.val_clips))
     shared = runinfo.shared_clips_note(tr.train_clips, tr.val_clips)
     if shared is not None:
         notes.append(shared)
