@@ -68,7 +68,7 @@ def test_speakers_differ_in_pitch(voice):
         ({"clips_per_speaker": 99}, "clips_per_speaker"),
         ({"val_per_speaker": 2, "clips_per_speaker": 2}, "val_per_speaker"),
         ({"length_scale": 0.0}, "length_scale=0.0"),
-        ({"val_per_speaker": 0}, "val_per_speaker=0"),  # until 2026-12-07 accepted
+        ({"val_per_speaker": 0}, "val_per_speaker=0"),  # until 2026-12-06 accepted
         ({"sampling_rate": 4000}, "sampling_rate=4000"),
     ],
 )

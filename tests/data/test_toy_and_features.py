@@ -154,7 +154,7 @@ def _wav_bytes(tmp_path):
 
 
 def test_read_wav_refuses_a_cut_data_chunk_by_name(tmp_path):
-    # Until 2026-12-07 scipy's "Reached EOF prematurely" was hidden: half a clip trained.
+    # Until 2026-12-06 scipy's "Reached EOF prematurely" was hidden: half a clip trained.
     raw = _wav_bytes(tmp_path)
     (tmp_path / "half.wav").write_bytes(raw[: len(raw) // 2])
     with pytest.raises(InputError, match=r"'.*half\.wav' is cut short .*fix:") as info:

@@ -34,7 +34,7 @@ def test_toy_refuses_a_non_empty_dir(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        # Until 2026-12-07: ZeroDivisionError, MemoryError, or a set sweeper train refuses.
+        # Until 2026-12-06: ZeroDivisionError, MemoryError, or a set sweeper train refuses.
         (["--hop", "0"], "hop_length=0"),
         (["--seconds", "1e9"], "seconds=1000000000.0"),
         (["--seconds", "nan"], "seconds=nan"),

@@ -36,7 +36,7 @@ def _damage(path, how):
 @pytest.mark.parametrize("name", ["G_4.pth", "D_4.pth"])
 @pytest.mark.parametrize("how", ["empty", "half"])
 def test_an_unreadable_newest_pair_falls_back_to_the_older_one(two_pairs, tmp_path, name, how):
-    # Until 2026-12-07 this was "internal error: EOFError: Ran out of input" on every resume.
+    # Until 2026-12-06 this was "internal error: EOFError: Ran out of input" on every resume.
     _, src = two_pairs
     run = tmp_path / "run"
     shutil.copytree(src, run)
@@ -117,7 +117,7 @@ def _scalar_steps(run, tag):
 def test_a_stop_right_after_a_checkpoint_keeps_that_steps_metrics(
     two_pairs, toy_dir, tmp_path, monkeypatch
 ):
-    # Until 2026-12-07 the scalars were written after the save: a stop in between lost the
+    # Until 2026-12-06 the scalars were written after the save: a stop in between lost the
     # step's val/* for good (the resume starts after the checkpoint).
     cfg, _ = two_pairs
     real_save, run = ckpt.save_pair, tmp_path / "run"
@@ -137,7 +137,7 @@ def test_a_stop_right_after_a_checkpoint_keeps_that_steps_metrics(
 
 
 def test_steps_replayed_after_a_resume_show_once_in_tensorboard(two_pairs, toy_dir, tmp_path):
-    # Until 2026-12-07 the replayed steps were in TensorBoard twice (one per event file).
+    # Until 2026-12-06 the replayed steps were in TensorBoard twice (one per event file).
     cfg, src = two_pairs
     run = tmp_path / "run"
     shutil.copytree(src, run)

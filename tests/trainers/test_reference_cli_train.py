@@ -22,7 +22,7 @@ def test_train_runs_and_resumes(toy_dir, tmp_path, capsys):
     assert _train.run(_parse([*argv, "--max-steps", "2"])) == 0
     captured = capsys.readouterr()
     assert "step 2:" in captured.out
-    # Until 2026-12-07 --no-progress also hid the data line and the resume notes.
+    # Until 2026-12-06 --no-progress also hid the data line and the resume notes.
     assert "data: 4 training clips (" in captured.err
     # What was read is in train.log (and on stderr).
     log = (out / "train.log").read_text()

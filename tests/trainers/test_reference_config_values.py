@@ -20,7 +20,7 @@ def _refused(raw):
 @pytest.mark.parametrize(
     ("data", "fragments"),
     [
-        # Until 2026-12-07 these gave an all-zero mel filterbank: val/mel exactly 0.0000.
+        # Until 2026-12-06 these gave an all-zero mel filterbank: val/mel exactly 0.0000.
         ({"mel_fmin": 9000, "mel_fmax": 8000}, ["data.mel_fmin", "mel_fmin=9000.0"]),
         ({"mel_fmin": 7999, "mel_fmax": 8000}, ["80 mel band(s) without an FFT bin"]),
         ({"n_mel_channels": 0}, ["data.n_mel_channels", "n_mel_channels=0"]),
@@ -42,7 +42,7 @@ def test_mel_settings_of_the_presets_and_a_narrow_valid_band_load():
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        # Until 2026-12-07 each ended in "internal error: ..." (some after data loading).
+        # Until 2026-12-06 each ended in "internal error: ..." (some after data loading).
         ({"model": {"n_heads": 0}}, "model.n_heads must be >= 1, got n_heads=0"),
         ({"model": {"hidden_channels": 0}}, "hidden_channels=0"),
         ({"model": {"gin_channels": 0}}, "gin_channels=0"),
@@ -125,7 +125,7 @@ def test_an_empty_yaml_warns_and_json_errors_mention_the_yaml_suffix(tmp_path):
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        # Until 2026-12-07 these named no fix, or echoed Python's `self.x=` / `lr=`.
+        # Until 2026-12-06 these named no fix, or echoed Python's `self.x=` / `lr=`.
         ({"train": {"learning_rate": 0.0}}, "learning_rate=0.0"),
         ({"train": {"learning_rate": float("nan")}}, "learning_rate=nan"),
         ({"train": {"eps": 0.0}}, "eps=0.0"),

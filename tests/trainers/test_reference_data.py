@@ -250,7 +250,7 @@ def test_clips_far_longer_than_sovits_slices_are_named_in_the_data_line(toy_copy
 
 
 def test_every_bad_file_of_a_split_is_named_in_one_error(toy_copy, micro_cfg):
-    # Until 2026-12-07 only the first was named: one fix and one rerun per bad file.
+    # Until 2026-12-06 only the first was named: one fix and one rerun per bad file.
     lines = (toy_copy / "filelists" / "train.txt").read_text().splitlines()
     first, second = ((toy_copy / line).resolve() for line in lines[:2])
     first.write_bytes(b"")

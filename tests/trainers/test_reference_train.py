@@ -237,7 +237,7 @@ def test_resume_with_a_new_learning_rate_says_the_checkpoint_schedule_goes_on(
 
 
 def test_validation_clips_that_are_training_clips_are_named(toy_dir, tmp_path, micro_cfg, capsys):
-    # Until 2026-12-07 nothing said so, and val/mel silently tracked the training fit.
+    # Until 2026-12-06 nothing said so, and val/mel silently tracked the training fit.
     data = tmp_path / "data"
     shutil.copytree(toy_dir, data)
     lists = data / "filelists"
@@ -251,7 +251,7 @@ def test_validation_clips_that_are_training_clips_are_named(toy_dir, tmp_path, m
 
 
 def test_settings_that_do_less_than_they_seem_are_named(toy_dir, tmp_path, micro_cfg):
-    # Until 2026-12-07 fp16 on CPU, a segment longer than every clip and silent clips
+    # Until 2026-12-06 fp16 on CPU, a segment longer than every clip and silent clips
     # passed without a word.
     from scipy.io import wavfile
 
