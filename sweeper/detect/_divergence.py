@@ -18,6 +18,8 @@ _WATCHED_PREFIXES = ("loss/", "val/", "train/", "grad_norm")
 # An explosion must also rise this many noise standard deviations above the best level: on
 # a loss near zero (an MSE, an error rate) noise alone doubles a running median.
 _RISE_NOISE = 6.0
+# Explosion factor for an explode metric that is not a mel loss (see DivergenceDetector).
+OTHER_EXPLODE_FACTOR = 5.0
 # Values in the running median: 5 masks two outliers (two spikes within 3 points, or two
 # dips that set a best level no run could keep, each read as a 2x explosion with 3).
 _LEVEL_POINTS = 5
@@ -85,15 +87,22 @@ class _Track:
         return track
 
 
+def _best_level(track: _Track) -> float:
+    return track.best_level
+
+
 class DivergenceDetector(Detector):
     """DIVERGED on any of, checked in this order:
 
     - a non-finite value of a watched metric (``loss/*``, ``val/*``, ``train/*``,
-      ``grad_norm*``);
+      ``grad_norm*``, and every ``explode_metrics`` entry);
     - explosion: the median of the last 5 values of an ``explode_metrics`` entry exceeds
       ``explode_factor`` x its lowest such median so far (two spikes cannot do it), by more
       than 6 standard deviations of its point-to-point noise where that best was set (so a
-      loss near zero, whose noise alone doubles it, does not trip it);
+      loss near zero, whose noise alone doubles it, does not trip it). That factor is for
+      mel losses (a name holding ``mel``), which a healthy so-vits run never doubles; a loss
+      of another kind (a pruner's plain ``value``) may rise by design (a KL weight ramped
+      up), so it must exceed ``OTHER_EXPLODE_FACTOR`` (5) x its best;
     - gradient explosion: the median of the last 5 ``grad_norm_g``/``grad_norm_d`` exceeds
       ``grad_factor`` x its typical (median) value;
     - discriminator collapse: ``loss/d/total`` falls below ``collapse_ratio`` x its typical
@@ -139,8 +148,8 @@ class DivergenceDetector(Detector):
             return self._verdict or self._healthy(step, f"step {step} repeats; ignored")
         self._last_step = step
         for name, raw in metrics.items():
-            if not name.startswith(_WATCHED_PREFIXES):
-                continue
+            if not (name.startswith(_WATCHED_PREFIXES) or name in self.explode_metrics):
+                continue  # (an objective of any name, e.g. the pruner's "value", is watched)
             value = float(raw)
             if not math.isfinite(value):
                 self._verdict = self._diverged(
@@ -154,7 +163,7 @@ class DivergenceDetector(Detector):
     def _check(self, step: int) -> Verdict | None:
         guards = [
             # Mel against its best level so far, gradient norms against their usual size.
-            (name, "explosion", "its best level", self.explode_factor, lambda t: t.best_level)
+            (name, "explosion", "its best level", self._explode_limit(name), _best_level)
             for name in self.explode_metrics
         ] + [
             (name, "grad_explosion", "its typical value", self.grad_factor, lambda t: t.typical)
@@ -177,6 +186,11 @@ class DivergenceDetector(Detector):
                     {"guard": guard, "ratio": ratio, "limit": limit},
                 )
         return self._check_collapse(step)
+
+    def _explode_limit(self, name: str) -> float:
+        if "mel" in name:
+            return self.explode_factor
+        return max(self.explode_factor, OTHER_EXPLODE_FACTOR)
 
     def _check_collapse(self, step: int) -> Verdict | None:
         disc = self._tracks.get("loss/d/total")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import threading
@@ -84,13 +85,16 @@ class ConvergencePruner(BasePruner):
         epsilon: relative improvement below which a trial has converged, and the margin of
             the catch-up rule.
         alpha: probability of a false stop of each statistical test.
-        n_warmup_steps: no pruning, and no stop verdict remembered, before this step.
+        n_warmup_steps: no pruning before this step, and no stop verdict remembered but a
+            divergence (a NaN in the warm-up stops the trial when the warm-up ends).
         catch_up: whether to compare trials: prune those that cannot reach the top, and
             spare those that may lead a converged stop. Off: the detector's rules alone.
-        metric: the name the detector gives the values, in messages too. A so-vits mel
-            loss (``val/mel``, ``loss/g/mel``, as the sweep passes) also turns on the mel
-            explosion guard (a median of 3 over twice its best level); the default
-            ``value`` leaves it off for losses of other kinds.
+        metric: the name the detector gives the values, in messages too. The explosion
+            guard (a median of 5 over a multiple of its best level, beyond its noise) takes
+            2x for a mel loss (a name holding ``mel``: ``val/mel``, ``loss/g/mel``, as the
+            sweep passes) and 5x for any other name, such as the default ``value`` (a
+            loss of another kind may rise by design; until 2026-12-06 it had no guard, and
+            a 1e6x jump ran its whole budget).
         top_share: the share of the trials the sweep wants intact (its top, the
             runners-up included); a trial is pruned only when it is confidently outside.
         train_metric: the name of a training metric reported with
@@ -209,6 +213,8 @@ class ConvergencePruner(BasePruner):
             return None
         if track.first_stop is not None:
             first = track.first_stop
+            if first.step < self.n_warmup_steps:  # a divergence in the warm-up stops now
+                first = dataclasses.replace(first, step=verdict.step)
             return decision_record(_RULES[first.reason], first.message, first, level, sign)
         if not self.catch_up:
             return None
@@ -329,7 +335,10 @@ class ConvergencePruner(BasePruner):
                 )
             track.last = verdict
             sticky = verdict.stops and not (self.catch_up and plateau_stop(verdict))
-            if track.first_stop is None and sticky and step >= self.n_warmup_steps:
+            # A divergence inside the warm-up is kept and stops the trial once it ends (a
+            # NaN there was forgotten when later values were finite).
+            counts = step >= self.n_warmup_steps or verdict.reason is Reason.DIVERGED
+            if track.first_stop is None and sticky and counts:
                 track.first_stop = verdict
 
     def _forget_finished(self, study_name: str, trials: list[FrozenTrial]) -> None:
@@ -346,7 +355,10 @@ class ConvergencePruner(BasePruner):
         for other in trials:
             if other.number == number or other.state in (TrialState.FAIL, TrialState.WAITING):
                 continue
-            level = self._levels.setdefault(_key(study_name, other), _Level())
+            key = _key(study_name, other)
+            level = self._levels.get(key)
+            if level is None:  # (setdefault built a throwaway _Level per trial per call)
+                level = self._levels[key] = _Level()
             value = level.feed(other.intermediate_values, sign)
             if value is None and other.state == TrialState.COMPLETE and other.value is not None:
                 value = sign * other.value  # no curve: its final value is all there is

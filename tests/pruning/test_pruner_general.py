@@ -137,3 +137,39 @@ def test_a_slow_curve_falling_below_zero_is_not_cut_before_it_leads():
     curves = [c + 0.02 * rng.standard_normal(T) for c in (*fast, slow)]
     stopped = _interleave(optuna.create_study(pruner=ConvergencePruner(budget=T)), curves)
     assert 5 not in stopped, stopped
+
+
+def _stop_record(values: np.ndarray, **kwargs) -> dict | None:
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T, **kwargs))
+    study.optimize(_objective(values), n_trials=1)
+    return study.trials[0].system_attrs.get("sweeper:stop")
+
+
+@pytest.mark.parametrize(("jump_at", "factor"), [(5, 10.0), (5, 1e6), (40, 1e6)])
+def test_a_finite_explosion_of_a_plain_value_stops_the_trial(jump_at, factor):
+    """A probe (2026-12-06): with the default metric name a 1e6x jump at step 5 ran all 200
+    steps (the guard watched only loss/val/train names), one at step 10 was cut at 42."""
+    noise = 1 + 0.03 * np.random.default_rng(3).normal(size=T)
+    values = (10 + 30 * (1 + STEPS / 5) ** -0.8) * noise
+    values[jump_at - 1 :] *= factor
+    record = _stop_record(values)
+    assert record is not None and record["rule"] == "diverged", record
+    assert jump_at <= record["step"] <= jump_at + 4
+
+
+def test_a_plain_value_that_rises_by_design_is_not_called_diverged():
+    """A loss of another kind may rise (a KL weight switched on): 3x its best is no
+    explosion for a name that is not a mel loss; for val/mel it is."""
+    rng = np.random.default_rng(1)
+    values = np.where(STEPS < 50, 10.0, 30.0) * (1 + 0.02 * rng.normal(size=T))
+    record = _stop_record(values)
+    assert record is None or record["rule"] != "diverged", record
+    assert _stop_record(values, metric="val/mel")["rule"] == "diverged"
+
+
+def test_a_nan_in_the_warm_up_stops_the_trial_when_it_ends():
+    values = 20 + 10 * np.exp(-STEPS / 30.0)
+    values[4] = np.nan  # step 5 only: the values after it are finite
+    record = _stop_record(values, n_warmup_steps=10)
+    assert record is not None and record["rule"] == "diverged" and record["step"] == 10
+    assert "nan at step 5" in record["message"]
