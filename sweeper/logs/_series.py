@@ -105,6 +105,14 @@ class Timeline:
         self._values.append(value)
         return went_back
 
+    @property
+    def last_step(self) -> int | None:
+        return self._steps[-1] if self._steps else None
+
+    def replace_last(self, value: float) -> None:
+        """The last step logged again by the same writer: the later value wins."""
+        self._values[-1] = value
+
     def series(self) -> Series:
         return Series(np.array(self._steps, dtype=np.int64), np.array(self._values))
 

@@ -78,14 +78,23 @@ def runlog_from_events(source: Path, files: Sequence[Path]) -> RunLog:
     """Merge the scalars of ``files`` (in the order given) into one RunLog; may be empty."""
     notes: list[str] = []
     timelines: dict[str, Timeline] = {}
+    file_of: dict[str, Path] = {}  # the file each tag's last point came from
     restarts: dict[str, int] = {}
+    duplicates: dict[str, int] = {}  # a step logged twice within one file: no restart
     negative = 0
     for file in files:
         for scalar in _scalars(file, notes):
             if scalar.step < 0:  # not a training step; a log-step trend cannot place it
                 negative += 1
                 continue
-            timeline = timelines.setdefault(scalar.tag, Timeline())
+            timeline = timelines.get(scalar.tag)
+            if timeline is None:
+                timeline = timelines[scalar.tag] = Timeline()
+            elif timeline.last_step == scalar.step and file_of.get(scalar.tag) == file:
+                timeline.replace_last(scalar.value)
+                duplicates[scalar.tag] = duplicates.get(scalar.tag, 0) + 1
+                continue
+            file_of[scalar.tag] = file
             if timeline.add(scalar.step, scalar.value):
                 restarts[scalar.tag] = restarts.get(scalar.tag, 0) + 1
     series = {tag: t.series() for tag, t in sorted(timelines.items())}
@@ -99,6 +108,11 @@ def runlog_from_events(source: Path, files: Sequence[Path]) -> RunLog:
         )
     if negative > 0:
         head.append(f"{negative} scalar(s) logged at negative steps were left out")
+    if duplicates:
+        head.append(
+            f"{max(duplicates.values())} duplicate step(s) within one event file (a tag logged "
+            "twice at one step); the later value kept"
+        )
     if n_restarts > 0:
         head.append(
             f"{n_restarts} restart(s) (steps went back); {overwritten} logged point(s) were "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sweeper.errors import InputError
-from sweeper.logs import read_tfevents
+from sweeper.logs import read_run, read_tfevents
 from sweeper.logs._wire import crc32c, fields, masked_crc32c
 
 CURVE = [(step, {"loss/g/mel": 30.0 / (1 + step / 1000) + 0.1, "loss/d/total": 2.5 + step * 1e-5})
@@ -167,3 +167,21 @@ def test_file_without_scalars_says_so(tmp_path, events):
     path = events(tmp_path, [])
     with pytest.raises(InputError, match="no scalar summaries found in"):
         read_tfevents(path)
+
+
+def test_a_step_logged_twice_in_one_file_is_a_duplicate_not_a_restart(tmp_path, events):
+    # One writer logs a step value and an epoch-end value at the same step.
+    points = [(s, {"loss/g/mel": v}) for s in (0, 1000, 2000) for v in (30.0 - s / 100, 1.0)]
+    run = read_run(events(tmp_path, points))
+    assert run.series["loss/g/mel"].values.tolist() == [1.0, 1.0, 1.0]  # the later value
+    assert run.restarts == 0
+    assert not any("restart" in note for note in run.notes)
+    assert any(note.startswith("3 duplicate step(s)") for note in run.notes)
+
+
+def test_a_step_logged_again_in_a_newer_file_is_still_a_restart(tmp_path, events):
+    events(tmp_path, [(0, {"m": 3.0}), (100, {"m": 2.0})], name="events.out.tfevents.1.h.1.0")
+    events(tmp_path, [(100, {"m": 1.0})], name="events.out.tfevents.2.h.2.0")
+    run = read_run(tmp_path)
+    assert run.series["m"].values.tolist() == [3.0, 1.0]
+    assert run.restarts == 1
