@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -40,10 +41,12 @@ def read_run(path: str | Path) -> RunLog:
     try:
         return _read_run(path)
     except PermissionError as err:  # Python 3.11's is_dir/is_file raise it, iterdir too
-        where = err.filename or path
+        where = Path(err.filename) if err.filename else path
+        shut = _shut_folder(where)
+        why = "" if shut is None else f" (cannot enter {shut})"
         raise InputError(
-            f"cannot read {where}: {err.strerror or 'Permission denied'}; check its permissions "
-            "(ls -ld) or run as a user who may read it"
+            f"cannot read {where}: {err.strerror or 'Permission denied'}{why}; check the "
+            "permissions (ls -ld) or run as a user who may read it"
         ) from None
 
 
@@ -87,6 +90,14 @@ def _read_run(path: Path) -> RunLog:
                 "so a step names no file; set train.ckpt_name_by_step: true to number them by step"
             )
     return run
+
+
+def _shut_folder(where: Path) -> Path | None:
+    """The outermost folder above ``where`` that we may not enter, if that is why it failed."""
+    for folder in reversed(where.parents):
+        if not os.access(folder, os.X_OK):  # os.access never raises
+            return folder
+    return None
 
 
 def _lightning_model_dir(path: Path) -> Path | None:

@@ -217,3 +217,14 @@ def test_a_dash_or_a_pipe_as_path_says_to_pass_a_file(tmp_path, monkeypatch):
     os.mkfifo(fifo)
     with pytest.raises(InputError, match=r"is not a file or a folder \(a pipe.*pass the path"):
         read_run(fifo)
+
+
+def test_a_folder_that_cannot_be_entered_is_named(tmp_path, monkeypatch):
+    # Root enters any folder, so both the failing stat and os.access are emulated.
+    write_log(tmp_path / "44k")
+    shut = tmp_path / "44k"
+    _deny(monkeypatch, "is_file", shut / "train.log")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != shut and real_access(p, mode))
+    with pytest.raises(InputError, match=rf"Permission denied \(cannot enter {shut}\); check"):
+        read_run(shut / "train.log")
