@@ -16,6 +16,8 @@ _HUBER_K = 1.345
 
 def z_quantile(alpha: float) -> float:
     """Upper ``alpha`` quantile of the standard normal (one-sided critical value)."""
+    if 1.0 - alpha == 1.0:  # below 1e-16 that rounds to 1, where inv_cdf raises
+        return -_NORMAL.inv_cdf(alpha)
     return _NORMAL.inv_cdf(1.0 - alpha)
 
 

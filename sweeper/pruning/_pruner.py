@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 import threading
 import warnings
 from typing import Any
@@ -15,6 +14,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
+from sweeper.detect._stats import z_quantile
 from sweeper.pruning._args import PrunerArgs
 from sweeper.pruning._record import (
     STOP_ATTR,
@@ -150,7 +150,7 @@ class ConvergencePruner(BasePruner):
         self.metric = args.metric
         self.top_share = args.top_share
         self.train_metric = args.train_metric
-        self._z = statistics.NormalDist().inv_cdf(1.0 - self.alpha)
+        self._z = z_quantile(self.alpha)
         self._template = ConvergenceDetector(
             self.metric,
             budget=self.budget,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +30,22 @@ def report_training(trial: optuna.Trial, value: float, step: int) -> None:
     Call it before ``trial.should_prune()`` for that step. A :class:`ConvergencePruner`
     built with ``train_metric`` then judges overfitting as Prechelt does: the held-out
     metric rising while training still improves (without it, only the rise is seen).
-    Non-finite values are not stored (the held-out series judges divergence).
+    Non-finite values are not stored (the held-out series judges divergence). On a trial
+    without storage (``optuna.trial.FixedTrial``, for a dry run) it does nothing, as
+    ``FixedTrial.report`` does.
     """
-    store_training(trial.storage, trial._trial_id, step, value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"report_training value must be a real number, got value={value!r}")
+    whole = isinstance(step, numbers.Real) and math.isfinite(step) and step == int(step)
+    if isinstance(step, bool) or not whole:
+        raise TypeError(
+            f"report_training step must be a whole number (the step of trial.report), "
+            f"got step={step!r}"
+        )
+    storage = getattr(trial, "storage", None)
+    if storage is None:
+        return  # a FixedTrial: nothing stores, nothing prunes
+    store_training(storage, trial._trial_id, int(step), value)
 
 
 def store_training(

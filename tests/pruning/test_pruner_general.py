@@ -15,7 +15,7 @@ import pytest
 from test_pruner import T, X, _interleave, _objective
 
 from sweeper.detect import ConvergenceDetector, Reason
-from sweeper.pruning import ConvergencePruner
+from sweeper.pruning import ConvergencePruner, report_training
 
 STEPS = np.arange(1, T + 1)
 
@@ -173,3 +173,21 @@ def test_a_nan_in_the_warm_up_stops_the_trial_when_it_ends():
     record = _stop_record(values, n_warmup_steps=10)
     assert record is not None and record["rule"] == "diverged" and record["step"] == 10
     assert "nan at step 5" in record["message"]
+
+
+def test_report_training_names_bad_arguments_and_skips_a_fixed_trial():
+    """A probe: FixedTrial (Optuna's dry run) raised AttributeError, None a TypeError not
+    naming the argument, and step 5.7 overwrote step 5."""
+    report_training(optuna.trial.FixedTrial({}), 1.0, 1)  # nothing to store, no error
+    study = optuna.create_study()
+    trial = study.ask()
+    for value, step, named in [(None, 1, "value=None"), (1.0, 5.7, "step=5.7"),
+                               (1.0, "5", "step='5'"), (1.0, float("inf"), "step=inf")]:
+        with pytest.raises(TypeError, match=named):
+            report_training(trial, value, step)
+    report_training(trial, np.float32(2.0), np.int64(5))
+    assert study.trials[0].system_attrs == {"sweeper:train:5": 2.0}
+
+
+def test_a_tiny_alpha_is_accepted():
+    assert ConvergencePruner(alpha=1e-20)._z > 9  # StatisticsError before 2026-12-06
