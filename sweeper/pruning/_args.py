@@ -7,14 +7,24 @@ a comparison deep inside.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 
 def _number(name: str, value: object, kind: type = numbers.Real) -> float | int:
+    # A whole float (300.0: YAML's 3e2, a float grid) is a fine int.
+    whole = isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value)
+    if kind is numbers.Integral and not isinstance(value, bool) and whole:
+        return int(value)  # type: ignore[arg-type]
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an int" if kind is numbers.Integral else "a number"
-        raise ValueError(f"{name} must be {what}, got {name}={value!r} ({type(value).__name__})")
+        raise ValueError(
+            f"{name} must be {what}, got {name}={value!r} ({type(value).__name__}); "
+            f"fix: pass {what}"
+        )
     return int(value) if kind is numbers.Integral else float(value)  # type: ignore[arg-type]
 
 
@@ -63,6 +73,8 @@ class PrunerArgs:
         warmup = int(_number("n_warmup_steps", n_warmup_steps, numbers.Integral))
         if warmup < 0:
             raise ValueError(f"n_warmup_steps must be an int >= 0, got {n_warmup_steps=}")
+        if isinstance(catch_up, np.bool_):  # numpy's bool, from a config array
+            catch_up = bool(catch_up)
         if not isinstance(catch_up, bool):
             raise ValueError(f"catch_up must be True or False, got {catch_up=}")
         share = _number("top_share", top_share)

@@ -123,9 +123,12 @@ def test_numpy_numbers_are_arguments_and_strings_are_named():
         budget=np.int64(300), n_warmup_steps=np.int32(5), top_share=np.float32(0.1)
     )
     assert pruner.budget == 300 and type(pruner.budget) is int and pruner.n_warmup_steps == 5
-    for name, bad in (("alpha", "0.05"), ("epsilon", None), ("budget", 300.0)):
-        with pytest.raises(ValueError, match=f"{name} must be .*got {name}="):
+    for name, bad in (("alpha", "0.05"), ("epsilon", None), ("budget", 300.5)):
+        with pytest.raises(ValueError, match=f"{name} must be .*got {name}=.*fix:"):
             ConvergencePruner(**{name: bad})
+    # A whole float (YAML's 3e2) and numpy's bool are what configs hand over: accepted.
+    pruner = ConvergencePruner(budget=np.float64(3e2), catch_up=np.True_)
+    assert pruner.budget == 300 and type(pruner.budget) is int and pruner.catch_up is True
 
 
 def test_a_slow_curve_falling_below_zero_is_not_cut_before_it_leads():
