@@ -171,10 +171,10 @@ def _records(path: Path, notes: list[str]) -> Iterator[tuple[int, bytes]]:
                         f"{path} is not a TensorBoard events file, or is cut short (bad record "
                         "header at byte 0); pass an events.out.tfevents.* file or a train.log"
                     )
-                notes.append(
-                    f"{path}: truncated or corrupt record at byte {offset}; it and anything "
-                    "after it were dropped (file still being written?)"
-                )
+                short = len(header) < _HEADER  # a cut-off tail; a bad checksum is damage
+                why = "truncated record (file still being written?)" if short else (
+                    "corrupt record header (a damaged file; TensorBoard stops there too)")
+                notes.append(f"{path}: {why} at byte {offset}; it and all after it were dropped")
                 return
             data = handle.read(length + 4)
             if len(data) < length + 4:

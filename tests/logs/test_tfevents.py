@@ -185,3 +185,17 @@ def test_a_step_logged_again_in_a_newer_file_is_still_a_restart(tmp_path, events
     run = read_run(tmp_path)
     assert run.series["m"].values.tolist() == [3.0, 1.0]
     assert run.restarts == 1
+
+
+def test_a_corrupt_header_mid_file_is_called_damage_not_a_file_being_written(tmp_path, events):
+    path = events(tmp_path, CURVE)
+    data = bytearray(path.read_bytes())
+    offset = 0
+    for _ in range(4):  # skip to the 5th record's header
+        offset += 12 + struct.unpack("<Q", data[offset : offset + 8])[0] + 4
+    data[offset + 9] ^= 0xFF  # its length's checksum no longer matches
+    path.write_bytes(bytes(data))
+    run = read_tfevents(path)
+    assert len(run.series["loss/g/mel"]) == 3  # the file-version record, then 3 scalars
+    note = next(n for n in run.notes if f"byte {offset}" in n)
+    assert "corrupt record header" in note and "still being written" not in note
