@@ -204,6 +204,7 @@ class ConvergencePruner(BasePruner):
             track = self._tracks[key] = _Track(self.detector())
         self._feed(track, trial, sign)
         self._check_budget(trial.number, track.cursor.last_step)
+        self._check_order(trial.number, track.cursor)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)
         others = study.get_trials(deepcopy=False)
@@ -280,6 +281,18 @@ class ConvergencePruner(BasePruner):
                 f"budget={self.budget}; past its budget a trial has nothing left to gain and "
                 "reads as converged. budget is the last step passed to trial.report (in its "
                 "units); fix: pass that step, or budget=None",
+                stacklevel=4,
+            )
+
+    def _check_order(self, number: int, cursor: Any) -> None:
+        """Warn once when a step came after a later one: it is skipped (steps are judged in
+        increasing order), so a trial reported in reverse is never judged."""
+        if cursor.skipped is not None and not getattr(self, "_warned_order", False):
+            self._warned_order = True
+            warnings.warn(
+                f"ConvergencePruner: trial {number} reported step {cursor.skipped} after step "
+                f"{cursor.last_step}; steps are judged in increasing order and that one is "
+                "skipped; fix: report steps in increasing order (e.g. the epoch number)",
                 stacklevel=4,
             )
 

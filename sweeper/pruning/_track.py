@@ -22,6 +22,7 @@ class _Cursor:
 
     seen: int = 0
     last_step: int = -1  # Optuna steps are >= 0
+    skipped: int | None = None  # the first step skipped for coming after a later one
 
     def advance(self, values: Mapping[int, float]) -> list[tuple[int, float]]:
         fresh = len(values) - self.seen
@@ -36,6 +37,8 @@ class _Cursor:
             if step > self.last_step:
                 self.last_step = int(step)
                 points.append((int(step), float(value)))
+            elif self.skipped is None:
+                self.skipped = int(step)
         return points
 
 

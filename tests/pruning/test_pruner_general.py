@@ -194,3 +194,17 @@ def test_report_training_names_bad_arguments_and_skips_a_fixed_trial():
 
 def test_a_tiny_alpha_is_accepted():
     assert ConvergencePruner(alpha=1e-20)._z > 9  # StatisticsError before 2026-12-06
+
+
+def test_steps_out_of_order_warn_once():
+    """Steps are judged in increasing order; one reported after a later one was skipped in
+    silence (a trial reported in reverse was never judged)."""
+    study = optuna.create_study(pruner=ConvergencePruner(budget=T))
+    trial = study.ask()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in (10, 20, 15, 5, 30):
+            trial.report(1.0, step)
+            trial.should_prune()
+    ours = [w for w in caught if "ConvergencePruner" in str(w.message)]
+    assert len(ours) == 1 and "step 15 after step 20" in str(ours[0].message)
