@@ -30,7 +30,9 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
             # Most of scipy's WavFileWarnings (extra chunks, ...) are harmless; kept, not shown.
             warnings.simplefilter("always", wavfile.WavFileWarning)
             sr, data = wavfile.read(path)
-    except (ValueError, EOFError, struct.error) as err:
+    # A header claiming 0 channels or a huge size: ZeroDivisionError, OverflowError,
+    # MemoryError from inside scipy's parser (a probe: a Ray traceback in summarize).
+    except (ValueError, EOFError, struct.error, ArithmeticError, MemoryError) as err:
         raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
     for warning in caught:
         if issubclass(warning.category, wavfile.WavFileWarning):

@@ -146,6 +146,17 @@ def test_read_wav_names_a_file_with_a_cut_header(tmp_path):
         read_wav(tmp_path / "cut.wav", 16000)
 
 
+def test_read_wav_names_a_header_claiming_zero_channels(tmp_path):
+    # A probe (2026-12-06): scipy's ZeroDivisionError reached summarize as a Ray traceback.
+    import struct
+
+    raw = bytearray(_wav_bytes(tmp_path))
+    raw[22:24] = struct.pack("<H", 0)  # the fmt chunk's channel count
+    (tmp_path / "zero.wav").write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=r"cannot read '.*zero\.wav' as WAV .*fix:"):
+        read_wav(tmp_path / "zero.wav", 16000)
+
+
 def _wav_bytes(tmp_path):
     from scipy.io import wavfile
 
