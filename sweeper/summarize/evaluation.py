@@ -26,7 +26,7 @@ from sweeper.tune._trainable import Job
 
 CACHE_DIR = Path("summary") / "eval"  # inside the sweep folder
 PREFIX = "eval/"
-_VERSION = 3  # bump when what a cached entry means changes (3: DistillMOS parts, speaker level)
+_VERSION = 4  # bump when what a cached entry means changes (4: WER at temperature 0, in parts)
 
 
 @dataclass(frozen=True)
