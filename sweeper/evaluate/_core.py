@@ -114,7 +114,10 @@ def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
 
 MIN_SECONDS = 0.1  # shorter clips have no f0 (Praat needs 3 periods of 50 Hz) nor mel frames
 MAX_PEAK = 16.0  # float audio is in [-1, 1]; a peak this far out is PCM read as float
-LENGTH_TOLERANCE = 0.1  # out and ref lengths may differ by 10 % (time-aligned metrics)
+# Time-aligned metrics: an out made from its ref differs from it by a few hops at most. 10 %
+# let a 44.1/48 kHz mix-up (8.8 % longer) through as "ok" (F0 error 994 cents on a copy).
+LENGTH_TOLERANCE = 0.02  # out and ref lengths may differ by 2 % ...
+LENGTH_HOPS = 4  # ... or by 4 hops, whichever is more
 
 
 def _as_clips(name: str, clips, sr: int) -> list[np.ndarray]:
@@ -161,17 +164,32 @@ def _as_audio(name: str, x, sr: int) -> np.ndarray:
     return x
 
 
-def _unaligned(refs: list[np.ndarray], outs: list[np.ndarray], sr: int) -> str | None:
-    """Why F0, V/UV and mel L1, which compare frame by frame, cannot be measured: an out much
-    shorter or longer than its ref (another sentence, audio at another rate) would be scored
-    on the overlap only. None when every pair lines up."""
+def _unaligned(refs: list[np.ndarray], outs: list[np.ndarray], sr: int, hop: int) -> str | None:
+    """Why F0, V/UV and mel L1, which compare frame by frame, cannot be measured: an out
+    longer or shorter than its ref by more than ``LENGTH_TOLERANCE`` (or ``LENGTH_HOPS``
+    hops, for short clips) is another sentence or audio at another rate, which would be
+    scored on the overlap only. None when every pair lines up."""
     for i, (ref, out) in enumerate(zip(refs, outs, strict=True)):
-        if abs(out.size - ref.size) > LENGTH_TOLERANCE * ref.size:
+        if abs(out.size - ref.size) > max(LENGTH_HOPS * hop, LENGTH_TOLERANCE * ref.size):
             return (
-                f"outs[{i}] lasts {out.size / sr:.2f} s but refs[{i}] {ref.size / sr:.2f} s; "
-                "frame-by-frame metrics need the out made from that ref, at the same rate"
+                f"outs[{i}] lasts {out.size / sr:.2f} s but refs[{i}] {ref.size / sr:.2f} s"
+                f"{_rate_hint(out.size / ref.size)}; frame-by-frame metrics need the out made "
+                "from that ref, at the same rate"
             )
     return None
+
+
+_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def _rate_hint(ratio: float) -> str:
+    """ " (ratio 1.088, as 48000/44100 or 24000/22050: ...)" where pairs of common rates
+    explain the lengths within 0.5 %, else ""."""
+    pairs = sorted((abs(a / b / ratio - 1), -a, b) for a in _RATES for b in _RATES if a != b)
+    near = [f"{-a}/{b}" for err, a, b in pairs if err <= 0.005][:3]
+    if not near:
+        return ""
+    return f" (ratio {ratio:.3f}, as {' or '.join(near)}: is one at another sampling rate?)"
 
 
 def _f0_tracks(ref_f0, refs: list[np.ndarray], hop: int) -> list[np.ndarray]:
@@ -210,8 +228,8 @@ def evaluate(
     Args:
         refs, outs: mono audio, one 1-D array per clip, in matching order: float in [-1, 1]
             or integer PCM (scaled by its type). Time-aligned metrics (f0, V/UV, mel L1) use
-            the common length, and are skipped where an out is more than 10 % longer or
-            shorter than its ref; MCD aligns by DTW.
+            the common length, and are skipped where an out is more than 2 % (or 4 hops)
+            longer or shorter than its ref; MCD aligns by DTW.
         sr: sampling rate of both, Hz.
         metrics: names from ``METRICS`` (all when None).
         transcripts: what each ref says; without them WER/CER are "skipped".
@@ -256,7 +274,7 @@ def evaluate(
     wanted = get_metrics(metrics)
     results: dict[str, MetricResult] = {}
     by_family: dict[str, list] = {}
-    unaligned = _unaligned(refs_l, outs_l, int(sr))
+    unaligned = _unaligned(refs_l, outs_l, int(sr), settings.hop(int(sr)))
     for metric in wanted:
         missing = missing_modules(metric)
         if missing:

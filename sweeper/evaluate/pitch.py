@@ -56,12 +56,15 @@ def compute(batch, metrics) -> dict:
     hop = batch.settings.hop(batch.sr)
     sums = []
     for i, (ref, out) in enumerate(zip(batch.refs, batch.outs, strict=True)):
+        # Both tracked on their common whole-hop length: Praat centres its frames on each
+        # signal's duration, so a half-hop longer out was read half a hop off (10-16 cents).
         n_frames = min(len(ref), len(out)) // hop
+        n = n_frames * hop
         if batch.ref_f0 is not None:
             ref_track = batch.ref_f0[i][:n_frames]
         else:
-            ref_track = f0_praat(ref, batch.sr, hop, n_frames)
-        out_track = f0_praat(out, batch.sr, hop, n_frames)
+            ref_track = f0_praat(ref[:n], batch.sr, hop, n_frames)
+        out_track = f0_praat(out[:n], batch.sr, hop, n_frames)
         sums.append(
             f0_errors(ref_track, out_track, batch.settings.semitones, batch.settings.gross_cents)
         )
