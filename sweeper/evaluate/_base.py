@@ -57,9 +57,9 @@ class MetricResult:
         return self.value < other.value if self.direction == "min" else self.value > other.value
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready: NaN becomes None."""
+        """JSON-ready: NaN and inf become None (strict JSON has neither)."""
         def clean(x: float) -> float | None:
-            return None if math.isnan(x) else float(x)
+            return float(x) if math.isfinite(x) else None
 
         return {
             "name": self.name,
@@ -80,11 +80,12 @@ def result(
     nothing: str = "no clip gave a value",
 ) -> MetricResult:
     """A measured value; a NaN one (nothing to measure) is ``skipped`` with ``nothing`` as
-    the reason, so a NaN never comes back as "ok"."""
+    the reason, and so is an infinite one, so a non-number never comes back as "ok"."""
     per = tuple(float(x) for x in per_item)
-    if math.isnan(value):
+    if not math.isfinite(value):
+        why = nothing if math.isnan(value) else f"the value is {value} (not a number to rank)"
         return MetricResult(
-            metric.name, math.nan, metric.direction, metric.unit, SKIPPED, nothing, per
+            metric.name, math.nan, metric.direction, metric.unit, SKIPPED, why, per
         )
     return MetricResult(metric.name, float(value), metric.direction, metric.unit, OK, detail, per)
 

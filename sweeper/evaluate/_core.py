@@ -14,6 +14,9 @@ from sweeper.evaluate._registry import TIME_ALIGNED, family_module, get_metrics,
 MODEL_SR = 16000  # every learned model here (Whisper, DNSMOS, Resemblyzer, DistillMOS) wants it
 
 
+_INT_FIELDS = ("hop_length", "n_fft", "n_mels", "mcd_order", "asr_beam", "threads")
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to measure. None means "derive from the sampling rate"."""
@@ -30,6 +33,23 @@ class Settings:
     device: str | None = None  # "cpu" / "cuda"; None = cuda when torch sees one
 
     def __post_init__(self) -> None:
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if not (value is None and name in ("hop_length", "n_fft")) and (
+                isinstance(value, bool) or not isinstance(value, int | np.integer)
+            ):
+                raise InputError(f"Settings.{name} must be an int, got {value!r}")
+        for name in ("mel_fmax", "gross_cents", "semitones"):
+            value = getattr(self, name)
+            if not (value is None and name == "mel_fmax") and (
+                isinstance(value, bool) or not isinstance(value, int | float | np.number)
+            ):
+                raise InputError(f"Settings.{name} must be a number, got {value!r}")
+        if not abs(self.semitones) <= 48:  # NaN too
+            raise InputError(
+                f"Settings.semitones must be finite, within +-48, got {self.semitones!r}; fix: "
+                "the key shift the conversion was made with (0 for none)"
+            )
         for name in ("hop_length", "n_fft"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -121,6 +141,12 @@ LENGTH_HOPS = 4  # ... or by 4 hops, whichever is more
 
 
 def _as_clips(name: str, clips, sr: int) -> list[np.ndarray]:
+    scalar = isinstance(clips, np.generic | int | float | complex | str | bytes)
+    if scalar or (isinstance(clips, np.ndarray) and clips.ndim == 0):
+        raise InputError(
+            f"{name} is {clips!r} ({type(clips).__name__}), not clips; fix: a list of 1-D "
+            "mono arrays (or one 1-D array)"
+        )
     if isinstance(clips, np.ndarray):
         if clips.ndim != 1:
             raise InputError(
@@ -139,9 +165,15 @@ def _as_audio(name: str, x, sr: int) -> np.ndarray:
     if not isinstance(x, np.ndarray) and not isinstance(x, (list, tuple)):
         raise InputError(f"{name} is a {type(x).__name__}, not audio; fix: a 1-D numpy array")
     x = np.asarray(x)
+    if x.ndim == 2:
+        raise InputError(
+            f"{name} is a 2-D array {x.shape}; fix: one 1-D mono clip (stereo: average the "
+            "channels)"
+        )
     if x.ndim != 1 or x.size == 0:
         raise InputError(f"{name} must be non-empty 1-D audio, got shape {x.shape}")
     if np.issubdtype(x.dtype, np.signedinteger):
+        _check_int_width(name, x)
         x = x / float(2 ** (8 * x.dtype.itemsize - 1))
     elif x.dtype == np.uint8:
         x = (x.astype(np.float64) - 128.0) / 128.0
@@ -162,6 +194,22 @@ def _as_audio(name: str, x, sr: int) -> np.ndarray:
             "more (so-vits-svc's preprocessing skips clips under 0.3 s)"
         )
     return x
+
+
+def _check_int_width(name: str, x: np.ndarray) -> None:
+    """Integer PCM is scaled by its type; a wider type holding 16-bit values would become
+    near-silence (-115 dBFS for int32, -307 for int64) with no error."""
+    if x.dtype.itemsize == 8:
+        raise InputError(
+            f"{name} has int64 samples: no WAV format is 64-bit integer (np.round(x * 32767)"
+            ".astype(int) makes them); fix: .astype(np.int16), or float audio in [-1, 1]"
+        )
+    peak = int(np.max(np.abs(x.astype(np.int64))))
+    if x.dtype.itemsize == 4 and 0 < peak <= 32768:
+        raise InputError(
+            f"{name} is int32 but peaks at {peak}: 16-bit samples in an int32 array (they "
+            "would be scaled by 2**31, to near-silence); fix: .astype(np.int16)"
+        )
 
 
 def _unaligned(refs: list[np.ndarray], outs: list[np.ndarray], sr: int, hop: int) -> str | None:

@@ -124,7 +124,8 @@ def compute(batch, metrics) -> dict:
         return {metric.name: unavailable(metric, f"cannot load Resemblyzer weights ({err})")}
     refs, outs = batch.at_model_rate("refs"), batch.at_model_rate("outs")
     sims = [
-        float(embed(net, r, device) @ embed(net, o, device))
+        # unit vectors: rounding gave 1 + 1e-7 for an identical pair
+        float(np.clip(embed(net, r, device) @ embed(net, o, device), -1.0, 1.0))
         for r, o in zip(refs, outs, strict=True)
     ]
     return {metric.name: result(metric, float(np.mean(sims)), sims)}

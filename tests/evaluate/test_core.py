@@ -262,3 +262,51 @@ def test_a_44k_48k_mixup_is_not_scored_frame_by_frame():
     assert r["mel_l1"].status == SKIPPED and "48000/44100" in r["mel_l1"].detail  # was "ok"
     near = np.concatenate([ref, np.zeros(3 * 160, np.float32)])  # 3 hops longer: same sentence
     assert evaluate([ref], [near], SR, ["mel_l1"], settings=SETTINGS)["mel_l1"].ok
+
+
+@pytest.mark.parametrize(
+    ("clip", "match"),
+    [
+        # as np.round(x * 32767).astype(int) writes int16 PCM: scaled by 2**63, -307 dBFS
+        (lambda t: np.round(t * 32767).astype(np.int64), "int64 samples.*astype.np.int16"),
+        (lambda t: np.round(t * 32767).astype(np.int32), "16-bit samples in an int32 array"),
+        (lambda t: np.float32(0.1), r"is np.float32\(0.1\).*not clips"),  # was a TypeError
+        (lambda t: np.array(0.5), "not clips"),
+        (lambda t: [np.stack([t, t])], r"refs\[0\] is a 2-D array \(2, 16000\).*average"),
+    ],
+)
+def test_audio_that_would_be_misread_is_refused(clip, match):
+    with pytest.raises(InputError, match=match) as err:
+        evaluate(clip(_tone()), [_tone()], SR, ["mel_l1"], settings=SETTINGS)
+    assert "\n" not in str(err.value)
+
+
+def test_int32_pcm_at_full_scale_is_still_read():
+    tone = _tone()
+    pcm = np.round(tone * 2**31 * 0.99).astype(np.int32)
+    assert evaluate([tone], [pcm], SR, ["mel_l1"], settings=SETTINGS)["mel_l1"].value < 0.05
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"semitones": math.nan}, "semitones must be finite"),  # vuv 0.52 "ok" on a copy
+        ({"semitones": math.inf}, "semitones must be finite"),  # f0 error inf, "ok"
+        ({"n_mels": 2.5}, r"Settings.n_mels must be an int, got 2.5"),  # numpy's TypeError
+        ({"hop_length": 1.5}, r"Settings.hop_length must be an int, got 1.5"),  # after Praat
+        ({"threads": True}, "threads must be an int"),
+        ({"gross_cents": "50"}, "gross_cents must be a number, got '50'"),
+    ],
+)
+def test_bad_settings_are_one_line_errors_naming_the_field(kwargs, match):
+    with pytest.raises(InputError, match=match) as err:
+        Settings(**kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_an_infinite_value_is_skipped_not_ok():
+    from sweeper.evaluate._base import result
+
+    r = result(METRICS["f0_rmse_cents"], math.inf, [math.inf])
+    assert r.status == SKIPPED and "inf" in r.detail and math.isnan(r.value)
+    assert r.to_dict()["per_item"] == [None]  # strict JSON has no Infinity

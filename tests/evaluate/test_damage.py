@@ -167,3 +167,13 @@ def test_speaker_similarity_does_not_depend_on_the_level(speech):
         outs = [x * gain for x in speech]
         got = evaluate(speech, outs, SR, metrics=["speaker_similarity"], settings=SETTINGS)
         assert got["speaker_similarity"].value > 0.999, gain
+
+
+def test_speaker_similarity_of_a_copy_is_at_most_one(speech, monkeypatch):
+    import sweeper.evaluate.speaker as speaker
+
+    # d-vectors are unit vectors up to rounding: an int16 copy scored 1 + 1e-7
+    monkeypatch.setattr(speaker, "cached", lambda key, load: None)
+    monkeypatch.setattr(speaker, "embed", lambda net, x, device: np.full(256, (1 + 1e-6) / 16))
+    sim = evaluate(speech, speech, SR, ["speaker_similarity"], settings=SETTINGS)
+    assert sim["speaker_similarity"].value == 1.0
