@@ -24,3 +24,15 @@ def duration_arg(text: str) -> float:
         return parse_duration(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_time_limit(parser: argparse.ArgumentParser) -> None:
+    """``--time-limit`` of ``run`` and ``resume``."""
+    parser.add_argument(
+        "--time-limit",
+        type=duration_arg,
+        default=None,
+        metavar="DURATION",
+        help="stop this run after DURATION (8h, 90m, 1h30m) as Ctrl-C does: running trials "
+        "keep their last checkpoint and `sweeper resume` goes on (exit code 124)",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sweeper.cli._args import duration_arg
+from sweeper.cli._args import add_time_limit
 
 HELP = "continue a sweep whose driver died: unfinished trials go on from their checkpoints"
 
@@ -16,14 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Ray cluster address (default: a local Ray on this machine)",
     )
-    parser.add_argument(
-        "--time-limit",
-        type=duration_arg,
-        default=None,
-        metavar="DURATION",
-        help="stop this run after DURATION (8h, 90m, 1h30m) as Ctrl-C does: running trials "
-        "keep their last checkpoint and `sweeper resume` goes on (exit code 124)",
-    )
+    add_time_limit(parser)
 
 
 def run(args: argparse.Namespace) -> int:

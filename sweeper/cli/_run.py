@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sweeper.cli._args import duration_arg
+from sweeper.cli._args import add_time_limit
 
 HELP = "run a sweep: Ray Tune trials, Optuna sampling, convergence-based early stopping"
 
@@ -20,14 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage", default=None, help="folder that holds sweep folders (default: ./sweeps)"
     )
-    parser.add_argument(
-        "--time-limit",
-        type=duration_arg,
-        default=None,
-        metavar="DURATION",
-        help="stop this run after DURATION (8h, 90m, 1h30m) as Ctrl-C does: running trials "
-        "keep their last checkpoint and `sweeper resume` goes on (exit code 124)",
-    )
+    add_time_limit(parser)
 
 
 def print_summary(summary, cfg) -> None:
