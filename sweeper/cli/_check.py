@@ -23,18 +23,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.draws < 0:
         raise InputError(f"--draws must be >= 0, got {args.draws}; fix: e.g. --draws 3")
+    warned = False
     for i, space in enumerate(args.space):
         if i:
             print()
-        check(space, args.draws)
+        warned = check(space, args.draws) or warned
     if len(args.space) == 1:
-        print(f"next: `sweeper run {args.space[0]}`")
+        fix = "put the dataset where data.dir says (or run on a cluster whose nodes have it), "
+        print(f"next: {fix if warned else ''}`sweeper run {args.space[0]}`")
     return 0
 
 
-def check(space: str, draws: int) -> None:
+def check(space: str, draws: int) -> bool:
     """Everything `sweeper run` checks before Ray starts (the cluster's size aside), then
-    what the sweep would be."""
+    what the sweep would be; True when it warned of data this machine lacks."""
     from sweeper.config import load_sweep
     from sweeper.tune._checks import check_keys, few_points_note, missing_data
     from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
@@ -56,7 +58,7 @@ def check(space: str, draws: int) -> None:
     searched = cfg.parameters.searched
     chosen = first_draws(cfg, draws) if draws and searched else []
     if not chosen:
-        return
+        return absent is not None
     if cfg.sampler.seed is None:
         whose = "a sample (no seed: the sweep draws others)"
     elif cfg.sampler.kind == "tpe" and len(chosen) > TPE_STARTUP:
@@ -67,6 +69,7 @@ def check(space: str, draws: int) -> None:
     for number, params in enumerate(chosen):
         shown = "  ".join(f"{k}={_short(params[k])}" for k in searched if k in params)
         print(f"    #{number}  {shown}")
+    return absent is not None
 
 
 def _short(value) -> str:

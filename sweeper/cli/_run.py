@@ -42,7 +42,7 @@ def print_summary(summary, cfg) -> None:
     print(f"results: {summary.sweep_dir}")
     if summary.wall_s > 0 and not any(row.state == "RUNNING" for row in summary.table):
         # a finished run or resume (status prints this table too, without the pointers)
-        if all(row.best_value is None for row in summary.table):
+        if summary.table and all(row.best_value is None for row in summary.table):
             print(
                 "next: no trial has a value to rank; fix what the trials' errors above say "
                 f"(also in `sweeper status {summary.sweep_dir}`), then run the space again"
@@ -67,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
     )
     print_summary(summary, cfg)
-    return exit_code(summary, "run")
+    return exit_code(summary, "run", cfg.budget.num_trials)
 
 
-def exit_code(summary, command: str) -> int:
+def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     """0 when every trial ended; 130 (as for Ctrl-C) when the driver was stopped first (Ray
     Tune ends its loop quietly on SIGINT/SIGTERM, so the table alone looked like an end);
     124 (as `timeout`) when its --time-limit stopped it."""
@@ -79,9 +79,11 @@ def exit_code(summary, command: str) -> int:
     from sweeper.tune._deadline import format_duration
 
     unfinished = sum(1 for row in summary.table if row.state == "RUNNING")
+    limit = summary.time_limit_s
+    if limit is not None and num_trials is not None:
+        unfinished += max(0, num_trials - len(summary.table))  # never started: also to come
     if not unfinished:
         return 0
-    limit = summary.time_limit_s
     why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
     print(
         f"sweeper {command}: {why} with {unfinished} trial(s) unfinished; "

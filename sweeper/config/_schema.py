@@ -69,6 +69,8 @@ class ToyData:
         object.__setattr__(self, "seconds", as_float(("seconds",), self.seconds))
         if self.seconds < 0.1:
             raise FieldError(("seconds",), "is too short", self.seconds, "use 0.1 s or more")
+        if self.seconds > 60.0:  # the toy writer's MAX_SECONDS: every trial failed on it
+            raise FieldError(("seconds",), "is too long", self.seconds, "use 60 s or less")
         as_int(("seed",), self.seed, minimum=0)
 
     @property

@@ -27,7 +27,7 @@ from sweeper.errors import InputError
 from sweeper.evaluate._base import result, unavailable
 from sweeper.evaluate._cache import cached
 
-ASR_PART_S = 20.0  # longest part transcribed at once (Whisper's window is 30 s)
+ASR_PART_S = 20.0  # equal-split length; a part may reach ~24 s (Whisper's window is 30 s)
 _PUNCT = re.compile(r"[^\w\s']|_")
 
 
@@ -62,8 +62,9 @@ def _device(requested: str | None) -> str:
 
 
 def parts(x: np.ndarray, sr: int = 16000, longest_s: float = ASR_PART_S) -> list[np.ndarray]:
-    """``x`` in the fewest parts of at most ``longest_s``: each cut at the quietest 10 ms
-    frame within 4 s before an equal split, so no word is cut in two where a pause is near."""
+    """``x`` in ``ceil(duration / longest_s)`` parts, each cut at the quietest 10 ms frame
+    within 4 s before an equal split (so no word is cut in two where a pause is near): a
+    part is at most about ``longest_s`` + 4 s long, under Whisper's 30 s window."""
     n = max(1, math.ceil(len(x) / (longest_s * sr)))
     if n == 1:
         return [x]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-import warnings
 from typing import Any
 
 import optuna
@@ -16,6 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
 from sweeper.detect._stats import z_quantile
 from sweeper.pruning._args import PrunerArgs
+from sweeper.pruning._notices import Notices
 from sweeper.pruning._record import (
     STOP_ATTR,
     decision_record,
@@ -161,7 +161,7 @@ class ConvergencePruner(BasePruner):
         self._tracks: dict[_Key, _Track] = {}
         self._levels: dict[_Key, _Level] = {}
         self._lock = threading.Lock()  # study.optimize(n_jobs > 1) prunes from threads
-        self._warned_budget = False
+        self._notices = Notices()  # one-time warnings given
 
     def detector(self) -> ConvergenceDetector:
         """A fresh detector with this pruner's settings (metric, training metric, budget,
@@ -176,7 +176,7 @@ class ConvergencePruner(BasePruner):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_warned_budget", False)  # pickled before 2026-12-06
+        self.__dict__.setdefault("_notices", Notices())  # pickled before 2026-12-06
         self._lock = threading.Lock()
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -203,8 +203,9 @@ class ConvergencePruner(BasePruner):
         if track is None:
             track = self._tracks[key] = _Track(self.detector())
         self._feed(track, trial, sign)
-        self._check_budget(trial.number, track.cursor.last_step)
-        self._check_order(trial.number, track.cursor)
+        cursor = track.cursor
+        self._notices.check_budget(self.budget, trial.number, cursor.last_step)
+        self._notices.check_order(trial.number, cursor.skipped, cursor.last_step)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)
         others = study.get_trials(deepcopy=False)
@@ -270,31 +271,6 @@ class ConvergencePruner(BasePruner):
         # a gap inside it is no evidence, whatever epsilon says.
         margin = self.epsilon + self._z * noise
         return standing(best, upper, margin, levels, self.top_share, scale)
-
-    def _check_budget(self, number: int, step: int) -> None:
-        """Warn once when steps run past ``budget``: a budget in other units (epochs for
-        steps) makes every trial read as converged, with nothing left to gain."""
-        if self.budget is not None and not self._warned_budget and step > self.budget:
-            self._warned_budget = True
-            warnings.warn(
-                f"ConvergencePruner: trial {number} reported step {step}, past "
-                f"budget={self.budget}; past its budget a trial has nothing left to gain and "
-                "reads as converged. budget is the last step passed to trial.report (in its "
-                "units); fix: pass that step, or budget=None",
-                stacklevel=4,
-            )
-
-    def _check_order(self, number: int, cursor: Any) -> None:
-        """Warn once when a step came after a later one: it is skipped (steps are judged in
-        increasing order), so a trial reported in reverse is never judged."""
-        if cursor.skipped is not None and not getattr(self, "_warned_order", False):
-            self._warned_order = True
-            warnings.warn(
-                f"ConvergencePruner: trial {number} reported step {cursor.skipped} after step "
-                f"{cursor.last_step}; steps are judged in increasing order and that one is "
-                "skipped; fix: report steps in increasing order (e.g. the epoch number)",
-                stacklevel=4,
-            )
 
     def _converged(
         self, verdict: Verdict, level: _Level, sign: float, where: Standing

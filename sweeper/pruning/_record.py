@@ -34,18 +34,27 @@ def report_training(trial: optuna.Trial, value: float, step: int) -> None:
     without storage (``optuna.trial.FixedTrial``, for a dry run) it does nothing, as
     ``FixedTrial.report`` does.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"report_training value must be a real number, got value={value!r}")
+    number = None
+    if not isinstance(value, bool):
+        try:  # what trial.report takes: anything float() reads (a 0-d tensor, numpy numbers)
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None:
+        raise TypeError(
+            f"report_training value must be a real number, got value={value!r}; fix: pass "
+            "a float (e.g. loss.item())"
+        )
     whole = isinstance(step, numbers.Real) and math.isfinite(step) and step == int(step)
     if isinstance(step, bool) or not whole:
         raise TypeError(
-            f"report_training step must be a whole number (the step of trial.report), "
-            f"got step={step!r}"
+            f"report_training step must be a whole number, got step={step!r}; fix: pass the "
+            "step given to trial.report"
         )
     storage = getattr(trial, "storage", None)
     if storage is None:
         return  # a FixedTrial: nothing stores, nothing prunes
-    store_training(storage, trial._trial_id, int(step), value)
+    store_training(storage, trial._trial_id, int(step), number)
 
 
 def store_training(

@@ -126,8 +126,8 @@ def missing_data(cfg: SweepConfig) -> str | None:
     """What of a reference sweep's ``data.dir`` this machine lacks: its filelists or the
     wavs they list (None when all is there, or for toy data and sovits-svc sweeps, whose
     loader checks its own files). Without it every trial fails, one after the other."""
-    if cfg.trainer != "reference" or cfg.data.dir is None:
-        return None
+    if cfg.trainer != "reference" or cfg.data.dir is None or cfg.data.toy is not None:
+        return None  # (toy data with a dir is generated into it by the first trial)
     from sweeper.errors import InputError
     from sweeper.space import FixedParam
     from sweeper.trainers.reference.config import load_config

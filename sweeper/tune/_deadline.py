@@ -85,12 +85,20 @@ class Deadline:
     def __exit__(self, *exc: object) -> None:
         with self._lock:  # no SIGINT once the run it limits has returned
             self._active = False
-        if self._timer is not None:
-            self._timer.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
 
     def _fire(self) -> None:
         with self._lock:
             if not self._active:
+                return
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                # Ray Tune's graceful handler is not in place: not yet (a slow start), or
+                # no more (a Ctrl-C already started the stop). A SIGINT now would be a
+                # KeyboardInterrupt mid-setup or cut the state save short: look again soon.
+                self._timer = threading.Timer(1.0, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
                 return
             self.fired = True
             os.kill(os.getpid(), signal.SIGINT)

@@ -321,12 +321,12 @@ def _fit(
     time_limit_s: float | None = None,
 ) -> Summary:
     started = time.monotonic()
-    if time_limit_s is not None:
+    main = threading.current_thread() is threading.main_thread()
+    if time_limit_s is not None and main:  # (off the main thread no deadline can stop it)
         limit = format_duration(time_limit_s)
         print(f"time limit: this run stops after {limit}, resumable with `sweeper resume`")
     # SIGTERM (a scheduler's stop, `kill`) as Ctrl-C: Ray Tune stops the trials and saves
     # its state, instead of Ray's core dumping a stack trace.
-    main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _as_interrupt) if main else None
     try:
         with Deadline(time_limit_s) as deadline:

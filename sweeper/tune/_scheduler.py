@@ -282,8 +282,11 @@ class PrunerScheduler(FIFOScheduler):
         values = found.intermediate_values
         if values:
             entry.last_step = max(values)
+            entry.seen.add(self.metrics[0])  # reported before a driver restart
             finite = [self._sign * v for s, v in values.items() if s > 0 and math.isfinite(v)]
             entry.best = min(finite) if finite else None
+        best = found.user_attrs.get(BEST) or {}
+        entry.seen.update(k for k, v in (best.get("values") or {}).items() if v is not None)
         recorded = found.user_attrs.get(OUTCOME)
         if recorded is not None or found.state.is_finished():
             recorded = recorded or {"rule": "budget", "message": "finished before a restart"}

@@ -173,6 +173,8 @@ CASES = [
     ),
     ("base-both", "preset: tiny", "preset: tiny\n  config: c.json", "base:", "exactly one of"),
     ("toy-val", "clips: 3}", "clips: 3, val: 3}", "toy", "data.toy.val must be < clips=3"),
+    # Past the toy writer's 60 s every trial failed, one after the other (a review).
+    ("toy-long", "clips: 3}", "clips: 3, seconds: 90}", "toy", "data.toy.seconds is too long"),
 ]
 
 

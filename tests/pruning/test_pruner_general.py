@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import optuna
 import pytest
+import torch
 from test_pruner import T, X, _interleave, _objective
 
 from sweeper.detect import ConvergenceDetector, Reason
@@ -189,7 +190,8 @@ def test_report_training_names_bad_arguments_and_skips_a_fixed_trial():
         with pytest.raises(TypeError, match=named):
             report_training(trial, value, step)
     report_training(trial, np.float32(2.0), np.int64(5))
-    assert study.trials[0].system_attrs == {"sweeper:train:5": 2.0}
+    report_training(trial, torch.tensor(3.0), 6)  # what trial.report takes, float() reads
+    assert study.trials[0].system_attrs == {"sweeper:train:5": 2.0, "sweeper:train:6": 3.0}
 
 
 def test_a_tiny_alpha_is_accepted():

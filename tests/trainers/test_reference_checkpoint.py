@@ -73,6 +73,19 @@ def test_no_readable_pair_is_one_line_naming_the_files(two_pairs, tmp_path):
     assert str(run / "G_4.pth") in message and str(run / "D_2.pth") in message
 
 
+def test_a_checkpoint_this_user_may_not_read_is_named_not_skipped(two_pairs, monkeypatch):
+    """A permission error is not damage: skipping the pair would later overwrite it. (The
+    tests run as root, who reads every file: torch.load is made to raise it.)"""
+    _, run = two_pairs
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(ckpt.torch, "load", refuse)
+    with pytest.raises(InputError, match=r"cannot read '.*G_4\.pth': Permission denied; fix:"):
+        ckpt.latest(run)
+
+
 def test_pruning_never_deletes_a_readable_pair_for_a_skipped_newer_one(two_pairs, tmp_path):
     # keep_ckpts 1, resumed from 2 past an unreadable 4 (left in place): saving 3 keeps 3.
     _, src = two_pairs

@@ -83,6 +83,9 @@ def test_missing_data_names_the_filelist_or_the_wavs(tmp_path):
     assert missing_data(load_sweep(space)) is None
     toy = write_sweep(tmp_path)  # toy data is made by the sweep itself
     assert missing_data(load_sweep(toy)) is None
+    # ... also into a data.dir that does not exist yet (a review caught its refusal).
+    into = write_sweep(tmp_path, data={"dir": str(tmp_path / "new"), "toy": {"speakers": 2}})
+    assert missing_data(load_sweep(into)) is None
 
 
 def test_run_refuses_a_data_dir_this_machine_lacks_before_writing_anything(tmp_path, capsys):

@@ -3,6 +3,7 @@ as Ctrl-C does (SIGINT), only while the run it limits is in progress."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -40,11 +41,43 @@ def test_check_limit_refuses_what_is_not_seconds(bad):
         check_limit(bad)
 
 
+class _TuneLikeHandler:
+    """Ray Tune's graceful SIGINT handler, while a run is in progress."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, signum, frame):
+        self.calls += 1
+        raise KeyboardInterrupt
+
+
 def test_a_deadline_interrupts_the_main_thread_once_its_time_is_up():
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt), Deadline(0.3) as deadline:
-        time.sleep(5)
-    assert deadline.fired and 0.25 < time.monotonic() - started < 4
+    handler = _TuneLikeHandler()
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt), Deadline(0.3) as deadline:
+            time.sleep(5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert deadline.fired and handler.calls == 1 and 0.25 < time.monotonic() - started < 4
+
+
+def test_a_deadline_waits_while_no_graceful_handler_is_in_place():
+    """Before Tune installs its handler (a slow start) or after a Ctrl-C made it put the
+    default back, a SIGINT would be a bare KeyboardInterrupt: the deadline looks again."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    handler = _TuneLikeHandler()
+    try:
+        with pytest.raises(KeyboardInterrupt), Deadline(0.2) as deadline:
+            time.sleep(1.5)  # past the limit: no signal yet
+            assert not deadline.fired
+            signal.signal(signal.SIGINT, handler)  # Tune's loop starts
+            time.sleep(5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert deadline.fired and handler.calls == 1
 
 
 def test_a_deadline_left_in_time_never_fires():
@@ -63,3 +96,13 @@ def test_the_cli_refuses_a_bad_time_limit_before_anything_starts(tmp_path, capsy
     assert exited.value.code == 2
     assert "a duration is a number with d, h, m or s" in capsys.readouterr().err
     assert not (tmp_path / "sweeps").exists()
+
+
+def test_a_limit_that_stopped_the_run_before_every_trial_started_exits_124(capsys):
+    from sweeper.cli._run import exit_code
+    from sweeper.tune import Summary
+
+    stopped = Summary("sweeps/s", [], 0, 0, 0, 5.0, time_limit_s=60.0)
+    assert exit_code(stopped, "run", num_trials=4) == 124
+    assert "stopped by --time-limit 1m with 4 trial(s) unfinished" in capsys.readouterr().err
+    assert exit_code(Summary("sweeps/s", [], 0, 0, 0, 5.0), "run", num_trials=4) == 0

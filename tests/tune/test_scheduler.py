@@ -162,6 +162,21 @@ def test_a_second_objective_never_reported_is_named_too(tmp_path):
     assert "without reporting 'val/f0' (it reported val/mel)" in message
 
 
+def test_a_restarted_driver_does_not_call_a_reported_metric_never_reported(tmp_path):
+    """After a driver restart the scheduler's record of the names a trial reported was
+    empty: a restored trial that then sent only losses was told it never reported val/mel."""
+    study, sched = setup(tmp_path, pruner=False)
+    trial = start(study, sched, "a")
+    for step in (5, 10):
+        sched.on_trial_result(None, trial, {"step": step, "val/mel": 30.0 - step})
+    _, again = setup(tmp_path, pruner=False)  # a new driver over the same study
+    again.on_trial_result(None, trial, {"step": 12, "loss/g/mel": 20.0})
+    again.on_trial_complete(None, trial, {"step": 12})
+    done = study.find("a")
+    assert done.state == TrialState.COMPLETE, done.user_attrs[OUTCOME]
+    assert "without reporting" not in done.user_attrs[OUTCOME]["message"]
+
+
 def test_a_flat_noisy_curve_converges_and_completes_with_its_best_value(tmp_path):
     study, sched = setup(tmp_path)
     trial = start(study, sched, "a")

@@ -129,6 +129,11 @@ def _load(path: Path) -> dict[str, Any] | None:
     try:
         # weights_only=False: our own files hold numpy RNG state and config dicts.
         state = torch.load(path, map_location="cpu", weights_only=False)
+    except PermissionError as err:  # not damage: skipping it would later overwrite it
+        raise InputError(
+            f"cannot read {str(path)!r}: {err.strerror}; fix: give this user read access "
+            "(ls -l shows the owner), or use a fresh --out directory"
+        ) from None
     except _UNREADABLE:
         return None
     return state if isinstance(state, dict) else None
