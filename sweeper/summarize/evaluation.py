@@ -53,6 +53,9 @@ def _key(rec: TrialRecord, data_digest: str | None) -> dict[str, Any]:
     return {
         "version": _VERSION, "checkpoint": str(rel), "size": st.st_size,
         "mtime": st.st_mtime_ns, "data": data_digest,
+        # A trial's own val list (a fixed or searched data.validation_files) is not in the
+        # digest, which reads the base config's: its name at least keys the entry.
+        "val_list": rec.params.get("data.validation_files"),
     }  # fmt: skip
 
 
