@@ -136,7 +136,10 @@ def test_a_missing_folder_is_said_to_not_exist(tmp_path, capsys):
         ({"train.batch_size": {"type": "categorical", "choices": [2, 4.0]}}, "value 4.0"),
         ({"model.p_dropout": {"type": "fixed", "value": False}}, "p_dropout must be a float"),
         # The trainer's own message had no fix.
-        ({"train.learning_rate": {"type": "fixed", "value": -0.001}}, "must be > 0, got lr="),
+        (
+            {"train.learning_rate": {"type": "fixed", "value": -0.001}},
+            "must be a finite number > 0, got learning_rate=-0.001; fix:",
+        ),
     ],
 )
 def test_run_refuses_a_value_the_trainer_would_refuse_with_its_line(
