@@ -142,7 +142,7 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     # restored checkpoint on (not here: this run kept every line). Emulated by cutting the
     # lines before the resumed step: the summary's curves of every metric still start at
     # the first evaluation, from the trainer's own event files.
-    kept = [line for line in results if json.loads(line)["step"] >= resumed[-1]]
+    kept = [line for line in results if json.loads(line)["step"] > resumed[-1]]
     (interrupted / "result.json").write_text("\n".join(kept) + "\n")
     record = next(r for r in collect(sweep_dir).trials if r.folder == interrupted)
     for name in ("train/mel", "val/mel"):
