@@ -37,22 +37,18 @@ def run(args: argparse.Namespace) -> int:
 def check(space: str, draws: int) -> bool:
     """Everything `sweeper run` checks before Ray starts (the cluster's size aside), then
     what the sweep would be; True when it warned of data this machine lacks."""
-    from sweeper.config import load_sweep
-    from sweeper.tune._checks import check_keys, few_points_note, missing_data
+    from sweeper.tune._checks import preflight
     from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
 
-    cfg = load_sweep(space, new=True)
-    check_keys(cfg)
+    cfg, absent, note = preflight(space)
     print(f"{space}: ok (sweep {cfg.name!r})")
     for line in describe(cfg):
         print(f"  {line}")
-    absent = missing_data(cfg)
     if absent is not None:
         print(
             f"  warning: data.dir: {absent} on this machine (`sweeper run` without --address "
             "refuses it; on a cluster every node that trains needs it)"
         )
-    note = few_points_note(cfg)
     if note is not None:
         print(f"  note: {note}")
     searched = cfg.parameters.searched

@@ -151,3 +151,14 @@ def missing_data(cfg: SweepConfig) -> str | None:
                 f"(first: {str(absent[0])!r})"
             )
     return None
+
+
+def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | None]:
+    """What `sweeper run` checks of a new sweep before Ray starts, and `sweeper check` too:
+    (the config, what of data.dir this machine lacks or None, the few-evaluations note or
+    None). Raises InputError on anything the trainer or the schema would refuse."""
+    from sweeper.config import load_sweep
+
+    cfg = load_sweep(space_file, new=True)
+    check_keys(cfg)
+    return cfg, missing_data(cfg), few_points_note(cfg)

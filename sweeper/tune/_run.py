@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sweeper.config import SweepConfig, load_sweep
+from sweeper.config import SweepConfig
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._checks import check_keys, few_points_note, missing_data
+from sweeper.tune._checks import preflight
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._lock import LOCK_FILE, DriverLock
@@ -185,9 +185,7 @@ def run_sweep(
     ``time_limit_s``: stop this driver run as Ctrl-C does after that many seconds (resumable).
     """
     check_limit(time_limit_s)
-    cfg = load_sweep(space_file, new=True)
-    check_keys(cfg)
-    absent = missing_data(cfg)
+    cfg, absent, note = preflight(space_file)
     if absent is not None:
         where = f"data.dir {cfg.data.dir!r} of {space_file}"
         if address is None:  # this machine is the only node: every trial would fail on it
@@ -196,7 +194,6 @@ def run_sweep(
                 "holding filelists/), or make a toy set there with `sweeper data toy DIR`"
             )
         print(f"warning: {where}: {absent} on this machine; every node that trains needs it")
-    note = few_points_note(cfg)
     if note is not None:
         print(f"note: {note}")
     if name is not None and not is_folder_name(name):  # as the YAML name: one folder
