@@ -9,7 +9,7 @@ from typing import Any
 def tiny_sweep(
     name: str = "t", learning_rates: Sequence[float] = (2.0e-3, 4.0e-3), **sections: Any
 ) -> dict[str, Any]:
-    """Tiny preset, 2 speakers x 3 clips of 1 s, mel + KL only (~1 s per 5 steps on one
+    """Micro preset, 2 speakers x 3 clips of 1 s, mel + KL only (~0.1 s per step on one
     core), a grid over ``learning_rates``, one trial each, no pruner; ``sections`` replace
     whole top-level sections.
 
@@ -21,7 +21,7 @@ def tiny_sweep(
     sweep = {
         "name": name,
         "trainer": "reference",
-        "base": {"preset": "tiny"},
+        "base": {"preset": "micro"},
         "data": {"toy": {"speakers": 2, "clips": 3, "val": 1, "seconds": 1.0, "seed": 0}},
         "objective": {"metrics": ["val/mel"], "modes": ["min"]},
         "budget": {"max_steps": 30, "num_trials": len(learning_rates), "concurrency": 2},

@@ -14,8 +14,8 @@ import yaml
 
 from sweeper.testing import tiny_sweep
 
-# The tiny sweep with three learning rates, so the ranking has an order and the parameter
-# importance has something to explain.
+# The test sweep (micro preset) with three learning rates, so the ranking has an order and
+# the parameter importance has something to explain.
 SWEEP = tiny_sweep(
     "s",
     (1.0e-3, 2.0e-3, 4.0e-3),

@@ -16,7 +16,7 @@ import yaml
 
 from sweeper.testing import tiny_sweep
 
-# A sweep small enough for a test: tiny preset, 2 speakers x 3 clips of 1 s, mel + KL only.
+# A sweep small enough for a test: micro preset, 2 speakers x 3 clips of 1 s, mel + KL only.
 BASE_SWEEP = tiny_sweep()
 
 

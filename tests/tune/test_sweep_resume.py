@@ -41,7 +41,7 @@ def _finished(sweep_dir):
     return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
 
 
-def _until_quiet(folder, quiet_s: float = 5.0, limit_s: float = 90.0) -> None:
+def _until_quiet(folder, quiet_s: float = 2.0, limit_s: float = 90.0) -> None:
     """Wait until no file under ``folder`` changes for ``quiet_s``: a trial worker of the
     killed driver lives on for a moment (its own session) and may still write there."""
     deadline, before = time.monotonic() + limit_s, None
