@@ -36,8 +36,13 @@ def validate(c: Any) -> None:
         )
     for key in ("val", "train", "val_true", "train_true"):
         arr = getattr(c, key)
-        if arr is not None and not np.issubdtype(np.asarray(arr).dtype, np.number):
-            raise InputError(f"{key!r} must hold numbers, got dtype {np.asarray(arr).dtype}")
+        dtype = None if arr is None else np.asarray(arr).dtype
+        if dtype is not None and (
+            not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating)
+        ):
+            raise InputError(
+                f"{key!r} must hold real numbers, got dtype {dtype}; fix: save it as floats"
+            )
     if val.ndim != 2 or val.shape[1] != steps.size or val.shape[0] == 0:
         raise InputError(
             f"'val' must have shape (n_curves, len(steps))=(N, {steps.size}), got {val.shape}; "
@@ -56,6 +61,16 @@ def validate(c: Any) -> None:
             raise InputError(
                 f"{key!r} must have one entry per curve, shape ({val.shape[0]},), got "
                 f"{np.shape(arr)}"
+            )
+    if c.kind is not None:
+        from sweeper.bench.curves import KINDS
+
+        kind = np.asarray(c.kind)
+        unknown = sorted({str(k) for k in kind.tolist()} - set(KINDS))
+        if not np.issubdtype(kind.dtype, np.str_) or unknown:
+            raise InputError(
+                f"'kind' must hold curve kinds as strings, got {unknown[:5] or kind.dtype}; "
+                f"use {', '.join(KINDS)}, or leave 'kind' out to have the truth estimated"
             )
     if c.onset is not None:
         onset = np.asarray(c.onset)

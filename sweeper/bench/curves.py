@@ -17,7 +17,10 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -94,16 +97,61 @@ class CurveSet:
         """Points each curve ran: ``length`` if given, else up to the last non-NaN value."""
         if self.length is not None:
             return self.length.astype(np.int64)
+        # val alone: a training curve logged past the last evaluation is not more of it
+        # (until 2026-12-07 it was, and the NaN val there read as a divergence).
         present = ~np.isnan(self.val)
-        if self.train is not None:
-            present |= ~np.isnan(self.train)
         last = self.val.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
         return (last + 1).astype(np.int64)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the set as a compressed ``.npz`` (absent optional arrays are left out)."""
+    def negated(self) -> CurveSet:
+        """The set with ``val`` (and ``val_true``) negated: a metric where higher is better
+        (accuracy, MOS) read as the loss the replays judge. ``train`` stays a loss."""
+        flip = lambda a: None if a is None else -np.asarray(a, dtype=float)  # noqa: E731
         arrays = {f.name: getattr(self, f.name) for f in fields(self)}
-        np.savez_compressed(path, **{k: v for k, v in arrays.items() if v is not None})
+        return CurveSet(**{**arrays, "val": flip(self.val), "val_true": flip(self.val_true)})
+
+    def rising_note(self) -> str | None:
+        """One line when most curves end higher than they start (a metric where higher is
+        better, read as a loss, looks diverged), or None."""
+        lengths, rising = self.lengths(), 0
+        for row, n in zip(np.asarray(self.val, dtype=float), lengths, strict=True):
+            finite = row[: int(n)][np.isfinite(row[: int(n)])]
+            tenth = max(1, finite.size // 10)
+            if finite.size >= 4 and np.median(finite[-tenth:]) > np.median(finite[:tenth]):
+                rising += 1
+        if rising <= self.n_curves / 2:
+            return None
+        return (
+            f"note: {rising} of {self.n_curves} curves end higher than they start; the bench "
+            "judges a loss (lower is better): if higher is better (accuracy, MOS), pass "
+            "--maximize"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write the set as a compressed ``.npz`` (absent optional arrays are left out);
+        returns the path written (numpy adds ``.npz`` to a name without it)."""
+        arrays = {f.name: getattr(self, f.name) for f in fields(self)}
+        out = npz_path(path)
+        np.savez_compressed(out, **{k: v for k, v in arrays.items() if v is not None})
+        return out
+
+
+def npz_path(path: str | os.PathLike[str]) -> str:
+    """The file numpy's ``savez`` writes for ``path``: ``.npz`` added when missing."""
+    out = os.fspath(path)
+    return out if out.endswith(".npz") else out + ".npz"
+
+
+def check_output(path: str | os.PathLike[str]) -> str:
+    """Refuse an output path before minutes of work; returns the ``.npz`` path to write."""
+    out = npz_path(path)
+    folder = os.path.dirname(os.path.abspath(out))
+    if os.path.isdir(out) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise InputError(
+            f"cannot write {out!r} (a folder, or no writable folder {folder!r}); fix: an "
+            "OUT.npz path in a folder you can write"
+        )
+    return out
 
 
 def load(path: str | os.PathLike[str]) -> CurveSet:
@@ -120,7 +168,8 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as err:
+    # A cut or damaged archive: BadZipFile (not an OSError), zlib.error (a bad member).
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise InputError(f"cannot read curves file {name} ({err}); {expected}") from err
     for key in ("steps", "val"):
         if key not in arrays:
@@ -137,16 +186,28 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
 
 
 def fraction_base(low: float, high: float) -> float:
-    """What the benches' relative figures are fractions of: the lowest value of a positive
-    loss; for one reaching zero or below (an error rate of 0, a log-likelihood), its level
-    or range as the detector measures a change (a fraction of 0 divided by zero)."""
-    return low if low > 0 else relative_scale(low, high - low)
+    """What the benches' relative figures are fractions of, as the detector measures a
+    change: the lowest value ``low`` of a loss, or where that sits near or below zero (under
+    a tenth of the fall from ``high``: an error rate reaching 0, a log-likelihood) the fall.
+    Until 2026-12-07 any positive ``low`` was the base: a loss levelling off at 0.0005 had
+    82 % false stops, the same curves shifted to -0.01 had 5 %."""
+    return relative_scale(low, high - low)
+
+
+def curve_base(v: np.ndarray) -> float:
+    """:func:`fraction_base` of one curve: its lowest finite value and its highest one
+    before it (the fall; a divergence or overfitting rise after the minimum does not count)."""
+    finite = np.where(np.isfinite(v), v, np.nan)
+    if np.isnan(finite).all():
+        return math.nan
+    best = int(np.nanargmin(finite))
+    return fraction_base(float(finite[best]), float(np.nanmax(finite[: best + 1])))
 
 
 def plateau_onset(v_true: np.ndarray) -> int:
     """First index where the curve is within 1 % of its minimum (the plateau onset)."""
     lo = float(np.nanmin(v_true))
-    scale = fraction_base(lo, float(np.nanmax(v_true)))
+    scale = curve_base(v_true)
     return int(np.argmax((v_true - lo) / scale < PLATEAU_TOL))
 
 

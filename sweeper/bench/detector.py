@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.bench.curves import CurveSet, fraction_base
+from sweeper.bench.curves import CurveSet, curve_base
 from sweeper.bench.truth import FALSE_STOP_LEFT, Truth, truth_of
 from sweeper.detect import ConvergenceDetector, Detector
 from sweeper.detect.anchors import (
@@ -131,21 +131,23 @@ def first_stops(
 ) -> tuple[list[int | None], list[str | None]]:
     """Replay every curve through a fresh detector: first stop index and reason per curve.
 
-    Only the points within a curve's length are fed; NaN inside it is data (a divergence).
-    Training values before a curve's first finite one are not fed: a recorded sweep has no
-    training loss at step 0 (``bench record`` writes NaN there), which is not a blow-up.
+    Only the points within a curve's length are fed; a NaN ``val`` inside it is data (a
+    divergence). A NaN training value is not fed: it is a training loss not logged at that
+    evaluation (``bench record`` writes NaN at step 0, and where a sweep logs less often than
+    it evaluates), as ``bench pruner`` (``report_training``) skips it. Until 2026-12-07 one
+    after a finite one was fed, and every such curve was stopped as diverged.
     ``tick(curves_done)`` is called after every 50 curves.
     """
     lengths = curves.lengths()
     stops: list[int | None] = []
     reasons: list[str | None] = []
     for i in range(curves.n_curves):
-        det = build(int(curves.steps[lengths[i] - 1]))
+        # At least 1: a grid from step 0 with one point would give a budget of 0.
+        det = build(max(1, int(curves.steps[lengths[i] - 1])))
         stop, reason = None, None
-        train_from = _first_finite(curves.train[i]) if curves.train is not None else None
         for t in range(int(lengths[i])):
             metrics = {VAL: float(curves.val[i, t])}
-            if train_from is not None and t >= train_from:
+            if curves.train is not None and not np.isnan(curves.train[i, t]):
                 metrics[TRAIN] = float(curves.train[i, t])
             verdict = det.update(int(curves.steps[t]), metrics)
             if verdict.stops:
@@ -243,12 +245,7 @@ def _left(v_true: np.ndarray, s: int) -> float:
     if finite.size == 0 or head.size == 0:
         return math.nan
     best = float(finite.min())
-    return (float(head.min()) - best) / fraction_base(best, float(finite.max()))
-
-
-def _first_finite(x: np.ndarray) -> int | None:
-    finite = np.flatnonzero(np.isfinite(x))
-    return int(finite[0]) if finite.size else None
+    return (float(head.min()) - best) / curve_base(v_true)
 
 
 def _mean(x: np.ndarray) -> float | None:

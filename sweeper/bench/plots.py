@@ -60,6 +60,11 @@ class Point:
 def check_writable(out: str | Path) -> None:
     """Refuse a --plot path before a replay of minutes, rather than after it."""
     folder = Path(out).resolve().parent
+    if Path(out).is_dir():
+        raise InputError(
+            f"--plot {str(out)!r} is a folder; fix: name the PNG file in it, e.g. "
+            f"{str(Path(out) / 'bench.png')!r}"
+        )
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise InputError(
             f"cannot write the plot to {str(out)!r} (no writable folder {str(folder)!r}); fix: "

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweeper.bench import _replay
-from sweeper.bench.curves import CurveSet, fraction_base
+from sweeper.bench.curves import CurveSet, curve_base
 from sweeper.errors import InputError
 
 METRIC = "val/mel"
@@ -53,6 +53,11 @@ class Grid:
     steps: np.ndarray
     points: int
     train: np.ndarray | None = None  # (N, T) training curves, for the methods that read them
+
+    @property
+    def budget(self) -> int:
+        """The last step (at least 1: a grid of step 0 alone would give a budget of 0)."""
+        return max(1, int(self.steps[-1]))
 
     def step_at(self, fraction: float) -> int:
         # At least 1: Optuna's resource-based pruners divide by their min_resource, and
@@ -96,7 +101,7 @@ def _sweeper(g: Grid, name: str) -> _replay.Judge:
     # With training curves in the file it gets them as a sweep does (pruner.train_metric).
     train_metric = None if g.train is None else TRAIN_METRIC
     # The curves stand for a so-vits held-out mel loss: named so, as the sweep names it.
-    pruner = ConvergencePruner(budget=int(g.steps[-1]), metric=METRIC, train_metric=train_metric)
+    pruner = ConvergencePruner(budget=g.budget, metric=METRIC, train_metric=train_metric)
     return _replay.OptunaJudge(pruner, name, keep, train=g.train)
 
 
@@ -128,7 +133,7 @@ METHODS: dict[str, Method] = {
         Method("none", lambda g: "NopPruner", _optuna(lambda g: _pruners().NopPruner())),
         Method(
             "sweeper",
-            lambda g: f"ConvergencePruner(budget={int(g.steps[-1])}"
+            lambda g: f"ConvergencePruner(budget={g.budget}"
             + (", train_metric" if g.train is not None else "")
             + "); converged -> COMPLETE",
             _sweeper,
@@ -157,9 +162,9 @@ METHODS: dict[str, Method] = {
         Method(
             "hyperband-tuned",
             lambda g: (
-                f"HyperbandPruner(min_resource={g.step_at(0.02)}, max_resource={int(g.steps[-1])})"
+                f"HyperbandPruner(min_resource={g.step_at(0.02)}, max_resource={g.budget})"
             ),
-            _optuna(lambda g: _pruners().HyperbandPruner(g.step_at(0.02), int(g.steps[-1]))),
+            _optuna(lambda g: _pruners().HyperbandPruner(g.step_at(0.02), g.budget)),
         ),
         Method(
             "patient",
@@ -194,7 +199,7 @@ class Score:
 
     compute: float
     regret: float | None
-    top10_cut: float
+    top10_cut: float | None
     spearman: float | None
     regret_picked: float | None = None
 
@@ -257,24 +262,31 @@ def score(truth: Truth, out: _replay.Outcome, lengths: np.ndarray) -> Score:
     n = truth.best.size
     at_stop = np.array([_lowest(truth.val_true[i, : out.used[i]]) for i in range(n)])
     oracle = float(truth.best.min())
-    # Fractions of the oracle's value (or, reaching zero, of the range of the curves' bests).
-    scale = fraction_base(oracle, float(np.nanmax(truth.best)))
+    # Fractions of the oracle's value (or, near or below zero, of the oracle curve's fall).
+    o = int(np.argmin(truth.best))
+    scale = curve_base(truth.val_true[o, : lengths[o]]) if np.isfinite(oracle) else math.nan
     seen = np.where(np.isfinite(out.best), out.best, math.inf)
-    regret = picked = None
-    if np.isfinite(at_stop).any():
+    regret = picked = cut_share = None
+    # Undefined (None), never inf or NaN, where no curve has a finite truth: every curve
+    # NaN from its first point, or the picked trial's truth is (a probe: `Infinity` in JSON).
+    if np.isfinite(oracle) and np.isfinite(at_stop).any():
         regret = (float(at_stop.min()) - oracle) / scale
-    if np.isfinite(seen).any():
-        picked = (float(at_stop[int(np.argmin(seen))]) - oracle) / scale
-    top = np.argsort(truth.best, kind="stable")[: max(1, math.ceil(TOP_SHARE * n))]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        left = (at_stop[top] - truth.best[top]) / np.where(
-            truth.best[top] > 0, truth.best[top], scale
-        )
-    cut = ~(left <= CUT_LEFT)  # NaN (no finite truth up to the stop) counts as cut
+    if np.isfinite(oracle) and np.isfinite(seen).any():
+        chosen = float(at_stop[int(np.argmin(seen))])
+        picked = (chosen - oracle) / scale if math.isfinite(chosen) else None
+    finite_best = np.flatnonzero(np.isfinite(truth.best))
+    if finite_best.size:
+        ranked = finite_best[np.argsort(truth.best[finite_best], kind="stable")]
+        top = ranked[: max(1, math.ceil(TOP_SHARE * finite_best.size))]
+        bases = np.array([curve_base(truth.val_true[i, : lengths[i]]) for i in top])
+        with np.errstate(invalid="ignore"):
+            left = (at_stop[top] - truth.best[top]) / bases
+        cut = ~(left <= CUT_LEFT)  # NaN (no finite truth up to the stop) counts as cut
+        cut_share = float(cut.mean())
     return Score(
         compute=float(out.used.sum() / lengths.sum()),
         regret=regret,
-        top10_cut=float(cut.mean()),
+        top10_cut=cut_share,
         spearman=_replay.spearman(truth.best, seen),
         regret_picked=picked,
     )
@@ -298,7 +310,10 @@ def run(
     truth = truth_of(curves)
     lengths = curves.lengths()
     train = None if curves.train is None else np.asarray(curves.train, float)
-    grid = Grid(np.asarray(curves.steps), int(lengths.max()), train)
+    # The grid ends at the longest curve's last point: trailing all-NaN columns would move
+    # the budget the step-based pruners are given (the detector bench's is per curve).
+    points = int(lengths.max())
+    grid = Grid(np.asarray(curves.steps)[:points], points, train)
     val = np.asarray(curves.val, float)
     sweeps = orders(curves.n_curves, n_orders, seed)
     results = []

@@ -50,8 +50,11 @@ def read_trial(path: Path, metric: str = VAL) -> dict[int, tuple[float, float]]:
     since: list[float] = []  # loss/g/mel reports since the previous evaluation
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot read {str(path)!r}: {err}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(
+            f"cannot read {str(path)!r} ({err}); fix: pass a sweep folder whose result.json "
+            "files Ray Tune wrote (UTF-8 JSON lines)"
+        ) from err
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -62,8 +65,12 @@ def read_trial(path: Path, metric: str = VAL) -> dict[int, tuple[float, float]]:
                 f"{path}:{number}: not a JSON object ({err.msg}); a result.json holds one "
                 "report per line"
             ) from err
-        if not isinstance(report, dict) or not _number(report.get("step")):
-            raise InputError(f"{path}:{number}: a report needs a numeric step, got {line[:80]!r}")
+        step = report.get("step") if isinstance(report, dict) else None
+        if not _number(step) or not 0 <= step < 2**62 or step != int(step):
+            raise InputError(
+                f"{path}:{number}: a report needs a whole training step >= 0, got "
+                f"{line[:80]!r}; fix: record the folder of a sweep whose trainer reports steps"
+            )
         if _number(report.get(TRAIN_STEP)):
             since.append(float(report[TRAIN_STEP]))
         if metric not in report:
@@ -72,7 +79,12 @@ def read_trial(path: Path, metric: str = VAL) -> dict[int, tuple[float, float]]:
         if not _number(train):
             train = float(np.median(since)) if since else math.nan
         value = report[metric]
-        evals[int(report["step"])] = (float(value) if _number(value) else math.nan, float(train))
+        if not _number(value) and value is not None:  # None: Ray's null for a NaN
+            raise InputError(
+                f"{path}:{number}: {metric} is {value!r}, not a number; fix: record a metric "
+                "the trainer reports as a number"
+            )
+        evals[int(step)] = (float(value) if _number(value) else math.nan, float(train))
         since = []
     return evals
 
@@ -94,8 +106,11 @@ def read_sweep(
                 f"no trial_*/result.json under {str(root)!r}; pass the folder of a sweep run by "
                 "`sweeper run` (its Ray storage_path/name)"
             )
-        prefix = f"{root.name}/" if len(roots) > 1 else ""
-        files += [(prefix + path.parent.name, path) for path in found]
+        files += [(path.parent.name, path) for path in found]
+    if len(roots) > 1:  # <folder name>/<trial>; the whole path where two folders share a name
+        bare = [root.name for root in roots]
+        labels = {r: (r.name if bare.count(r.name) == 1 else str(r)) for r in roots}
+        files = [(f"{labels[path.parent.parent]}/{name}", path) for name, path in files]
     where = ", ".join(repr(str(root)) for root in roots)
     trials: dict[str, dict[int, tuple[float, float]]] = {}
     skipped: list[str] = []

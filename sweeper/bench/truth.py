@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeper.bench.curves import CurveSet, fraction_base, plateau_onset
+from sweeper.bench.curves import CurveSet, curve_base, plateau_onset
 
 FALSE_STOP_LEFT = 0.02  # a stop with more than 2 % true improvement left is a false stop
 
@@ -93,7 +93,7 @@ def _classify(sm: np.ndarray, end: int, length: int, given: str | None) -> tuple
     if given == "diverge" or (given is None and end < length):
         return "diverge", end
     lo = float(np.nanmin(sm))
-    base = fraction_base(lo, float(np.nanmax(sm)))  # a level <= 0 has no percentages
+    base = curve_base(sm)  # a level near or below 0 has no percentages
     argmin = int(np.nanargmin(sm))
     i90 = int(0.9 * sm.size) - 1
     rose = sm[-1] > lo + 0.05 * base and argmin < sm.size - 1

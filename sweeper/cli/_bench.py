@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # numpy-heavy; imported for real inside the commands
 HELP = "benchmark stopping rules on curve sets with known truth, or generate such a set"
 
 _PLOT_HELP = "also draw each method on the trade-offs it is scored on, targets shaded (PNG)"
+_MAXIMIZE_HELP = (
+    "val is a metric where higher is better (accuracy, MOS): replayed negated, as a loss "
+    "(train stays a loss)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     det.add_argument("curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional train")
     det.add_argument("--json", action="store_true", help="print the scores as JSON")
     det.add_argument("--plot", metavar="OUT.png", help=_PLOT_HELP)
+    det.add_argument("--maximize", action="store_true", help=_MAXIMIZE_HELP)
     det.add_argument(
         "--methods",
         nargs="+",
@@ -100,23 +106,26 @@ def run(args: argparse.Namespace) -> int:
 def _run_curves(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from sweeper.bench.curves import generate
+    from sweeper.bench.curves import check_output, generate
 
+    out = check_output(args.out)
     curves = generate(args.n, seed=args.seed, points=args.points, wander=tuple(args.wander))
-    curves.save(args.out)
+    curves.save(out)
     counts = ", ".join(f"{k} {c}" for k, c in Counter(curves.kind.tolist()).most_common())
-    print(f"wrote {args.out}: {args.n} curves x {args.points} points ({counts})")
+    print(f"wrote {out}: {args.n} curves x {args.points} points ({counts})")
     return 0
 
 
 def _run_record(args: argparse.Namespace) -> int:
     from sweeper.bench import record
+    from sweeper.bench.curves import check_output
 
+    out = check_output(args.out)
     curves, names, skipped = record.read_sweep(args.sweep_dir, args.metric)
-    record.write(curves, names, args.out)
+    record.write(curves, names, out)
     lengths = curves.lengths()
     print(
-        f"wrote {args.out}: {curves.n_curves} curves of {args.metric} on {curves.steps.size} "
+        f"wrote {out}: {curves.n_curves} curves of {args.metric} on {curves.steps.size} "
         f"steps ({int(curves.steps[0])}..{int(curves.steps[-1])}), {int(lengths.min())}-"
         f"{int(lengths.max())} points each, training mel "
         f"{'included' if curves.train is not None else 'absent'}"
@@ -131,8 +140,7 @@ def _run_detector(args: argparse.Namespace) -> int:
 
     methods = _pick(args.methods, detector.METHODS)
     _check_plot(args.plot)
-    data = curves.load(args.curves)
-    _note_holes(data)
+    data = _load(curves, args)
 
     progress = _progress(methods, data.n_curves, "curves")
     truth, results = detector.run(data, methods, progress)
@@ -143,7 +151,7 @@ def _run_detector(args: argparse.Namespace) -> int:
         title = f"sweeper bench detector {args.curves}: {data.n_curves} curves"
         plot = detector_png(results, title, args.plot)
     if args.json:
-        print(json.dumps(detector.to_json(args.curves, truth, results), indent=2))
+        print(_dumps(detector.to_json(args.curves, truth, results)))
     else:
         source = "estimated by a robust smoother" if truth.estimated else "given"
         print(f"{args.curves}: {data.n_curves} curves, truth {source}")
@@ -168,10 +176,31 @@ def _wrote(plot: Any, quiet_stdout: bool) -> None:
         print(f"wrote {plot}", file=sys.stderr if quiet_stdout else sys.stdout)
 
 
-def _note_holes(data: Any) -> None:
-    note = data.holes_note()
-    if note is not None:
-        print(note, file=sys.stderr)
+def _load(curves: Any, args: argparse.Namespace) -> Any:
+    """The curves file, negated with --maximize; notes on holes and rising curves."""
+    data = curves.load(args.curves)
+    if args.maximize:
+        data = data.negated()
+    for note in (data.holes_note(), data.rising_note()):
+        if note is not None:
+            print(note, file=sys.stderr)
+    return data
+
+
+def _dumps(document: object) -> str:
+    """Strict JSON: a non-finite number is null (json.dumps would write NaN or Infinity,
+    which JSON parsers other than Python's refuse)."""
+    return json.dumps(_finite(document), indent=2, allow_nan=False)
+
+
+def _finite(x: object) -> object:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, Mapping):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
 
 
 def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, int, float], None]:
@@ -188,10 +217,11 @@ def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, i
 def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[Method]:
     if requested is None:
         return list(known.values())
-    names = [n for item in requested for n in item.split(",") if n]
+    names = list(dict.fromkeys(n for item in requested for n in item.split(",") if n))
     unknown = [n for n in names if n not in known]
-    if unknown:
-        raise InputError(f"unknown method(s) {unknown}; choose from {', '.join(known)}")
+    if unknown or not names:
+        what = f"unknown method(s) {unknown}" if unknown else "--methods names no method"
+        raise InputError(f"{what}; choose from {', '.join(known)}")
     return [known[n] for n in names]
 
 
@@ -213,6 +243,7 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
     )
     pr.add_argument("--json", action="store_true", help="print the scores and stops as JSON")
     pr.add_argument("--plot", metavar="OUT.png", help=_PLOT_HELP)
+    pr.add_argument("--maximize", action="store_true", help=_MAXIMIZE_HELP)
     pr.add_argument(
         "--methods",
         nargs="+",
@@ -239,8 +270,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
         )
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
     _check_plot(args.plot)
-    data = curves.load(args.curves)
-    _note_holes(data)
+    data = _load(curves, args)
 
     progress = _progress(methods, args.orders, "orders")
     truth, results = pruner.run(
@@ -262,7 +292,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
         )
         plot = pruner_png(results, title, args.plot)
     if args.json:
-        print(json.dumps(pruner.to_json(args.curves, truth, results, **setup), indent=2))
+        print(_dumps(pruner.to_json(args.curves, truth, results, **setup)))
     else:
         source = "estimated by a robust smoother" if truth.estimated else "given (val_true)"
         print(

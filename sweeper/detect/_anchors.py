@@ -212,7 +212,9 @@ class RayPlateauDetector(_Anchor):
         with np.errstate(invalid="ignore", over="ignore"):
             spread = float(np.std(window))
             if self.relative:
-                spread /= abs(float(np.mean(window)))
+                # A window averaging exactly 0 (an error count reaching 0): flat is 0, else inf.
+                mean = abs(float(np.mean(window)))
+                spread = spread / mean if mean > 0 else (0.0 if spread == 0 else math.inf)
         kind = "relative std" if self.relative else "std"
         evidence: dict[str, EvidenceValue] = {"std": spread if math.isfinite(spread) else None}
         if spread < self.std:

@@ -156,7 +156,7 @@ def test_trials_on_different_grids_are_refused(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "no trial_*/result.json"), ("{oops\n", "result.json:1: not a JSON object"),
-     ('{"val/mel": 3}\n', "needs a numeric step"), ('{"step": 1}\n', "reported 'val/mel'")],
+     ('{"val/mel": 3}\n', "needs a whole training step"), ('{"step": 1}\n', "reported 'val/mel'")],
 )  # fmt: skip
 def test_bad_folders_exit_2_with_one_line(tmp_path, capsys, content, message):
     if content is not None:

@@ -122,7 +122,7 @@ BAD = [
     ("all nan row", {**GOOD, "val": np.array([[1.0] * 4, [np.nan] * 4])}, "row 1 is all NaN"),
     ("train shape", {**GOOD, "train": np.ones((3, 4))}, r"'train' must have the shape"),
     ("onset shape", {**GOOD, "onset": np.zeros(3, int)}, r"'onset' must have one entry"),
-    ("val strings", {**GOOD, "val": np.array([["a"] * 4] * 2)}, "'val' must hold numbers"),
+    ("val strings", {**GOOD, "val": np.array([["a"] * 4] * 2)}, "'val' must hold real numbers"),
     ("length range", {**GOOD, "length": np.array([0, 4])}, r"'length' must be integers"),
     ("steps negative", {**GOOD, "steps": np.arange(-2, 2) * 10}, r"got steps\[0\]=-20"),
     ("onset range", {**GOOD, "onset": np.array([1, 4])}, r"'onset' must be point indices"),

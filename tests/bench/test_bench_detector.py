@@ -180,16 +180,21 @@ def test_our_detector_row_replays_a_few_curves():
     assert all(r in (None, "converged", "overfitting", "diverged") for r in ours.reasons)
 
 
-def test_no_training_value_at_step_0_is_not_a_divergence():
-    # A recorded sweep (``bench record``) has val/mel at step 0 but no training loss yet: NaN
-    # there. Fed as data it made every curve DIVERGED at step 0; a later NaN still is one.
+def test_a_missing_training_value_is_not_a_divergence_an_infinite_one_is():
+    # A recorded sweep (``bench record``) has val/mel at step 0 but no training loss yet, and
+    # none where the sweep logs less often than it evaluates: NaN there. Fed as data it made
+    # every curve DIVERGED (at step 0; after 2026-12-07's probe, at any later NaN too), where
+    # `bench pruner` skipped it. An infinite training loss is still a blow-up.
     curves = generate(6, seed=2, mix={"plateau": 1.0})
+    plain, _ = bench.first_stops(curves, bench.METHODS["sweeper"].build)
     curves.train[:, 0] = NAN
+    curves.train[0, 100:200:2] = NAN
     stops, reasons = bench.first_stops(curves, bench.METHODS["sweeper"].build)
     assert "diverged" not in reasons and all(s is None or s > 0 for s in stops)
-    curves.train[0, 100] = NAN
+    assert stops[0] is None or stops[0] > 100 or stops[0] == plain[0]
+    curves.train[1, 100] = np.inf
     stops, reasons = bench.first_stops(curves, bench.METHODS["sweeper"].build)
-    assert (stops[0], reasons[0]) == (100, "diverged")
+    assert (stops[1], reasons[1]) == (100, "diverged")
 
 
 def test_sweeper_saves_on_flat_curves_without_stopping_slow_ones():
