@@ -197,9 +197,35 @@ def _check_new(cfg: SweepConfig) -> None:
                 check_scale(("summary", *key), name, searched)
 
 
-def load_sweep(path: str | Path, new: bool = False) -> SweepConfig:
+# Keys holding a path, relative to the directory the sweep runs in.
+_PATH_KEYS = (
+    ("base", "config"), ("data", "dir"), ("storage",), ("sovits", "checkout"),
+    ("sovits", "pretrained_g"), ("sovits", "pretrained_d"), ("sovits", "train_list"),
+    ("sovits", "val_list"),
+)  # fmt: skip
+
+
+def _rooted(top: Any, root: Path) -> Any:
+    """``top`` with its relative paths made absolute under ``root``; anything malformed is
+    left for the checks to name."""
+    if not isinstance(top, Mapping):
+        return top
+    top = dict(top)
+    for key in _PATH_KEYS:
+        parent = top if len(key) == 1 else top.get(key[0])
+        value = parent.get(key[-1]) if isinstance(parent, Mapping) else None
+        if not isinstance(value, str) or "://" in value or Path(value).expanduser().is_absolute():
+            continue
+        rooted = str(root / value)
+        top[key[0]] = rooted if len(key) == 1 else {**parent, key[1]: rooted}
+    return top
+
+
+def load_sweep(path: str | Path, new: bool = False, root: str | Path | None = None) -> SweepConfig:
     """Read and validate a sweep file (``search_spaces/*.yaml``); ``new``: for a sweep about
-    to start, with the checks that only a new sweep gets.
+    to start, with the checks that only a new sweep gets; ``root``: the directory its
+    relative paths are relative to (a sweep folder's recorded working directory; default:
+    the current one).
 
     Example:
         >>> cfg = load_sweep("search_spaces/quick.yaml")  # doctest: +SKIP
@@ -212,6 +238,8 @@ def load_sweep(path: str | Path, new: bool = False) -> SweepConfig:
             f"{lines.path}:1: the file is empty (got None); "
             "fix: start from search_spaces/quick.yaml"
         )
+    if root is not None:
+        data = _rooted(data, Path(root))
     try:
         cfg = _build(data, lines)
         if new:

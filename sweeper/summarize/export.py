@@ -15,6 +15,8 @@ and the sweep's ``dataset.*`` knobs are left out and listed. What the config sta
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from sweeper.errors import InputError
 from sweeper.summarize.collect import TrialRecord
 from sweeper.summarize.summary import Summary
 from sweeper.trainers._dataset import split_params
-from sweeper.trainers.sovits_svc.keys import SOVITS_KEYS, known_keys
+from sweeper.trainers.sovits_svc.keys import PREPROCESSED, SOVITS_KEYS, known_keys
 
 SECTIONS = ("train", "data", "model")
 
@@ -133,6 +135,12 @@ def build_config(
         section, _, key = name.partition(".")
         if name in BOOKKEEPING:
             dropped[name] = BOOKKEEPING[name]
+        elif base is not None and name in PREPROCESSED:
+            # so-vits-svc's preprocessing wrote the features (and spk map) for the base's
+            # values: the winner's would break the data (n_speakers 2 under a 3-speaker map).
+            dropped[name] = "fixed by the data your base config was preprocessed with; kept"
+        elif name == "train.segment_size" and base is not None:
+            raw["train"][key] = applied[name] = _segment_for(raw, value, _trial_hop(summary, rec))
         elif section in known and key in known[section]:
             raw.setdefault(section, {})[key] = value
             applied[name] = value
@@ -146,8 +154,34 @@ def build_config(
     return raw, applied, dropped, base_raw
 
 
+def _trial_hop(summary: Summary, rec: TrialRecord) -> int:
+    """The hop length the trial trained with (its base config, or its own parameter)."""
+    params, _ = split_params(rec.params)
+    if "data.hop_length" in params:
+        return int(params["data.hop_length"])
+    cfg = summary.data.cfg
+    if cfg.trainer == "sovits-svc" and cfg.base.config is not None:
+        from sweeper.summarize.evaluation import _job
+
+        return int(_read_base(Path(str(_job(summary.data).config)))["data"]["hop_length"])
+    from sweeper.trainers.reference.config import load_config
+
+    source = cfg.base.preset if cfg.base.preset is not None else str(cfg.base.config)
+    return int(load_config(source).data.hop_length)
+
+
+def _segment_for(raw: dict[str, Any], segment: Any, trial_hop: int) -> Any:
+    """The winner's segment_size in the base's samples: the same number of frames (so-vits-svc
+    slices segment_size // hop_length frames and segment_size samples, which must agree)."""
+    hop = raw["data"].get("hop_length")
+    if not isinstance(hop, int) or hop <= 0 or hop == trial_hop or not isinstance(segment, int):
+        return segment
+    return max(1, round(segment / trial_hop)) * hop
+
+
 def check_config(raw: dict[str, Any], base: dict[str, Any] | None = None) -> None:
-    """Every key so-vits-svc knows (or the user's base has), every 4.1 key present."""
+    """Every key so-vits-svc knows (or the user's base has), every 4.1 key present, and the
+    values so-vits-svc's train.py needs to agree with each other."""
     known = known_keys(base or {})
     for section in SECTIONS:
         have = raw.get(section)
@@ -160,6 +194,20 @@ def check_config(raw: dict[str, Any], base: dict[str, Any] | None = None) -> Non
                 f"exported {section} keys do not match so-vits-svc 4.1 (unknown {unknown}, "
                 f"missing {missing}); fix: give --base with a complete config.json"
             )
+    segment, hop = raw["train"].get("segment_size"), raw["data"].get("hop_length")
+    if isinstance(segment, int) and isinstance(hop, int) and hop > 0 and segment % hop:
+        raise InputError(
+            f"train.segment_size {segment} is not a multiple of data.hop_length {hop}: "
+            "so-vits-svc's train.py would compare clips of different lengths; fix: set "
+            f"segment_size to a multiple of {hop} in --base, or export with --trial N"
+        )
+    speakers, n_speakers = raw.get("spk"), raw["model"].get("n_speakers")
+    if isinstance(speakers, dict) and isinstance(n_speakers, int) and n_speakers < len(speakers):
+        raise InputError(
+            f"model.n_speakers {n_speakers} is below the {len(speakers)} speakers of spk: "
+            "so-vits-svc would index past its speaker table; fix: n_speakers >= "
+            f"{len(speakers)} in --base"
+        )
 
 
 def export_best(
@@ -172,15 +220,66 @@ def export_best(
     )
     check_config(raw, base_raw)
     path = Path(out)
+    _check_out(path, summary, None if base is None else Path(base))
+    _write_atomic(path, json.dumps(raw, indent=2) + "\n")
+    notes = cautions(summary, rec)
+    segment = rec.params.get("train.segment_size")
+    if "train.segment_size" in applied and applied["train.segment_size"] != segment:
+        notes += (
+            f"train.segment_size {segment} is written as {applied['train.segment_size']}: the "
+            "same number of frames at your base's hop_length (the winner's samples would not "
+            "match its frames there)",
+        )
+    return Exported(path, rec.number, rec.checkpoint, applied, dropped, notes)
+
+
+def _check_out(path: Path, summary: Summary, base: Path | None) -> None:
+    """Refuse an --out that would destroy something: the base config itself, a file of the
+    sweep folder (its journal, a checkpoint; a probe overwrote both), anything not JSON."""
+    target = path.expanduser().resolve()
+    folder = summary.data.folder
+    if base is not None and target == base.expanduser().resolve():
+        raise InputError(
+            f"--out {str(path)!r} is the --base file; fix: write the new config elsewhere "
+            "(your base stays as it is)"
+        )
+    inside = isinstance(folder, Path) and target.is_relative_to(folder.resolve())
+    if inside and not target.is_relative_to(folder.resolve() / "summary"):
+        raise InputError(
+            f"--out {str(path)!r} is inside the sweep folder {str(folder)!r}; fix: a path "
+            f"outside it, or under {str(folder / 'summary')!r}"
+        )
+    if target.is_dir():
+        raise InputError(f"--out {str(path)!r} is a folder; fix: name the config.json to write")
+    if target.is_file():
+        try:
+            json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise InputError(
+                f"--out {str(path)!r} exists and is not a JSON config; fix: another path, or "
+                "remove that file first"
+            ) from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, renamed over ``path``: a stop
+    midway never leaves a half-written config."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.is_file() else 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     except OSError as err:
         raise InputError(
             f"cannot write --out {str(path)!r} ({err.strerror or err}); fix: a file path in "
             "a writable folder"
         ) from err
-    return Exported(path, rec.number, rec.checkpoint, applied, dropped, cautions(summary, rec))
 
 
 def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:

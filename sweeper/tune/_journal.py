@@ -46,6 +46,14 @@ def open_existing(cfg: SweepConfig, folder: str | Path) -> optuna.Study:
             storage = JournalStorage(JournalFileBackend(str(path)))
         except json.JSONDecodeError as err:
             raise _damaged(path, err) from None
+        # Valid JSON that is not an operation Optuna can replay (a field missing or of the
+        # wrong type: a cut write that still parses, an edit): was "internal error: KeyError".
+        except (KeyError, TypeError, IndexError, AttributeError) as err:
+            raise InputError(
+                f"{path} holds a line Optuna cannot replay ({type(err).__name__}: {err}): a "
+                "write was cut or the file was edited; fix: restore the journal from a backup "
+                "(a `study.journal.torn-*` copy beside it?)"
+            ) from None
     else:
         storage = open_study_storage(cfg.storage)
     from sweeper.tune._study import study_name
@@ -71,8 +79,9 @@ def _damaged(path: Path, err: json.JSONDecodeError) -> InputError:
                 json.loads(line)
             except ValueError:
                 break
+    where = f"{err.msg} column {err.colno}" if err.msg.endswith(" at") else err.msg
     return InputError(
-        f"{path} line {number} is damaged ({err.msg}): two writes ran into each other or one "
+        f"{path} line {number} is damaged ({where}): two writes ran into each other or one "
         "was cut; fix: restore the journal from a backup (a `study.journal.torn-*` copy "
         "beside it?), or delete that line and check `sweeper status`"
     )

@@ -60,7 +60,20 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
             f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
         )
     check_unchanged(folder, SWEEP_FILE, META_FILE)
-    return folder, load_sweep(folder / SWEEP_FILE)
+    # Relative paths (base.config, data.dir, storage, sovits.*) are relative to where the
+    # sweep ran, not to where this command runs (a probe: status, summarize and export-best
+    # failed outside it, with a fix that editing the refused sweep.yaml could not apply).
+    return folder, load_sweep(folder / SWEEP_FILE, root=_ran_in(folder))
+
+
+def _ran_in(folder: Path) -> Path | None:
+    """The working directory ``sweeper run`` recorded in sweep.json, if it is here."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    cwd = meta.get("cwd") if isinstance(meta, dict) else None
+    return Path(cwd) if isinstance(cwd, str) and Path(cwd).is_dir() else None
 
 
 def resume_sweep(

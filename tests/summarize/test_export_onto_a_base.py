@@ -1,0 +1,85 @@
+"""export-best onto a user's so-vits-svc 4.1 config, and what --out may not overwrite (a probe,
+2026-12-07: a winner's 6400-sample segment went onto a hop-512 base as 12.5 frames, its
+n_speakers 2 under a 3-speaker map, and --out overwrote the sweep's journal)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from sweeper.errors import InputError
+from sweeper.summarize import summarize
+from sweeper.summarize.export import export_best
+from sweeper.trainers.sovits_svc.keys import SOVITS_KEYS
+
+
+def _base_41(path, hop: int = 512, speakers: int = 3):
+    """A 44.1 kHz so-vits-svc 4.1 config.json, preprocessed for ``speakers`` speakers."""
+    raw = {section: {key: 1 for key in keys} for section, keys in SOVITS_KEYS.items()}
+    raw["train"].update(segment_size=10240, learning_rate=1e-4, batch_size=6)
+    raw["data"].update(sampling_rate=44100, hop_length=hop)
+    raw["model"].update(n_speakers=speakers, ssl_dim=768, speech_encoder="vec768l12")
+    raw["spk"] = {f"singer{i}": i for i in range(speakers)}
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def searched(sweep_copy):
+    """The sweep's summary, its winner as if it had searched segment_size and n_speakers."""
+    s = summarize(sweep_copy)
+    at = s.data.trials.index(s.winner)
+    extra = {"train.segment_size": 6400, "model.n_speakers": 2, "data.sampling_rate": 16000}
+    win = s.data.trials[at]
+    s.data.trials[at] = dataclasses.replace(win, params={**win.params, **extra})
+    return s
+
+
+def test_preprocessing_keys_stay_the_bases_and_segments_keep_their_frames(searched, tmp_path):
+    base = _base_41(tmp_path / "base.json")
+    done = export_best(searched, tmp_path / "config.json", base=base)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    # 6400 samples at the micro preset's hop 320 are 20 frames: 10240 at the base's hop 512.
+    assert raw["train"]["segment_size"] == 10240 and raw["data"]["hop_length"] == 512
+    assert any("segment_size 6400 is written as 10240" in c for c in done.cautions)
+    assert raw["model"]["n_speakers"] == 3 and raw["data"]["sampling_rate"] == 44100
+    assert "preprocessed" in done.dropped["model.n_speakers"]
+    assert "preprocessed" in done.dropped["data.sampling_rate"]
+    assert raw["train"]["learning_rate"] == searched.winner.params["train.learning_rate"]
+
+
+def test_a_base_whose_own_values_disagree_is_refused(sweep_copy, tmp_path):
+    s = summarize(sweep_copy)
+    odd = _base_41(tmp_path / "odd.json", hop=500)  # 10240 is not a multiple of 500
+    with pytest.raises(InputError, match=r"not a multiple of data\.hop_length 500"):
+        export_best(s, tmp_path / "a.json", base=odd)
+    few = json.loads(_base_41(tmp_path / "few.json").read_text())
+    few["model"]["n_speakers"] = 2  # under its own 3-speaker map
+    (tmp_path / "few.json").write_text(json.dumps(few))
+    with pytest.raises(InputError, match="n_speakers 2 is below the 3 speakers"):
+        export_best(s, tmp_path / "b.json", base=tmp_path / "few.json")
+    assert not (tmp_path / "a.json").exists() and not (tmp_path / "b.json").exists()
+
+
+def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, tmp_path):
+    s = summarize(sweep_copy)
+    journal = sweep_copy / "study.journal"
+    before = journal.read_bytes()
+    with pytest.raises(InputError, match="inside the sweep folder"):
+        export_best(s, journal)
+    assert journal.read_bytes() == before
+    base = _base_41(tmp_path / "base.json")
+    with pytest.raises(InputError, match="is the --base file"):
+        export_best(s, base, base=base)
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes\n")
+    with pytest.raises(InputError, match="not a JSON config"):
+        export_best(s, other)
+    assert other.read_text() == "my notes\n"
+    # Allowed: the sweep's own summary/ folder, and replacing an earlier export.
+    export_best(s, sweep_copy / "summary" / "config.json")
+    again = export_best(s, sweep_copy / "summary" / "config.json")
+    assert json.loads(again.path.read_text())["train"]
+    assert [p.name for p in again.path.parent.iterdir() if p.name.startswith(".")] == []
