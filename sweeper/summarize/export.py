@@ -230,6 +230,14 @@ def export_best(
             "same number of frames at your base's hop_length (the winner's samples would not "
             "match its frames there)",
         )
+    lacking = [f"{sec}.{k}" for sec in SECTIONS for k in SOVITS_KEYS[sec] if k not in raw[sec]]
+    if base_raw is not None and lacking:
+        more = f" and {len(lacking) - 6} more" if len(lacking) > 6 else ""
+        shown = ", ".join(lacking[:6]) + more
+        notes += (
+            f"your base lacks {len(lacking)} so-vits-svc 4.1 key(s) ({shown}): train.py reads "
+            "them; start --base from the configs/config.json preprocessing wrote",
+        )
     return Exported(path, rec.number, rec.checkpoint, applied, dropped, notes)
 
 

@@ -97,7 +97,13 @@ def shown_params(trials: Sequence[Any], searched: Sequence[str] = ()) -> list[st
 
 
 def _show(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    """3 significant digits; more near 1, where they are the value (an lr_decay of 0.99966
+    showed as "1", no decay)."""
+    if not isinstance(value, float):
+        return str(value)
+    gap = abs(1.0 - abs(value))
+    digits = 3 if not 0 < gap < 0.1 else min(12, 3 + math.ceil(-math.log10(gap)))
+    return f"{value:.{digits}g}"
 
 
 def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) -> str:
@@ -110,7 +116,7 @@ def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) ->
         best = "-" if r.best_value is None else f"{r.best_value:.4f}"
         at = "-" if r.best_step is None else str(r.best_step)
         params = "  ".join(
-            _show(r.params[k]).rjust(len(k.rsplit(".", 1)[-1])) if k in r.params else "-"
+            (_show(r.params[k]) if k in r.params else "-").rjust(len(k.rsplit(".", 1)[-1]))
             for k in keys
         )
         lines.append(

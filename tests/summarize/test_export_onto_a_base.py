@@ -83,3 +83,13 @@ def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, t
     again = export_best(s, sweep_copy / "summary" / "config.json")
     assert json.loads(again.path.read_text())["train"]
     assert [p.name for p in again.path.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_base_lacking_41_keys_is_written_with_a_caution_naming_them(sweep_copy, tmp_path):
+    base = tmp_path / "minimal.json"
+    base.write_text(json.dumps({"train": {"learning_rate": 1e-4}, "data": {}, "model": {}}))
+    done = export_best(summarize(sweep_copy), tmp_path / "c.json", base=base)
+    (caution,) = [c for c in done.cautions if "your base lacks" in c]
+    written = json.loads((tmp_path / "c.json").read_text())
+    lacking = sum(len(set(keys) - set(written[sec])) for sec, keys in SOVITS_KEYS.items())
+    assert f"lacks {lacking} so-vits-svc 4.1 key(s)" in caution and "learning_rate" not in caution

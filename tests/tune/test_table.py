@@ -78,3 +78,19 @@ def test_the_next_step_fits_how_the_sweep_ended(capsys, best_values, advice):
     out = capsys.readouterr().out
     assert advice in out
     assert ("export-best" in out) == (advice != "no trial has a value to rank")
+
+
+def test_values_near_1_keep_their_digits_and_absent_params_stay_in_their_column():
+    from sweeper.tune._table import Row, format_table
+
+    def row(number, params):
+        return Row(number, None, "COMPLETE", "budget", "", 30, 1.0, 30, params)
+
+    table = [
+        row(0, {"train.lr_decay": 0.99966, "train.learning_rate": 0.0036121}),
+        row(1, {"train.learning_rate": 0.002}),  # lr_decay absent (a conditional parameter)
+    ]
+    lines = format_table(table, "val/mel", ["train.lr_decay", "train.learning_rate"])
+    first, second = lines.splitlines()[2:4]
+    assert "0.99966" in first and "0.00361" in first  # was "1": no decay, it said
+    assert len(first) == len(second) and second.split()[-2:] == ["-", "0.002"]
