@@ -135,7 +135,27 @@ def table(summary: Summary) -> str:
         out.append(f"parameters that mattered: not measured ({summary.importance_note})")
     win = summary.winner
     out.append(f"best: trial #{win.number}, checkpoint {win.checkpoint}")
+    tied = _tied_with_winner(summary)
+    if tied:
+        others = ", ".join(f"#{n}" for n in tied[:8]) + (" ..." if len(tied) > 8 else "")
+        out.append(
+            f"  ties with {others} on {', '.join(summary.criteria.metrics)}: chosen by fewer "
+            "steps, then trial number; `sweeper export-best --trial N` takes another"
+        )
     return "\n".join(out)
+
+
+def _tied_with_winner(summary: Summary) -> list[int]:
+    """Ranked trials whose every ranking metric equals the winner's (an all-tie sweep got
+    an arbitrary winner without a word)."""
+    by = summary.by_number
+    win = by[summary.ranked[0].key].values
+    metrics = summary.criteria.metrics
+    return [
+        r.key
+        for r in summary.ranked[1:]
+        if all(by[r.key].values.get(m) == win.get(m) for m in metrics)
+    ]
 
 
 def to_csv(summary: Summary) -> str:

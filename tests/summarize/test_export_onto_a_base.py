@@ -93,3 +93,4 @@ def test_a_base_lacking_41_keys_is_written_with_a_caution_naming_them(sweep_copy
     written = json.loads((tmp_path / "c.json").read_text())
     lacking = sum(len(set(keys) - set(written[sec])) for sec, keys in SOVITS_KEYS.items())
     assert f"lacks {lacking} so-vits-svc 4.1 key(s)" in caution and "learning_rate" not in caution
+

@@ -232,3 +232,14 @@ def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy, monkeypa
     evaluate_trials(collect(sweep_copy), metrics=["mcd_db"])  # a covered subset: no work
     done = run_cli("summarize", str(sweep_copy), "--metrics", "mcd_db")
     assert done.returncode == 2 and "--metrics applies to --evaluate" in done.stderr
+
+
+def test_a_winner_tied_with_others_says_how_it_was_chosen(sweep_copy):
+    s = summarize(sweep_copy)
+    assert "ties with" not in table(s)  # three learning rates, three values
+    win = s.winner
+    for record in s.data.trials:
+        record.values.update({m: win.values[m] for m in s.criteria.metrics if m in win.values})
+    text = table(s)
+    others = [f"#{r.key}" for r in s.ranked[1:]]
+    assert f"ties with {', '.join(others)}" in text and "fewer steps, then trial number" in text
