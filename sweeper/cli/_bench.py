@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -257,16 +258,24 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
     pr.add_argument(
         "--seed", type=seed_arg, default=0, help="seed of the trial orders (default 0)"
     )
+    pr.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="orders replayed at once, each in a process of its own; the results do not "
+        "depend on it (default: one per CPU core, at most --orders)",
+    )
     pr.set_defaults(_bench=_run_pruner)
 
 
 def _run_pruner(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, pruner
 
-    if args.orders < 1 or args.concurrency < 1:
+    jobs = min(args.orders, os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if args.orders < 1 or args.concurrency < 1 or jobs < 1:
         raise InputError(
-            f"--orders and --concurrency must be >= 1, got --orders {args.orders} "
-            f"--concurrency {args.concurrency}; pass positive counts"
+            f"--orders, --concurrency and --jobs must be >= 1, got --orders {args.orders} "
+            f"--concurrency {args.concurrency} --jobs {jobs}; pass positive counts"
         )
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
     _check_plot(args.plot)
@@ -280,6 +289,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         seed=args.seed,
         progress=progress,
+        jobs=jobs,
     )
     setup = {"orders": args.orders, "concurrency": args.concurrency, "seed": args.seed}
     plot = None

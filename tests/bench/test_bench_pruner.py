@@ -212,7 +212,8 @@ def test_a_method_that_cannot_import_is_skipped(six):
     ("argv", "message"),
     [
         (["--methods", "nope"], "unknown method(s) ['nope']"),
-        (["--orders", "0"], "--orders and --concurrency must be >= 1"),
+        (["--orders", "0"], "--orders, --concurrency and --jobs must be >= 1"),
+        (["--jobs", "0"], "--orders, --concurrency and --jobs must be >= 1"),
     ],
 )
 def test_cli_errors(six, tmp_path, capsys, argv, message):
@@ -295,3 +296,14 @@ def test_an_oracle_of_zero_is_scored_not_divided_by():
     assert score.regret == 0.0 and score.top10_cut == 0.0
     score = bench.score(bench.truth_of(zero), sweep(-1.0), LENGTHS)  # all cut at once
     assert math.isfinite(score.regret) and score.regret > 0 and score.top10_cut == 1.0
+
+
+def test_orders_in_parallel_processes_give_the_same_results():
+    from sweeper.bench.curves import generate
+
+    curves = generate(12, seed=5, points=60)
+    methods = [bench.METHODS["sweeper"], bench.METHODS["median"]]
+    one = bench.run(curves, methods, n_orders=3, jobs=1)[1]
+    two = bench.run(curves, methods, n_orders=3, jobs=2)[1]
+    for a, b in zip(one, two, strict=True):
+        assert a.scores == b.scores and a.stops == b.stops and a.kept == b.kept
