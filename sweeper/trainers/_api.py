@@ -34,6 +34,10 @@ class TrialSpec:
     gpu_ids: tuple[str, ...] = ()  # devices Ray gave this trial ("0", "1"); () = CPU
     cpus: float = 1.0  # cores reserved (threads to use)
     options: Mapping[str, Any] = field(default_factory=dict)  # trainer-specific settings
+    # The sweep's objective as (metric, mode) pairs: the sweep's best step of a trial is where
+    # the first metric is best (strictly, step > 0, finite), so a trainer that keeps a best
+    # checkpoint keeps it by that. () outside a sweep.
+    objective: tuple[tuple[str, str], ...] = ()
 
 
 TrainerRun = Callable[[TrialSpec, Report], None]

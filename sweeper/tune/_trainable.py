@@ -40,6 +40,9 @@ class Job:
     data_dir: str | None  # data.dir, absolute
     toy: dict[str, Any] | None  # data.toy as a dict (generated per node, cached)
     options: dict[str, Any]  # trainer-specific settings
+    # objective.metrics with their modes: the trainer keeps its best checkpoint by the first,
+    # as the scheduler picks the study's best step (a Job pickled before has none: val/mel)
+    objective: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_sweep(cls, cfg: SweepConfig, options: dict[str, Any] | None = None) -> Job:
@@ -54,6 +57,7 @@ class Job:
             absolute(cfg.data.dir),
             None if toy is None else asdict(toy),
             dict(options or {}),
+            tuple(zip(cfg.objective.metrics, cfg.objective.modes, strict=True)),
         )
 
 
@@ -166,6 +170,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         gpu_ids=tuple(str(g) for g in ray.get_gpu_ids()),
         cpus=job.cpus,
         options=job.options,
+        objective=job.objective,
     )
 
     _write_placement(run_dir, spec)

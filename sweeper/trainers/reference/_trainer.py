@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from torch.nn import functional as F
 from sweeper.errors import InputError
 from sweeper.trainers.reference import checkpoint as ckpt
 from sweeper.trainers.reference import runinfo
+from sweeper.trainers.reference.best import Best
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.data import load_split
 from sweeper.trainers.reference.losses import (
@@ -64,7 +64,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
         self.mel = MelFrontEnd(cfg.data)
         self.step, self.epoch, self.batch_in_epoch = 0, 1, 0
-        self.best_val, self.best_step = math.inf, None
+        self.best = Best()  # train() sets the metric and mode before a resume loads it
+        self.best_note: str | None = None  # load(): the checkpoint kept its best by another
         self.mel_since_eval: list[float] = []
 
     # -- state ---------------------------------------------------------------------------
@@ -72,8 +73,7 @@ class Trainer:
         extra = {
             "step": self.step,
             "batch_in_epoch": self.batch_in_epoch,
-            "best_val": self.best_val,
-            "best_step": self.best_step,
+            **self.best.state(),
             "mel_since_eval": list(self.mel_since_eval),
             "rng": ckpt.rng_state(),
             "config": self.cfg.to_dict(),
@@ -121,7 +121,7 @@ class Trainer:
         self.scaler.load_state_dict(g["scaler"])
         self.step, self.epoch = int(g["step"]), int(g["iteration"])
         self.batch_in_epoch = int(g["batch_in_epoch"])
-        self.best_val, self.best_step = float(g["best_val"]), g["best_step"]
+        self.best_note = self.best.restore(g)  # None: the same metric and mode as before
         self.mel_since_eval = list(g["mel_since_eval"])
         ckpt.set_rng_state(g["rng"])
 

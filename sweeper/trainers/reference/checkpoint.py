@@ -2,9 +2,9 @@
 
 Each file holds so-vits-svc's keys (``model``, ``iteration`` = epoch, ``optimizer``,
 ``learning_rate`` = the configured lr) so its tools can load it, plus what exact resume needs
-(``step``, ``scheduler``, ``rng``, ``best``...). The best pair by ``val/mel`` lives in
-``best/`` so so-vits-svc's "latest G_*.pth" scan never picks it up and ``keep_ckpts`` never
-deletes it.
+(``step``, ``scheduler``, ``rng``, ``best``...). The best pair (by ``val/mel``, or a sweep's
+first objective metric: best.py) lives in ``best/`` so so-vits-svc's "latest G_*.pth" scan
+never picks it up and ``keep_ckpts`` never deletes it.
 """
 
 from __future__ import annotations
@@ -64,8 +64,11 @@ def save_pair(
     return run_dir / f"G_{step}.pth"
 
 
-def save_best(run_dir: Path, step: int) -> Path:
-    """Copy the pair of ``step`` into ``best/`` (replacing the previous best).
+def save_best(
+    run_dir: Path, step: int, states: tuple[dict[str, Any], dict[str, Any]] | None = None
+) -> Path:
+    """Copy the pair of ``step`` into ``best/`` (replacing the previous best), or write
+    ``states`` (G, D) there: a step that logs a best training loss has no pair to copy.
 
     The copy goes to ``.best.tmp/`` first and is renamed into place, so a stop mid-copy
     leaves the previous best (or none), never half a pair.
@@ -77,8 +80,11 @@ def save_best(run_dir: Path, step: int) -> Path:
         if leftover.exists():
             shutil.rmtree(leftover)
     tmp.mkdir(parents=True)
-    for prefix in ("G", "D"):
-        shutil.copy2(run_dir / f"{prefix}_{step}.pth", tmp / f"{prefix}_{step}.pth")
+    for prefix, state in zip(("G", "D"), states or (None, None), strict=True):
+        if state is None:
+            shutil.copy2(run_dir / f"{prefix}_{step}.pth", tmp / f"{prefix}_{step}.pth")
+        else:
+            torch.save(state, tmp / f"{prefix}_{step}.pth")
     if best.exists():
         os.replace(best, old)  # a directory cannot be replaced onto a non-empty one
     os.replace(tmp, best)

@@ -90,4 +90,17 @@ def run(spec: TrialSpec, report: Report) -> None:
     cfg = trial_config(spec)
     torch.set_num_threads(max(1, int(spec.cpus)))
     device = "cuda" if spec.gpu_ids and torch.cuda.is_available() else "cpu"
-    train(cfg, spec.data_dir, spec.run_dir, report=report, max_steps=spec.max_steps, device=device)
+    # The best checkpoint follows the sweep's first objective metric, as the study's best
+    # step does (until 2026-12-07 it was always the lowest val/mel: summarize then found no
+    # G_<best step>.pth for a sweep on val/vuv_error, or on any metric with mode max).
+    metric, mode = spec.objective[0] if spec.objective else ("val/mel", "min")
+    train(
+        cfg,
+        spec.data_dir,
+        spec.run_dir,
+        report=report,
+        max_steps=spec.max_steps,
+        device=device,
+        best_metric=metric,
+        best_mode=mode,
+    )

@@ -22,6 +22,7 @@ from sweeper.errors import InputError
 from sweeper.trainers.reference import checkpoint as ckpt
 from sweeper.trainers.reference import runinfo
 from sweeper.trainers.reference._trainer import Trainer
+from sweeper.trainers.reference.best import Best
 from sweeper.trainers.reference.config import SovitsConfig, load_config
 from sweeper.trainers.reference.data import collate, epoch_batches
 from sweeper.trainers.reference.validate import evaluate
@@ -36,20 +37,24 @@ class TrainResult:
     run_dir: str  # out_dir
     step: int  # optimizer steps completed
     epoch: int  # current epoch (1-based, as so-vits-svc)
-    best_step: int | None  # step of the lowest val/mel
-    best_val_mel: float  # lowest val/mel seen (inf if never evaluated)
+    best_step: int | None  # step of the pair in best/: the best best_metric (None: none yet)
+    best_val_mel: float  # its best_metric value (lowest val/mel by default; inf: none yet)
     last_val: dict[str, float] = field(default_factory=dict)  # latest validation metrics
     history: list[tuple[int, dict[str, float]]] = field(default_factory=list)  # reports sent
+    best_metric: str = "val/mel"  # the metric best/ is kept by (a sweep's first objective)
+    best_mode: str = "min"
 
 
 def _resume_notes(tr: Trainer, saved: Mapping) -> list[str]:
-    """What differs from the checkpoint; other validation clips restart the best checkpoint."""
-    notes = []
+    """What differs from the checkpoint; other validation clips (other training clips, for
+    a metric measured on those) or another best metric restart the best checkpoint."""
+    notes = [] if tr.best_note is None else [tr.best_note]
     splits = runinfo.changed_splits(saved.get("data"), tr.data)
     if splits:
         notes.append(runinfo.data_note(saved["data"], tr.data, splits))
-        if "val" in splits:
-            tr.best_val, tr.best_step = math.inf, None
+        measured_on = "val" if tr.best.metric.startswith("val/") else "train"
+        if measured_on in splits:
+            tr.best.reset()
     lr_now = tr.optim_g.param_groups[0]["lr"]
     note = runinfo.config_note(saved.get("config"), tr.cfg, tr.epoch, lr_now)
     return notes if note is None else [*notes, note]
@@ -96,6 +101,8 @@ def train(
     progress: bool = False,
     device: str | None = None,
     notes_to_stderr: bool | None = None,
+    best_metric: str = "val/mel",
+    best_mode: str = "min",
 ) -> TrainResult:
     """Train (or resume) one run; returns when ``max_steps`` or ``train.epochs`` is reached.
 
@@ -104,6 +111,10 @@ def train(
 
     The data line and the resume notes go to train.log, and to stderr when
     ``notes_to_stderr`` (default: as ``progress``; ``sweeper train`` always sets it).
+
+    ``best/`` holds the pair of the step with the best ``best_metric`` (``best_mode`` min or
+    max) among the reports after step 0, by the rule a sweep's scheduler uses for the study's
+    best step (best.py); a sweep passes its first objective metric and mode.
     """
     from torch.utils.tensorboard import SummaryWriter
 
@@ -111,6 +122,8 @@ def train(
     if max_steps is not None and max_steps < 0:
         raise InputError(f"max_steps must be >= 0, got {max_steps=}")
     t = cfg.train
+    best = Best(best_metric, best_mode)
+    best.check(t.use_gan, cfg.model.use_automatic_f0_prediction)
     dev = torch_device(device)  # before the data: a bad name costs no loading time
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -118,6 +131,7 @@ def train(
     np.random.seed(t.seed)
     random.seed(t.seed)
     tr = Trainer(cfg, Path(data_dir), run_dir, dev)
+    tr.best = best
     resumed, notes = ckpt.latest(run_dir)
     if resumed is not None:
         tr.load(*resumed)
@@ -141,7 +155,10 @@ def train(
     # A resume replays the steps after its checkpoint: purge_step hides the points of those
     # steps that the stopped run wrote, so TensorBoard shows each step once.
     writer = SummaryWriter(str(run_dir), purge_step=None if resumed is None else tr.step + 1)
-    result = TrainResult(str(run_dir), tr.step, tr.epoch, tr.best_step, tr.best_val)
+    result = TrainResult(
+        str(run_dir), tr.step, tr.epoch, best.step, best.value, best_metric=best.metric,
+        best_mode=best.mode,
+    )  # fmt: skip
     limit = max_steps if max_steps is not None else math.inf
 
     def scalars(step: int, metrics: dict[str, float]) -> None:
@@ -211,14 +228,17 @@ def train(
                     f"reference_loss: {sum(five)}"
                 )
             ckpt_dir = None
-            if tr.step % t.eval_interval == 0 or tr.step >= limit:
+            evaluating = tr.step % t.eval_interval == 0 or tr.step >= limit
+            if evaluating:
                 val = validate()
                 metrics.update(val)
                 metrics["train/mel"] = float(np.mean(tr.mel_since_eval))
                 tr.mel_since_eval = []
-                improved = val["val/mel"] < tr.best_val
-                if improved:
-                    tr.best_val, tr.best_step = val["val/mel"], tr.step
+            # Judged on everything this step reports, as the sweep judges the report: a
+            # training loss as best metric can be best at a step that logs but does not
+            # validate, and that step's pair then goes to best/ without a G_/D_ pair beside.
+            improved = best.offer(tr.step, metrics)
+            if evaluating:
                 # The step's scalars reach disk before its checkpoint: a resume starts after
                 # the checkpoint, so a stop between the two would lose them for good.
                 scalars(tr.step, metrics)
@@ -231,6 +251,8 @@ def train(
             if metrics:
                 if ckpt_dir is None:
                     scalars(tr.step, metrics)
+                    if improved:
+                        ckpt.save_best(run_dir, tr.step, states=tr.states())
                 send(tr.step, metrics, ckpt_dir)  # after the save: report names the checkpoint
             if bar is not None:
                 bar.update(1)
@@ -243,5 +265,5 @@ def train(
         if bar is not None:
             bar.close()
     result.step, result.epoch = tr.step, tr.epoch
-    result.best_step, result.best_val_mel = tr.best_step, tr.best_val
+    result.best_step, result.best_val_mel = best.step, best.value
     return result

@@ -1,0 +1,43 @@
+"""A sweep ranked by another metric than val/mel, or with mode max, keeps each trial's best
+checkpoint at the study's best step (the trainer is told the sweep's first objective).
+
+Until 2026-12-07 the reference trainer kept best/ by the lowest val/mel whatever the
+objective: `sweeper summarize` then found "best checkpoint G_<step>.pth is missing" in every
+trial and refused the sweep (so did export-best)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import checkpoints, load_study, write_sweep
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("metric, mode", [("val/vuv_error", "min"), ("val/mel_l1", "max")])
+def test_summarize_finds_every_best_checkpoint(tmp_path, procs, metric, mode):
+    space = write_sweep(
+        tmp_path,
+        objective={"metrics": [metric], "modes": [mode]},
+        budget={"max_steps": 15, "num_trials": 2, "concurrency": 2},
+    )
+    procs.run("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+    sweep_dir = tmp_path / "sweeps" / "t"
+    study = load_study(sweep_dir)
+    assert len(study.trials) == 2
+    for trial in study.trials:
+        assert trial.state.name == "COMPLETE", trial.user_attrs
+        best = trial.user_attrs["best"]
+        values = {s: v for s, v in trial.intermediate_values.items() if s > 0}
+        pick = min if mode == "min" else max
+        assert values[best["step"]] == pick(values.values())
+        folder = sweep_dir / f"trial_{trial.user_attrs['ray_trial_id']}"
+        kept = sorted(p.name for p in (checkpoints(folder)[-1] / "best").iterdir())
+        assert kept == [f"D_{best['step']}.pth", f"G_{best['step']}.pth"], (metric, mode)
+    # summarize (and so export-best) ranks both trials: no best checkpoint is missing.
+    from sweeper.summarize import summarize
+
+    summary = summarize(sweep_dir)
+    assert [t.problem for t in summary.data.trials] == [None, None]
+    assert len(summary.ranked) == 2
+    for rec in summary.data.trials:
+        assert rec.checkpoint is not None and rec.checkpoint.name == f"G_{rec.best_step}.pth"
