@@ -245,7 +245,12 @@ class _Trial:
         if step > self.reported:
             self.pending.setdefault(step, {}).update(metrics)
         self.ready.add(step)
-        self.kept.judge(step, metrics.get("val/mel", math.nan))
+        # The pair kept in best/ is the study's best step: the sweep's first objective
+        # metric and mode (until 2026-12-07 always the lowest val/mel, so a sweep on another
+        # metric or mode found no best checkpoint to summarize).
+        metric, mode = self.spec.objective[0] if self.spec.objective else ("val/mel", "min")
+        value = metrics.get(metric, self.scalars.get(step, {}).get(metric, math.nan))
+        self.kept.judge(step, -value if mode == "max" else value)
 
     def _release(self, exited: bool) -> None:
         interval = self.launch.eval_interval

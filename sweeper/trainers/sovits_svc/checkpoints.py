@@ -49,7 +49,8 @@ class Kept:
         private_copy(target)
 
     def judge(self, step: int, value: float) -> None:
-        """The pair of ``step`` is judged, with ``val/mel`` = ``value`` (NaN: none); a new
+        """The pair of ``step`` is judged, with the objective = ``value``, lower is better
+        (negated for a max objective; NaN: none); a new
         best gets a hard link in ``best/`` (the model dir's pairs are pruned later). Step 0,
         the base model, is evaluated but never the best: the sweep ranks what the trial's
         training made, and G_0 stays in the model dir anyway."""

@@ -184,3 +184,19 @@ def test_the_base_model_at_step_0_is_never_the_kept_best(tmp_path):
     kept.judge(40, 6.0)
     assert kept.best_step == 20
     assert [p.name for p in (tmp_path / "best").iterdir()] == ["G_20.pth"]
+
+
+@pytest.mark.parametrize(
+    ("objective", "best"), [(("val/mel", "min"), 20), (("val/mel", "max"), 40)]
+)
+def test_the_pair_kept_in_best_is_the_objectives_best(trial, objective, best):
+    """best/ follows the sweep's first objective and its mode (the study's best step), not
+    always the lowest val/mel: a max objective found no best checkpoint to summarize."""
+    import dataclasses
+
+    spec = dataclasses.replace(trial(evaluate=True), objective=(objective,))
+    rec = Recorder()
+    run(spec, rec)
+    by_step = {s: m for s, m, _ in rec.calls}
+    assert by_step[20]["val/mel"] < by_step[40]["val/mel"]  # the stand-in is best at 20
+    assert [p.name for p in (Path(spec.run_dir) / "best").iterdir()] == [f"G_{best}.pth"]
