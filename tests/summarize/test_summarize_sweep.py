@@ -243,3 +243,15 @@ def test_a_winner_tied_with_others_says_how_it_was_chosen(sweep_copy):
     text = table(s)
     others = [f"#{r.key}" for r in s.ranked[1:]]
     assert f"ties with {', '.join(others)}" in text and "fewer steps, then trial number" in text
+
+
+def test_finished_trials_whose_best_checkpoints_are_gone_are_not_blamed_on_the_space(
+    sweep_copy,
+):
+    for best in sweep_copy.glob("trial_*/checkpoint_*/best/G_*.pth"):
+        best.unlink()  # a hard link: the session's sweep keeps its file
+    with pytest.raises(InputError) as err:
+        summarize(sweep_copy)
+    text = str(err.value)
+    assert "best checkpoints are not where they were kept" in text
+    assert "narrow the search space" not in text
