@@ -248,8 +248,8 @@ def test_a_winner_tied_with_others_says_how_it_was_chosen(sweep_copy):
 def test_finished_trials_whose_best_checkpoints_are_gone_are_not_blamed_on_the_space(
     sweep_copy,
 ):
-    for best in sweep_copy.glob("trial_*/checkpoint_*/best/G_*.pth"):
-        best.unlink()  # a hard link: the session's sweep keeps its file
+    for kept in sweep_copy.glob("trial_*/checkpoint_*/**/G_*.pth"):
+        kept.unlink()  # a hard link: the session's sweep keeps its file
     with pytest.raises(InputError) as err:
         summarize(sweep_copy)
     text = str(err.value)
