@@ -136,8 +136,16 @@ def build(data: SweepData, mode: str | None = None) -> Summary:
             key = t.rule or t.state.lower()
             states[key] = states.get(key, 0) + 1
         seen = ", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "no trials"
+        missing = [t for t in data.trials if t.problem is not None and "missing" in t.problem]
         if any(t.state in ("RUNNING", "WAITING") for t in data.trials) or not data.trials:
             fix = f"wait for the sweep (`sweeper status {data.folder}`) or `sweeper resume` it"
+        elif missing and len(missing) == len([t for t in data.trials if t.state == "COMPLETE"]):
+            # Trials that finished well but whose checkpoints are gone: not the space's fault.
+            fix = (
+                "the trials finished but their best checkpoints are not where they were kept: "
+                "restore the trial folders (checkpoint_*/best/, run/best/), or rerun the sweep "
+                "(sweepers before 2026-12-07 kept best/ by val/mel whatever the objective)"
+            )
         else:  # every trial ended without a value to rank: the space, not the wait, is at fault
             fix = "look at why they stopped (`sweeper status`) and narrow the search space"
         where = str(data.folder)
