@@ -75,10 +75,14 @@ def open_study(cfg: SweepConfig, folder: Path):
 
 
 def dashboard_storage(sweep_dir: str | Path):
-    """``(storage, study name)`` of a sweep folder, for optuna-dashboard."""
+    """``(storage, study name)`` of a sweep folder, for optuna-dashboard: a read-only view of
+    the live study (reads go to the journal or database, writes are refused; see
+    :mod:`sweeper.summarize.readonly`)."""
+    from sweeper.summarize.readonly import ReadOnlyStorage
+
     folder, cfg = load_sweep_dir(sweep_dir)
     study = open_study(cfg, folder)
-    return study._storage, study.study_name
+    return ReadOnlyStorage(study._storage), study.study_name
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:
