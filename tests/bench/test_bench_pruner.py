@@ -303,7 +303,7 @@ def test_orders_in_parallel_processes_give_the_same_results():
 
     curves = generate(12, seed=5, points=60)
     methods = [bench.METHODS["sweeper"], bench.METHODS["median"]]
-    one = bench.run(curves, methods, n_orders=3, jobs=1)[1]
-    two = bench.run(curves, methods, n_orders=3, jobs=2)[1]
+    one = bench.run(curves, methods, n_orders=2, jobs=1)[1]
+    two = bench.run(curves, methods, n_orders=2, jobs=2)[1]
     for a, b in zip(one, two, strict=True):
         assert a.scores == b.scores and a.stops == b.stops and a.kept == b.kept

@@ -79,8 +79,11 @@ def test_the_read_only_storage_reads_through_and_refuses_every_write(tmp_path):
 
 def _start(*args: str) -> tuple[subprocess.Popen, str, str]:
     """A dashboard process, the first line it printed, and the base URL in it."""
+    # Ctrl-C as a terminal delivers it: a background job (CI under nohup, `cmd &`) starts
+    # with SIGINT ignored, which the dashboard rightly keeps, and the test's SIGINT was lost.
+    interruptible = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
     proc = subprocess.Popen(cli("dashboard", *args), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+                            stderr=subprocess.STDOUT, preexec_fn=interruptible)  # fmt: skip
     deadline = time.monotonic() + 60
     line = b""
     with selectors.DefaultSelector() as sel:

@@ -92,7 +92,7 @@ def test_summary_modes_may_not_turn_an_objective_around(sweep_copy):
 def test_export_best_to_a_path_it_cannot_write_is_one_line(sweep_dir, tmp_path):
     from sweeper.summarize.export import export_best
 
-    with pytest.raises(InputError, match="cannot write --out") as err:
+    with pytest.raises(InputError, match="is a folder") as err:
         export_best(summarize(sweep_dir), tmp_path)  # a folder, not a file (was internal error)
     assert "\n" not in str(err.value)
 
@@ -135,7 +135,7 @@ def test_missing_and_corrupt_checkpoints_are_skipped_with_the_reason(sweep_copy,
     # export-best takes the best candidate left and says which better ones it could not use
     from sweeper.cli import main
 
-    out = sweep_copy / "best.json"
+    out = sweep_copy / "summary" / "best.json"  # elsewhere in the sweep folder is refused
     assert main(["export-best", str(sweep_copy), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"(trial #{s.ranked[2].key};" in printed

@@ -10,12 +10,15 @@ import json
 
 import yaml
 
+from sweeper.cli import main
 from sweeper.testing import tiny_sweep
 from sweeper.trainers.reference.config import load_config
 from tests.summarize.conftest import replace_file, run_cli
 
 
-def test_relative_base_config_and_storage_are_read_from_where_the_sweep_ran(tmp_path):
+def test_relative_base_config_and_storage_are_read_from_where_the_sweep_ran(
+    tmp_path, monkeypatch, capsys
+):
     ran_in, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     (ran_in / "cfg").mkdir(parents=True)
     elsewhere.mkdir()
@@ -33,15 +36,13 @@ def test_relative_base_config_and_storage_are_read_from_where_the_sweep_ran(tmp_
     assert (ran_in / "journals" / "rel.journal").is_file()
     folder = str(tmp_path / "sweeps" / "rel")
 
-    status = run_cli("status", folder, cwd=elsewhere)
-    assert status.returncode == 0, status.stderr
-    assert "#0" in status.stdout
-    summary = run_cli("summarize", folder, "--out", str(tmp_path / "s"), cwd=elsewhere)
-    assert summary.returncode == 0, summary.stderr
-    assert "1 ranked" in summary.stdout
+    monkeypatch.chdir(elsewhere)  # the commands below, in this process, from elsewhere
+    assert main(["status", folder]) == 0
+    assert "#0" in capsys.readouterr().out
+    assert main(["summarize", folder, "--out", str(tmp_path / "s")]) == 0
+    assert "1 ranked" in capsys.readouterr().out
     out = tmp_path / "config.json"
-    export = run_cli("export-best", folder, "--out", str(out), cwd=elsewhere)
-    assert export.returncode == 0, export.stderr
+    assert main(["export-best", folder, "--out", str(out)]) == 0
     assert json.loads(out.read_text())["train"]["learning_rate"] == 2.0e-3
 
 

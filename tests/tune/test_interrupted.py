@@ -52,11 +52,11 @@ def test_a_start_killed_early_runs_again_and_sigterm_stops_cleanly(tmp_path, pro
     # The resumed trial goes on from its checkpoint until the limit stops the driver.
     reached = max(load_study(sweep_dir).trials[0].intermediate_values)
     resumed = procs.start(
-        "resume", str(sweep_dir), "--time-limit", "30s", cwd=tmp_path, log=tmp_path / "resume.log"
+        "resume", str(sweep_dir), "--time-limit", "25s", cwd=tmp_path, log=tmp_path / "resume.log"
     )
     assert resumed.wait(timeout=300) == 124
     text = (tmp_path / "resume.log").read_text(errors="replace")
-    assert "stopped by --time-limit 30s with 1 trial(s) unfinished" in text, text[-3000:]
+    assert "stopped by --time-limit 25s with 1 trial(s) unfinished" in text, text[-3000:]
     assert f"sweeper resume {sweep_dir}" in text
     study = load_study(sweep_dir)
     assert [t.state.name for t in study.trials] == ["RUNNING"]  # resumable, not ended

@@ -13,7 +13,10 @@ from conftest import checkpoints, load_study, write_sweep
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("metric, mode", [("val/vuv_error", "min"), ("val/mel_l1", "max")])
+# One sweep for both cases (another metric than val/mel, and mode max): each case is a real
+# sweep of ~25 s; the trainer's own tests (tests/trainers/test_reference_best_metric.py)
+# cover val/vuv_error min and the other combinations.
+@pytest.mark.parametrize("metric, mode", [("val/vuv_error", "max")])
 def test_summarize_finds_every_best_checkpoint(tmp_path, procs, metric, mode):
     space = write_sweep(
         tmp_path,

@@ -76,7 +76,7 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
 
     uri, fs = bucket
     db = f"sqlite:///{tmp_path / 'study.db'}"
-    budget = {"max_steps": 30, "num_trials": 3, "concurrency": 1}
+    budget = {"max_steps": 20, "num_trials": 3, "concurrency": 1}
     params = {
         "train.learning_rate": {"type": "categorical", "choices": [2.0e-3, 3.0e-3, 4.0e-3]},
         "train.use_gan": {"type": "fixed", "value": False},

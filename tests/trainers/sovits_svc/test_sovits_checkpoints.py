@@ -186,9 +186,8 @@ def test_the_base_model_at_step_0_is_never_the_kept_best(tmp_path):
     assert [p.name for p in (tmp_path / "best").iterdir()] == ["G_20.pth"]
 
 
-@pytest.mark.parametrize(
-    ("objective", "best"), [(("val/mel", "min"), 20), (("val/mel", "max"), 40)]
-)
+# val/mel min (the default, G_20 here) is test_sovits_process's full-trial test.
+@pytest.mark.parametrize(("objective", "best"), [(("val/mel", "max"), 40)])
 def test_the_pair_kept_in_best_is_the_objectives_best(trial, objective, best):
     """best/ follows the sweep's first objective and its mode (the study's best step), not
     always the lowest val/mel: a max objective found no best checkpoint to summarize."""
