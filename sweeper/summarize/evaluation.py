@@ -138,12 +138,10 @@ def load_cached(data: SweepData) -> int:
 
 def _job(data: SweepData) -> Job:
     """The sweep's Job, relative paths resolved from the directory the sweep ran in."""
+    from sweeper.tune._resume import ran_in
+
     cfg = data.cfg
-    meta = data.folder / "sweep.json"
-    root = Path.cwd()
-    if meta.is_file():
-        ran_in = Path(json.loads(meta.read_text(encoding="utf-8")).get("cwd", "."))
-        root = ran_in if ran_in.is_dir() else root
+    root = ran_in(data.folder) or Path.cwd()
 
     def absolute(p: str | None) -> str | None:
         return None if p is None else str((root / Path(p).expanduser()).resolve())
