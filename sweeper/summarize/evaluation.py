@@ -19,7 +19,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +137,9 @@ def load_cached(data: SweepData) -> int:
 
 
 def _job(data: SweepData) -> Job:
-    """The sweep's Job, relative paths resolved from the directory the sweep ran in."""
-    from sweeper.tune._resume import ran_in
-
-    cfg = data.cfg
-    root = ran_in(data.folder) or Path.cwd()
-
-    def absolute(p: str | None) -> str | None:
-        return None if p is None else str((root / Path(p).expanduser()).resolve())
-
-    job = Job.from_sweep(cfg)
-    return replace(job, config=absolute(cfg.base.config), data_dir=absolute(cfg.data.dir))
+    """The sweep's Job. Its relative paths were resolved from the directory the sweep ran in
+    when the folder was loaded (``tune._resume.load_sweep_dir``)."""
+    return Job.from_sweep(data.cfg)
 
 
 def _transcripts(data_dir: Path, clips) -> list[str] | None:

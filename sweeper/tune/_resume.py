@@ -63,10 +63,10 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
     # Relative paths (base.config, data.dir, storage, sovits.*) are relative to where the
     # sweep ran, not to where this command runs (a probe: status, summarize and export-best
     # failed outside it, with a fix that editing the refused sweep.yaml could not apply).
-    return folder, load_sweep(folder / SWEEP_FILE, root=ran_in(folder))
+    return folder, load_sweep(folder / SWEEP_FILE, root=_ran_in(folder))
 
 
-def ran_in(folder: Path) -> Path | None:
+def _ran_in(folder: Path) -> Path | None:
     """The working directory ``sweeper run`` recorded in sweep.json, if it is here."""
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
