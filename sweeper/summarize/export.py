@@ -161,9 +161,7 @@ def _trial_hop(summary: Summary, rec: TrialRecord) -> int:
         return int(params["data.hop_length"])
     cfg = summary.data.cfg
     if cfg.trainer == "sovits-svc" and cfg.base.config is not None:
-        from sweeper.summarize.evaluation import _job
-
-        return int(_read_base(Path(str(_job(summary.data).config)))["data"]["hop_length"])
+        return int(_read_base(Path(cfg.base.config))["data"]["hop_length"])
     from sweeper.trainers.reference.config import load_config
 
     source = cfg.base.preset if cfg.base.preset is not None else str(cfg.base.config)
