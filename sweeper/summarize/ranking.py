@@ -130,6 +130,14 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     )
 
 
+def _value(cand: Candidate, metric: str) -> float | None:
+    """The candidate's finite value of ``metric``, else None."""
+    value = cand.values.get(metric)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def pareto_fronts(points: Sequence[Sequence[float]]) -> list[int]:
     """The front index of each point (0 = non-dominated); lower is better on every axis."""
     front = [-1] * len(points)
@@ -148,32 +156,34 @@ def rank(
     candidates: Sequence[Candidate], criteria: Criteria
 ) -> tuple[list[Ranked], list[Excluded]]:
     """The candidates in order (best first), and the ones that cannot be placed."""
+    # A composite's weight-0 metric is only shown: a trial lacking it is still ranked.
+    needed = [
+        m
+        for m in criteria.metrics
+        if criteria.mode != "composite" or criteria.weights.get(m, 0.0) > 0
+    ]
     usable: list[Candidate] = []
     excluded: list[Excluded] = []
     for cand in candidates:
-        bad = [
-            m
-            for m in criteria.metrics
-            if not isinstance(cand.values.get(m), int | float) or not math.isfinite(cand.values[m])
-        ]
+        bad = [m for m in needed if _value(cand, m) is None]
         if bad:
             excluded.append(Excluded(cand.key, f"no finite value of {', '.join(bad)}"))
         else:
             usable.append(cand)
     vectors = [
-        [oriented(float(c.values[m]), criteria.directions[m]) for m in criteria.metrics]
-        for c in usable
+        [oriented(float(c.values[m]), criteria.directions[m]) for m in needed] for c in usable
     ]
     scores: list[float | None] = [None] * len(usable)
     fronts: list[int | None] = [None] * len(usable)
     norms: list[dict[str, float]] = [{} for _ in usable]
     if criteria.mode == "composite":
-        total = sum(max(criteria.weights.get(m, 0.0), 0.0) for m in criteria.metrics)
+        total = sum(criteria.weights[m] for m in needed)
         acc = [0.0] * len(usable)
-        for j, metric in enumerate(criteria.metrics):
-            column = normalise([v[j] for v in vectors], criteria.normalize)
-            weight = max(criteria.weights.get(metric, 0.0), 0.0)
-            for i, x in enumerate(column):
+        for metric in criteria.metrics:
+            have = {i: v for i, c in enumerate(usable) if (v := _value(c, metric)) is not None}
+            values = [oriented(v, criteria.directions[metric]) for v in have.values()]
+            weight = criteria.weights.get(metric, 0.0) if metric in needed else 0.0
+            for i, x in zip(have, normalise(values, criteria.normalize), strict=True):
                 norms[i][metric] = x
                 acc[i] += weight * x / total
         scores = list(acc)

@@ -73,9 +73,9 @@ def direction(name: str, cfg: SweepConfig, settings: SummarySettings) -> str:
             known, source = metric.direction, "the evaluation metric's direction"
     asked = settings.modes.get(name) if settings.modes else None
     if known is not None and asked is not None and asked != known:
-        raise InputError(
-            f"summary.modes gives {name} {asked}, but {source} says {known}; fix: remove "
-            f"{name} from summary.modes"
+        raise FieldError(
+            ("summary", "modes", name), f"contradicts {source} ({known})", asked,
+            f"remove {name} from summary.modes",
         )
     return known or asked or "min"
 
@@ -111,7 +111,10 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
             f"no ranked trial has metric {missing[0]!r}; fix: name one of {', '.join(present)} "
             "in summary: of sweep.yaml"
         )
-    directions = {m: direction(m, cfg, settings) for m in present}
+    try:
+        directions = {m: direction(m, cfg, settings) for m in present}
+    except FieldError as err:
+        raise data.lines.error(err) from None
     return Criteria(mode, metrics, directions, weights, settings.normalize)
 
 

@@ -123,6 +123,18 @@ def test_missing_or_nan_metric_is_excluded_with_the_reason():
     ]
 
 
+def test_a_weight_0_metric_is_shown_but_never_excludes_a_trial():
+    """summary.weights says 0 means "show without weight": a trial that lacks that metric
+    (not evaluated, NaN) is ranked all the same, on the weighted ones."""
+    cands = [_c(0, a=2.0, b=5.0), _c(1, a=1.0), _c(2, a=3.0, b=float("nan")), _c(3, b=1.0)]
+    crit = Criteria("composite", ("a", "b"), {"a": "min", "b": "min"}, {"a": 1, "b": 0}, "minmax")
+    ranked, excluded = rank(cands, crit)
+    assert [r.key for r in ranked] == [1, 0, 2]
+    assert [r.score for r in ranked] == pytest.approx([0.0, 0.5, 1.0])
+    assert [(e.key, e.reason) for e in excluded] == [(3, "no finite value of a")]
+    assert [r.normalized for r in ranked] == [{"a": 0.0}, {"a": 0.5, "b": 0.0}, {"a": 1.0}]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from sweeper.config import load_sweep
+from sweeper.config import load_sweep, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.summarize.summary import criteria_for
 from tests.summarize.conftest import SWEEP
@@ -83,3 +83,16 @@ def test_bad_summary_is_a_line_numbered_error(tmp_path, summary, where, message)
     text = str(err.value)
     assert "\n" not in text and message in text and "fix:" in text
     assert text.startswith(f"{path}:{_line_of(path, where)}:")
+
+
+def test_summary_modes_against_the_objective_is_a_line_numbered_error(tmp_path):
+    """summary.modes may not turn an objective metric around (each trial's best step was
+    chosen by the objective's direction); the error names the sweep file's line."""
+    path = _write(tmp_path, {"modes": {"val/mel": "max"}})
+    data = SimpleNamespace(cfg=load_sweep(path), lines=load_yaml_with_lines(path)[1])
+    with pytest.raises(InputError) as err:
+        criteria_for(data, ["val/mel"])
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line_of(path, 'val/mel: max')}:")
+    assert "summary.modes.val/mel contradicts objective.modes (min) (got 'max')" in text
+    assert "fix: remove val/mel from summary.modes" in text and "\n" not in text
