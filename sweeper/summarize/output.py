@@ -58,12 +58,19 @@ def rows(summary: Summary) -> list[dict[str, Any]]:
         for m in metrics:
             value = t.values.get(m)
             row[m] = value if value is not None and math.isfinite(value) else None
-        for p in params:
-            row[p] = t.params.get(p)
+        # An inactive conditional parameter has no key: a drawn None (YAML null) is a value.
+        row.update({p: t.params[p] for p in params if p in t.params})
         row["checkpoint"] = None if t.checkpoint is None else str(t.checkpoint)
         row["not_ranked"] = None if r is not None else reasons[t.number]
         out.append(row)
     return out
+
+
+def param_cell(row: dict[str, Any], name: str) -> str:
+    """A parameter as the tables show it: "-" inactive (absent), "null" drawn as null."""
+    if name not in row:
+        return "-"
+    return "null" if row[name] is None else _fmt(row[name])
 
 
 def _fmt(value: Any) -> str:
@@ -97,7 +104,7 @@ def table(summary: Summary) -> str:
     for row in rows(summary):
         if row["place"] is None:
             continue
-        cells = [_fmt(row[k]) for k in cols]
+        cells = [param_cell(row, k) if k in params else _fmt(row[k]) for k in cols]
         cells[1] = f"#{row['trial']}"
         body.append(cells)
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(heads)]
@@ -160,11 +167,16 @@ def _tied_with_winner(summary: Summary) -> list[int]:
 
 def to_csv(summary: Summary) -> str:
     found = rows(summary)
+    params = varying_params(summary)
+    tail = ["checkpoint", "not_ranked"]
+    fields = [k for k in found[0] if k not in (*params, *tail)] + params + tail
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(found[0]), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    for row in found:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    for row in found:  # an empty cell: no value (inactive parameter, metric not reported)
+        cells = {k: "" if v is None else v for k, v in row.items()}
+        cells.update({p: "null" for p in params if p in row and row[p] is None})
+        writer.writerow(cells)
     return buf.getvalue()
 
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from sweeper.summarize import report_plots as plots
-from sweeper.summarize.output import _fmt, rows, shown_metrics, varying_params
+from sweeper.summarize.output import _fmt, param_cell, rows, shown_metrics, varying_params
 from sweeper.summarize.summary import Summary
 
 CSS = """
@@ -75,7 +75,7 @@ def _table(summary: Summary) -> str:
             _fmt(row["best_step"]),
             *[_fmt(row[k]) for k in extra],
             *[_fmt(row[m]) for m in metrics],
-            *[_fmt(row[p]) for p in params],
+            *[param_cell(row, p) for p in params],
         ]
         why = row["not_ranked"] or row["stop_reason"] or ""
         tds = []

@@ -85,7 +85,7 @@ def test_summary_modes_may_not_turn_an_objective_around(sweep_copy):
     # val/mel max would rank the worst trial first, while each trial's best step was its
     # lowest val/mel: this summarized silently before.
     _set_summary(sweep_copy, {"modes": {"val/mel": "max", "val/vuv_error": "min"}})
-    with pytest.raises(InputError, match=r"summary\.modes gives val/mel max, but objective"):
+    with pytest.raises(InputError, match=r"sweep\.yaml:\d+: summary\.modes\.val/mel contradicts"):
         summarize(sweep_copy)
 
 

@@ -89,8 +89,10 @@ def test_values_near_1_keep_their_digits_and_absent_params_stay_in_their_column(
     table = [
         row(0, {"train.lr_decay": 0.99966, "train.learning_rate": 0.0036121}),
         row(1, {"train.learning_rate": 0.002}),  # lr_decay absent (a conditional parameter)
+        row(2, {"train.lr_decay": None, "train.learning_rate": 0.002}),  # drawn as null
     ]
     lines = format_table(table, "val/mel", ["train.lr_decay", "train.learning_rate"])
-    first, second = lines.splitlines()[2:4]
+    first, second, third = lines.splitlines()[2:5]
     assert "0.99966" in first and "0.00361" in first  # was "1": no decay, it said
     assert len(first) == len(second) and second.split()[-2:] == ["-", "0.002"]
+    assert third.split()[-2:] == ["null", "0.002"]  # not "None", nor absent's "-"

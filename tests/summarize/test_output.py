@@ -1,0 +1,46 @@
+"""The summary as a terminal table, CSV and JSON: what each cell says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import yaml
+
+from sweeper.config import load_sweep, load_yaml_with_lines
+from sweeper.summarize.collect import SweepData, TrialRecord
+from sweeper.summarize.output import table, to_csv, to_json, varying_params
+from sweeper.summarize.summary import build
+from sweeper.testing.sweeps import tiny_sweep
+
+
+def test_an_inactive_parameter_and_a_drawn_null_read_differently(tmp_path):
+    """A conditional parameter a trial never drew shows "-" (CSV: empty; JSON: no key); a
+    categorical null it drew shows "null" (JSON: null). Both used to show alike."""
+    sweep = tiny_sweep("t", (1e-3, 2e-3))
+    sweep["parameters"]["train.use_gan"] = {"type": "categorical", "choices": [False, True]}
+    sweep["parameters"]["train.c_kl"] = {
+        "type": "categorical", "choices": [None, 1.0], "when": {"train.use_gan": True},
+    }  # fmt: skip
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    params = [
+        {"train.learning_rate": 1e-3, "train.use_gan": False},
+        {"train.learning_rate": 2e-3, "train.use_gan": True, "train.c_kl": None},
+        {"train.learning_rate": 3e-3, "train.use_gan": True, "train.c_kl": 1.0},
+    ]
+    trials = [
+        TrialRecord(n, None, "COMPLETE", "converged", "", 30, 30, p, {"val/mel": 3.0 - n})
+        for n, p in enumerate(params)
+    ]
+    data = SweepData(tmp_path, load_sweep(path), load_yaml_with_lines(path)[1], trials, [])
+    summary = build(data)
+    keys = varying_params(summary)
+    body = [ln.split() for ln in table(summary).splitlines() if ln[:5].strip() in ("1", "2", "3")]
+    assert [ln[1] for ln in body] == ["#2", "#1", "#0"]
+    assert [ln[-len(keys):][keys.index("train.c_kl")] for ln in body] == ["1", "null", "-"]
+    csv_rows = list(csv.DictReader(io.StringIO(to_csv(summary))))
+    assert [r["train.c_kl"] for r in csv_rows] == ["1.0", "null", ""]
+    json_rows = json.loads(to_json(summary))["trials"]
+    assert [r.get("train.c_kl", "absent") for r in json_rows] == [1.0, None, "absent"]
