@@ -25,22 +25,6 @@ def _first_wav(root):
     return (root / line).resolve()
 
 
-def _write_sovits_files(wav, cfg, frames_delta=0):
-    """so-vits-svc 4.1's preprocessed files, with recognisable contents."""
-    _, data = wavfile.read(wav)
-    frames = len(data) // cfg.data.hop_length
-    f0 = np.full(frames + frames_delta, 300.0, dtype=np.float32)
-    uv = np.ones_like(f0)
-    pair = np.empty(2, dtype=object)
-    pair[0], pair[1] = f0, uv
-    np.save(f"{wav}.f0.npy", pair, allow_pickle=True)
-    # Content at a coarser rate (like ContentVec's 20 ms): the loader stretches it.
-    soft = torch.arange(frames // 2, dtype=torch.float32).repeat(cfg.model.ssl_dim, 1)[None]
-    torch.save(soft, f"{wav}.soft.pt")
-    spec = torch.full((cfg.data.filter_length // 2 + 1, frames), 0.5)
-    torch.save(spec, wav.with_suffix(".spec.pt"))
-
-
 def test_plain_wav_layout_computes_features(toy_dir, micro_cfg):
     clips = load_split(micro_cfg, toy_dir, "train")
     assert len(clips) == 4
@@ -57,20 +41,22 @@ def test_plain_wav_layout_computes_features(toy_dir, micro_cfg):
     assert {c.sid for c in clips} == {0, 1}
 
 
-def test_sovits_preprocessed_layout_is_used(toy_copy, micro_cfg):
+def test_sovits_preprocessed_layout_is_used(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     clip = next(c for c in load_split(micro_cfg, toy_copy, "train") if c.path == str(wav))
     assert torch.all(clip.f0 == 300.0)  # from *.wav.f0.npy, not Praat
+    quarter = clip.f0.shape[0] // 4  # 4.1's uv is kept although f0 > 0 there
+    assert not clip.uv[:quarter].any() and bool(clip.uv[quarter:].all())
     assert torch.all(clip.spec == 0.5)  # from *.spec.pt
     # Coarse content stretched to the frame rate: each unit repeated about twice.
     assert clip.content.shape[-1] == clip.f0.shape[0]
     assert float(clip.content[0, -1]) == pytest.approx(clip.f0.shape[0] // 2 - 1)
 
 
-def test_plain_f0_array_is_accepted(toy_copy, micro_cfg):
+def test_plain_f0_array_is_accepted(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     frames = len(wavfile.read(wav)[1]) // micro_cfg.data.hop_length
     f0 = np.zeros(frames, dtype=np.float32)
     f0[::2] = 200.0
@@ -80,9 +66,9 @@ def test_plain_f0_array_is_accepted(toy_copy, micro_cfg):
     assert float(clip.uv.mean()) == pytest.approx(0.5, abs=0.02)
 
 
-def test_length_mismatch_names_the_file(toy_copy, micro_cfg):
+def test_length_mismatch_names_the_file(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg, frames_delta=-8)
+    write_sovits_files(wav, micro_cfg, frames_delta=-8)
     with pytest.raises(InputError, match=wav.name) as info:
         load_split(micro_cfg, toy_copy, "train")
     assert "disagree" in str(info.value)
@@ -103,21 +89,21 @@ def test_missing_wav_names_the_file(toy_copy, micro_cfg):
         load_split(micro_cfg, toy_copy, "train")
 
 
-def test_missing_sibling_feature_names_the_file(toy_copy, micro_cfg):
+def test_missing_sibling_feature_names_the_file(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     wav.with_suffix(".spec.pt").unlink()
     with pytest.raises(InputError, match=r"\.spec\.pt"):
         load_split(micro_cfg, toy_copy, "train")
 
 
-def test_wrong_spec_bins_and_content_dim_are_named(toy_copy, micro_cfg):
+def test_wrong_spec_bins_and_content_dim_are_named(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     torch.save(torch.zeros(7, 10), wav.with_suffix(".spec.pt"))
     with pytest.raises(InputError, match="7 bins"):
         load_split(micro_cfg, toy_copy, "train")
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     torch.save(torch.zeros(1, 3, 10), f"{wav}.soft.pt")
     with pytest.raises(InputError, match=r"soft\.pt has 3 channels"):
         load_split(micro_cfg, toy_copy, "train")
@@ -196,10 +182,10 @@ def test_content_encoder_checkpoint_is_plugged_in(toy_dir, tmp_path, micro_cfg, 
     ],
 )
 def test_damaged_preprocessed_files_are_named_not_a_traceback(
-    toy_copy, micro_cfg, damage, message
+    write_sovits_files, toy_copy, micro_cfg, damage, message
 ):
     wav = _first_wav(toy_copy)
-    _write_sovits_files(wav, micro_cfg)
+    write_sovits_files(wav, micro_cfg)
     if damage == "empty f0":
         (wav.parent / f"{wav.name}.f0.npy").write_bytes(b"")
     elif damage == "empty soft":

@@ -11,7 +11,6 @@ agree within 3 frames (so-vits-svc's tolerance); every failure names the file.
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sweeper.data.features import f0_praat, log_mel_content, read_wav
 from sweeper.errors import InputError
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.mel import spectrogram
+from sweeper.trainers.reference.preprocessed import load_sovits_features, stretch
 
 LENGTH_TOLERANCE = 3  # frames, as so-vits-svc's data loader asserts
 
@@ -71,16 +71,6 @@ def speaker_map(cfg: SovitsConfig, wavs: list[Path]) -> dict[str, int]:
     return {name: i for i, name in enumerate(names)}
 
 
-def _stretch(feats: torch.Tensor, frames: int, mode: str) -> torch.Tensor:
-    """Repeat/stretch ``[D, T']`` content to ``frames`` (so-vits-svc's repeat_expand_2d)."""
-    src = feats.shape[-1]
-    if mode == "nearest":
-        idx = torch.clamp((torch.arange(frames) * src / frames).round().long(), max=src - 1)
-    else:  # "left": floor of the source position
-        idx = torch.clamp((torch.arange(frames) * src // frames).long(), max=src - 1)
-    return feats[:, idx]
-
-
 class ContentFrontEnd:
     """Content features for plain wavs: built-in log-mel, or a user TorchScript encoder."""
 
@@ -124,70 +114,7 @@ class ContentFrontEnd:
                 f"content encoder gave shape {tuple(out.shape)} for {name!r}; fix: "
                 f"it must return [1, frames, ssl_dim={self.cfg.model.ssl_dim}]"
             )
-        return _stretch(out[0].T.float(), frames, d.unit_interpolate_mode)
-
-
-def _side_file(path: Path, load):
-    """Load one preprocessed file; an unreadable one is named, not a traceback."""
-    try:
-        return load(path)
-    except (OSError, EOFError, ValueError, RuntimeError, pickle.UnpicklingError) as err:
-        raise InputError(
-            f"cannot read preprocessed file {str(path)!r} ({type(err).__name__}: {err}); "
-            "fix: delete it and re-run so-vits-svc preprocessing"
-        ) from None
-
-
-def _finite(values: torch.Tensor | np.ndarray, path: Path) -> None:
-    bad = int((~np.isfinite(np.asarray(values))).sum())
-    if bad:
-        raise InputError(
-            f"{str(path)!r} holds {bad} NaN or inf value(s); fix: delete it and re-run "
-            "so-vits-svc preprocessing (they would make every loss NaN)"
-        )
-
-
-def _tensor_file(path: Path) -> torch.Tensor:
-    """A preprocessed ``.pt`` tensor as float, refused by name when unreadable or not finite."""
-    tensor = _side_file(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
-    tensor = tensor.float()
-    _finite(tensor, path)
-    return tensor
-
-
-def _load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
-    f0_path = Path(f"{wav}.f0.npy")
-    # so-vits-svc 4.1 stores an (f0, uv) object pair, hence the pickle (of a file of your own).
-    raw = _side_file(f0_path, lambda p: np.load(p, allow_pickle=True))
-    if raw.dtype == object:
-        f0, uv = (np.asarray(x, dtype=np.float32).reshape(-1) for x in raw)
-        if f0.shape != uv.shape:
-            raise InputError(
-                f"{str(f0_path)!r} holds f0 of {f0.size} frames but uv of {uv.size}; "
-                "fix: delete it and re-run so-vits-svc preprocessing"
-            )
-    else:
-        f0 = raw.astype(np.float32).reshape(-1)
-        uv = (f0 > 0).astype(np.float32)
-    _finite(f0, f0_path)
-    soft = _tensor_file(Path(f"{wav}.soft.pt"))
-    soft = soft.reshape(soft.shape[-2], soft.shape[-1]) if soft.dim() == 3 else soft
-    if soft.shape[0] != cfg.model.ssl_dim:
-        raise InputError(
-            f"{wav}.soft.pt has {soft.shape[0]} channels, model.ssl_dim is "
-            f"{cfg.model.ssl_dim}; fix: set model.ssl_dim or re-run preprocessing"
-        )
-    spec_path = wav.with_suffix(".spec.pt")
-    spec = _tensor_file(spec_path)
-    spec = spec.reshape(spec.shape[-2], spec.shape[-1]) if spec.dim() == 3 else spec
-    bins = cfg.data.filter_length // 2 + 1
-    if spec.shape[0] != bins:
-        raise InputError(
-            f"{str(spec_path)!r} has {spec.shape[0]} bins, expected {bins} "
-            "(filter_length//2+1); fix: match data.filter_length or delete it"
-        )
-    content = _stretch(soft, len(f0), cfg.data.unit_interpolate_mode)
-    return spec, torch.from_numpy(f0), torch.from_numpy(uv), content
+        return stretch(out[0].T.float(), frames, d.unit_interpolate_mode)
 
 
 def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentFrontEnd) -> Clip:
@@ -211,7 +138,7 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
             "fix: re-run so-vits-svc preprocessing or delete the partial files"
         )
     if all(present):
-        spec, f0, uv, content = _load_sovits_features(wav, cfg, frames)
+        spec, f0, uv, content = load_sovits_features(wav, cfg, frames)
     else:
         f0 = torch.from_numpy(f0_praat(audio, d.sampling_rate, d.hop_length, frames))
         uv = (f0 > 0).float()

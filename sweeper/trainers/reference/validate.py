@@ -6,7 +6,8 @@
   value is ``val/mel_l1``.
 - ``val/f0_rmse_cents``: RMS of 1200*log2(f0_generated / f0_reference) over frames voiced in
   both, where f0_generated is Praat's track of the output and f0_reference is the toy data's
-  true f0 when saved, else the f0 the model was given.
+  true f0 when saved, else the f0 the model was given; a reference frame is voiced where its
+  f0 > 0 and, for so-vits-svc's ``(f0, uv)`` pair, ``uv`` > 0.
 - ``val/f0_gross_error``: fraction of frames voiced in both that are off by more than 50
   cents (octave slips of the tracker or the model dominate the RMSE; this counts them).
 - ``val/vuv_error``: fraction of frames whose voiced/unvoiced decision differs.
@@ -30,6 +31,19 @@ from sweeper.data.features import f0_praat
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.data import Clip
 from sweeper.trainers.reference.mel import MelFrontEnd
+
+
+def reference_f0(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
+    """The f0 the output is judged against, and which of its frames are voiced.
+
+    so-vits-svc 4.1 saves f0 interpolated through unvoiced frames (non-zero everywhere) and
+    the voicing in ``uv``: f0 > 0 alone would call every silent frame voiced.
+    """
+    if clip.true_f0 is not None:
+        ref = clip.true_f0.numpy()
+        return ref, ref > 0
+    ref = clip.f0.numpy()
+    return ref, (ref > 0) & (clip.uv.numpy() > 0)
 
 
 @torch.no_grad()
@@ -63,15 +77,15 @@ def evaluate(
             abs_sum += float(torch.sum(torch.abs(mel_gen[:, :t] - mel_ref[:, :t])))
             n_cells += mel_ref.shape[0] * t
             if with_f0:
-                ref = (clip.true_f0 if clip.true_f0 is not None else clip.f0).numpy()
+                ref, voiced = reference_f0(clip)
                 track = f0_praat(audio[0].cpu().numpy(), cfg.data.sampling_rate, hop, len(ref))
-                both = (track > 0) & (ref > 0)
+                both = (track > 0) & voiced
                 if both.any():
                     cents = 1200.0 * np.log2(track[both] / ref[both])
                     sq_cents += float(np.sum(cents**2))
                     n_voiced += int(both.sum())
                     n_gross += int(np.sum(np.abs(cents) > 50.0))
-                vuv_sum += float(np.sum((track > 0) != (ref > 0)))
+                vuv_sum += float(np.sum((track > 0) != voiced))
                 n_frames += len(ref)
     finally:
         net_g.train(was_training)
