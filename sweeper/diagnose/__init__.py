@@ -8,7 +8,7 @@ from sweeper.diagnose._core import (
     diagnose,
 )
 from sweeper.diagnose._overall import merged_by_step
-from sweeper.diagnose._plot import plot, smooth
+from sweeper.diagnose._plot import panel_title, plot, smooth
 from sweeper.diagnose._text import render_text, signal_message, to_dict
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "checkpoint_for",
     "diagnose",
     "merged_by_step",
+    "panel_title",
     "plot",
     "render_text",
     "signal_message",

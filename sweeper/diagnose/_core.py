@@ -21,7 +21,9 @@ from sweeper.diagnose._episodes import (
     stop_stands,
     tail_spike,
 )
+from sweeper.diagnose._keep import checkpoint_for
 from sweeper.diagnose._overall import overall_verdicts, raw_nan_start
+from sweeper.diagnose._verdicts import settle
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
 
@@ -73,6 +75,7 @@ class SignalReport:
     fall_after_stop: tuple[float, float] | None = None  # fall_since(first_stop.step)
     non_finite_since: int | None = None  # first step of a NaN/inf run lasting to the end
     blow_up: Verdict | None = None  # first explosion (a mel loss over 2x its best), if any
+    advice: str | None = None  # the checkpoint clause: "keep G_..." or why none is usable
 
     @property
     def earliest_stop(self) -> Verdict | None:
@@ -81,9 +84,27 @@ class SignalReport:
         return min(stops, key=lambda v: v.step, default=None)
 
     @property
+    def diverged_since(self) -> int | None:
+        """First step of the divergence that lasts to the end: a NaN tail or a blow-up."""
+        if self.final.reason is not Reason.DIVERGED:
+            return None
+        if self.non_finite_since is not None:
+            return self.non_finite_since
+        return None if self.blow_up is None else self.blow_up.step
+
+    @property
+    def stop(self) -> Verdict | None:
+        """The stop behind the final verdict: for a diverged signal the divergence, even
+        after an earlier converged stop (one event, one step in text, JSON and plot)."""
+        since = self.diverged_since
+        if since is not None:
+            return dataclasses.replace(self.final, step=since)
+        return self.earliest_stop
+
+    @property
     def stop_step(self) -> int | None:
-        earliest = self.earliest_stop
-        return None if earliest is None else earliest.step
+        stop = self.stop
+        return None if stop is None else stop.step
 
     @property
     def best_step(self) -> int | None:
@@ -182,6 +203,7 @@ def diagnose(
     )
     if overall is not None and overall.reason is Reason.DIVERGED:
         overall_stop, overall_since = raw_nan_start(overall_stop, overall_since, reports)
+    reports = settle(reports, run, overall, overall_since)
     notes = list(run.notes)
     for name in judged:
         report, series = reports[name], run.series[name]
@@ -266,6 +288,7 @@ def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalRe
         final=last,
         first_stop=first,
         checkpoint=checkpoint_for(last.best_step, run),
+        advice=_keep_clause(checkpoint_for(last.best_step, run)),
         points=len(series),
         finite=int(finite.size),
         last_step=int(series.steps[-1]),
@@ -277,30 +300,8 @@ def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalRe
     )
 
 
-def checkpoint_for(best_step: int | None, run: RunLog) -> str | None:
-    """The saved checkpoint nearest at or before ``best_step`` (never G_0), in plain words."""
-    if best_step is None:
-        return None
-    if run.checkpoint_unit == "epoch":
-        if best_step == 0:
-            return _AFTER_START
-        return f"the checkpoint saved last at or before step {best_step}"
-    present = {s: f"G_{s}.pth" for s in run.checkpoints}
-    present.update({s: f"{run.best_dir}/G_{s}.pth" for s in run.kept_best})  # a trial's best
-    logged = {s: f"G_{s}.pth (saved per train.log)" for s in run.logged_checkpoints}
-    for saved in (present, logged):
-        # G_0 is the untrained (or pretrained base) model, which so-vits-svc never deletes.
-        kept = [step for step in saved if step > 0]
-        before = [step for step in kept if step <= best_step]
-        if before:
-            return saved[max(before)]
-        if kept:
-            return f"{saved[min(kept)]}, the earliest kept after step {best_step}"
-    return _AFTER_START if best_step == 0 else f"G_{best_step}.pth if saved"
-
-
-# Best at step 0 and no later checkpoint known: G_0 is the untrained (or base) model.
-_AFTER_START = "the earliest G_<step>.pth saved after the start, if any (none is known)"
+def _keep_clause(checkpoint: str | None) -> str | None:
+    return None if checkpoint is None else f"keep {checkpoint}"
 
 
 def _health(name: str, series: Series) -> HealthReport:

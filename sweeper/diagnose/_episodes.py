@@ -8,6 +8,7 @@ run came back from it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -35,16 +36,31 @@ def blow_up(name: str, series: Series) -> tuple[Verdict, bool] | None:
     if name not in EXPLODING:
         return None
     detector = DivergenceDetector(explode_metrics=(name,))
+    finite = np.isfinite(series.values)  # NaN and inf are judged as a non-finite tail elsewhere
+    steps, values = series.steps[finite].tolist(), series.values[finite]
     first = last = None
-    for step, value in zip(series.steps.tolist(), series.values.tolist(), strict=True):
-        if not np.isfinite(value):
-            continue  # NaN and inf are judged as a non-finite tail elsewhere
+    for at, (step, value) in enumerate(zip(steps, values.tolist(), strict=True)):
         last = detector.update(step, {name: value})
         if first is None and last.reason is Reason.DIVERGED:
-            first = last
+            first, fired = last, at
     if first is None or last is None:
         return None
-    return first, last.reason is Reason.DIVERGED
+    # The guard fires once its running median is up (the 3rd high point): date the blow-up
+    # from the first point of the high stretch, as the eye and the NaN tail are dated.
+    start = _high_stretch(values[: fired + 1], detector.explode_factor)
+    return dataclasses.replace(first, step=int(steps[start])), last.reason is Reason.DIVERGED
+
+
+def _high_stretch(values: np.ndarray, factor: float) -> int:
+    """Index where the trailing run of values above ``factor`` x the best level begins."""
+    start = values.size - 1
+    if values.size <= 5:
+        return start
+    windows = np.lib.stride_tricks.sliding_window_view(values, 5)  # the guard's median of 5
+    best = float(np.min(np.median(windows, axis=1)))
+    while start > 0 and values[start - 1] > factor * best:
+        start -= 1
+    return start
 
 
 def tail_spike(name: str, series: Series, recent: int) -> str | None:

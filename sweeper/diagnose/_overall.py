@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sweeper.detect import ConvergenceDetector, PlateauDetector, Reason, Verdict
-from sweeper.diagnose._episodes import RECENT, constant, stop_stands
+from sweeper.diagnose._episodes import (
+    RECENT,
+    constant,
+    fall_since,
+    fell_clearly,
+    stop_stands,
+)
 from sweeper.logs import RunLog, Series
 
 if TYPE_CHECKING:
@@ -42,18 +48,38 @@ def overall_verdicts(
             since = verdict
         last = verdict
     series = None if last is None else run.series.get(last.signal)
-    if last is not None and stop_stands(first, last, series, PlateauDetector("defaults").epsilon):
+    epsilon = PlateauDetector("defaults").epsilon
+    if last is not None and stop_stands(first, last, series, epsilon):
         last = dataclasses.replace(last, reason=Reason.CONVERGED, message=first.message)
         since = first
+    elif _converged_throughout(first, last, since, series, epsilon):
+        since = first  # a flat curve's bound wandered over epsilon and back: one convergence
     return first, last, since
+
+
+def _converged_throughout(
+    first: Verdict | None,
+    last: Verdict | None,
+    since: Verdict | None,
+    series: Series | None,
+    epsilon: float,
+) -> bool:
+    """Converged at the first stop and at the end, and the level has not clearly fallen
+    between: the signal's own line dates it from the first stop, so must the Overall."""
+    if first is None or last is None or since is None or series is None:
+        return False
+    if first.reason is not Reason.CONVERGED or last.reason is not Reason.CONVERGED:
+        return False
+    return since.step > first.step and not fell_clearly(fall_since(series, first.step), epsilon)
 
 
 def raw_nan_start(
     stop: Verdict | None, since: Verdict | None, reports: Mapping[str, SignalReport]
 ) -> tuple[Verdict | None, Verdict | None]:
-    """Date a NaN tail on the combined verdict from the raw points, as the signal's own line."""
+    """Date a NaN tail (from the raw points) or a blow-up on the combined verdict as the
+    signal's own line does: one event, one step."""
     judged = reports.get(since.signal) if since is not None else None
-    start = None if judged is None else judged.non_finite_since
+    start = None if judged is None else judged.diverged_since
     if start is None or since is None or since.step < start:
         return stop, since
     cut = since.message.find(" [judged on ")

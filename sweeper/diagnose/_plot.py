@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeper.detect import Reason
-from sweeper.diagnose._core import Diagnosis
+from sweeper.detect import Reason, Verdict
+from sweeper.diagnose._core import Diagnosis, SignalReport
 from sweeper.logs import RunLog, Series, condense
 
 _COLOURS = {
@@ -103,14 +103,13 @@ def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:
     if report is None:
         ax.set_title(f"{name} — health guard", fontsize=9)
     else:
-        first = report.first_stop
-        if first is not None:
+        for stop in _stops(report):
             ax.axvline(
-                first.step,
-                color=_COLOURS[first.reason],
+                stop.step,
+                color=_COLOURS[stop.reason],
                 ls="--",
                 lw=1.2,
-                label=f"stop: {first.reason.value} @ {first.step}",
+                label=f"{stop.reason.value} @ {stop.step}",
             )
         if report.best_step is not None:
             # On the smoothed curve: the best step is judged through smoothing too.
@@ -124,14 +123,34 @@ def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:
                     color="tab:purple",
                     label=f"best @ {report.best_step}",
                 )
-        title = f"{name} — {report.final.reason.value}"
-        if report.stop_step is not None:
-            title += f" (first stop {report.stop_step})"
-        ax.set_title(title, fontsize=9, color=_COLOURS[report.final.reason])
+        ax.set_title(panel_title(report), fontsize=9, color=_COLOURS[report.final.reason])
     ax.set_xlabel("step", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper right")
+
+
+def _stops(report: SignalReport) -> list[Verdict]:
+    """The stop behind the verdict, and an earlier stop of another kind (a convergence
+    before a divergence) when there was one."""
+    stop, first = report.stop, report.first_stop
+    stops = [] if stop is None else [stop]
+    if first is not None and (stop is None or first.step < stop.step):
+        stops.insert(0, first)
+    return stops
+
+
+def panel_title(report: SignalReport) -> str:
+    """``loss/g/kl — diverged @ 24000 (converged @ 8800 before)``: the steps the text names."""
+    title = f"{report.name} — {report.final.reason.value}"
+    stops = _stops(report)
+    if stops and report.final.reason is Reason.CONTINUE:  # a stop the run went on past
+        return title + f" (first stop {stops[0].step})"
+    if stops:
+        title += f" @ {stops[-1].step}"
+    if len(stops) > 1:
+        title += f" ({stops[0].reason.value} @ {stops[0].step} before)"
+    return title
 
 
 def _robust_ylim(ax, raw: np.ndarray, smoothed: np.ndarray) -> None:

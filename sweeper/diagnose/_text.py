@@ -44,6 +44,13 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
             f"diverged since step {report.blow_up.step}: {final.message}, and it has not come "
             f"back{_best_clause(report)}{keep}."
         )
+    if final.reason is Reason.OVERFITTING and first is not None:
+        rise = _rise(report)
+        now = "" if rise is None else f"; now {_pct(rise)} % above its lowest level"
+        return (
+            f"overfitting since step {first.step}: {final.message}{now}"
+            f"{_best_clause(report)}{keep}."
+        )
     since = first if first is not None else final
     if final.reason is Reason.CONVERGED:
         upper = _evidence(since, "improvement_left_upper")
@@ -74,8 +81,12 @@ def _came_back(report: SignalReport) -> str:
 
 
 def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
-    estimate = report.evidence("improvement_left")
-    upper = report.evidence("improvement_left_upper")
+    return _still_words(
+        report.evidence("improvement_left"), report.evidence("improvement_left_upper"), diagnosis
+    )
+
+
+def _still_words(estimate: float | None, upper: float | None, diagnosis: Diagnosis) -> str:
     if estimate is None or upper is None:
         return "still improving"
     if estimate <= 0:
@@ -97,12 +108,19 @@ def _fell_since(report: SignalReport, diagnosis: Diagnosis, joint: str) -> str:
     return f"{joint} its level has fallen {_pct(fall)} % since (± {_pct(2 * noise)} %)"
 
 
+def _rise(report: SignalReport) -> float | None:
+    """How far the recent level sits above the lowest one (0.33 = 33 %)."""
+    lowest, recent = report.lowest_level, report.recent_level
+    if lowest is None or recent is None or lowest <= 0:
+        return None
+    return recent / lowest - 1.0
+
+
 def _turned_up(report: SignalReport, diagnosis: Diagnosis) -> str:
     """Words for a curve now clearly above its best, which no trend bound describes."""
-    lowest, recent, cv = report.lowest_level, report.recent_level, report.evidence("noise_cv")
-    if lowest is None or recent is None or lowest <= 0:
+    rise, cv = _rise(report), report.evidence("noise_cv")
+    if rise is None:
         return ""
-    rise = recent / lowest - 1.0
     if rise <= max(diagnosis.epsilon, 2.0 * (cv or 0.0)):
         return ""
     return (
@@ -134,7 +152,7 @@ def _best_clause(report: SignalReport) -> str:
 
 
 def _keep(report: SignalReport) -> str:
-    return "" if report.checkpoint is None else f"; keep {report.checkpoint}"
+    return "" if report.advice is None else f"; {report.advice}"
 
 
 def _evidence(verdict: Verdict, key: str) -> float | None:
@@ -189,12 +207,25 @@ def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     turned = "" if judged is None else _turned_up(judged, diagnosis)
     if overall.reason is Reason.CONTINUE and turned:
         return f"{overall.reason.value} — {overall.signal} {turned}"
+    estimate = _evidence(overall, "improvement_left")
+    if overall.reason is Reason.CONTINUE and estimate is not None and estimate <= 0:
+        # Never "about -0.1 % better": the signal's own line's words for no downward trend.
+        cut = overall.message.find(" [judged on ")
+        note = overall.message[cut:] if cut >= 0 else ""
+        upper = _evidence(overall, "improvement_left_upper")
+        trend = _still_words(estimate, upper, diagnosis)
+        return f"continue — {overall.signal}: {trend}{note}{_overall_came_back(diagnosis)}"
     since = diagnosis.overall_since
     if since is None or overall.reason is Reason.CONTINUE:
         return f"{overall.reason.value} — {overall.message}{_overall_came_back(diagnosis)}"
     # A stop stays a stop: say when it took hold and what was seen then, not at the last step.
     message = since.message.removeprefix(f"{since.reason.value}: ")
     back = "" if overall.reason is Reason.DIVERGED else _overall_came_back(diagnosis)
+    first = diagnosis.overall_stop
+    if first is not None and first.reason is overall.reason and first.step < since.step:
+        # The level fell clearly after the first stop, then settled again: two events.
+        again = f" again since step {since.step} (first at step {first.step})"
+        return f"{overall.reason.value}{again} — {message}{back}"
     return f"{overall.reason.value} since step {since.step} — {message}{back}"
 
 
@@ -213,25 +244,10 @@ def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
     if overall is not None:
         overall["verdict"] = overall["reason"]
         stop = diagnosis.overall_stop
-        overall["stop_step"] = None if stop is None else stop.step
-    signals = {
-        name: {
-            "verdict": report.final.reason.value,
-            "stop_step": report.stop_step,
-            "stop_reason": None
-            if report.earliest_stop is None
-            else report.earliest_stop.reason.value,
-            "best_step": report.best_step,
-            "last_step": report.last_step,
-            "points": report.points,
-            "improvement_left": report.evidence("improvement_left"),
-            "improvement_left_upper": report.evidence("improvement_left_upper"),
-            "checkpoint": report.checkpoint,
-            "message": signal_message(report, diagnosis),
-            "detector_message": report.final.message,
-        }
-        for name, report in diagnosis.signals.items()
-    }
+        overall["stop_step"] = None if stop is None else stop.step  # the first stop
+        since = diagnosis.overall_since  # where the final verdict's reason took hold
+        overall["since_step"] = None if since is None else since.step
+    signals = {name: _signal_dict(report, diagnosis) for name, report in diagnosis.signals.items()}
     health = {
         name: {
             "status": "ok" if report.non_finite == 0 else "non-finite",
@@ -258,6 +274,34 @@ def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
             "notes": list(diagnosis.notes),
         }
     )
+
+
+def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
+    """One signal in JSON. ``improvement_left*`` and ``detector_message`` back the verdict:
+    for a converged stop that stands they are the figures at the stop (``figures_step``), as
+    the message quotes them; ``*_now`` are the detector's at the last step."""
+    stop, first, final = report.stop, report.first_stop, report.final
+    backing = first if final.reason is Reason.CONVERGED and first is not None else final
+    return {
+        "verdict": final.reason.value,
+        "stop_step": None if stop is None else stop.step,
+        "stop_reason": None if stop is None else stop.reason.value,
+        # The detector's own first stop: before a divergence it may be an earlier convergence.
+        "first_stop_step": None if first is None else first.step,
+        "first_stop_reason": None if first is None else first.reason.value,
+        "best_step": report.best_step,
+        "last_step": report.last_step,
+        "points": report.points,
+        "figures_step": backing.step,
+        "improvement_left": _evidence(backing, "improvement_left"),
+        "improvement_left_upper": _evidence(backing, "improvement_left_upper"),
+        "improvement_left_now": report.evidence("improvement_left"),
+        "improvement_left_upper_now": report.evidence("improvement_left_upper"),
+        "checkpoint": report.checkpoint,
+        "message": signal_message(report, diagnosis),
+        "detector_message": backing.message,
+        "detector_message_now": final.message,
+    }
 
 
 def _finite_or_null(value: Any) -> Any:

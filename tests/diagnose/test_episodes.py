@@ -25,10 +25,10 @@ def test_a_mel_loss_blown_up_to_the_end_is_diverged_on_its_own_line(tail):
     diagnosis = diagnose(make_run(loss__g__mel=blown(slice(-tail, None))))
     report = diagnosis.signals["loss/g/mel"]
     assert report.final.reason is Reason.DIVERGED
-    # The flat curve converged long before; stop_step is the earliest stop of either kind.
-    assert report.blow_up is not None and report.stop_step <= report.blow_up.step
-    # The guard's median of 5 is over 2x its best from the third point of the blow-up on.
-    assert report.blow_up.step == int(STEPS[-tail + 2 if tail > 2 else -1])
+    # The flat curve converged long before; the stop behind "diverged" is the blow-up.
+    assert report.blow_up is not None and report.stop_step == report.blow_up.step
+    # The guard fires on the third high point; the blow-up is dated from the first one.
+    assert report.blow_up.step == int(STEPS[-tail])
     assert report.best_step is not None and report.best_step < int(STEPS[-tail])
     text = render_text(diagnosis)
     assert f"diverged since step {report.blow_up.step}: loss/g/mel exploded" in text

@@ -1,0 +1,62 @@
+"""Words and JSON agree with the verdict they back: one step per event, no negative gains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from test_diagnosis import FLAT_300, STEPS_300
+
+from sweeper.detect import Reason, Verdict
+from sweeper.diagnose import Diagnosis, diagnose, render_text, to_dict
+from sweeper.logs import RunLog, Series
+
+
+def test_the_overall_of_a_flat_curve_converged_throughout_is_dated_at_its_first_stop():
+    # Flat and noisy: the combined detector stops at 5200, its bound wanders over epsilon
+    # and back, and at the end it is converged "since 33800" - while the signal's own line
+    # and JSON's overall.stop_step said 5200 (one event, two steps until 2026-12-07).
+    steps = np.arange(400) * 200
+    values = 20.0 * (1 + np.random.default_rng(0).normal(0.0, 0.06, 400))
+    diagnosis = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(steps, values)}))
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.final.reason is Reason.CONVERGED and report.stop_step is not None
+    text = render_text(diagnosis)
+    assert f"Overall: converged since step {report.stop_step} — " in text
+    assert f"converged at step {report.stop_step} (" in text
+    overall = to_dict(diagnosis)["overall"]
+    assert overall["verdict"] == "converged"
+    assert overall["stop_step"] == overall["since_step"] == report.stop_step
+
+
+def test_an_overall_estimate_at_or_below_zero_is_never_called_better():
+    overall = Verdict(
+        Reason.CONTINUE,
+        40000,
+        24800,
+        "loss/g/mel is still improving: about -0.1 % better likely over the next 40000 steps "
+        "(could be up to 2.1 %) [judged on loss/g/mel, a training loss]",
+        "loss/g/mel",
+        {"improvement_left": -0.001, "improvement_left_upper": 0.021},
+    )
+    diagnosis = Diagnosis(Path("x"), overall, None, {}, {})
+    line = render_text(diagnosis).splitlines()[1]
+    assert "-0.1 %" not in line and "better" not in line
+    assert line == (
+        "Overall: continue — loss/g/mel: no downward trend, but too noisy to rule out 2.1 % "
+        "improvement if you train as long again [judged on loss/g/mel, a training loss]"
+    )
+
+
+def test_a_converged_signals_json_figures_are_those_its_message_quotes():
+    # The stop at 7400 stands; at the last step the bound is 2.6 %, which JSON used to give
+    # as improvement_left_upper beside the message "at most 1.x % improvement left".
+    diagnosis = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, FLAT_300)}))
+    data = to_dict(diagnosis)["signals"]["loss/g/mel"]
+    assert data["verdict"] == "converged" and data["stop_step"] == 7400
+    upper = data["improvement_left_upper"]
+    assert upper is not None and upper <= diagnosis.epsilon
+    assert f"at most {100 * upper:.1f} % improvement left" in data["message"]
+    assert "has converged" in data["detector_message"]
+    assert data["figures_step"] == 7400
+    assert data["improvement_left_upper_now"] > diagnosis.epsilon  # named as such
