@@ -21,7 +21,8 @@ _COLOURS = {
 def smooth(
     values: np.ndarray, window: int | None = None, alpha: float | None = None
 ) -> np.ndarray:
-    """Running median (drops GAN spikes) followed by an EMA (evens the steps); NaN skipped.
+    """Running median (drops GAN spikes), then an EMA run forward and back (evens the steps
+    without lag: a forward EMA alone sat w/2 points late); NaN skipped.
 
     Non-finite inputs stay NaN in the output; the smoothing runs over the finite ones.
     """
@@ -42,13 +43,25 @@ def smooth(
         alpha = 2.0 / (window + 1.0)
     if not 0 < alpha <= 1:
         raise ValueError(f"alpha is an EMA weight in (0, 1], got {alpha=}")
-    ema = np.empty_like(median)
-    level = median[0]
-    for i, value in enumerate(median):
+    # Extend both ends by odd reflection (a trend goes on through the edge), as filtfilt
+    # does, so neither pass starts its level off the curve: the ends do not lag or jump.
+    pad = min(median.size - 1, 3 * window)
+    if pad > 0:
+        head = 2.0 * median[0] - median[pad:0:-1]
+        tail = 2.0 * median[-1] - median[-2 : -pad - 2 : -1]
+        median = np.concatenate([head, median, tail])
+    both = _ema(_ema(median, alpha)[::-1], alpha)[::-1]
+    out[finite] = both[pad : pad + x.size] if pad > 0 else both
+    return out
+
+
+def _ema(values: np.ndarray, alpha: float) -> np.ndarray:
+    ema = np.empty_like(values)
+    level = values[0]
+    for i, value in enumerate(values):
         level = alpha * value + (1.0 - alpha) * level
         ema[i] = level
-    out[finite] = ema
-    return out
+    return ema
 
 
 def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:

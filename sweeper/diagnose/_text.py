@@ -185,6 +185,11 @@ def render_text(diagnosis: Diagnosis) -> str:
         lines.append(f"Overall: {_overall_line(diagnosis.overall, diagnosis)}")
     if diagnosis.signals:
         lines.append("Signals:")
+    else:  # --signal named health guards only: say so, and keep the lines below a header
+        lines.append(
+            "Signals: none judged — only health guards were asked for; pass a loss such as "
+            "loss/g/mel to --signal for a verdict"
+        )
     for name, report in diagnosis.signals.items():
         lines.append(f"  {label(name)}: {signal_message(report, diagnosis)}")
     if not diagnosis.overfitting_judged:

@@ -22,6 +22,15 @@ def test_smooth_drops_a_single_spike():
     assert np.allclose(smooth(values), 10.0)
 
 
+def test_smooth_does_not_lag_a_trend_nor_jump_at_the_ends():
+    # A forward-only EMA sat w/2 points behind a falling curve (0.4 here, 10 points late).
+    truth = np.linspace(30.0, 10.0, 500)
+    assert np.abs(smooth(truth) - truth).max() < 0.01
+    noisy = truth * (1 + 0.05 * np.random.default_rng(0).normal(size=truth.size))
+    error = smooth(noisy) - truth
+    assert abs(float(np.mean(error))) < 0.05 and np.abs(error[-10:]).max() < 0.4
+
+
 def test_smooth_keeps_non_finite_positions_empty_and_smooths_the_rest():
     values = np.linspace(10.0, 5.0, 30)
     values[[3, 17]] = [math.nan, math.inf]

@@ -60,3 +60,13 @@ def test_a_converged_signals_json_figures_are_those_its_message_quotes():
     assert "has converged" in data["detector_message"]
     assert data["figures_step"] == 7400
     assert data["improvement_left_upper_now"] > diagnosis.epsilon  # named as such
+
+
+def test_a_health_only_request_keeps_its_headers():
+    # --signal loss/d/total: no Overall, and the overfitting line sat right under "Run:".
+    steps = np.arange(0, 20001, 200)
+    run = RunLog(Path("x"), {"loss/d/total": Series(steps, np.full(steps.size, 2.4)),
+                             "loss/g/mel": Series(steps, np.full(steps.size, 20.0))})  # fmt: skip
+    lines = render_text(diagnose(run, signals=["loss/d/total"])).splitlines()
+    assert lines[1].startswith("Signals: none judged — only health guards were asked for")
+    assert lines[2].startswith("  overfitting: cannot be judged")
