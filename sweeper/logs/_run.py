@@ -57,7 +57,7 @@ def _read_run(path: Path) -> RunLog:
     elif path.is_file():
         is_events = is_tfevents_name(path) or looks_like_tfevents(path)
         run = read_tfevents(path) if is_events else read_train_log(path)
-        folder = path.parent
+        folder = _run_folder_of(path, run) if is_events else path.parent
     elif str(path) == "-" and not path.exists():
         raise InputError(
             "cannot read '-' (standard input): the log is read from a file; save it "
@@ -90,6 +90,36 @@ def _read_run(path: Path) -> RunLog:
                 "so a step names no file; set train.ckpt_name_by_step: true to number them by step"
             )
     return run
+
+
+def _run_folder_of(path: Path, run: RunLog) -> Path:
+    """The run folder of one event file: so-vits-svc writes eval/ inside it, and keeps the
+    checkpoints beside the main file, so a file in eval/ looks one level up for them. A main
+    file whose eval/ holds event files it cannot see gets a note to pass the folder."""
+    folder = path.parent
+    if folder.name == "eval":
+        if _event_files_in(folder.parent):
+            run.notes.append(
+                f"{folder.parent} holds the run's training losses: pass that folder to read "
+                "them with this file"
+            )
+        return folder.parent
+    held_out = folder / "eval"
+    beside = _event_files_in(held_out) if held_out.is_dir() else []
+    if beside and not any(name.startswith("val/") for name in run.series):
+        run.notes.append(
+            f"{held_out} holds {len(beside)} event file(s) this file does not include (so-vits-"
+            f"svc writes held-out scalars such as val/mel there): pass the folder {folder} to "
+            "read them with it"
+        )
+    return folder
+
+
+def _event_files_in(folder: Path) -> list[Path]:
+    try:
+        return [e for e in folder.iterdir() if e.is_file() and is_tfevents_name(e)]
+    except OSError:
+        return []
 
 
 def _shut_folder(where: Path) -> Path | None:

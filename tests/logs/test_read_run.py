@@ -228,3 +228,22 @@ def test_a_folder_that_cannot_be_entered_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != shut and real_access(p, mode))
     with pytest.raises(InputError, match=rf"Permission denied \(cannot enter {shut}\); check"):
         read_run(shut / "train.log")
+
+
+def test_one_event_file_of_a_run_finds_its_checkpoints_and_names_its_sibling(tmp_path, events):
+    # Before 2026-12-07: a file in eval/ looked for G_*.pth in eval/ (none are ever there),
+    # and the main file alone said nothing of the val/mel beside it.
+    run_dir = tmp_path / "44k"
+    main = events(run_dir, [(200, {"loss/g/mel": 20.0})])
+    held_out = events(run_dir / "eval", [(200, {"val/mel": 0.5})])
+    for name in ("G_0.pth", "G_39200.pth"):
+        (run_dir / name).write_bytes(b"")
+    from_eval = read_run(held_out)
+    assert from_eval.checkpoints == (0, 39200)
+    assert any(f"{run_dir} holds the run's training losses" in n for n in from_eval.notes)
+    alone = read_run(main)
+    assert alone.checkpoints == (0, 39200)
+    assert any(
+        f"{run_dir / 'eval'} holds 1 event file(s)" in n and f"pass the folder {run_dir}" in n
+        for n in alone.notes
+    )
