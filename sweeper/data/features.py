@@ -16,6 +16,11 @@ import numpy as np
 from sweeper.errors import InputError
 
 F0_FLOOR, F0_CEIL = 50.0, 1100.0  # Hz: the range so-vits-svc's coarse-f0 bins cover
+# Praat's autocorrelation window spans 3 periods of the pitch floor; a shorter sound has no
+# pitch analysis at all (PraatError), so f0_praat calls it unvoiced.
+PITCH_MIN_SECONDS = 3.0 / F0_FLOOR
+# Float WAV samples past this are not audio in [-1, 1] (+6 dBFS; int16 values read 16000).
+FLOAT_PEAK_MAX = 2.0
 
 
 def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
@@ -51,13 +56,30 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
             f"{str(path)!r} has sampling rate {sr}, config says {expected_sr}; "
             "fix: resample the dataset or set data.sampling_rate"
         )
+    if np.issubdtype(data.dtype, np.floating) and data.size and np.all(np.isfinite(data)):
+        peak = float(np.abs(data).max())
+        if peak > FLOAT_PEAK_MAX:  # (a little over 1 is usable: the trainer notes it)
+            raise InputError(
+                f"{str(path)!r} is a float WAV whose samples reach {peak:g}, where float WAVs "
+                "hold [-1, 1] (integer sample values stored as float?); fix: re-export it "
+                "normalised to [-1, 1], or as 16-bit PCM"
+            )
     # Scale before mixing down: the mean of integer channels is already float.
     if data.dtype == np.uint8:  # 8-bit WAV is unsigned, silence at 128
         data = (data.astype(np.float32) - 128.0) / 128.0
     elif np.issubdtype(data.dtype, np.integer):
         data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
     if data.ndim > 1:
-        data = data.mean(axis=1)
+        mono = data.mean(axis=1)
+        loud = float(np.abs(data).max()) if data.size else 0.0
+        mixed = float(np.abs(mono).max()) if mono.size else 0.0
+        if loud > 1e-3 and mixed < 0.01 * loud:  # -40 dB: only cancelling channels do that
+            raise InputError(
+                f"{str(path)!r} mixes down to near silence: its {data.shape[1]} channels "
+                f"cancel (peak {loud:.2f} in a channel, {mixed:.1e} in the mono mix; one "
+                "channel is the other inverted); fix: re-export it as mono from one channel"
+            )
+        data = mono
     data = data.astype(np.float32)
     if not np.all(np.isfinite(data)):
         raise InputError(
@@ -68,10 +90,15 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
 
 
 def f0_praat(audio: np.ndarray, sr: int, hop: int, n_frames: int | None = None) -> np.ndarray:
-    """Frame f0 in Hz (0 = unvoiced) from Praat's autocorrelation tracker, one value per frame."""
+    """Frame f0 in Hz (0 = unvoiced) from Praat's autocorrelation tracker, one value per frame.
+
+    Audio shorter than ``PITCH_MIN_SECONDS`` is all unvoiced (Praat cannot analyse it).
+    """
     import parselmouth
 
     n_frames = len(audio) // hop if n_frames is None else n_frames
+    if len(audio) < PITCH_MIN_SECONDS * sr:
+        return np.zeros(n_frames, dtype=np.float32)
     sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sr)
     pitch = sound.to_pitch_ac(
         time_step=hop / sr, pitch_floor=F0_FLOOR, pitch_ceiling=F0_CEIL, voicing_threshold=0.45

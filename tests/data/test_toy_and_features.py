@@ -186,3 +186,32 @@ def test_read_wav_stays_quiet_about_an_extra_chunk(tmp_path):
         warnings.simplefilter("error")
         audio = read_wav(tmp_path / "extra.wav", 16000)
     assert audio.shape == _tone().shape
+
+
+def test_f0_praat_calls_audio_too_short_for_praat_unvoiced():
+    # Under 3 periods of the 50 Hz floor Praat has no pitch analysis: it raised PraatError.
+    tone = np.sin(2 * np.pi * 200 * np.arange(800) / 16000).astype(np.float32)  # 0.05 s
+    assert f0_praat(tone, 16000, 160).tolist() == [0.0] * 5
+    assert f0_praat(np.tile(tone, 2), 16000, 160)[3] == pytest.approx(200, abs=5)
+
+
+def test_read_wav_refuses_float_samples_far_outside_unit_range_by_name(tmp_path):
+    from scipy.io import wavfile
+
+    # int16 values written as float (+-16000) trained silently at a 500x louder mel.
+    wavfile.write(tmp_path / "hot.wav", 16000, (_tone() * 16000).astype(np.float32))
+    with pytest.raises(InputError, match=r"hot\.wav' is a float WAV whose samples reach 8000,"):
+        read_wav(tmp_path / "hot.wav", 16000)
+    wavfile.write(tmp_path / "over.wav", 16000, (_tone() * 3).astype(np.float32))
+    assert float(np.abs(read_wav(tmp_path / "over.wav", 16000)).max()) > 1  # usable: a note
+
+
+def test_read_wav_names_stereo_channels_that_cancel_in_the_mix(tmp_path):
+    from scipy.io import wavfile
+
+    tone = (_tone() * 16000).astype(np.int16)
+    wavfile.write(tmp_path / "anti.wav", 16000, np.stack([tone, -tone], axis=1))
+    with pytest.raises(InputError, match=r"anti\.wav' mixes down to near silence: its 2 ch"):
+        read_wav(tmp_path / "anti.wav", 16000)
+    wavfile.write(tmp_path / "quiet.wav", 16000, np.zeros((1600, 2), np.int16))
+    assert not read_wav(tmp_path / "quiet.wav", 16000).any()  # silent, not cancelling

@@ -36,6 +36,16 @@ def toy_dir(tmp_path_factory):
 
 
 @pytest.fixture
+def toy_copy(toy_dir, tmp_path):
+    """A copy of the toy set that a test may damage."""
+    import shutil
+
+    dest = tmp_path / "data"
+    shutil.copytree(toy_dir, dest)
+    return dest
+
+
+@pytest.fixture
 def micro_cfg():
     from sweeper.trainers.reference.config import from_dict
 

@@ -82,7 +82,7 @@ def test_a_so_vits_svc_encoder_name_without_its_weights_is_announced(toy_dir, tm
     argv = [str(config), "--data", str(toy_dir), "--out", str(out), "--threads", "1"]
     assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "1"])) == 0
     log = (out / "train.log").read_text()
-    assert "clips without .soft.pt files get log-mel content, not vec768l12" in log
+    assert "content: the built-in log-mel (no .soft.pt files), not model.speech_encoder's" in log
 
 
 def test_a_lone_g_in_the_out_folder_is_named_before_it_is_overwritten(toy_dir, tmp_path):

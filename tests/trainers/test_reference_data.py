@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 import torch
@@ -11,13 +9,6 @@ from scipy.io import wavfile
 
 from sweeper.errors import InputError
 from sweeper.trainers.reference.data import collate, epoch_batches, load_split
-
-
-@pytest.fixture
-def toy_copy(toy_dir, tmp_path):
-    dest = tmp_path / "data"
-    shutil.copytree(toy_dir, dest)
-    return dest
 
 
 def _first_wav(root):

@@ -11,13 +11,14 @@ agree within 3 frames (so-vits-svc's tolerance); every failure names the file.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sweeper.data.features import f0_praat, log_mel_content, read_wav
+from sweeper.data.features import PITCH_MIN_SECONDS, f0_praat, log_mel_content, read_wav
 from sweeper.errors import InputError
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.mel import spectrogram
@@ -38,6 +39,18 @@ class Clip:
     content: torch.Tensor  # [ssl_dim, T]
     sid: int  # speaker id
     true_f0: torch.Tensor | None  # [T] from *.wav.f0_true.npy (toy data), for evaluation
+    preprocessed: bool = False  # content, f0 and spectrogram from so-vits-svc's files
+
+
+def speaker_of(wav: Path | str) -> str:
+    """The speaker folder's name in NFC: macOS writes folder names in NFD, a config's
+    ``spk`` keys are usually NFC, and the two look the same."""
+    return unicodedata.normalize("NFC", Path(wav).parent.name)
+
+
+def clip_name(path: Path | str) -> str:
+    """``speaker/file.wav``: so-vits-svc's per-speaker names (0.wav, 1.wav) repeat."""
+    return f"{Path(path).parent.name}/{Path(path).name}"
 
 
 def read_filelist(data_dir: Path, rel: str) -> list[Path]:
@@ -61,8 +74,8 @@ def read_filelist(data_dir: Path, rel: str) -> list[Path]:
 def speaker_map(cfg: SovitsConfig, wavs: list[Path]) -> dict[str, int]:
     """Config ``spk`` if given, else sorted speaker folder names -> 0..n-1."""
     if cfg.spk:
-        return dict(cfg.spk)
-    names = sorted({w.parent.name for w in wavs})
+        return {unicodedata.normalize("NFC", name): i for name, i in cfg.spk.items()}
+    names = sorted({speaker_of(w) for w in wavs})
     if len(names) > cfg.model.n_speakers:
         raise InputError(
             f"{len(names)} speaker folders but model.n_speakers="
@@ -123,7 +136,15 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
     frames = len(audio) // d.hop_length
     if frames < 2:
         raise InputError(f"{str(wav)!r} is shorter than two frames; fix: remove it")
-    speaker = wav.parent.name
+    if frames * d.hop_length < PITCH_MIN_SECONDS * d.sampling_rate:
+        # Validation tracks the pitch of the generated clip (as long as its whole frames).
+        raise InputError(
+            f"{str(wav)!r} holds {frames * d.hop_length / d.sampling_rate:.3f} s of whole "
+            f"frames, under the {PITCH_MIN_SECONDS:.2f} s Praat's pitch tracker needs "
+            "(so-vits-svc's preprocess_flist_config.py skips clips under 0.3 s); fix: remove "
+            "it from the filelist"
+        )
+    speaker = speaker_of(wav)
     if speaker not in spk:
         raise InputError(
             f"speaker {speaker!r} of {str(wav)!r} is not in spk {sorted(spk)}; "
@@ -169,6 +190,7 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
         content[:, :t].float(),
         spk[speaker],
         true_f0,
+        all(present),
     )
 
 
@@ -188,7 +210,7 @@ def load_split(cfg: SovitsConfig, data_dir: str | Path, split: str) -> list[Clip
     if len(bad) == 1:
         raise bad[0][1]
     if bad:
-        others = [Path(w).name for w, _ in bad[1:]]
+        others = [clip_name(w) for w, _ in bad[1:]]
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         raise InputError(
             f"{len(bad)} {split} files cannot be used (also {', '.join(others[:5])}{more}); "

@@ -15,6 +15,7 @@ from typing import Any
 
 from sweeper.space._fields import dotted
 from sweeper.trainers.reference.config import SovitsConfig
+from sweeper.trainers.reference.datanotes import content_summary
 
 # Config keys whose new value a resume ignores: the optimizer state and the lr schedule
 # come from the checkpoint. (During a warm-up the lr is set from the config each epoch.)
@@ -44,14 +45,7 @@ def data_summary(cfg: SovitsConfig, train_clips: list, val_clips: list) -> str:
         f"{len(val_clips)} validation clips, speaker ids {speakers}"
     )
     summary += _long_clips(cfg, train_clips, val_clips)
-    encoder = cfg.model.speech_encoder
-    if cfg.data.content_encoder == "mel" and encoder != "mel":
-        # A so-vits-svc config names an encoder this trainer does not ship weights for.
-        summary += (
-            f"; clips without .soft.pt files get log-mel content, not {encoder} (set "
-            "data.content_encoder to a ContentVec export, or preprocess with so-vits-svc)"
-        )
-    return summary
+    return summary + "; " + content_summary(cfg, [*train_clips, *val_clips])
 
 
 def shared_clips_note(train_clips: list, val_clips: list) -> str | None:

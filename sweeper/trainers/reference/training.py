@@ -25,6 +25,7 @@ from sweeper.trainers.reference._trainer import Trainer
 from sweeper.trainers.reference.best import Best
 from sweeper.trainers.reference.config import SovitsConfig, load_config
 from sweeper.trainers.reference.data import collate, epoch_batches
+from sweeper.trainers.reference.datanotes import data_notes
 from sweeper.trainers.reference.validate import evaluate
 
 Report = Callable[..., None]  # report(step, metrics, checkpoint_dir=None)
@@ -141,6 +142,7 @@ def train(
     shared = runinfo.shared_clips_note(tr.train_clips, tr.val_clips)
     if shared is not None:
         notes.append(shared)
+    notes += data_notes(cfg, tr.train_clips, tr.val_clips)
     log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
     summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
