@@ -71,10 +71,14 @@ def checkpoint_for(
         return f"{name}, the earliest kept after step {best_step}" if after else name
     if unusable_from is not None and kept_from(run, unusable_from):
         return None
-    if best_step == 0:
-        return _AFTER_START
     # Checkpoints fall every eval_interval steps, the best step on a logged (or span) step:
     # a G_<best>.pth rarely exists, so name the one that would hold it.
+    every = run.save_every
+    if every is not None and best_step >= every:
+        saved = best_step // every * every
+        return f"G_{saved}.pth if saved (none is known; config.json saves every {every} steps)"
+    if best_step == 0 or (every is not None and best_step < every):
+        return _AFTER_START
     return f"the G_<step>.pth saved last at or before step {best_step}, if any (none is known)"
 
 

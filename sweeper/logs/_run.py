@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -76,6 +77,7 @@ def _read_run(path: Path) -> RunLog:
     lightning = _lightning_model_dir(path)
     if lightning is None:
         run.checkpoints = list_checkpoints(folder)
+        run.save_every = _eval_interval(folder / "config.json")
         run.kept_best = list_checkpoints(folder / BEST)
         if not run.kept_best and folder.parent.name == "logs":  # a so-vits-svc sweep trial:
             run.kept_best = list_checkpoints(folder.parent.parent / BEST)  # run/logs/44k
@@ -120,6 +122,16 @@ def _event_files_in(folder: Path) -> list[Path]:
         return [e for e in folder.iterdir() if e.is_file() and is_tfevents_name(e)]
     except OSError:
         return []
+
+
+def _eval_interval(config: Path) -> int | None:
+    """``train.eval_interval`` of a so-vits-svc config.json, or None (absent or unreadable:
+    it only refines the checkpoint advice, so it never fails the read)."""
+    try:
+        every = json.loads(config.read_text(encoding="utf-8"))["train"]["eval_interval"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return every if isinstance(every, int) and not isinstance(every, bool) and every > 0 else None
 
 
 def _shut_folder(where: Path) -> Path | None:

@@ -67,6 +67,8 @@ class RunLog:
         overwritten: how many logged points a later restart superseded.
         checkpoint_unit: what ``n`` in ``G_<n>.pth`` counts: ``step`` (so-vits-svc), or
             ``epoch`` (so-vits-svc-fork's default naming, where a step maps to no file name).
+        save_every: steps between checkpoints (so-vits-svc saves G_<step>.pth every
+            ``train.eval_interval``), from the ``config.json`` it copies beside the logs.
     """
 
     source: Path
@@ -79,6 +81,7 @@ class RunLog:
     restarts: int = 0
     overwritten: int = 0
     checkpoint_unit: str = "step"
+    save_every: int | None = None  # train.eval_interval of the config.json beside the logs
 
 
 class Timeline:

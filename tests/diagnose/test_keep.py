@@ -34,3 +34,16 @@ def test_save_lines_count_as_kept_checkpoints_after_a_divergence_too():
     assert checkpoint_for(13600, run) == (
         "G_28000.pth (saved per train.log), the earliest kept after step 13600"
     )
+
+
+def test_with_no_checkpoint_known_the_config_interval_names_the_file_that_would_hold_the_best():
+    # 200k steps logged every 10, no G_*.pth beside the log: "G_152960.pth if saved" named
+    # a file so-vits-svc cannot write (it saves every eval_interval steps).
+    run = RunLog(Path("x"), {}, save_every=800)
+    assert checkpoint_for(152960, run) == (
+        "G_152800.pth if saved (none is known; config.json saves every 800 steps)"
+    )
+    assert "G_0" not in (checkpoint_for(500, run) or "")  # only G_0 is before step 800
+    assert checkpoint_for(152960, RunLog(Path("x"), {})) == (
+        "the G_<step>.pth saved last at or before step 152960, if any (none is known)"
+    )

@@ -247,3 +247,17 @@ def test_one_event_file_of_a_run_finds_its_checkpoints_and_names_its_sibling(tmp
         f"{run_dir / 'eval'} holds 1 event file(s)" in n and f"pass the folder {run_dir}" in n
         for n in alone.notes
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [('{"train": {"eval_interval": 800}}', 800), ('{"train": {}}', None), ("{not json", None)],
+)
+def test_the_config_json_beside_the_log_gives_the_checkpoint_interval(tmp_path, config, expected):
+    (tmp_path / "train.log").write_text(
+        "2026-01-01 00:00:00,000\t44k\tINFO\tLosses: [2.0, 2.5, 9.0, 20.0, 1.0], step: 5, "
+        "lr: 0.0001, reference_loss: 34.5\n"
+    )
+    (tmp_path / "config.json").write_text(config)
+    assert read_run(tmp_path).save_every == expected
+    assert read_run(tmp_path / "train.log").save_every == expected
