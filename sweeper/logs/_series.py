@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,12 +96,17 @@ class Timeline:
         self._steps: list[int] = []
         self._values: list[float] = []
         self.overwritten = 0
+        # (step it went back to, first and last step dropped) of the latest restart that
+        # went back to or before the first step kept: training started over, not resumed.
+        self.started_over: tuple[int, int, int] | None = None
 
     def add(self, step: int, value: float) -> bool:
         """Append one point; return True when it went back in steps (a restart)."""
         went_back = bool(self._steps) and step <= self._steps[-1]
         if went_back:
             cut = bisect.bisect_left(self._steps, step)
+            if cut == 0:
+                self.started_over = (step, self._steps[0], self._steps[-1])
             self.overwritten += len(self._steps) - cut
             del self._steps[cut:]
             del self._values[cut:]
@@ -118,6 +124,20 @@ class Timeline:
 
     def series(self) -> Series:
         return Series(np.array(self._steps, dtype=np.int64), np.array(self._values))
+
+
+def replaced_note(timelines: Iterable[Timeline]) -> str:
+    """What restarts dropped: points a resumed run logged again, or a whole earlier run."""
+    timelines = list(timelines)
+    count = max((t.overwritten for t in timelines), default=0)
+    over = next((t.started_over for t in timelines if t.started_over is not None), None)
+    if over is not None:
+        start, first, last = over
+        return (
+            f"training started over from step {start}, so the earlier run (steps "
+            f"{first}..{last}) is ignored ({count} logged point(s) dropped in all)"
+        )
+    return f"{count} logged point(s) were replaced by a restart's values from where it resumed"
 
 
 def describe_non_finite(series: dict[str, Series]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sweeper.errors import InputError
 from sweeper.logs._records import find_record
-from sweeper.logs._series import RunLog, Timeline, describe_non_finite
+from sweeper.logs._series import RunLog, Timeline, describe_non_finite, replaced_note
 
 # Order of the five losses in both formats, as TensorBoard names them.
 LOSS_TAGS = ("loss/d/total", "loss/g/gen", "loss/g/fm", "loss/g/mel", "loss/g/kl")
@@ -145,7 +145,8 @@ def read_train_log(path: str | Path) -> RunLog:
         "which so-vits-svc 4.1 adds to its TensorBoard loss/g/total"
     )
     if restarts + implicit > 0:
-        head.append(_restart_note(restarts, implicit, hparams_lines[1:], overwritten))
+        replaced = replaced_note(timelines.values())
+        head.append(_restart_note(restarts, implicit, hparams_lines[1:], replaced))
     if repeated > 0:
         head.append(
             f"{repeated} loss line(s) repeated the line before them exactly (two log handlers?) "
@@ -286,17 +287,14 @@ def _track_checkpoints(message: str, saved: set[int]) -> None:
         saved.discard(int(match.group(1)))
 
 
-def _restart_note(restarts: int, implicit: int, lines: list[int], overwritten: int) -> str:
+def _restart_note(restarts: int, implicit: int, lines: list[int], replaced: str) -> str:
     parts = []
     if restarts > 0:
         where = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
         parts.append(f"{restarts} restart(s) (hparams logged again at line(s) {where})")
     if implicit > 0:
         parts.append(f"{implicit} time(s) steps went back without a restart being logged")
-    return (
-        "; ".join(parts)
-        + f"; {overwritten} logged point(s) were superseded by later values at the same steps"
-    )
+    return "; ".join([*parts, replaced])
 
 
 def _clip(text: str, width: int = 60) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sweeper.errors import InputError
-from sweeper.logs._series import RunLog, Timeline, describe_non_finite
+from sweeper.logs._series import RunLog, Timeline, describe_non_finite, replaced_note
 from sweeper.logs._wire import (
     FIXED32,
     LENGTH,
@@ -115,8 +115,7 @@ def runlog_from_events(source: Path, files: Sequence[Path]) -> RunLog:
         )
     if n_restarts > 0:
         head.append(
-            f"{n_restarts} restart(s) (steps went back); {overwritten} logged point(s) were "
-            "superseded by later values at the same steps"
+            f"{n_restarts} restart(s) (steps went back); {replaced_note(timelines.values())}"
         )
     return RunLog(
         source=source,

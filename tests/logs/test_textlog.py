@@ -139,6 +139,18 @@ def test_nan_and_inf_values_are_kept_and_noted(tmp_path):
     assert any(n.startswith("loss/g/mel: 2 non-finite value(s)") for n in run.notes)
 
 
+def test_a_fresh_run_from_step_0_in_the_same_log_says_the_earlier_run_is_ignored(tmp_path):
+    # Before 2026-12-07: "5 logged point(s) were superseded by later values at the same
+    # steps", though steps 600 and 800 were never logged again.
+    old = [line41(step, 30.0) for step in (0, 200, 400, 600, 800)]
+    new = [line41(step, 40.0) for step in (0, 200, 400)]
+    run = read_train_log(write(tmp_path, [HPARAMS, *old, HPARAMS, *new]))
+    assert run.series["loss/g/mel"].steps.tolist() == [0, 200, 400]
+    (note,) = [n for n in run.notes if n.startswith("1 restart(s)")]
+    assert "training started over from step 0, so the earlier run (steps 0..800) is ign" in note
+    assert "superseded" not in note
+
+
 def test_one_point_is_a_series_of_one(tmp_path):
     run = read_train_log(write(tmp_path, [HPARAMS, line40(0)]))
     assert len(run.series["loss/g/mel"]) == 1
