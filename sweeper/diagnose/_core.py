@@ -190,9 +190,11 @@ def diagnose(
     judged = [name for name in chosen if not is_health_signal(name)]
     guards = [name for name in chosen if is_health_signal(name)]
     if not judged and not guards:
+        diffusion = "validation/loss" in run.series or "train/loss" in run.series
         raise InputError(
             f"no convergence signal in {run.source}: found "
-            f"{', '.join(sorted(run.series)) or 'no tags'}; "
+            f"{', '.join(sorted(run.series)) or 'no tags'}"
+            f"{' (shallow-diffusion logs, not judged)' if diffusion else ''}; "
             "expected loss/g/mel, loss/g/total or val/* (a so-vits-svc run)"
         )
     reports = {name: _replay(name, run, budget, raw[name]) for name in judged}

@@ -19,6 +19,7 @@ from sweeper.logs._tfevents import (
 
 _G_CHECKPOINT = re.compile(r"^G_(\d+)\.pth$")
 _LIGHTNING = "lightning_logs"  # where PyTorch Lightning's TensorBoardLogger writes
+_DIFFUSION = "diffusion"  # so-vits-svc 4.1's shallow-diffusion logs, inside logs/44k
 
 
 def read_run(path: str | Path) -> RunLog:
@@ -212,11 +213,19 @@ def _read_folder(folder: Path) -> RunLog:
         events, log = sorted([*events, log], key=_written_at), None
     if not events and log is None:
         runs = _runs_below(folder)
-        hint = (
-            f"pass one of the run folders inside it: {', '.join(str(r) for r in runs[:5])}"
-            if runs
-            else "pass a so-vits-svc run folder such as logs/44k"
-        )
+        # so-vits-svc 4.1 writes its shallow-diffusion model's logs into <run>/diffusion:
+        # no so-vits tags there, so never suggest it as the run.
+        diffusion = [r for r in runs if r.name == _DIFFUSION]
+        runs = [r for r in runs if r.name != _DIFFUSION]
+        if runs:
+            hint = f"pass one of the run folders inside it: {', '.join(str(r) for r in runs[:5])}"
+        elif diffusion:
+            hint = (
+                f"{diffusion[0]} holds shallow-diffusion logs, which diagnose does not judge; "
+                "pass the so-vits-svc run folder that holds its train.log or loss/g/* events"
+            )
+        else:
+            hint = "pass a so-vits-svc run folder such as logs/44k"
         raise InputError(
             f"{folder} holds neither a train.log nor events.out.tfevents.* files; {hint}"
         )

@@ -261,3 +261,14 @@ def test_the_config_json_beside_the_log_gives_the_checkpoint_interval(tmp_path, 
     (tmp_path / "config.json").write_text(config)
     assert read_run(tmp_path).save_every == expected
     assert read_run(tmp_path / "train.log").save_every == expected
+
+
+def test_a_shallow_diffusion_folder_is_never_suggested_as_the_run(tmp_path, events):
+    # Before 2026-12-07: "pass one of the run folders inside it: .../diffusion", where
+    # diagnose then found no so-vits signal.
+    events(tmp_path / "44k" / "diffusion", [(100, {"train/loss": 0.2, "validation/loss": 0.3})])
+    with pytest.raises(InputError) as err:
+        read_run(tmp_path / "44k")
+    message = str(err.value)
+    assert "run folders inside it" not in message
+    assert "diffusion holds shallow-diffusion logs, which diagnose does not judge" in message
