@@ -25,7 +25,8 @@ def test_a_clip_too_short_for_praat_is_named_not_a_praat_error(
     wavfile.write(wav, rate, audio[: int(0.05 * rate)])
     if layout == "preprocessed":
         write_sovits_files(wav, micro_cfg)
-    with pytest.raises(InputError, match=rf"{wav.parent.name}/{wav.name}' holds 0.040 s") as info:
+    named = rf"{wav.parent.name}/{wav.name}' is 0.050 s long \(0.040 s in whole 320-sample"
+    with pytest.raises(InputError, match=named) as info:
         load_split(micro_cfg, toy_copy, "val")
     assert "0.06 s Praat's pitch tracker needs" in str(info.value)
     assert "fix: remove it from the filelist" in str(info.value)

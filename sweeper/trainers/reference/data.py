@@ -138,9 +138,11 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
         raise InputError(f"{str(wav)!r} is shorter than two frames; fix: remove it")
     if frames * d.hop_length < PITCH_MIN_SECONDS * d.sampling_rate:
         # Validation tracks the pitch of the generated clip (as long as its whole frames).
+        whole = f"{frames * d.hop_length / d.sampling_rate:.3f} s"
         raise InputError(
-            f"{str(wav)!r} holds {frames * d.hop_length / d.sampling_rate:.3f} s of whole "
-            f"frames, under the {PITCH_MIN_SECONDS:.2f} s Praat's pitch tracker needs "
+            f"{str(wav)!r} is {len(audio) / d.sampling_rate:.3f} s long ({whole} in whole "
+            f"{d.hop_length}-sample frames), under the {PITCH_MIN_SECONDS:.2f} s Praat's pitch "
+            "tracker needs "
             "(so-vits-svc's preprocess_flist_config.py skips clips under 0.3 s); fix: remove "
             "it from the filelist"
         )
