@@ -17,6 +17,7 @@ from sweeper.diagnose._episodes import (
     constant,
     fall_since,
     lowest_level,
+    lr_changes,
     non_finite_tail,
     stop_stands,
     tail_spike,
@@ -214,6 +215,9 @@ def diagnose(
             note = tail_spike(name, series, RECENT)
         if note is not None:
             notes.append(note)
+    lr = lr_changes(next((run.series[n] for n in SCHEDULES if n in run.series), None))
+    if lr is not None:
+        notes.append(lr)
     last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
     if budget is not None and last is not None and budget <= last:
         notes.append(

@@ -161,3 +161,29 @@ def stop_stands(
     if final.reason is not Reason.CONTINUE or series is None:
         return False
     return not fell_clearly(fall_since(series, first.step), epsilon)
+
+
+# A learning-rate step beyond this factor is a change by hand (or a scheduler's step), not
+# so-vits-svc's per-epoch decay (0.999875 per epoch, well under 1 % between logged points).
+LR_JUMP = 1.5
+
+
+def lr_changes(series: Series | None, shown: int = 3) -> str | None:
+    """A note naming where the learning rate jumped: a plateau before says little after."""
+    if series is None or len(series) < 2:
+        return None
+    finite = np.isfinite(series.values) & (series.values > 0)
+    steps, values = series.steps[finite], series.values[finite]
+    ratio = values[1:] / values[:-1]
+    jumps = np.flatnonzero((ratio > LR_JUMP) | (ratio < 1.0 / LR_JUMP))
+    if jumps.size == 0:
+        return None
+    where = ", ".join(
+        f"at step {int(steps[i + 1])} ({values[i]:.3g} to {values[i + 1]:.3g})"
+        for i in jumps[:shown]
+    )
+    more = f" and {jumps.size - shown} more" if jumps.size > shown else ""
+    return (
+        f"the learning rate changed {where}{more}: a plateau before a change says little "
+        "about training after it"
+    )

@@ -360,3 +360,9 @@ def test_a_flat_noisy_curve_is_not_said_to_have_turned_up(seed):
     values = 1.5 * (1 + np.random.default_rng(seed).normal(0.0, 0.2, 300))
     diagnosis = diagnose(RunLog(Path("x"), {"loss/g/kl": Series(STEPS_300, values)}))
     assert "turned up" not in signal_message(diagnosis.signals["loss/g/kl"], diagnosis)
+
+
+def test_shallow_diffusion_tags_are_named_as_not_judged():
+    run = make_run(train__loss=still_falling(), validation__loss=still_falling())
+    with pytest.raises(InputError, match=r"loss \(shallow-diffusion logs, not judged\)"):
+        diagnose(run)

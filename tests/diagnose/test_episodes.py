@@ -95,3 +95,14 @@ def test_two_blown_up_points_at_the_end_are_a_note_not_a_divergence():
     assert "its last 2 points" in render_text(diagnosis) and "ends in a blow-up" in render_text(
         diagnosis
     )
+
+
+def test_a_learning_rate_cut_gets_a_note_and_the_per_epoch_decay_does_not():
+    # Until 2026-12-07 a cut from 1e-4 to 1e-5 at a restart went unmentioned.
+    decay = 1e-4 * 0.999875 ** (STEPS // 50)
+    cut = np.where(STEPS >= 10000, 1e-5, decay)
+    notes = diagnose(make_run(loss__g__mel=flat_after_start(), learning_rate=cut)).notes
+    (note,) = [n for n in notes if n.startswith("the learning rate changed")]
+    assert note.startswith("the learning rate changed at step 10000 (9.76e-05 to 1e-05)")
+    quiet = diagnose(make_run(loss__g__mel=flat_after_start(), learning_rate=decay)).notes
+    assert not any("learning rate changed" in n for n in quiet)
