@@ -31,6 +31,35 @@ _Loader.add_implicit_resolver(
 )
 
 
+# YAML 1.1 reads these plain scalars as numbers nobody meant (010 is 8, 1:30 is 90, 0x10
+# is 16) or, for 08 and 1,000, as strings that fail later with a baffling message.
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_PREFIXED = re.compile(r"[-+]?0[xXoObB][0-9a-fA-F_]+")
+_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+
+
+def _odd_number(value: str) -> tuple[str, str] | None:
+    """(why a plain scalar is refused as a number, its fix); None for a fine one."""
+    if _LEADING_ZERO.fullmatch(value):
+        sign = value[0] if value[0] in "+-" else ""
+        plain = sign + (value.lstrip("+-").lstrip("0_") or "0")
+        return "has a leading zero, which YAML 1.1 reads as octal", f"write {plain}, not {value}"
+    if _BASE_60.fullmatch(value):
+        return "is a YAML 1.1 base-60 number (1:30 reads as 90)", "write the number, or quote it"
+    if _PREFIXED.fullmatch(value):
+        try:
+            plain = str(int(value.replace("_", ""), 0))
+        except ValueError:
+            plain = "the decimal number"
+        return "is a hex, octal or binary number", f"write {plain}, not {value}"
+    if _THOUSANDS.fullmatch(value):
+        return "has a thousands separator", (
+            f"write {value.replace(',', '')} or {value.replace(',', '_')}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Lines:
     """Where each key of a loaded file was written, for one-line error messages."""
@@ -85,6 +114,9 @@ def _build(
 ) -> Any:
     where = f"{path}:{node.start_mark.line + 1}"
     if isinstance(node, yaml.ScalarNode):
+        odd = _odd_number(node.value) if node.style is None else None
+        if odd is not None:  # (a quoted '010' stays the string it says it is)
+            raise InputError(f"{where}: {label(key)} {odd[0]} (got {node.value!r}); fix: {odd[1]}")
         try:
             return loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as err:
@@ -120,8 +152,11 @@ def _build(
                 else key_node.tag
             )
             if not isinstance(name, str):
+                # {max_steps: 1,000} splits at the comma and makes 000 a key
+                comma = isinstance(name, int) and not isinstance(name, bool)
+                hint = " (in {...} a comma splits: write 1000 or 1_000)" if comma else ""
                 raise InputError(
-                    f"{path}:{kline}: keys must be names (got {name!r}); fix: quote the key"
+                    f"{path}:{kline}: keys must be names (got {name!r}); fix: quote the key{hint}"
                 )
             child = (*key, name)
             if name in out:

@@ -78,6 +78,10 @@ def as_mapping(key: Key, value: Any) -> Mapping[str, Any]:
 
 def as_int(key: Key, value: Any, minimum: int | None = None) -> int:
     # bool is an int subclass in Python; YAML `true` is never meant as 1 here.
+    if isinstance(value, float) and value.is_integer():  # 1e3 is a float to YAML
+        raise FieldError(
+            key, "must be written as a whole number", value, f"write {int(value)}, not 1e3 style"
+        )
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(key, "must be a whole number", value, "write an integer such as 4")
     if minimum is not None and value < minimum:

@@ -175,6 +175,15 @@ CASES = [
     ("toy-val", "clips: 3}", "clips: 3, val: 3}", "toy", "data.toy.val must be < clips=3"),
     # Past the toy writer's 60 s every trial failed, one after the other (a review).
     ("toy-long", "clips: 3}", "clips: 3, seconds: 90}", "toy", "data.toy.seconds is too long"),
+    # YAML 1.1 read these silently as other numbers: 010 as 8, 1:30 as 90, 0x10 as 16.
+    ("octal", "max_steps: 100", "max_steps: 010", "max_steps", "fix: write 10, not 010"),
+    ("octal-8", "max_steps: 100", "max_steps: 08", "max_steps", "fix: write 8, not 08"),
+    ("base-60", "max_steps: 100", "max_steps: 1:30", "max_steps", "base-60"),
+    ("hex", "max_steps: 100", "max_steps: 0x10", "max_steps", "fix: write 16, not 0x10"),
+    ("octal-choice", "choices: [2, 4]", "choices: [2, 010]", "batch_size", "write 10, not 010"),
+    ("thousands", "max_steps: 100", "max_steps: 1,000", "max_steps", "write 1000 or 1_000"),
+    ("thousands-flow", "clips: 3}", "clips: 1,000}", "toy", "write 1000 or 1_000"),
+    ("exponent-int", "max_steps: 100", "max_steps: 1e3", "max_steps", "fix: write 1000"),
 ]
 
 
