@@ -26,6 +26,7 @@ from sweeper.summarize.collect import TrialRecord
 from sweeper.summarize.summary import Summary
 from sweeper.trainers._dataset import split_params
 from sweeper.trainers.sovits_svc.keys import PREPROCESSED, SOVITS_KEYS, known_keys
+from sweeper.tune._run import SWEEP_FILE
 
 SECTIONS = ("train", "data", "model")
 
@@ -249,12 +250,16 @@ def _check_out(path: Path, summary: Summary, base: Path | None) -> None:
             f"--out {str(path)!r} is the --base file; fix: write the new config elsewhere "
             "(your base stays as it is)"
         )
-    inside = isinstance(folder, Path) and target.is_relative_to(folder.resolve())
-    if inside and not target.is_relative_to(folder.resolve() / "summary"):
-        raise InputError(
-            f"--out {str(path)!r} is inside the sweep folder {str(folder)!r}; fix: a path "
-            f"outside it, or under {str(folder / 'summary')!r}"
-        )
+    # This sweep's folder or any other one (a probe overwrote another sweep's sweep.json):
+    # only its summary/ is ours to write.
+    folders = [folder.resolve()] if isinstance(folder, Path) else []
+    folders += [d for d in target.parents if (d / SWEEP_FILE).is_file()]
+    for sweep in folders:
+        if target.is_relative_to(sweep) and not target.is_relative_to(sweep / "summary"):
+            raise InputError(
+                f"--out {str(path)!r} is inside the sweep folder {str(sweep)!r}; fix: a path "
+                f"outside it, or under {str(sweep / 'summary')!r}"
+            )
     if target.is_dir():
         raise InputError(f"--out {str(path)!r} is a folder; fix: name the config.json to write")
     if target.is_file():

@@ -70,6 +70,17 @@ def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, t
     with pytest.raises(InputError, match="inside the sweep folder"):
         export_best(s, journal)
     assert journal.read_bytes() == before
+    # Another sweep's folder is as much off limits (its sweep.json was overwritten).
+    other_sweep = tmp_path / "sweeps" / "other"
+    (other_sweep / "trial_x").mkdir(parents=True)
+    (other_sweep / "sweep.yaml").write_text("name: other\n")
+    (other_sweep / "sweep.json").write_text("{}")
+    for victim in (other_sweep / "sweep.json", other_sweep / "trial_x" / "params.json"):
+        with pytest.raises(InputError, match=f"inside the sweep folder '{other_sweep}'"):
+            export_best(s, victim)
+    assert (other_sweep / "sweep.json").read_text() == "{}"
+    assert not (other_sweep / "trial_x" / "params.json").exists()
+    export_best(s, other_sweep / "summary" / "config.json")
     base = _base_41(tmp_path / "base.json")
     with pytest.raises(InputError, match="is the --base file"):
         export_best(s, base, base=base)
