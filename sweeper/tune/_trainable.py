@@ -83,14 +83,33 @@ def toy_data(job: Job) -> str:
         root = Path(job.data_dir)
     else:
         root = Path(tempfile.gettempdir()) / f"sweeper-toy-{os.getuid()}" / key
-    done = root / ".sweeper-toy-done"
+    done = root / TOY_DONE
     root.mkdir(parents=True, exist_ok=True)
     with open(root.parent / f".{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two trials starting together make it once
         if not done.is_file() or done.read_text() != key:
+            refuse_foreign_data(root)
+            (root / TOY_STARTED).touch()  # a set cut short by a crash is ours to redo
             write_toy_dataset(root, spec)
             done.write_text(key)
     return str(root)
+
+
+TOY_DONE, TOY_STARTED = ".sweeper-toy-done", ".sweeper-toy-started"
+
+
+def refuse_foreign_data(root: Path) -> None:
+    """data.dir with data.toy: the toy set is written into it, filelists included, so a
+    folder holding anything but an earlier toy set (a user's dataset) is refused."""
+    ours = (root / TOY_DONE).is_file() or (root / TOY_STARTED).is_file()
+    if root.is_dir() and not ours and any(root.iterdir()):
+        from sweeper.errors import InputError
+
+        raise InputError(
+            f"data.dir {str(root)!r} already holds files, and data.toy would write its "
+            "filelists over them; fix: remove data.toy to train on that folder, or name a "
+            "new or empty data.dir for the toy set"
+        )
 
 
 def _trial_folder(context: Any) -> tuple[Path, bool]:
