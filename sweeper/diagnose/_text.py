@@ -287,6 +287,8 @@ def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
     the message quotes them; ``*_now`` are the detector's at the last step."""
     stop, first, final = report.stop, report.first_stop, report.final
     backing = first if final.reason is Reason.CONVERGED and first is not None else final
+    # A diverged signal has no improvement left to speak of: its figures are not given.
+    figures = None if final.reason is Reason.DIVERGED else backing
     return {
         "verdict": final.reason.value,
         "stop_step": None if stop is None else stop.step,
@@ -297,12 +299,15 @@ def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
         "best_step": report.best_step,
         "last_step": report.last_step,
         "points": report.points,
-        "figures_step": backing.step,
-        "improvement_left": _evidence(backing, "improvement_left"),
-        "improvement_left_upper": _evidence(backing, "improvement_left_upper"),
+        "figures_step": None if figures is None else figures.step,
+        "improvement_left": None if figures is None else _evidence(figures, "improvement_left"),
+        "improvement_left_upper": None
+        if figures is None
+        else _evidence(figures, "improvement_left_upper"),
         "improvement_left_now": report.evidence("improvement_left"),
         "improvement_left_upper_now": report.evidence("improvement_left_upper"),
         "checkpoint": report.checkpoint,
+        "checkpoint_advice": report.advice,  # the clause: keep a file, or why none is fit
         "message": signal_message(report, diagnosis),
         "detector_message": backing.message,
         "detector_message_now": final.message,

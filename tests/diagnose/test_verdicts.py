@@ -48,6 +48,7 @@ def test_a_diverged_signal_stops_at_its_divergence_in_json_and_plot():
     first = report.first_stop
     assert first is not None and first.reason is Reason.CONVERGED and first.step < 16000
     assert (data["stop_step"], data["stop_reason"]) == (16000, "diverged")
+    assert data["improvement_left"] is None and data["figures_step"] is None  # none after NaN
     assert (data["first_stop_step"], data["first_stop_reason"]) == (first.step, "converged")
     title = panel_title(report)
     assert title == f"loss/g/mel — diverged @ 16000 (converged @ {first.step} before)"
@@ -84,6 +85,7 @@ def test_an_overfitting_held_out_signal_says_so_in_text_json_and_plot():
     assert report.final.reason is Reason.OVERFITTING and report.stop_step == onset
     data = json.loads(json.dumps(to_dict(diagnosis)))["signals"]["val/mel"]
     assert (data["verdict"], data["stop_step"]) == ("overfitting", onset)
+    assert "saved while it overfitted" in data["checkpoint_advice"]
     assert panel_title(report) == f"val/mel — overfitting @ {onset}"
     line = next(x for x in render_text(diagnosis).splitlines() if x.startswith("  val/mel"))
     assert line.startswith(f"  val/mel (validation mel L1): overfitting since step {onset}: ")
