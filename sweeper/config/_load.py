@@ -214,6 +214,11 @@ def _rooted(top: Any, root: Path) -> Any:
     for key in _PATH_KEYS:
         parent = top if len(key) == 1 else top.get(key[0])
         value = parent.get(key[-1]) if isinstance(parent, Mapping) else None
+        if key == ("storage",) and isinstance(value, str) and value.startswith("sqlite:///"):
+            file = value[len("sqlite:///") :]  # sqlite:///relative.db is relative to the cwd
+            if file != ":memory:" and not Path(file).expanduser().is_absolute():
+                top[key[0]] = f"sqlite:///{root / file}"
+            continue
         if not isinstance(value, str) or "://" in value or Path(value).expanduser().is_absolute():
             continue
         rooted = str(root / value)

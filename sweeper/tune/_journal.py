@@ -37,8 +37,9 @@ def open_existing(cfg: SweepConfig, folder: str | Path) -> optuna.Study:
         if not path.is_file() and cfg.storage is not None:
             path = Path(cfg.storage)
         if not path.is_file():
+            named = JOURNAL if cfg.storage is None else f"{JOURNAL}, nor storage: {cfg.storage}"
             raise InputError(
-                f"{str(folder)!r} has no study journal ({JOURNAL}); fix: give the folder "
+                f"{str(folder)!r} has no study journal ({named}); fix: give the folder "
                 "`sweeper run` made (its journal may still be on the machine that ran it), "
                 "or restore the journal from a backup"
             )
@@ -55,6 +56,13 @@ def open_existing(cfg: SweepConfig, folder: str | Path) -> optuna.Study:
                 "(a `study.journal.torn-*` copy beside it?)"
             ) from None
     else:
+        file = cfg.storage.split(":///", 1)[1] if cfg.storage.startswith("sqlite:///") else ""
+        if file not in ("", ":memory:") and not Path(file).expanduser().is_file():
+            # Opening it would create an empty database (status only reads).
+            raise InputError(
+                f"the sweep's study database {file!r} (storage: {cfg.storage}) does not exist; "
+                "fix: run this where that file is, or restore it from a backup"
+            )
         storage = open_study_storage(cfg.storage)
     from sweeper.tune._study import study_name
 
