@@ -165,7 +165,7 @@ class ConvergencePruner(BasePruner):
 
     def detector(self) -> ConvergenceDetector:
         """A fresh detector with this pruner's settings (metric, training metric, budget,
-        epsilon, alpha): what judges each trial here."""
+        epsilon, alpha; not n_warmup_steps: a caller judging by it alone applies that)."""
         return self._template.fresh()  # type: ignore[return-value]
 
     def __getstate__(self) -> dict[str, Any]:

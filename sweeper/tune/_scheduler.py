@@ -27,6 +27,9 @@ from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
 from sweeper.tune._trainable import REFUSED
 
 STEP = "step"  # the result key holding the trainer's step (Ray's own counter restarts differ)
+# NaN when no validation frame is voiced (both trainers): no value at that step, not a
+# divergence, even as an objective metric (a sweep on f0 error lost such trials at step 2).
+UNDEFINED_WHEN_UNVOICED = ("f0_rmse_cents", "f0_gross_error")
 _RULE = {Reason.DIVERGED: "diverged", Reason.OVERFITTING: "overfitting"}
 
 
@@ -69,6 +72,11 @@ def error_line(trial: Any, default: str = "the trial errored") -> str:
             text = None
     lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
     return _MODULE.sub("", lines[-1]) if lines else default
+
+
+def _undefined(key: str, value: float) -> bool:
+    """An f0 metric's NaN: no voiced frame to measure, so no value at this step."""
+    return math.isnan(value) and key.rsplit("/", 1)[-1] in UNDEFINED_WHEN_UNVOICED
 
 
 def _number(value: Any) -> float | None:
@@ -136,7 +144,7 @@ class PrunerScheduler(FIFOScheduler):
         if guard.reason == Reason.DIVERGED:
             return self._stop(entry, "diverged", guard.message, step)
         value = _number(result.get(self.metrics[0]))
-        if value is None:
+        if value is None or _undefined(self.metrics[0], value):
             return TrialScheduler.CONTINUE
         train = self._train_value(result)
         if train is not None:
@@ -145,9 +153,11 @@ class PrunerScheduler(FIFOScheduler):
         # Step 0 is the model before any training (random, or the base model): not what
         # this trial's hyperparameters made, and no checkpoint of the trial holds it.
         better = entry.best is None or self._sign * value < entry.best
-        if step > 0 and math.isfinite(value) and better:
+        values = {m: _number(result.get(m)) for m in self.metrics}
+        # A step where another objective is undefined (NaN f0) has no values to rank by.
+        defined = not any(v is not None and _undefined(m, v) for m, v in values.items())
+        if step > 0 and math.isfinite(value) and better and defined:
             entry.best = self._sign * value
-            values = {m: _number(result.get(m)) for m in self.metrics}
             self.sweep.set_attr(
                 entry.trial_id, BEST, {"step": step, "metrics": self.metrics, "values": values}
             )
@@ -212,7 +222,9 @@ class PrunerScheduler(FIFOScheduler):
         if key.startswith("grad_norm"):
             # A non-finite gradient norm is a step the AMP scaler skipped, not a broken run.
             return math.isfinite(value)
-        # Other held-out metrics may be undefined (f0 error with no voiced frame is NaN).
+        if _undefined(key, value):
+            return False  # f0 error with no voiced frame: undefined, even as an objective
+        # Other held-out metrics may be undefined too; divergence shows in losses and mel.
         return key.startswith("loss/") or key in self.metrics
 
     def outcome(self, ray_trial_id: str) -> dict[str, Any] | None:
@@ -243,6 +255,11 @@ class PrunerScheduler(FIFOScheduler):
         if entry.detector is not None:  # several objectives: the detector on the first one
             verdict = entry.detector.update(step, self._detector_input(value, train))
             if verdict.reason == Reason.CONTINUE:
+                return TrialScheduler.CONTINUE
+            warming = step < self.pruner.n_warmup_steps  # type: ignore[union-attr]
+            if warming and verdict.reason != Reason.DIVERGED:
+                # The warm-up holds here too (the detector has none): no converged or
+                # overfitting stop in it; a divergence stops at any step.
                 return TrialScheduler.CONTINUE
             rule = _RULE.get(verdict.reason, "converged")
             return self._stop(entry, rule, verdict.message, step)

@@ -52,8 +52,9 @@ class FakeController:
 
 
 def setup(
-    tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("min",), train_metric=None
-):
+    tmp_path, pruner=True, max_steps=300, metrics=("val/mel",), modes=("min",), train_metric=None,
+    warmup=0,
+):  # fmt: skip
     study = SweepStudy(
         "s",
         str(tmp_path / "study.journal"),
@@ -65,7 +66,9 @@ def setup(
     )
     p = None
     if pruner:
-        p = ConvergencePruner(budget=max_steps, catch_up=False, train_metric=train_metric)
+        p = ConvergencePruner(
+            budget=max_steps, catch_up=False, train_metric=train_metric, n_warmup_steps=warmup
+        )
     return study, PrunerScheduler(study, list(metrics), list(modes), p, max_steps)
 
 
@@ -284,6 +287,27 @@ def test_several_objectives_judge_the_first_and_tell_all(tmp_path):
     assert done.state == TrialState.COMPLETE and done.values[1] == 50.0
 
 
+def test_several_objectives_keep_the_warm_up_but_divergence_stops_in_it(tmp_path):
+    """n_warmup_steps 250: the several-objectives detector stopped a flat curve as converged
+    long before it (the single-objective pruner waited); a NaN still stops at once."""
+    metrics, modes = ("val/mel", "val/vuv_error"), ("min", "max")
+    rng = np.random.default_rng(1)
+    steps = np.arange(5, 301, 5)
+    values = 20 * (1 + 0.03 * rng.standard_normal(steps.size))
+    stops = {}
+    for warmup in (0, 250):
+        study, sched = setup(tmp_path / str(warmup), metrics=metrics, modes=modes, warmup=warmup)
+        decisions = feed(sched, start(study, sched, "a"), steps, values, {"val/vuv_error": 0.1})
+        stops[warmup] = int(steps[len(decisions) - 1])
+        assert decisions[-1] == "STOP"
+        assert study.find("a").user_attrs[OUTCOME]["rule"] == "converged"
+    assert stops[0] < 250 <= stops[250], stops
+    study, sched = setup(tmp_path / "nan", metrics=metrics, modes=modes, warmup=250)
+    trial = start(study, sched, "a")
+    assert feed(sched, trial, [5, 10], [20.0, math.nan], {"val/vuv_error": 0.1})[-1] == "STOP"
+    assert study.find("a").user_attrs[OUTCOME]["rule"] == "diverged"
+
+
 @pytest.mark.parametrize("metrics", [("val/mel",), ("val/mel", "val/vuv_error")])
 def test_the_training_metric_reaches_the_overfitting_rule(tmp_path, metrics):
     # A held-out U-curve while training keeps falling: overfitting, said as Prechelt's; the
@@ -305,3 +329,23 @@ def test_the_training_metric_reaches_the_overfitting_rule(tmp_path, metrics):
     assert outcome["rule"] == "overfitting", outcome
     assert "while train/mel kept improving" in outcome["message"]
     assert study.find("a").system_attrs["sweeper:train:5"] == pytest.approx(train[0])
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_nan_f0_objective_is_no_value_at_that_step_not_divergence(tmp_path, order):
+    """No voiced frame makes val/f0_rmse_cents NaN: as an objective it stopped the trial as
+    diverged at step 2, though every loss was finite. Now the step has no value to rank."""
+    metrics = ("val/mel", "val/f0_rmse_cents")[:: 1 if order == 0 else -1]
+    study, sched = setup(tmp_path, pruner=False, metrics=metrics, modes=("min", "min"))
+    trial = start(study, sched, "a")
+    reports = [(2, 30.0, math.nan), (4, 25.0, 80.0), (6, 20.0, math.nan)]
+    for step, mel, f0 in reports:
+        result = {"step": step, "val/mel": mel, "val/f0_rmse_cents": f0, "loss/g/mel": 9.0}
+        assert sched.on_trial_result(None, trial, result) == "CONTINUE", step
+    best = study.find("a").user_attrs["best"]
+    assert best["step"] == 4 and best["values"]["val/f0_rmse_cents"] == 80.0
+    nan_first = {2, 6} if order == 1 else set()
+    assert nan_first.isdisjoint(study.find("a").intermediate_values)
+    bad = {"step": 8, "val/mel": 20.0, "val/f0_rmse_cents": math.nan, "loss/g/mel": math.nan}
+    assert sched.on_trial_result(None, trial, bad) == "STOP"  # a NaN loss still diverges
+    assert study.find("a").user_attrs[OUTCOME]["rule"] == "diverged"
