@@ -143,6 +143,14 @@ def table(summary: Summary) -> str:
     win = summary.winner
     out.append(f"best: trial #{win.number}, checkpoint {win.checkpoint}")
     tied = _tied_with_winner(summary)
+    front = [r.key for r in summary.ranked[1:] if r.front == 0 and r.key not in tied]
+    if front:  # a Pareto front has no order: say that the winner is only its cheapest
+        others = ", ".join(f"#{n}" for n in front[:8]) + (" ..." if len(front) > 8 else "")
+        out.append(
+            f"  the Pareto front also holds {others}: none is better on every metric, so the "
+            "cheapest (fewest steps, then trial number) is shown first; `sweeper export-best "
+            "--trial N` takes another, `--mode composite` ranks by a weighted score"
+        )
     if tied:
         others = ", ".join(f"#{n}" for n in tied[:8]) + (" ..." if len(tied) > 8 else "")
         out.append(

@@ -44,3 +44,23 @@ def test_an_inactive_parameter_and_a_drawn_null_read_differently(tmp_path):
     assert [r["train.c_kl"] for r in csv_rows] == ["1.0", "null", ""]
     json_rows = json.loads(to_json(summary))["trials"]
     assert [r.get("train.c_kl", "absent") for r in json_rows] == [1.0, None, "absent"]
+
+
+def test_a_pareto_winner_says_the_front_has_no_order(tmp_path):
+    """Within a Pareto front the first trial is only the cheapest: the summary says so and
+    names the others (a probe's export-best took front member #0 without a word)."""
+    sweep = tiny_sweep("t", (1e-3, 2e-3))
+    sweep["objective"] = {"metrics": ["val/mel_l1", "val/vuv_error"], "modes": ["min", "min"]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    values = [(0.9, 0.2), (0.8, 0.3), (0.95, 0.35)]  # #0 and #1 trade off; #2 is dominated
+    trials = [
+        TrialRecord(n, None, "COMPLETE", "converged", "", 30 - n, 30, {},
+                    {"val/mel_l1": a, "val/vuv_error": b})
+        for n, (a, b) in enumerate(values)
+    ]  # fmt: skip
+    data = SweepData(tmp_path, load_sweep(path), load_yaml_with_lines(path)[1], trials, [])
+    text = table(build(data))
+    assert "best: trial #1" in text  # front {#0, #1}: #1 ran fewer steps
+    assert "the Pareto front also holds #0: none is better on every metric" in text
+    assert "#2" not in text.split("best:")[1]
