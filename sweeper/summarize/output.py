@@ -113,9 +113,9 @@ def table(summary: Summary) -> str:
         pairs = enumerate(zip(cells, widths, strict=True))
         return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in pairs).rstrip()
 
-    n_done = len(summary.ranked)
+    n_done, n_all = len(summary.ranked), len(data.trials)
     out = [
-        f"sweep {data.folder.name}: {len(data.trials)} trials, {n_done} ranked "
+        f"sweep {data.folder.name}: {n_all} trial{'' if n_all == 1 else 's'}, {n_done} ranked "
         f"({summary.describe()})",
         "",
         line(heads),
