@@ -131,3 +131,38 @@ def test_speaker_folders_in_nfd_match_nfc_spk_keys(toy_copy, micro_cfg):
         path.write_text(path.read_text().replace("spk1/", f"{nfd}/"))
     cfg = dataclasses.replace(micro_cfg, spk={"spk0": 0, nfc: 1})
     assert sorted(c.sid for c in load_split(cfg, toy_copy, "train")) == [0, 0, 1, 1]
+
+
+def test_a_soft_pt_far_from_its_clip_length_is_noted(write_sovits_files, toy_copy, micro_cfg):
+    import torch
+
+    wav = _wav(toy_copy, "train", 1)
+    write_sovits_files(wav, micro_cfg)  # 25 units for 1 s: within a factor 3 of 50/s
+    assert "units/s" not in _notes(micro_cfg, toy_copy)[1]
+    torch.save(torch.zeros(1, micro_cfg.model.ssl_dim, 5), f"{wav}.soft.pt")  # a cut file
+    _, notes = _notes(micro_cfg, toy_copy)
+    assert "1 clip(s) have a .soft.pt far from their length at so-vits-svc's 50 units/s" in notes
+    assert "(spk0/spk0_001.wav: 5 units, about 50 expected)" in notes
+
+
+def test_built_in_content_channels_without_an_fft_bin_are_counted(toy_copy, micro_cfg):
+    import dataclasses
+
+    assert "reach no FFT bin" not in _notes(micro_cfg, toy_copy)[1]  # 40 bands over 512
+    # so-vits-svc's sizes, 768 bands over a 2048 FFT at 44.1 kHz, leave 136 empty; here
+    # 200 bands over the micro 512-point FFT at 16 kHz.
+    model = dataclasses.replace(micro_cfg.model, ssl_dim=200)
+    _, notes = _notes(dataclasses.replace(micro_cfg, model=model), toy_copy)
+    assert "of the 200 built-in log-mel content channels (model.ssl_dim) reach no FFT bin" in notes
+
+
+def test_the_silent_clip_note_says_silent_validation_clips_weigh_on_val_mel(toy_copy, micro_cfg):
+    from sweeper.trainers.reference.runinfo import setting_notes
+
+    train, val = load_split(micro_cfg, toy_copy, "train"), load_split(micro_cfg, toy_copy, "val")
+    train[0].audio.zero_()
+    assert "validation clips weigh" not in " ".join(setting_notes(micro_cfg, train, "cpu", val))
+    val[0].audio.zero_()
+    notes = " ".join(setting_notes(micro_cfg, train, "cpu", tuple(val)))
+    assert "2 clip(s) are silent" in notes
+    assert "silent validation clips weigh on val/mel without measuring the voice" in notes

@@ -40,6 +40,7 @@ class Clip:
     sid: int  # speaker id
     true_f0: torch.Tensor | None  # [T] from *.wav.f0_true.npy (toy data), for evaluation
     preprocessed: bool = False  # content, f0 and spectrogram from so-vits-svc's files
+    units: int = 0  # frames of the .soft.pt before stretching (preprocessed clips)
 
 
 def speaker_of(wav: Path | str) -> str:
@@ -160,8 +161,9 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
             f"missing preprocessed file {str(missing)!r} (its siblings exist); "
             "fix: re-run so-vits-svc preprocessing or delete the partial files"
         )
+    units = 0
     if all(present):
-        spec, f0, uv, content = load_sovits_features(wav, cfg, frames)
+        spec, f0, uv, content, units = load_sovits_features(wav, cfg, frames)
     else:
         f0 = torch.from_numpy(f0_praat(audio, d.sampling_rate, d.hop_length, frames))
         uv = (f0 > 0).float()
@@ -193,6 +195,7 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
         spk[speaker],
         true_f0,
         all(present),
+        units,
     )
 
 

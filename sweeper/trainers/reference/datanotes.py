@@ -2,13 +2,17 @@
 
 Each came from a so-vits-svc-style dataset that trained in silence: a mix of preprocessed
 and plain clips, a validation speaker with no training clips, repeated filelist lines, no
-voiced validation frame (f0 metrics NaN at every validation), float samples over full scale.
+voiced validation frame (f0 metrics NaN at every validation), float samples over full scale,
+a .soft.pt far from its clip's length, built-in content channels that no FFT bin reaches.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
+from sweeper.data.features import mel_filterbank
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.data import Clip, clip_name, speaker_of
 from sweeper.trainers.reference.validate import reference_f0
@@ -104,6 +108,43 @@ def _over_full_scale(clips: list[Clip]) -> str | None:
     )
 
 
+UNITS_PER_SECOND = 50.0  # so-vits-svc's encoders: hop 320 at 16 kHz (Whisper-PPG too)
+
+
+def _odd_unit_counts(cfg: SovitsConfig, clips: list[Clip]) -> str | None:
+    odd = []
+    for c in clips:
+        expected = c.audio.numel() / cfg.data.sampling_rate * UNITS_PER_SECOND
+        if c.preprocessed and not expected / 3 <= c.units <= expected * 3:
+            odd.append((clip_name(c.path), c.units, expected))
+    if not odd:
+        return None
+    name, units, expected = odd[0]
+    return (
+        f"{len(odd)} clip(s) have a .soft.pt far from their length at so-vits-svc's "
+        f"{UNITS_PER_SECOND:.0f} units/s ({name}: {units} units, about {expected:.0f} "
+        "expected): stretched to the clip, it is content of another (or a cut) file; fix: "
+        "re-run so-vits-svc's preprocess_hubert_f0.py"
+    )
+
+
+def _dead_content_bands(cfg: SovitsConfig, clips: list[Clip]) -> str | None:
+    d, n = cfg.data, cfg.model.ssl_dim
+    if cfg.data.content_encoder != "mel" or all(c.preprocessed for c in clips):
+        return None
+    fmax = float(d.mel_fmax if d.mel_fmax is not None else d.sampling_rate / 2)
+    bank = mel_filterbank(d.sampling_rate, d.filter_length, n, 0.0, fmax)
+    dead = int(np.count_nonzero(bank.max(axis=1) == 0))
+    if not dead:
+        return None
+    return (
+        f"{dead} of the {n} built-in log-mel content channels (model.ssl_dim) reach no FFT bin "
+        f"of data.filter_length={d.filter_length}: they sit at log(1e-5) on every frame and "
+        "carry nothing; fix: so-vits-svc's .soft.pt files, a ContentVec data.content_encoder, "
+        "or a smaller ssl_dim"
+    )
+
+
 def data_notes(cfg: SovitsConfig, train: list[Clip], val: list[Clip]) -> list[str]:
     notes = [
         _mixed_layouts(cfg, [*train, *val]),
@@ -112,5 +153,7 @@ def data_notes(cfg: SovitsConfig, train: list[Clip], val: list[Clip]) -> list[st
         _repeated("validation", val),
         _no_voiced_validation(val),
         _over_full_scale([*train, *val]),
+        _odd_unit_counts(cfg, [*train, *val]),
+        _dead_content_bands(cfg, [*train, *val]),
     ]
     return [n for n in notes if n is not None]

@@ -88,4 +88,5 @@ def load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
             "(filter_length//2+1); fix: match data.filter_length or delete it"
         )
     content = stretch(soft, len(f0), cfg.data.unit_interpolate_mode)
-    return spec, torch.from_numpy(f0), torch.from_numpy(uv), content
+    # The unit count is returned for a note: stretching hides a .soft.pt of another length.
+    return spec, torch.from_numpy(f0), torch.from_numpy(uv), content, soft.shape[-1]

@@ -75,8 +75,16 @@ def setting_notes(
     if silent:
         notes.append(
             f"{len(silent)} clip(s) are silent ({silent[0]}{' ...' if len(silent) > 1 else ''}): "
-            "their mel sits on the log floor and they teach nothing; fix: remove them from the "
-            "filelists"
+            "their mel sits on the log floor and they teach nothing"
+            + (
+                # Their log-floor mel is far from any output: in a probe val/mel rose while
+                # training improved.
+                ", and silent validation clips weigh on val/mel without measuring the voice "
+                "(it can rise while training improves)"
+                if any(c.audio.abs().max() < SILENT_PEAK for c in val_clips)
+                else ""
+            )
+            + "; fix: remove them from the filelists"
         )
     if t.fp16_run and device_type != "cuda":
         notes.append(
