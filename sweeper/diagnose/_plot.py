@@ -37,22 +37,39 @@ def smooth(
     if window < 1 or window % 2 == 0:
         raise ValueError(f"window must be a positive odd number of points, got {window=}")
     half = window // 2
-    padded = np.pad(x, half, mode="edge")
-    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+    # Windows shrink at the ends (edge padding made the last value the majority of its own
+    # window: the smoothed end followed one noisy point).
+    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    median = np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
     if alpha is None:
         alpha = 2.0 / (window + 1.0)
     if not 0 < alpha <= 1:
         raise ValueError(f"alpha is an EMA weight in (0, 1], got {alpha=}")
-    # Extend both ends by odd reflection (a trend goes on through the edge), as filtfilt
-    # does, so neither pass starts its level off the curve: the ends do not lag or jump.
-    pad = min(median.size - 1, 3 * window)
-    if pad > 0:
-        head = 2.0 * median[0] - median[pad:0:-1]
-        tail = 2.0 * median[-1] - median[-2 : -pad - 2 : -1]
-        median = np.concatenate([head, median, tail])
+    median, pad = _line_ends(median, half, 3 * window)
     both = _ema(_ema(median, alpha)[::-1], alpha)[::-1]
     out[finite] = both[pad : pad + x.size] if pad > 0 else both
     return out
+
+
+def _line_ends(median: np.ndarray, half: int, pad: int) -> tuple[np.ndarray, int]:
+    """Each end's last ``half`` medians (half windows: they lag a trend) replaced by a line
+    fitted to the full-window medians next to them, and the curve extended ``pad`` points
+    along it, so the EMA passes start on the curve: the ends neither lag nor jump."""
+    n = median.size
+    fit = min(n, 4 * half + 1)
+    if half == 0 or fit - half < 3:
+        return median, 0
+    median = median.copy()
+    ends = []
+    for flip in (False, True):
+        m = median[::-1] if flip else median
+        t = np.arange(half, fit, dtype=np.float64)
+        slope, level = np.polyfit(t, m[half:fit], 1)
+        m[:half] = level + slope * np.arange(half)
+        ends.append(level + slope * np.arange(-pad, 0))
+        if flip:
+            median = m[::-1]
+    return np.concatenate([ends[0], median, ends[1][::-1]]), pad
 
 
 def _ema(values: np.ndarray, alpha: float) -> np.ndarray:

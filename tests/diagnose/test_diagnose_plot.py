@@ -26,9 +26,17 @@ def test_smooth_does_not_lag_a_trend_nor_jump_at_the_ends():
     # A forward-only EMA sat w/2 points behind a falling curve (0.4 here, 10 points late).
     truth = np.linspace(30.0, 10.0, 500)
     assert np.abs(smooth(truth) - truth).max() < 0.01
-    noisy = truth * (1 + 0.05 * np.random.default_rng(0).normal(size=truth.size))
-    error = smooth(noisy) - truth
-    assert abs(float(np.mean(error))) < 0.05 and np.abs(error[-10:]).max() < 0.4
+    # At the ends, in noise sds: the last value was the majority of its own edge-padded
+    # median window and the pivot of the reflection, so the ends followed one noisy point
+    # (95th percentile over seeds 2.1 sd; a line fitted beside each end: about 0.9).
+    worst = []
+    for seed in range(40):
+        sd = 0.05 * truth
+        noisy = truth + sd * np.random.default_rng(seed).normal(size=truth.size)
+        error = (smooth(noisy) - truth) / sd
+        worst.append(max(np.abs(error[:10]).max(), np.abs(error[-10:]).max()))
+        assert abs(float(np.mean(error))) < 0.2
+    assert np.percentile(worst, 95) < 1.3
 
 
 def test_smooth_keeps_non_finite_positions_empty_and_smooths_the_rest():
