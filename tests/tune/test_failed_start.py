@@ -6,8 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import write_sweep
 
+from sweeper.errors import InputError
+from sweeper.tune._run import _journal_folder_exists
 from sweeper.tune._study import SweepStudy
 from sweeper.tune._undo import undo_start
 
@@ -27,8 +30,8 @@ def test_a_failed_start_leaves_nothing_that_refuses_the_retry(tmp_path):
     assert f"{space}:{line}: resources.cpu=64" in done.stderr  # the line that asked for it
     assert not sweep_dir.exists()
     # The study cannot be created (after sweep.yaml and sweep.json were written).
-    done = _run(write_sweep(tmp_path, storage="/proc/nope/study.journal"), tmp_path)
-    assert done.returncode == 2 and "/proc/nope" in done.stderr, done.stderr[-2000:]
+    done = _run(write_sweep(tmp_path, storage="/proc/study.journal"), tmp_path)
+    assert done.returncode == 2 and "'/proc/study.journal'" in done.stderr, done.stderr[-2000:]
     assert "already holds a sweep" not in done.stderr
     assert not sweep_dir.exists()
 
@@ -50,3 +53,13 @@ def test_undo_never_deletes_a_trial_or_a_journal_that_saw_one(tmp_path):
     (made / "sweep.yaml").write_text("name: c\n")
     undo_start(made, False, False, ("sweep.yaml",))
     assert not made.exists()
+
+
+def test_a_storage_journal_in_a_missing_folder_is_refused_not_made(tmp_path):
+    """A mistyped shared path (/shraed/...) became a local folder, the sweep's study in it."""
+    typo = tmp_path / "shraed" / "study.journal"
+    with pytest.raises(InputError, match=r"in a folder that does not exist .*shraed"):
+        _journal_folder_exists(str(typo))
+    assert not typo.parent.exists()
+    _journal_folder_exists(str(tmp_path / "study.journal"))  # an existing folder: fine
+    _journal_folder_exists("postgresql://u@h/db")  # a database: not a path
