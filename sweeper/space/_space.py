@@ -15,6 +15,7 @@ from sweeper.space._params import (
     Condition,
     FixedParam,
     FloatParam,
+    IntParam,
     Param,
     param_from_dict,
 )
@@ -169,6 +170,15 @@ class Space:
     def grid(self, max_points: int = MAX_GRID) -> list[dict[str, Any]]:
         """Every combination of values (inactive parameters left out), for the grid sampler."""
         for name in self.order:
+            spec = self.params[name]
+            if isinstance(spec, IntParam) and (spec.high - spec.low) // spec.step >= max_points:
+                # counted, not listed: 0..10**9 as a tuple of values took all memory
+                raise FieldError(
+                    (name,),
+                    f"has more than {max_points} values, too many for the grid sampler",
+                    {"low": spec.low, "high": spec.high, "step": spec.step},
+                    "give it a larger step, or use sampler kind tpe or random",
+                )
             self._points(name)  # a continuous float anywhere makes the grid undefined
         out: list[dict[str, Any]] = []
         for point in self._expand(0, {}):

@@ -160,6 +160,14 @@ def test_grid_needs_steps_and_a_cap():
         Space({"a.x": IntParam(1, 4), "a.y": IntParam(1, 4)}).grid(max_points=10)
 
 
+def test_grid_counts_a_wide_int_range_without_listing_it():
+    """train.seed 0..10**9 under grid was listed value by value: all memory, then killed."""
+    with pytest.raises(FieldError, match="has more than 10 values, too many for the grid"):
+        Space({"a.x": IntParam(0, 50)}).grid(max_points=10)
+    with pytest.raises(FieldError, match="larger step"):
+        Space({"train.seed": IntParam(0, 10**12)}).grid()
+
+
 @pytest.mark.parametrize(
     ("params", "key", "fragment"),
     [
