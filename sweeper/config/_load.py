@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sweeper.config._metrics import check_gan, check_metric, check_scale
+from sweeper.config._metrics import check_gan, check_metric, check_scale, gan_off_reason
 from sweeper.config._schema import (
     Base,
     Budget,
@@ -184,8 +184,7 @@ def _check_new(cfg: SweepConfig) -> None:
             except FieldError as err:
                 raise err.within("parameters", name) from None
     searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
-    gan = space.params.get("train.use_gan")
-    gan_off = isinstance(gan, FixedParam) and gan.value is False
+    gan_off = gan_off_reason(space.params.get("train.use_gan"))
     for i, metric in enumerate(cfg.objective.metrics):
         check_scale(("objective", "metrics", i), metric, searched)
         check_gan(("objective", "metrics", i), metric, gan_off)

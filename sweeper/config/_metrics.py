@@ -67,13 +67,24 @@ def check_scale(key: tuple, name: str, searched: set[str]) -> None:
 GAN_ONLY = frozenset({"loss/d/total", "loss/g/gen", "loss/g/fm", "grad_norm_d"})
 
 
-def check_gan(key: tuple, name: str, gan_off: bool) -> None:
-    """Refuse a discriminator metric when the space fixes ``train.use_gan: false``: no trial
-    would report it, and each would run its budget to end FAIL."""
+def gan_off_reason(gan: object) -> str | None:
+    """Why some trial trains without the GAN, from the space's ``train.use_gan`` spec (None:
+    every trial that sets it trains with it). ``gan`` is a Param, or None when not searched."""
+    values = gan.values() if gan is not None else None  # type: ignore[attr-defined]
+    if not values or not any(v is False for v in values):
+        return None
+    if len(values) == 1:
+        return "train.use_gan is fixed to false"
+    return "train.use_gan is searched with false among its choices (those trials would FAIL)"
+
+
+def check_gan(key: tuple, name: str, gan_off: str | None) -> None:
+    """Refuse a discriminator metric when some trial trains without the GAN (``gan_off``
+    says why): no such trial would report it, and each would run its budget to end FAIL."""
     if gan_off and name in GAN_ONLY:
         raise FieldError(
             key,
-            "is reported only when the GAN trains, and train.use_gan is fixed to false",
+            f"is reported only when the GAN trains, and {gan_off}",
             name,
             "use 'val/mel_l1' or another metric every trial reports, or train with the GAN",
         )

@@ -111,4 +111,13 @@ def test_a_discriminator_metric_with_the_gan_fixed_off_is_refused(tmp_path):
     params = dict(tiny_sweep()["parameters"])
     params["train.use_gan"] = {"type": "categorical", "choices": [True, False]}
     objective = {"metrics": ["loss/d/total"], "modes": ["min"]}
+    # Searched with false among its choices: those trials ran their budget, then FAIL.
+    path = _write(tmp_path, parameters=params, objective=objective)
+    with pytest.raises(InputError, match="searched with false among its choices"):
+        load_sweep(path, new=True)
+    for name in ("loss/g/gen", "loss/g/fm"):
+        pruner = {"train_metric": name}
+        with pytest.raises(InputError, match=r"pruner.train_metric is reported only when the GAN"):
+            load_sweep(_write(tmp_path, parameters=params, pruner=pruner), new=True)
+    params["train.use_gan"] = {"type": "categorical", "choices": [True]}
     assert load_sweep(_write(tmp_path, parameters=params, objective=objective), new=True)
