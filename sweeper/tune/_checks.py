@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sweeper.config import SweepConfig
+from sweeper.config import SweepConfig, load_yaml_with_lines
 from sweeper.errors import InputError
 
 
@@ -109,6 +109,69 @@ def check_inner_values(cfg: SweepConfig) -> None:
         raise InputError(
             f"{cfg.parameters.where(name)}: parameters[{name}] range {span} holds values the "
             f"trainer refuses (got {bad[0]!r}: {why[bad[0]]}); fix: {fix}"
+        )
+
+
+def _extreme(cfg: SweepConfig, name: str, base: object, pick) -> object:
+    """The value of ``name`` that matters most (``pick``: min or max over its values), or the
+    base config's where the space leaves it alone."""
+    spec = cfg.parameters.params.get(name)
+    if spec is None:
+        return base
+    values = spec.values() if not hasattr(spec, "low") else (spec.low, spec.high)
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return pick(numbers) if numbers else base
+
+
+def check_toy(cfg: SweepConfig, space_file: str | Path) -> None:
+    """Values that contradict the toy set, which is made from the base config: each trial
+    failed on them, one after the other (n_speakers below its speakers, another sampling
+    rate), or ended before its budget (too few epochs; the sweeper does not lift them)."""
+    toy = cfg.data.toy
+    if cfg.trainer != "reference" or toy is None:
+        return
+    from sweeper.trainers.reference.config import load_config
+
+    base = load_config(cfg.base.preset or str(cfg.base.config))
+
+    def where(name: str | None, key: tuple) -> str:
+        """file:line of the parameter, else of the key the fix names."""
+        if name in cfg.parameters.params:
+            return cfg.parameters.where(name)
+        return load_yaml_with_lines(space_file)[1].where(key)
+
+    n_spk = _extreme(cfg, "model.n_speakers", base.model.n_speakers, min)
+    if isinstance(n_spk, int) and n_spk < toy.speakers:
+        at = where("model.n_speakers", ("data", "toy", "speakers"))
+        raise InputError(
+            f"{at}: parameters[model.n_speakers] takes {n_spk}, below the toy set's "
+            f"{toy.speakers} speakers (got {n_spk}); fix: "
+            f"keep model.n_speakers >= {toy.speakers}, or lower data.toy.speakers"
+        )
+    rate = cfg.parameters.params.get("data.sampling_rate")
+    if rate is not None:
+        other = [v for v in (rate.values() or ()) if v != base.data.sampling_rate]
+        if other or rate.values() is None:
+            got = other[0] if other else "a continuous range"
+            raise InputError(
+                f"{where('data.sampling_rate', ())}: parameters[data.sampling_rate] differs from "
+                f"the toy set's rate, {base.data.sampling_rate} Hz (the base config's) (got "
+                f"{got!r}); fix: remove data.sampling_rate (or use data.dir with data at that "
+                "rate)"
+            )
+    clips = toy.train_clips
+    clips = min(clips, int(_extreme(cfg, "dataset.train_clips", clips, min)))
+    batch = int(_extreme(cfg, "train.batch_size", base.train.batch_size, max))
+    epochs = int(_extreme(cfg, "train.epochs", base.train.epochs, min))
+    per_epoch = -(-clips // max(1, batch))  # the last partial batch is kept
+    steps = cfg.budget.max_steps
+    if epochs * per_epoch < steps:
+        at = where("train.epochs", ("budget", "max_steps"))
+        raise InputError(
+            f"{at}: train.epochs {epochs} x {per_epoch} steps per epoch ({clips} training "
+            f"clips, batch_size {batch}) stops a trial "
+            f"before budget.max_steps (got {epochs * per_epoch} < {steps}); fix: train.epochs "
+            f">= {-(-steps // per_epoch)}, or lower budget.max_steps"
         )
 
 
@@ -246,4 +309,5 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
 
     cfg = load_sweep(space_file, new=True)
     check_keys(cfg)
+    check_toy(cfg, space_file)
     return cfg, missing_data(cfg), few_points_note(cfg)

@@ -48,3 +48,32 @@ def test_check_accepts_a_range_on_the_step_the_trainer_needs(tmp_path, capsys):
         **{"train.learning_rate": {"type": "fixed", "value": 2e-3}},
     )
     assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("model.n_speakers", 1, "below the toy set's 2 speakers (got 1); fix: keep"),
+        ("data.sampling_rate", 22050, "the toy set's rate, 16000 Hz"),
+        # 2 x 2 training clips at micro's batch_size 4: one step per epoch, 30 steps budgeted
+        ("train.epochs", 1, "before budget.max_steps (got 1 < 30); fix: train.epochs >= 30"),
+    ],
+)
+def test_check_refuses_values_that_contradict_the_toy_set(tmp_path, capsys, name, value, fragment):
+    """Each failed every trial, one after the other (epochs: ended before any validation)."""
+    space = _with(tmp_path, **{name: {"type": "fixed", "value": value}})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{space}:" in err and fragment in err, err
+    # run refuses it too, before Ray starts or a folder is written
+    assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_check_names_the_budget_line_when_the_base_epochs_run_out(tmp_path, capsys):
+    space = write_sweep(tmp_path, budget={"max_steps": 10**8, "num_trials": 2})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, t in enumerate(space.read_text().splitlines(), 1) if "max_steps" in t)
+    assert f"{space}:{line}: train.epochs " in err and "or lower budget.max_steps" in err, err
