@@ -191,6 +191,10 @@ def _check_new(cfg: SweepConfig) -> None:
     if cfg.pruner is not None and cfg.pruner.train_metric not in (None, "auto"):
         check_gan(("pruner", "train_metric"), cfg.pruner.train_metric, gan_off)
     if cfg.summary is not None:
+        try:
+            cfg.summary.check_modes(cfg.objective.metrics, cfg.objective.modes)
+        except FieldError as err:
+            raise err.within("summary") from None
         for key, name in cfg.summary.named_metrics():
             if key[0] != "modes":  # a direction ranks by nothing
                 check_scale(("summary", *key), name, searched)

@@ -50,7 +50,7 @@ class SummarySettings:
                 weights[name] = weight
             if not any(w > 0 for w in weights.values()):
                 raise FieldError(
-                    ("weights",), "needs a weight > 0", dict(self.weights), "e.g. {val/mel: 1}"
+                    ("weights",), "needs a weight > 0", dict(self.weights), "e.g. {val/mel_l1: 1}"
                 )
             object.__setattr__(self, "weights", weights)
         if self.metrics is not None:
@@ -78,6 +78,18 @@ class SummarySettings:
                 ("metrics",), "apply to mode: lexicographic or pareto, not composite",
                 list(self.metrics), "give the composite's metrics in weights:",
             )
+
+    def check_modes(self, metrics: tuple[str, ...], modes: tuple[str, ...]) -> None:
+        """Refuse a summary.modes entry that contradicts the objective's direction: each
+        trial's best step was chosen by it (summarize's ``direction`` refuses it too, but
+        only after the sweep has run)."""
+        known = dict(zip(metrics, modes, strict=True))
+        for name, asked in (self.modes or {}).items():
+            if name in known and asked != known[name]:
+                raise FieldError(
+                    ("modes", name), f"contradicts objective.modes ({known[name]})", asked,
+                    f"remove {name} from summary.modes",
+                )
 
     @property
     def ranking(self) -> str | None:

@@ -258,3 +258,18 @@ def test_train_clips_knob_fits_the_data(tmp_path, spec, fragment):
     with pytest.raises(InputError, match=rf"^{path}:18: parameters\[dataset.train_clips\]") as e:
         load_sweep(path)
     assert fragment in str(e.value)
+
+
+def test_summary_modes_may_not_contradict_the_objective_when_a_sweep_starts(tmp_path):
+    """It passed check and run, and only summarize refused it, after the sweep (a review)."""
+    text = GOOD + "summary:\n  modes:\n    val/mel: max\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_sweep(path, new=True)
+    line = len(text.splitlines())
+    assert str(info.value) == (
+        f"{path}:{line}: summary.modes.val/mel contradicts objective.modes (min) (got 'max'); "
+        "fix: remove val/mel from summary.modes"
+    )
+    ok = _write(tmp_path, text.replace("val/mel: max", "val/mel: min"))
+    assert load_sweep(ok, new=True).summary.modes == {"val/mel": "min"}
