@@ -40,13 +40,19 @@ class SweepProgress(Callback):
         self.mode = mode
         self.num_trials = num_trials
         self.max_steps = max_steps
+        self.out: TextIO | None = None  # None: stdout at the time of printing
+        self.restart()
+
+    def restart(self) -> None:
+        """Count from the study, and time from now. ``sweeper resume`` calls it: Ray restores
+        this callback from tuner.pkl, pickled as the sweep first started (no trial counted,
+        its clock), so the line said "best none yet" after trials had ended."""
         self._start = time.monotonic()
         self._last_status = 0.0
         self._steps: dict[str, int] = {}
         self._best: tuple[float, str] | None = None
         self._errored: set[str] = set()  # ended with an error Ray did not see (input refused)
-        self.out: TextIO | None = None  # None: stdout at the time of printing
-        for row in rows(study):  # a resumed sweep's trials so far count from the first line
+        for row in rows(self.sweep):  # a resumed sweep's trials so far count from the first line
             if row.ray_id is not None and row.steps:
                 self._steps[row.ray_id] = row.steps
             if row.ray_id is not None and row.rule == "error":

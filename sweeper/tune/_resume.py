@@ -118,6 +118,7 @@ def _resume(
     check_resources(cfg)
     from ray import tune
 
+    from sweeper.tune._progress import SweepProgress
     from sweeper.tune._searcher import relocated
 
     if not tune.Tuner.can_restore(str(folder)):
@@ -146,6 +147,10 @@ def _resume(
     if isinstance(folder, Path):
         for note in mend(study, ray_trial_ids(folder)):
             print(f"note: {note}")
+    for callback in tuner._local_tuner._run_config.callbacks or ():
+        if isinstance(callback, SweepProgress):
+            callback.sweep = study  # (the one rebound above)
+            callback.restart()  # pickled at the first start: counts what has ended since
     return _fit(tuner, cfg, folder, study, time_limit_s)
 
 

@@ -41,3 +41,26 @@ def test_the_best_so_far_leaves_out_step_0(tmp_path):
     progress.on_trial_result(0, [], Trial(), {"step": 5, "val/mel": 30.0})
     progress._status([])
     assert "best val/mel 30 (#0)" in progress.out.getvalue(), progress.out.getvalue()
+
+
+def test_a_progress_restored_from_tuner_pkl_counts_again_on_restart(tmp_path):
+    """Ray restores the callback pickled as the sweep started (nothing counted, its clock):
+    ``restart`` (called by resume) counts the study's trials and times from now."""
+    import pickle
+    import time
+
+    study = make(tmp_path)
+    started = pickle.dumps(SweepProgress(study, "val/mel", "min", num_trials=2, max_steps=30))
+    study.ask("r0")
+    trial_id = study.find("r0")._trial_id
+    study.report(trial_id, 30, 30.9)
+    study.set_attr(trial_id, BEST, {"step": 30, "metrics": ["val/mel"],
+                                    "values": {"val/mel": 30.9}})  # fmt: skip
+    progress = pickle.loads(started)
+    progress._start -= 3600  # the first start, an hour ago
+    progress.restart()
+    progress.out = io.StringIO()
+    progress._status([])
+    line = progress.out.getvalue()
+    assert line.startswith("[0:00:0") and "best val/mel 30.9 (#0)" in line, line
+    assert "steps 30 of 60 budgeted" in line and time.monotonic() - progress._start < 60, line

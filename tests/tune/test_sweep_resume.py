@@ -138,6 +138,12 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     results = (interrupted / "result.json").read_text().splitlines()
     assert json.loads(results[-1])["step"] == 30
     assert "steps run:" in text
+    # The status line counts the trial that ended before (Ray restored the progress callback
+    # pickled at the first start: "best val/mel none yet; steps 0 of 90"), timed from now.
+    lines = [ln for ln in text.splitlines() if "; best val/mel " in ln]
+    assert lines and "none yet" not in lines[0], lines
+    assert int(lines[0].split("; steps ")[1].split()[0].replace(",", "")) >= 30, lines
+    assert all(ln.startswith("[0:0") for ln in lines), lines
     # A driver probe (2026-12-06) saw Ray rewrite a restored trial's result.json from its
     # restored checkpoint on (not here: this run kept every line). Emulated by cutting the
     # lines before the resumed step: the summary's curves of every metric still start at
