@@ -79,6 +79,15 @@ def _undefined(key: str, value: float) -> bool:
     return math.isnan(value) and key.rsplit("/", 1)[-1] in UNDEFINED_WHEN_UNVOICED
 
 
+def _reported(seen: set[str], limit: int = 10) -> str:
+    """The metric names a trial reported, held-out ones first (they were cut off before)."""
+    order = ("val/", "train/", "loss/")
+    rank = {k: next((i for i, p in enumerate(order) if k.startswith(p)), 3) for k in seen}
+    names = sorted((k for k in seen if not k.startswith("config/")), key=lambda k: (rank[k], k))
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -170,19 +179,7 @@ class PrunerScheduler(FIFOScheduler):
         outcome = entry.outcome
         if outcome is None:
             step = _number(result.get(STEP)) if result else None
-            reached = step is not None and step >= self.max_steps
-            message = "ran to its budget" if reached else "ended by its trainer before the budget"
-            missing = [m for m in self.metrics if m not in entry.seen]
-            if entry.seen and missing:
-                # A metric this configuration never reports (loss/d/total without the GAN):
-                # the trial ends FAIL, and says why.
-                shown = ", ".join(sorted(entry.seen)[:8])
-                names = ", ".join(repr(m) for m in missing)
-                message += (
-                    f" without reporting {names} (it reported {shown}); fix: objective "
-                    "metrics this trainer and configuration report"
-                )
-            outcome = self._outcome(entry, "budget", message, None if step is None else int(step))
+            outcome = self._ended(entry, None if step is None else int(step))
         self.sweep.tell(entry.trial_id, outcome)
         self._live.pop(trial.trial_id, None)
 
@@ -270,6 +267,32 @@ class PrunerScheduler(FIFOScheduler):
         return self._stop(
             entry, record.get("rule", "converged"), record.get("message", "pruned"), step
         )
+
+    def _ended(self, entry: _Live, step: int | None) -> Outcome:
+        """A trial that ended with no stop decided: its budget, or a FAIL (``error``, so the
+        table and counts say so: until 2026-12-07 it showed as ``budget``) with the reason."""
+        if step is not None and step >= self.max_steps:
+            message = "ran to its budget"
+        else:  # both trainers end early only at train.epochs
+            at = "" if step is None else f" at step {step}"
+            message = f"ended by its trainer{at}, before the budget of {self.max_steps} steps"
+            message += " (train.epochs reached?)"
+        missing = [m for m in self.metrics if m not in entry.seen]
+        if entry.seen and missing:
+            # A metric this configuration never reports (loss/d/total without the GAN).
+            names = ", ".join(repr(m) for m in missing)
+            message += (
+                f" without reporting {names} (it reported {_reported(entry.seen)}); fix: "
+                "objective metrics this trainer and configuration report"
+            )
+            return self._outcome(entry, "error", message, step)
+        if self.sweep.study._storage.get_trial(entry.trial_id).user_attrs.get(BEST) is None:
+            names = ", ".join(self.metrics)
+            message += f" with no value to rank (no finite {names} after step 0)"
+            if "train.epochs" in message:
+                message += "; fix: raise train.epochs, or see the trial's run/train.log"
+            return self._outcome(entry, "error", message, step)
+        return self._outcome(entry, "budget", message, step)
 
     def _stop(self, entry: _Live, rule: str, message: str, step: int | None) -> str:
         entry.outcome = self._outcome(entry, rule, message, step)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -286,17 +286,19 @@ class SweepStudy:
         trial = self.study._storage.get_trial(trial_id)
         if trial.state.is_finished():
             return  # told before the driver died; a resumed sweep must not tell it twice
-        self.set_attr(trial_id, OUTCOME, outcome.to_dict())
         state = outcome.state
         values = None
         best = trial.user_attrs.get(BEST)
         if state == TrialState.COMPLETE:
-            if best is None:
-                state = TrialState.FAIL  # completed without one objective value: nothing to rank
-            else:
+            if best is not None:
                 values = [best["values"].get(m) for m in best["metrics"]]
-                if any(v is None or not math.isfinite(v) for v in values):
-                    state, values = TrialState.FAIL, None
+            if values is None or any(v is None or not math.isfinite(v) for v in values):
+                # Completed without every objective value: nothing to rank, a FAIL that the
+                # table counts as an error (it said "budget" until 2026-12-07).
+                state, values = TrialState.FAIL, None
+                message = f"{outcome.message} with no value of every objective to rank"
+                outcome = replace(outcome, rule="error", message=message)
+        self.set_attr(trial_id, OUTCOME, outcome.to_dict())
         self.study.tell(trial.number, values, state=state, skip_if_finished=True)
 
 

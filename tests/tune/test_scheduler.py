@@ -144,11 +144,40 @@ def test_an_objective_metric_never_reported_is_named_when_the_trial_ends(tmp_pat
     for step in (0, 5, 10):
         result = {"step": step, "val/mel": 30.0, "loss/g/mel": 20.0, "time_total_s": 1.0}
         sched.on_trial_result(None, trial, result)
-    sched.on_trial_complete(None, trial, {"step": 10})
+    sched.on_trial_complete(None, trial, {"step": 10, "config/params/x": 1})
     done = study.find("a")
     message = done.user_attrs[OUTCOME]["message"]
-    assert done.state == TrialState.FAIL
-    assert "without reporting 'loss/d/total' (it reported loss/g/mel, val/mel)" in message
+    assert done.state == TrialState.FAIL and done.user_attrs[OUTCOME]["rule"] == "error"
+    assert "without reporting 'loss/d/total' (it reported val/mel, loss/g/mel)" in message
+
+
+def test_what_a_trial_reported_lists_held_out_metrics_first():
+    """The list was the first 8 names sorted: config/..., grad_norm..., and no val/*."""
+    from sweeper.tune._scheduler import _reported
+
+    seen = {"config/params/a", "grad_norm_d", "grad_norm_g", "learning_rate", "loss/g/kl",
+            "loss/g/mel", "loss/g/total", "train/mel", "val/mel", "val/vuv_error"}  # fmt: skip
+    assert _reported(seen, limit=4) == "val/mel, val/vuv_error, train/mel, loss/g/kl and 5 more"
+
+
+def test_a_trial_its_trainer_ended_without_a_value_is_an_error_with_its_reason(tmp_path):
+    """train.epochs 1: the trainer ended at step 0; the table said "budget" and counted no
+    error, and the run's end pointed at errors that were nowhere."""
+    study, sched = setup(tmp_path, pruner=False)
+    trial = start(study, sched, "a")
+    sched.on_trial_result(None, trial, {"step": 0, "val/mel": 40.0, "loss/g/mel": 9.0})
+    sched.on_trial_complete(None, trial, {"step": 0})
+    done = study.find("a")
+    outcome = done.user_attrs[OUTCOME]
+    assert done.state == TrialState.FAIL and outcome["rule"] == "error", outcome
+    assert "ended by its trainer at step 0, before the budget of 300 steps" in outcome["message"]
+    assert "no value to rank" in outcome["message"] and "train.epochs" in outcome["message"]
+    # One that ended early with a value is still ranked (COMPLETE, "budget").
+    ranked = start(study, sched, "b")
+    feed(sched, ranked, [0, 5], [40.0, 30.0])
+    sched.on_trial_complete(None, ranked, {"step": 5})
+    assert study.find("b").state == TrialState.COMPLETE
+    assert study.find("b").user_attrs[OUTCOME]["rule"] == "budget"
 
 
 def test_a_second_objective_never_reported_is_named_too(tmp_path):
@@ -160,7 +189,7 @@ def test_a_second_objective_never_reported_is_named_too(tmp_path):
         sched.on_trial_result(None, trial, {"step": step, "val/mel": 30.0 - step})
     sched.on_trial_complete(None, trial, {"step": 10})
     done = study.find("a")
-    assert done.state == TrialState.FAIL
+    assert done.state == TrialState.FAIL and done.user_attrs[OUTCOME]["rule"] == "error"
     message = done.user_attrs[OUTCOME]["message"]
     assert "without reporting 'val/f0' (it reported val/mel)" in message
 

@@ -125,6 +125,10 @@ def test_complete_without_a_finite_value_is_a_failure(tmp_path):
     trial = study.find("r0")
     study.tell(trial._trial_id, Outcome("budget", "ran to its budget", 10))
     assert study.find("r0").state == TrialState.FAIL
+    # ... and says so: the table showed "budget" and counted no error.
+    outcome = study.find("r0").user_attrs[OUTCOME]
+    assert outcome["rule"] == "error", outcome
+    assert outcome["message"] == "ran to its budget with no value of every objective to rank"
 
 
 def test_pickles_as_an_address_and_rebinds_to_a_moved_folder(tmp_path):
