@@ -16,27 +16,68 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="print the searched values of the first N trials a new sweep draws (default 3)",
     )
+    parser.add_argument("--name", default=None, help="as for run: the sweep folder's name")
+    parser.add_argument(
+        "--storage", default=None, help="as for run: the folder of sweep folders (./sweeps)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from sweeper.errors import InputError
+    import sys
+
+    from sweeper.errors import InputError, SweeperError
 
     if args.draws < 0:
         raise InputError(f"--draws must be >= 0, got {args.draws}; fix: e.g. --draws 3")
-    warned = False
+    warned, taken, failed = False, False, []
     for i, space in enumerate(args.space):
         if i:
             print()
-        warned = check(space, args.draws) or warned
-    if len(args.space) == 1:
+        if len(args.space) == 1:  # one file: main prints its error
+            warned, taken = check(space, args.draws, args.name, args.storage)
+            continue
+        try:  # several: every file is checked, one error line for each bad one
+            check(space, args.draws, args.name, args.storage)
+        except SweeperError as err:
+            print(f"sweeper check: error: {err}", file=sys.stderr)
+            failed.append(space)
+    if failed:
+        print(f"{len(failed)} of {len(args.space)} files refused: {', '.join(failed)}")
+        return 2
+    if len(args.space) == 1 and not taken:  # (taken: its warning gives the two ways on)
         fix = "put the dataset where data.dir says (or run on a cluster whose nodes have it), "
-        print(f"next: {fix if warned else ''}`sweeper run {args.space[0]}`")
+        extra = f" --name {args.name}" if args.name else ""
+        extra += f" --storage {args.storage}" if args.storage else ""
+        print(f"next: {fix if warned else ''}`sweeper run {args.space[0]}{extra}`")
     return 0
 
 
-def check(space: str, draws: int) -> bool:
+def _taken(space: str, name: str, storage: str | None) -> str | None:
+    """Where `sweeper run` would find a sweep already (and refuse), with the two ways on."""
+    from pathlib import Path
+
+    from sweeper.config._schema import is_folder_name
+    from sweeper.tune._run import DEFAULT_STORAGE, SWEEP_FILE
+
+    where = storage if storage is not None else DEFAULT_STORAGE
+    if "://" in where or not is_folder_name(name):
+        return None  # a remote store is looked at by run; a bad --name is refused by run
+    folder = Path(where).expanduser() / name
+    if not (folder / SWEEP_FILE).is_file():
+        return None
+    return (
+        f"{folder} already holds a sweep, so `sweeper run {space}` would be refused; fix: "
+        f"`sweeper resume {folder}` to continue it, or `sweeper run {space} --name {name}-2` "
+        "for a new one"
+    )
+
+
+def check(
+    space: str, draws: int, name: str | None = None, storage: str | None = None
+) -> tuple[bool, bool]:
     """Everything `sweeper run` checks before Ray starts (the cluster's size aside), then
-    what the sweep would be; True when it warned of data this machine lacks."""
+    what the sweep would be; (whether it warned of data this machine lacks, whether the
+    sweep folder is taken)."""
     from sweeper.tune._checks import preflight
     from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
 
@@ -51,10 +92,14 @@ def check(space: str, draws: int) -> bool:
         )
     if note is not None:
         print(f"  note: {note}")
+    taken = _taken(space, name or cfg.name, storage)
+    if taken is not None:
+        print(f"  warning: {taken}")
+    result = (absent is not None, taken is not None)
     searched = cfg.parameters.searched
     chosen = first_draws(cfg, draws) if draws and searched else []
     if not chosen:
-        return absent is not None
+        return result
     if cfg.sampler.seed is None:
         whose = "a sample (no seed: the sweep draws others)"
     elif cfg.sampler.kind == "tpe" and len(chosen) > TPE_STARTUP:
@@ -65,7 +110,7 @@ def check(space: str, draws: int) -> bool:
     for number, params in enumerate(chosen):
         shown = "  ".join(f"{k}={_short(params[k])}" for k in searched if k in params)
         print(f"    #{number}  {shown}")
-    return absent is not None
+    return result
 
 
 def _short(value) -> str:

@@ -22,11 +22,14 @@ MAX_TRIALS_PER_GPU = 16
 # 1/n written to two decimals (0.33 for 1/3) still packs n trials per card.
 _PACK_TOL = 0.005
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# A folder name may have 255 bytes; room is left for a "-2" of a second sweep (300 was an
+# internal OSError at run).
+MAX_NAME = 200
 
 
 def is_folder_name(value: object) -> bool:
     """A sweep name: one folder under --storage (no /, no leading dot, so no .. either)."""
-    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+    return isinstance(value, str) and len(value) <= MAX_NAME and _NAME.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,14 @@ class SweepConfig:
     summary: SummarySettings = field(default_factory=SummarySettings)  # summarize's ranking
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):  # name: 123 is a number to YAML
+            how = f"quote it: name: '{self.name}'"
+            raise FieldError(("name",), "must be a string", self.name, how)
+        if len(self.name) > MAX_NAME:
+            raise FieldError(
+                ("name",), f"is too long ({len(self.name)} characters)", f"{self.name[:20]}...",
+                f"use at most {MAX_NAME} characters",
+            )
         if not is_folder_name(self.name):
             raise FieldError(
                 ("name",), "must be a folder-safe name", self.name, "use letters, digits, . _ -"

@@ -164,6 +164,7 @@ CASES = [
     ("sovits-cpu", "trainer: reference", "trainer: sovits-svc", "gpu", "refuses to train on CPU"),
     ("trainer", "trainer: reference", "trainer: nemo", "trainer", "use reference|sovits-svc"),
     ("name", "name: t", "name: a/b", "name", "must be a folder-safe name"),
+    ("name-number", "name: t", "name: 123", "name", "must be a string (got 123); fix: quote it"),
     (
         "step",
         "choices: [2, 4]}",

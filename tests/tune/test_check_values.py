@@ -77,3 +77,40 @@ def test_check_names_the_budget_line_when_the_base_epochs_run_out(tmp_path, caps
     err = capsys.readouterr().err
     line = next(i for i, t in enumerate(space.read_text().splitlines(), 1) if "max_steps" in t)
     assert f"{space}:{line}: train.epochs " in err and "or lower budget.max_steps" in err, err
+
+
+def test_check_checks_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
+    """It stopped at the first bad file; the ones after it went unchecked."""
+    good = write_sweep(tmp_path)
+    bad1 = write_sweep(tmp_path, name="b1", budget={"max_steps": 0, "num_trials": 1})
+    bad2 = write_sweep(tmp_path, name="b2", budget={"max_steps": 10, "num_trials": 0})
+    assert main(["check", str(bad1), str(good), str(bad2), "--draws", "0"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert str(bad1) in lines[0] and "max_steps" in lines[0]
+    assert str(bad2) in lines[1] and "num_trials" in lines[1]
+    assert f"{good}: ok" in out and "2 of 3 files refused" in out
+
+
+def test_check_says_when_the_sweep_folder_is_taken(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    space = write_sweep(tmp_path)
+    (tmp_path / "sweeps" / "t").mkdir(parents=True)
+    (tmp_path / "sweeps" / "t" / "sweep.yaml").write_text(space.read_text())
+    assert main(["check", str(space), "--draws", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "sweeps/t already holds a sweep" in out and "`sweeper resume sweeps/t`" in out, out
+    assert "--name t-2" in out and "next:" not in out
+    assert main(["check", str(space), "--draws", "0", "--name", "t-2"]) == 0
+    out = capsys.readouterr().out
+    assert "already holds" not in out and f"next: `sweeper run {space} --name t-2`" in out
+
+
+def test_a_name_too_long_for_a_folder_is_refused_by_check(tmp_path, capsys):
+    """300 characters passed check, then run failed with an internal OSError."""
+    space = write_sweep(tmp_path)
+    space.write_text(space.read_text().replace("name: t\n", f"name: {'a' * 300}\n", 1))
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err
+    assert f"{space}:1: name is too long (300 characters)" in err and "at most 200" in err
