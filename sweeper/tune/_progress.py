@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ray.tune import Callback
@@ -33,10 +34,17 @@ class SweepProgress(Callback):
     """Prints what happens to trials, and a status line with the best value so far."""
 
     def __init__(
-        self, study: SweepStudy, metric: str, mode: str, num_trials: int, max_steps: int
+        self,
+        study: SweepStudy,
+        metric: str,
+        mode: str,
+        num_trials: int,
+        max_steps: int,
+        others: Sequence[str] = (),
     ) -> None:
         self.sweep = study
         self.metric = metric
+        self.others = list(others)  # the other objective metrics, shown beside the best
         self.mode = mode
         self.num_trials = num_trials
         self.max_steps = max_steps
@@ -47,10 +55,11 @@ class SweepProgress(Callback):
         """Count from the study, and time from now. ``sweeper resume`` calls it: Ray restores
         this callback from tuner.pkl, pickled as the sweep first started (no trial counted,
         its clock), so the line said "best none yet" after trials had ended."""
+        self.__dict__.setdefault("others", [])  # (pickled in tuner.pkl before 2026-12-07)
         self._start = time.monotonic()
         self._last_status = 0.0
         self._steps: dict[str, int] = {}
-        self._best: tuple[float, str] | None = None
+        self._best: tuple[float, str, dict[str, Any]] | None = None  # value, trial, others
         self._errored: set[str] = set()  # ended with an error Ray did not see (input refused)
         for row in rows(self.sweep):  # a resumed sweep's trials so far count from the first line
             if row.ray_id is not None and row.steps:
@@ -58,7 +67,7 @@ class SweepProgress(Callback):
             if row.ray_id is not None and row.rule == "error":
                 self._errored.add(row.ray_id)
             if row.best_value is not None:
-                self._offer(row.best_value, f"#{row.number}")
+                self._offer(row.best_value, f"#{row.number}", row.others)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -91,16 +100,29 @@ class SweepProgress(Callback):
         value = result.get(self.metric)
         trained = isinstance(step, int | float) and step > 0  # step 0: before any training
         if trained and isinstance(value, int | float) and math.isfinite(value):
-            self._offer(float(value), self._number(trial))
+            self._offer(float(value), self._number(trial), {m: result.get(m) for m in self.others})
         if time.monotonic() - self._last_status >= STATUS_EVERY_S:
             self._status(trials)
 
-    def _offer(self, value: float, who: str) -> None:
+    def _offer(self, value: float, who: str, others: dict[str, Any] | None = None) -> None:
         better = self._best is None or (
             value < self._best[0] if self.mode == "min" else value > self._best[0]
         )
         if better:
-            self._best = (value, who)
+            self._best = (value, who, dict(others or {}))
+
+    def _best_text(self) -> str:
+        """``best val/mel 0.9 (#1)``; several objectives: which one leads, and the others'
+        values there (a Pareto sweep has no single best: summarize ranks its fronts)."""
+        name = f"{self.metric} (first objective)" if self.others else self.metric
+        if self._best is None:
+            return f"best {name} none yet"
+        value, who, others = self._best
+        shown = [who]
+        for m, v in others.items():  # "-": not reported, or NaN (an f0 error, no voiced frame)
+            number = isinstance(v, int | float) and math.isfinite(v)
+            shown.append(f"{m} {v:.4g}" if number else f"{m} -")
+        return f"best {name} {value:.4g} ({'; '.join(shown)})"
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         self._ended(trial, trials)
@@ -147,10 +169,9 @@ class SweepProgress(Callback):
             status = "ERROR" if t.trial_id in self._errored else status
             count[status] = count.get(status, 0) + 1
         steps = sum(self._steps.values())
-        best = "none yet" if self._best is None else f"{self._best[0]:.4g} ({self._best[1]})"
         self._print(
             f"running {count.get('RUNNING', 0)}, pending {count.get('PENDING', 0)}, "
             f"ended {count.get('TERMINATED', 0)}, errored {count.get('ERROR', 0)} "
-            f"of {self.num_trials}; best {self.metric} {best}; "
+            f"of {self.num_trials}; {self._best_text()}; "
             f"steps {steps:,} of {self.num_trials * self.max_steps:,} budgeted"
         )

@@ -143,8 +143,9 @@ def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
         study, list(obj.metrics), list(obj.modes), pruner, cfg.budget.max_steps
     )
     progress = SweepProgress(
-        study, obj.metrics[0], obj.modes[0], cfg.budget.num_trials, cfg.budget.max_steps
-    )
+        study, obj.metrics[0], obj.modes[0], cfg.budget.num_trials, cfg.budget.max_steps,
+        others=obj.metrics[1:],  # shown beside the best (the line showed the first only)
+    )  # fmt: skip
     return study, SpaceSearcher(study), scheduler, progress
 
 

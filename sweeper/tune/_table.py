@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
@@ -25,6 +25,8 @@ class Row:
     best_value: float | None  # best value of the first objective metric
     best_step: int | None  # the step of that value (the checkpoint kept)
     params: dict[str, Any]  # every parameter, fixed ones included
+    # the other objective metrics at that step (several objectives; None: not finite there)
+    others: dict[str, float | None] = field(default_factory=dict)
 
 
 def rows(study: SweepStudy) -> list[Row]:
@@ -43,6 +45,7 @@ def _row(trial: FrozenTrial) -> Row:
         steps = max(steps, outcome["step"])
     metrics = best.get("metrics") or []
     first = best.get("values", {}).get(metrics[0]) if metrics else None
+    others = {m: _finite(best.get("values", {}).get(m)) for m in metrics[1:]}
     return Row(
         number=trial.number,
         ray_id=trial.user_attrs.get(RAY_ID),
@@ -53,7 +56,13 @@ def _row(trial: FrozenTrial) -> Row:
         best_value=first if first is None or math.isfinite(first) else None,
         best_step=best.get("step"),
         params=dict(trial.user_attrs.get(CONFIG, {})),
+        others=others,
     )
+
+
+def _finite(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
 
 
 def ranked(table: list[Row], mode: str) -> list[Row]:
@@ -109,13 +118,24 @@ def _show(value: Any) -> str:
 
 
 def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) -> str:
-    """A plain-text table, one line per trial, with the parameters searched or varying."""
+    """A plain-text table, one line per trial, with the parameters searched or varying.
+    Several objectives: the best step is the first metric's; the others show at that step
+    (until 2026-12-07 they showed nowhere but in summarize)."""
     keys = shown_params(table, searched)
-    head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  {'best ' + metric:>14}"
+    others: list[str] = []
+    for r in table:
+        others.extend(m for m in r.others if m not in others)
+    widths = [max(14, len("best " + metric)), *(max(8, len(m)) for m in others)]
+    names = ["best " + metric, *others]
+    head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  "
+    head += "  ".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
     head += f"  {'at step':>7}  " + "  ".join(k.rsplit(".", 1)[-1] for k in keys)
     lines = [head.rstrip(), "-" * len(head.rstrip())]
     for r in table:
-        best = "-" if r.best_value is None else f"{r.best_value:.4f}"
+        values = [r.best_value, *(r.others.get(m) for m in others)]
+        best = "  ".join(
+            f"{'-' if v is None else f'{v:.4f}':>{w}}" for v, w in zip(values, widths, strict=True)
+        )
         at = "-" if r.best_step is None else str(r.best_step)
         params = "  ".join(
             (_show(r.params[k]) if k in r.params else "-").rjust(len(k.rsplit(".", 1)[-1]))
@@ -123,6 +143,6 @@ def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) ->
         )
         lines.append(
             f"{'#' + str(r.number):>5}  {r.state:<8} {r.rule or '-':<15} {r.steps:>6}  "
-            f"{best:>14}  {at:>7}  {params}".rstrip()
+            f"{best}  {at:>7}  {params}".rstrip()
         )
     return "\n".join(lines)

@@ -64,3 +64,19 @@ def test_a_progress_restored_from_tuner_pkl_counts_again_on_restart(tmp_path):
     line = progress.out.getvalue()
     assert line.startswith("[0:00:0") and "best val/mel 30.9 (#0)" in line, line
     assert "steps 30 of 60 budgeted" in line and time.monotonic() - progress._start < 60, line
+
+
+def test_several_objectives_say_the_best_is_the_first_and_show_the_others(tmp_path):
+    """The line said "best val/mel 30 (#0)" alone, in a Pareto sweep where no single best is."""
+
+    class Trial:
+        trial_id = "r0"
+
+    study = make(tmp_path)
+    study.ask("r0")
+    progress = SweepProgress(study, "val/mel", "min", 1, 30, others=["val/vuv_error"])
+    progress.out = io.StringIO()
+    progress.on_trial_result(0, [], Trial(), {"step": 5, "val/mel": 30.0, "val/vuv_error": 0.2})
+    progress._status([])
+    line = progress.out.getvalue()
+    assert "best val/mel (first objective) 30 (#0; val/vuv_error 0.2);" in line, line

@@ -20,10 +20,15 @@ pytestmark = pytest.mark.slow
 def test_summarize_finds_every_best_checkpoint(tmp_path, procs, metric, mode):
     space = write_sweep(
         tmp_path,
-        objective={"metrics": [metric], "modes": [mode]},
+        # val/mel second: the best step is the first metric's; the run shows both (it
+        # showed only the first until 2026-12-07)
+        objective={"metrics": [metric, "val/mel"], "modes": [mode, "min"]},
         budget={"max_steps": 15, "num_trials": 2, "concurrency": 2},
     )
-    procs.run("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+    text = procs.run("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+    assert f"best {metric} (first objective) " in text and "; val/mel " in text, text[-2000:]
+    head = next(ln for ln in text.splitlines() if ln.lstrip().startswith("trial  state"))
+    assert f"best {metric}  " in head and "  val/mel  " in head, head
     sweep_dir = tmp_path / "sweeps" / "t"
     study = load_study(sweep_dir)
     assert len(study.trials) == 2

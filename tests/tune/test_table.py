@@ -96,3 +96,26 @@ def test_values_near_1_keep_their_digits_and_absent_params_stay_in_their_column(
     assert "0.99966" in first and "0.00361" in first  # was "1": no decay, it said
     assert len(first) == len(second) and second.split()[-2:] == ["-", "0.002"]
     assert third.split()[-2:] == ["null", "0.002"]  # not "None", nor absent's "-"
+
+
+def test_several_objectives_show_every_metric_at_the_best_step(tmp_path):
+    """Only the first objective showed in the run's table and status: a Pareto sweep's
+    second metric (val/vuv_error) was in summarize alone."""
+    from types import SimpleNamespace
+
+    from sweeper.tune._table import Row, _row, format_table
+
+    best = {"step": 5, "metrics": ["val/mel_l1", "val/vuv_error"],
+            "values": {"val/mel_l1": 0.9, "val/vuv_error": 0.21}}  # fmt: skip
+    frozen = SimpleNamespace(  # what _row reads of an Optuna trial
+        number=0, state=SimpleNamespace(name="COMPLETE"), intermediate_values={5: 0.9},
+        user_attrs={"best": best},
+    )  # fmt: skip
+    row = _row(frozen)
+    assert row.others == {"val/vuv_error": 0.21}
+    failed = Row(1, None, "FAIL", "error", "", 3, None, None, {}, {"val/vuv_error": None})
+    lines = format_table([row, failed], "val/mel_l1").splitlines()
+    assert lines[0].split()[5:9] == ["best", "val/mel_l1", "val/vuv_error", "at"], lines[0]
+    assert lines[2].split()[4:7] == ["0.9000", "0.2100", "5"], lines[2]
+    assert lines[3].split()[4:7] == ["-", "-", "-"], lines[3]
+    assert lines[0].index("val/vuv_error") + 13 == lines[2].index("0.2100") + 6  # aligned
