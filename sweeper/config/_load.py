@@ -130,7 +130,12 @@ def _sovits(raw: Any, data: DataSpec) -> SovitsSection:
 
 
 def _build(data: Any, lines: Lines) -> SweepConfig:
-    top = as_mapping((), data)
+    if not isinstance(data, Mapping):
+        raise FieldError(
+            (), "must be a mapping of sections (name:, trainer:, base:, ...)",
+            type(data).__name__, "start from search_spaces/quick.yaml",
+        )
+    top = data
     check_known((), top, _SECTIONS)
     for name in _REQUIRED:
         if name not in top:
@@ -145,6 +150,16 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
     except FieldError as err:
         raise err.within("parameters") from None
     pruner = top.get("pruner", {})
+    if pruner is False or isinstance(pruner, str):  # pruner: false / none / off
+        raise FieldError(
+            ("pruner",), "must be a mapping of settings, or null", pruner,
+            "pruner: null turns it off (pruner: {} keeps the defaults)",
+        )
+    if isinstance(top.get("sampler"), str):  # sampler: tpe
+        raise FieldError(
+            ("sampler",), "must be a mapping", top["sampler"],
+            f"sampler: {{kind: {top['sampler']}}}",
+        )
     kwargs: dict[str, Any] = {
         "name": top["name"],
         "trainer": top["trainer"],

@@ -46,7 +46,11 @@ class FieldError(InputError):
     def render(self, where: str) -> str:
         """The message, prefixed with ``where`` (``quick.yaml:14``) when given."""
         prefix = f"{where}: " if where else ""
-        return f"{prefix}{label(self.key)} {self.what} (got {self.value!r}); fix: {self.how}"
+        # true, false and null as the file writes them, not Python's True, False, None
+        got = repr(self.value)
+        if self.value is None or isinstance(self.value, bool):
+            got = {True: "true", False: "false", None: "null"}[self.value]
+        return f"{prefix}{label(self.key)} {self.what} (got {got}); fix: {self.how}"
 
     def within(self, *prefix: str | int) -> FieldError:
         """The same error with the key of the enclosing object in front."""

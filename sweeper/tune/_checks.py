@@ -301,6 +301,22 @@ def missing_data(cfg: SweepConfig) -> str | None:
     return None
 
 
+def _check_base(cfg: SweepConfig, space_file: str | Path) -> None:
+    """The base preset or config must load; its error gets the sweep file's line (it named
+    only the preset, or the base file, as if that were the file being checked)."""
+    key = ("base", "preset" if cfg.base.preset is not None else "config")
+    try:
+        if cfg.trainer == "reference":
+            from sweeper.trainers.reference.config import load_config
+
+            load_config(cfg.base.preset or str(cfg.base.config))
+        elif cfg.base.config is not None:
+            json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
+    except (InputError, OSError, ValueError) as err:
+        where = load_yaml_with_lines(space_file)[1].where(key)
+        raise InputError(f"{where}: {'.'.join(key)}: {err}") from None
+
+
 def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | None]:
     """What `sweeper run` checks of a new sweep before Ray starts, and `sweeper check` too:
     (the config, what of data.dir this machine lacks or None, the few-evaluations note or
@@ -308,6 +324,7 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
     from sweeper.config import load_sweep
 
     cfg = load_sweep(space_file, new=True)
+    _check_base(cfg, space_file)
     check_keys(cfg)
     check_toy(cfg, space_file)
     return cfg, missing_data(cfg), few_points_note(cfg)

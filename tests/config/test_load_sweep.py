@@ -87,6 +87,7 @@ def test_fractional_gpu_third(tmp_path):
     assert cfg.resources.gpu == pytest.approx(1 / 3) and cfg.resources.trials_per_gpu == 3
 
 
+PRUNER = "pruner:\n  n_warmup_steps: 10"
 # (id, replace this, with this, a text on the expected line (first match), message fragment)
 CASES = [
     ("unknown-top", "name: t\n", "name: t\ncolour: red\n", "colour", "colour is not a known key"),
@@ -185,6 +186,11 @@ CASES = [
     ("thousands", "max_steps: 100", "max_steps: 1,000", "max_steps", "write 1000 or 1_000"),
     ("thousands-flow", "clips: 3}", "clips: 1,000}", "toy", "write 1000 or 1_000"),
     ("exponent-int", "max_steps: 100", "max_steps: 1e3", "max_steps", "fix: write 1000"),
+    # fixes that did not fix: "indent keys under it" for a plain word
+    ("pruner-false", PRUNER, "pruner: false", "pruner", "(got false); fix: pruner: null"),
+    ("pruner-none", PRUNER, "pruner: none", "pruner", "fix: pruner: null turns it off"),
+    ("sampler-word", "sampler:\n  kind: tpe\n  seed: 0", "sampler: tpe", "sampler",
+     "fix: sampler: {kind: tpe}"),
 ]
 
 
@@ -219,6 +225,16 @@ def test_missing_required_section_points_at_top(tmp_path):
     path = _write(tmp_path, text)
     with pytest.raises(InputError, match=rf"^{path}:1: objective is required"):
         load_sweep(path)
+
+
+def test_a_top_level_list_is_refused_with_a_fix_that_fixes(tmp_path):
+    path = _write(tmp_path, "- name: t\n- trainer: reference\n")
+    with pytest.raises(InputError) as info:
+        load_sweep(path)
+    assert str(info.value) == (
+        f"{path}:1: top level must be a mapping of sections (name:, trainer:, base:, ...) "
+        "(got 'list'); fix: start from search_spaces/quick.yaml"
+    )
 
 
 def test_empty_file(tmp_path):
