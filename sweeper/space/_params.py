@@ -221,6 +221,10 @@ def param_from_dict(raw: Any) -> Param:
         if not conds:
             raise FieldError(("when",), "is empty", {}, "name a parameter and its value(s)")
         for ref, value in conds.items():
+            if isinstance(value, list | tuple) and not value:  # it could never hold
+                raise FieldError(
+                    ("when", ref), "names no value", [], f"list the values of {ref} it needs"
+                )
             when.append(Condition(str(ref), freeze(value, ("when", ref))))
     args = {k: v for k, v in raw.items() if k not in ("type", "when")}
     return cls(**args, when=tuple(when))

@@ -136,6 +136,13 @@ CASES = [
         "learning_rate",
         "asks for a value train.batch_size never takes",
     ),
+    (
+        "condition-empty",
+        "choices: [2, 4]}",
+        "choices: [2, 4], when: {train.learning_rate: []}}",
+        "batch_size",
+        "parameters[train.batch_size].when[train.learning_rate] names no value (got [])",
+    ),
     ("duplicate-key", "  cpu: 1\n", "  cpu: 1\n  cpu: 2\n", "cpu: 2", "is given twice"),
     ("gpu-0.3", "gpu: 0", "gpu: 0.3", "gpu", "does not pack"),
     ("gpu-1.5", "gpu: 0", "gpu: 1.5", "gpu", "whole number of cards"),
