@@ -264,15 +264,16 @@ def run_sweep(
 
 
 def _journal_folder_exists(storage: str) -> None:
-    """A ``storage:`` journal goes into a folder that is already there: a mistyped shared
-    path (/shraed/...) was made as a local folder without a word."""
+    """A ``storage:`` journal's folder may be made, but only inside a folder that is already
+    there: a mistyped shared path (/shraed/sweeps/...) was made as local folders unasked."""
     if "://" in storage:
         return
-    folder = Path(storage).expanduser().parent
-    if not folder.is_dir():
+    folder = Path(storage).expanduser().absolute().parent
+    if not folder.is_dir() and not folder.parent.is_dir():
         raise InputError(
-            f"storage: {storage!r} is in a folder that does not exist ({str(folder)!r}); fix: "
-            "correct the path, or create the folder (on a file system every node mounts)"
+            f"storage: {storage!r} is in a folder whose parent does not exist "
+            f"({str(folder.parent)!r}); fix: correct the path, or create the folder (on a "
+            "file system every node mounts)"
         )
 
 

@@ -57,9 +57,10 @@ def test_undo_never_deletes_a_trial_or_a_journal_that_saw_one(tmp_path):
 
 def test_a_storage_journal_in_a_missing_folder_is_refused_not_made(tmp_path):
     """A mistyped shared path (/shraed/...) became a local folder, the sweep's study in it."""
-    typo = tmp_path / "shraed" / "study.journal"
-    with pytest.raises(InputError, match=r"in a folder that does not exist .*shraed"):
+    typo = tmp_path / "shraed" / "sweeps" / "study.journal"
+    with pytest.raises(InputError, match=r"in a folder whose parent does not exist .*shraed"):
         _journal_folder_exists(str(typo))
-    assert not typo.parent.exists()
+    assert not typo.parent.parent.exists()
     _journal_folder_exists(str(tmp_path / "study.journal"))  # an existing folder: fine
+    _journal_folder_exists(str(tmp_path / "journals" / "x.journal"))  # one new level: made
     _journal_folder_exists("postgresql://u@h/db")  # a database: not a path
