@@ -212,14 +212,16 @@ def few_points_note(cfg: SweepConfig) -> str | None:
             from sweeper.trainers.reference.config import load_config
 
             interval = load_config(cfg.base.preset or str(cfg.base.config)).train.eval_interval
-        points = steps // max(1, interval)
+        points = -(-steps // max(1, interval))  # the trainer validates at the last step too
         where = f"budget.max_steps {steps} / train.eval_interval {interval}"
         fix = f"a fixed train.eval_interval of at most {max(1, steps // overfit)}"
+        if steps < overfit:  # even every step is too few: only more steps help
+            fix = f"budget.max_steps of at least {overfit} with train.eval_interval 1"
     if points is None or points >= overfit:
         return None
     judged = "a plateau only" if points >= plateau else "neither a plateau nor overfitting"
     return (
-        f"{points} held-out evaluations per trial ({where}): the detector needs {plateau} to "
+        f"{points} held-out evaluation{'s' if points != 1 else ''} per trial ({where}): the detector needs {plateau} to "
         f"judge a plateau and {overfit} to judge overfitting, so it can judge {judged}; fix: "
         f"{fix}"
     )

@@ -128,3 +128,24 @@ def test_a_base_that_does_not_load_is_named_with_the_sweep_files_line(tmp_path, 
     assert main(["check", str(space)]) == 2
     err = capsys.readouterr().err
     assert f"{space}:{line + 1}: base.config: {other}: unknown key" in err, err
+
+
+@pytest.mark.parametrize(
+    ("steps", "interval", "count", "fix"),
+    [
+        # the trainer validates at the last step too: 10 steps with eval every 50 rank fine
+        (10, 50, "1 held-out evaluation", "fix: budget.max_steps of at least 40"),
+        # every step already: a smaller eval_interval cannot help, more steps can
+        (10, 1, "10 held-out evaluations", "fix: budget.max_steps of at least 40 with"),
+        (43, 5, "9 held-out evaluations", "fix: a fixed train.eval_interval of at most 1"),
+    ],
+)
+def test_the_few_evaluations_note_counts_the_last_one_and_fixes(
+    tmp_path, capsys, steps, interval, count, fix
+):
+    space = _with(tmp_path, **{"train.eval_interval": {"type": "fixed", "value": interval}})
+    text = space.read_text().replace("max_steps: 30", f"max_steps: {steps}")
+    space.write_text(text.replace("pruner: null", "pruner: {}"))
+    assert main(["check", str(space), "--draws", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {count} per trial" in out and fix in out, out
