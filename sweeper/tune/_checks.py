@@ -221,7 +221,8 @@ def few_points_note(cfg: SweepConfig) -> str | None:
         return None
     judged = "a plateau only" if points >= plateau else "neither a plateau nor overfitting"
     return (
-        f"{points} held-out evaluation{'s' if points != 1 else ''} per trial ({where}): the detector needs {plateau} to "
+        f"{points} held-out evaluation{'s' if points != 1 else ''} per trial ({where}): "
+        f"the detector needs {plateau} to "
         f"judge a plateau and {overfit} to judge overfitting, so it can judge {judged}; fix: "
         f"{fix}"
     )
