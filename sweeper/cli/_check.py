@@ -116,7 +116,10 @@ def check(
 def _short(value) -> str:
     """A drawn value as a table shows it: floats to 4 significant digits."""
     from sweeper.space._fields import choice_label
+    from sweeper.space._space import _as_yaml
 
     if isinstance(value, float):
         return f"{value:.4g}"
+    if value is None or isinstance(value, bool):  # as the file writes them
+        return _as_yaml(value)
     return str(choice_label(value))

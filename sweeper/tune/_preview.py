@@ -54,37 +54,59 @@ def describe(cfg: SweepConfig) -> list[str]:
         _pruner_line(cfg),
         f"study storage: {cfg.storage or 'a journal in the sweep folder'}",
     ]
-    searched = cfg.parameters.searched
-    fixed = [n for n, p in cfg.parameters.params.items() if isinstance(p, FixedParam)]
+    space = cfg.parameters
+    searched = space.searched
+    fixed = [n for n, p in space.params.items() if isinstance(p, FixedParam)]
     lines.append(f"searched ({len(searched)}):")
-    lines += [f"  {name}: {_range(cfg.parameters.params[name])}" for name in searched]
+    lines += [f"  {name}: {_range(space, name)}" for name in searched]
     if fixed:
+        # a conditional one is set only where its when: holds, so it says so
         values = ", ".join(
-            f"{n}={_as_yaml(thaw(cfg.parameters.params[n].value))}" for n in fixed
+            f"{n}={_as_yaml(thaw(space.params[n].value))}{_when(space, n, ' (', ')')}"
+            for n in fixed
         )
         lines.append(f"fixed ({len(fixed)}): {values}")
+    if cfg.sampler.kind == "grid":
+        size = len(space.grid())
+        if cfg.budget.num_trials < size:
+            lines.append(
+                f"note: the grid has {size} points and num_trials {cfg.budget.num_trials}: "
+                f"{size - cfg.budget.num_trials} of them will not run; fix: num_trials: {size} "
+                "to run them all"
+            )
     return lines
 
 
 def _pruner_line(cfg: SweepConfig) -> str:
     p = cfg.pruner
     if p is None:
-        return "pruner: none (every trial runs its budget unless it reports NaN)"
+        return "pruner: none (a trial runs its budget unless it diverges: NaN or a loss explodes)"
+    # the sweep turns catch_up off for several objectives (trailing on one is not losing)
+    catch_up = "off (several objectives)" if cfg.objective.multi else str(p.catch_up).lower()
     return (
         f"pruner: epsilon {p.epsilon:g}, alpha {p.alpha:g}, n_warmup_steps {p.n_warmup_steps}, "
-        f"catch_up {str(p.catch_up).lower()}, train_metric {p.train_metric}"
+        f"catch_up {catch_up}, train_metric {p.train_metric or 'null'}"
     )
 
 
-def _range(spec: Param) -> str:
-    when = ""
-    if spec.when:
-        when = " when " + " and ".join(
-            f"{c.param} {'in' if isinstance(c.value, tuple) else '='} {_as_yaml(thaw(c.value))}"
-            for c in spec.when
-        )
+def _when(space, name: str, before: str = " ", after: str = "") -> str:
+    """``when a = 1 and b in [2, 4]`` with the values each condition accepts (a list that is
+    one value, such as betas, is ``= [0.8, 0.99]``, not ``in`` it); "" when unconditional."""
+    parts = []
+    for parent, values in space._accept[name].items():
+        if len(values) == 1:
+            parts.append(f"{parent} = {_as_yaml(thaw(values[0]))}")
+        else:
+            parts.append(f"{parent} in {_as_yaml([thaw(v) for v in values])}")
+    return f"{before}when {' and '.join(parts)}{after}" if parts else ""
+
+
+def _range(space, name: str) -> str:
+    spec: Param = space.params[name]
+    when = _when(space, name)
     if isinstance(spec, CategoricalParam):
-        return "one of " + ", ".join(_as_yaml(thaw(v)) for v in spec.choices) + when
+        alone = " (one choice: acts as fixed)" if len(spec.choices) == 1 else ""
+        return "one of " + ", ".join(_as_yaml(thaw(v)) for v in spec.choices) + alone + when
     if isinstance(spec, FloatParam | IntParam):
         scale = " (log)" if spec.log else ""
         step = f" step {spec.step}" if spec.step not in (None, 1) else ""

@@ -149,3 +149,32 @@ def test_the_few_evaluations_note_counts_the_last_one_and_fixes(
     assert main(["check", str(space), "--draws", "0"]) == 0
     out = capsys.readouterr().out
     assert f"note: {count} per trial" in out and fix in out, out
+
+
+def test_check_describes_the_sweep_as_it_runs(tmp_path, capsys):
+    """A conditional fixed value showed as set in every trial, a list value as "in" a list of
+    values, null/true as None/True, catch_up as on in a multi-objective sweep (the sweep turns
+    it off), and a grid with fewer trials than points said nothing of the ones left out."""
+    params = {
+        "train.betas": {"type": "categorical", "choices": [[0.8, 0.99], [0.5, 0.9]]},
+        "train.c_kl": {"type": "fixed", "value": 2.0, "when": {"train.betas": [0.8, 0.99]}},
+        "train.use_gan": {"type": "categorical", "choices": [False]},
+        "train.eval_interval": {"type": "fixed", "value": 5},
+    }
+    space = write_sweep(
+        tmp_path,
+        parameters=params,
+        objective={"metrics": ["val/mel_l1", "val/vuv_error"], "modes": ["min", "min"]},
+        pruner={"train_metric": None},
+        budget={"max_steps": 30, "num_trials": 1},
+    )
+    assert main(["check", str(space), "--draws", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "train.c_kl=2.0 (when train.betas = [0.8, 0.99])" in out, out
+    assert "catch_up off (several objectives), train_metric null" in out
+    assert "train.use_gan: one of false (one choice: acts as fixed)" in out
+    assert "train.use_gan=false" in out and "False" not in out
+    assert "the grid has 2 points and num_trials 1: 1 of them will not run" in out
+    space = write_sweep(tmp_path, pruner=None)
+    assert main(["check", str(space), "--draws", "0"]) == 0
+    assert "unless it diverges: NaN or a loss explodes" in capsys.readouterr().out
