@@ -60,6 +60,9 @@ def _odd_number(value: str) -> tuple[str, str] | None:
     return None
 
 
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
 @dataclass(frozen=True)
 class Lines:
     """Where each key of a loaded file was written, for one-line error messages."""
@@ -129,6 +132,11 @@ def _build(
         raise InputError(
             f"{where}: {label(key)} refers to itself through an alias (got {node.tag!r}); "
             "fix: remove the recursive *alias"
+        )
+    if node.tag not in (_SEQ, _MAP):  # !!python/object/apply:... [args] read as a plain list
+        raise InputError(
+            f"{where}: {label(key)} has a tag that is not plain YAML (got {node.tag!r}); "
+            "fix: remove the tag (Python tags are rejected)"
         )
     stack.add(id(node))
     try:

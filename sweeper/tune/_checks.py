@@ -15,9 +15,20 @@ def check_keys(cfg: SweepConfig) -> None:
     from sweeper.space._space import DATASET_KNOBS
 
     if cfg.trainer == "reference":
+        from dataclasses import fields
+
+        from sweeper.space import FloatParam
+        from sweeper.trainers.reference.sweep import _SECTIONS as SECTIONS
         from sweeper.trainers.reference.sweep import check_values, known_keys
 
         space_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
+        ints = {f"{s}.{f.name}" for s, c in SECTIONS.items() for f in fields(c) if f.type == "int"}
+        for name, param in cfg.parameters.params.items():  # (the trainer said "write 4")
+            if isinstance(param, FloatParam) and name in ints:
+                raise InputError(
+                    f"{cfg.parameters.where(name)}: parameters[{name}] is type float, but "
+                    f"{name} takes whole numbers (got type: float); fix: type: int"
+                )
         check_values(cfg.parameters, cfg.base.preset or str(cfg.base.config))
         check_inner_values(cfg)
     elif cfg.trainer == "sovits-svc" and cfg.base.config is not None:
@@ -25,7 +36,13 @@ def check_keys(cfg: SweepConfig) -> None:
         from sweeper.trainers.sovits_svc import check_keys as sovits_keys
 
         base = json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
-        sovits_keys(cfg.parameters.params, base)
+        try:
+            sovits_keys(cfg.parameters.params, base)
+        except InputError as err:  # its error names the parameter, not the file and line
+            name = next((n for n in cfg.parameters.params if f" {n} " in f" {err} "), None)
+            if name is None:
+                raise
+            raise InputError(f"{cfg.parameters.where(name)}: {err}") from None
 
 
 # A range of at most this many values has each tried; a larger one a sample of them.

@@ -266,6 +266,12 @@ def test_no_arbitrary_objects(tmp_path):
     path = _write(tmp_path, GOOD.replace("name: t", "name: !!python/object/apply:os.getcwd []"))
     with pytest.raises(InputError, match=r":1: "):
         load_sweep(path)
+    # with arguments it was read as the plain list ['echo PWNED'] (nothing ran, but no word)
+    tag = "!!python/object/apply:os.system"
+    path = _write(tmp_path, GOOD.replace("name: t", f"name: t\nstorage: {tag} ['echo x']"))
+    with pytest.raises(InputError, match=r":2: storage has a tag that is not plain YAML.*"
+                       r"python/object/apply:os.system.*fix: remove the tag"):
+        load_sweep(path)
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,18 @@ def test_shipped_example_loads_next_to_a_checkout(tmp_path, monkeypatch):
     note = few_points_note(wide)
     assert note is not None and note.startswith("25 held-out evaluations per trial")
     assert "can judge a plateau only" in note
+
+
+def test_a_sovits_key_error_names_the_file_and_line(tmp_path):
+    """so-vits-svc's parameter checks named the parameter only; the reference trainer's give
+    file:line."""
+    from sweeper.tune._checks import check_keys
+
+    sv = _checkout(tmp_path)
+    text = GOOD.format(sv=sv).replace("train.learning_rate:", "train.learnig_rate:")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        check_keys(load_sweep(path))
+    line = text.splitlines().index(next(t for t in text.splitlines() if "learnig" in t)) + 1
+    assert str(info.value).startswith(f"{path}:{line}: parameter train.learnig_rate "), info.value

@@ -178,3 +178,10 @@ def test_check_describes_the_sweep_as_it_runs(tmp_path, capsys):
     space = write_sweep(tmp_path, pruner=None)
     assert main(["check", str(space), "--draws", "0"]) == 0
     assert "unless it diverges: NaN or a loss explodes" in capsys.readouterr().out
+
+
+def test_type_float_on_an_int_key_says_type_int(tmp_path, capsys):
+    space = _with(tmp_path, **{"train.batch_size": {"type": "float", "low": 2, "high": 8}})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err
+    assert "parameters[train.batch_size] is type float" in err and "fix: type: int" in err, err
