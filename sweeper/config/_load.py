@@ -79,6 +79,16 @@ def _base(raw: Any) -> Base:
         raise FieldError(
             ("base", "config"), "is not a file", base.config, "give the path to a config.json"
         )
+    if base.config is not None and Path(base.config).suffix in (".yaml", ".yml"):
+        try:
+            other = load_yaml_with_lines(base.config)[0]
+        except InputError:
+            other = None  # its own error comes when the trainer reads it
+        if isinstance(other, Mapping) and {"parameters", "objective"} <= set(other):
+            raise FieldError(
+                ("base", "config"), "is a sweep file, not a so-vits config", base.config,
+                "name a config.json or YAML with train/data/model, or use base: {preset: ...}",
+            )
     return base
 
 

@@ -7,6 +7,7 @@ relative to itself (``("low",)``); :class:`~sweeper.space.Space` adds the parame
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from sweeper.space._fields import (
     check_known,
     choice_label,
     freeze,
+    thaw,
 )
 
 # Relative tolerance for "the step divides the range" with floats (0.1 * 3 != 0.3 exactly).
@@ -158,11 +160,13 @@ class CategoricalParam:
             label = choice_label(choice)
             same = [c for c, other in zip(self.choices, labels, strict=False) if other == label]
             if same:
+                listed = isinstance(same[0], tuple) or isinstance(choice, tuple)
+                why = "it keeps a list as its JSON text" if listed else "1 is true, 0 is false"
                 raise FieldError(
                     ("choices", i),
-                    f"is the same choice as {same[0]!r} to the sampler (Python's == holds)",
+                    f"is the same choice as {json.dumps(thaw(same[0]))} to the sampler ({why})",
                     choice,
-                    "keep one, or quote both as strings",
+                    "keep one" if listed else "keep one, or quote both as strings",
                 )
             labels.append(label)
 

@@ -244,6 +244,17 @@ def test_a_top_level_list_is_refused_with_a_fix_that_fixes(tmp_path):
     )
 
 
+def test_a_sweep_file_as_base_config_is_named(tmp_path):
+    """It said "base.yaml: unknown key 'name'", without the sweep file's line."""
+    other = _write(tmp_path, GOOD)
+    text = GOOD.replace("  preset: tiny", f"  config: {other}")
+    path = tmp_path / "uses.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_sweep(path)
+    assert str(info.value).startswith(f"{path}:4: base.config is a sweep file, not a so-vits")
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(InputError, match=r":1: the file is empty"):
         load_sweep(_write(tmp_path, "# nothing\n"))

@@ -48,9 +48,11 @@ def _reference_keys() -> set[str]:
         # Optuna finds a choice by ==: true could never be suggested beside 1 (checked when
         # a sweep starts: a folder started before the check still opens).
         (lambda: CategoricalParam((1, True)).check_labels(), ("choices", 1), "same choice as 1"),
-        (lambda: CategoricalParam((False, 0)).check_labels(), ("choices", 1), "as False"),
+        (lambda: CategoricalParam((False, 0)).check_labels(), ("choices", 1),
+         "as false to the sampler (1 is true, 0 is false)"),
+        # not "Python's == holds", which it does not for a list and a string
         (lambda: CategoricalParam(([0.8, 0.99], "[0.8, 0.99]")).check_labels(), ("choices", 1),
-         "same choice"),
+         "same choice as [0.8, 0.99] to the sampler (it keeps a list as its JSON text)"),
     ],
 )
 def test_param_validation(make, key, fragment):

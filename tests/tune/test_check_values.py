@@ -117,13 +117,14 @@ def test_a_name_too_long_for_a_folder_is_refused_by_check(tmp_path, capsys):
 
 
 def test_a_base_that_does_not_load_is_named_with_the_sweep_files_line(tmp_path, capsys):
-    """base: {preset: Micro} and a base.config that is a sweep file named no file:line."""
+    """base: {preset: Micro} and a base.config the trainer refuses named no file:line."""
     line = 3  # write_sweep writes name, trainer, then base:
     space = write_sweep(tmp_path, base={"preset": "Micro"})
     assert main(["check", str(space)]) == 2
     err = capsys.readouterr().err
     assert f"{space}:{line + 1}: base.preset: config 'Micro'" in err and "'micro'" in err, err
-    other = write_sweep(tmp_path, name="other")
+    other = tmp_path / "other.yaml"
+    other.write_text("colour: red\n")
     space = write_sweep(tmp_path, base={"config": str(other)})
     assert main(["check", str(space)]) == 2
     err = capsys.readouterr().err
