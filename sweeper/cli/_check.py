@@ -107,9 +107,17 @@ def check(
     else:
         whose = "the sweep's own, with its seed"
     print(f"  first {len(chosen)} trials ({whose}):")
+    space = cfg.parameters
+    # a conditional fixed value differs between trials too: shown where its when: holds
+    fixed_when = [n for n, p in space.params.items() if p.when and n not in searched]
     for number, params in enumerate(chosen):
-        shown = "  ".join(f"{k}={_short(params[k])}" for k in searched if k in params)
-        print(f"    #{number}  {shown}")
+        shown = [f"{k}={_short(params[k])}" for k in searched if k in params]
+        shown += [
+            f"{n}={_short(space.params[n].value)}"
+            for n in fixed_when
+            if space.is_active(n, {**params, **{f: space.params[f].value for f in fixed_when}})
+        ]
+        print(f"    #{number}  {'  '.join(shown) or '(only fixed values)'}")
     return result
 
 

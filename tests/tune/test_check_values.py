@@ -186,3 +186,17 @@ def test_type_float_on_an_int_key_says_type_int(tmp_path, capsys):
     assert main(["check", str(space)]) == 2
     err = capsys.readouterr().err
     assert "parameters[train.batch_size] is type float" in err and "fix: type: int" in err, err
+
+
+def test_the_preview_shows_a_conditional_fixed_value_where_it_applies(tmp_path, capsys):
+    params = {
+        "train.betas": {"type": "categorical", "choices": [[0.8, 0.99], [0.5, 0.9]]},
+        "train.c_kl": {"type": "fixed", "value": 2.0, "when": {"train.betas": [0.8, 0.99]}},
+        "train.use_gan": {"type": "fixed", "value": False},
+    }
+    space = write_sweep(tmp_path, parameters=params, budget={"max_steps": 30, "num_trials": 2})
+    assert main(["check", str(space), "--draws", "2"]) == 0
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("#")]
+    assert len(rows) == 2
+    for row in rows:
+        assert ("train.c_kl=2" in row) == ("train.betas=[0.8, 0.99]" in row), rows
