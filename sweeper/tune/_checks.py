@@ -167,9 +167,11 @@ def check_toy(cfg: SweepConfig, space_file: str | Path) -> None:
         )
     rate = cfg.parameters.params.get("data.sampling_rate")
     if rate is not None:
-        other = [v for v in (rate.values() or ()) if v != base.data.sampling_rate]
-        if other or rate.values() is None:
-            got = other[0] if other else "a continuous range"
+        # a range (low < high) always holds another rate; listing 8000..10**9 would not end
+        values = (rate.low, rate.high) if hasattr(rate, "low") else rate.values()
+        other = [v for v in values if v != base.data.sampling_rate]
+        if other:
+            got = other[0]
             raise InputError(
                 f"{where('data.sampling_rate', ())}: parameters[data.sampling_rate] differs from "
                 f"the toy set's rate, {base.data.sampling_rate} Hz (the base config's) (got "
