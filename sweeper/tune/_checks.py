@@ -59,8 +59,7 @@ def _tried(values) -> tuple:
 
 
 class _FloatGrid:
-    """A stepped float range's values, as FloatParam.values() gives them, without building
-    a tuple of a million of them."""
+    """A stepped float range's values as FloatParam.values() gives them, never all built."""
 
     def __init__(self, param) -> None:
         self.param, self.n = param, round((param.high - param.low) / param.step)
@@ -130,8 +129,7 @@ def check_inner_values(cfg: SweepConfig) -> None:
 
 
 def _extreme(cfg: SweepConfig, name: str, base: object, pick) -> object:
-    """The value of ``name`` that matters most (``pick``: min or max over its values), or the
-    base config's where the space leaves it alone."""
+    """The value of ``name`` that matters most (``pick``: min or max), else the base's."""
     spec = cfg.parameters.params.get(name)
     if spec is None:
         return base
