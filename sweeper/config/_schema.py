@@ -6,9 +6,9 @@ Errors are :class:`~sweeper.space.FieldError` keyed relative to the object (``("
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from sweeper.config._names import check_name, is_folder_name  # noqa: F401 (tune/_run.py's)
 from sweeper.config._sovits import SovitsSection
 from sweeper.config._summary import SummarySettings
 from sweeper.space import FieldError, Space
@@ -21,17 +21,6 @@ MODES = ("min", "max")
 MAX_TRIALS_PER_GPU = 16
 # 1/n written to two decimals (0.33 for 1/3) still packs n trials per card.
 _PACK_TOL = 0.005
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-# A folder name may have 255 bytes; room is left for a "-2" of a second sweep (300 was an
-# internal OSError at run).
-MAX_NAME = 200
-
-
-def is_folder_name(value: object) -> bool:
-    """A sweep name: one folder under --storage (no /, no leading dot, so no .. either)."""
-    return isinstance(value, str) and len(value) <= MAX_NAME and _NAME.fullmatch(value) is not None
-
-
 @dataclass(frozen=True)
 class Base:
     """The so-vits config every trial starts from, before the parameters are applied."""
@@ -253,18 +242,7 @@ class SweepConfig:
     summary: SummarySettings = field(default_factory=SummarySettings)  # summarize's ranking
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str):  # name: 123 is a number to YAML
-            how = f"quote it: name: '{self.name}'"
-            raise FieldError(("name",), "must be a string", self.name, how)
-        if len(self.name) > MAX_NAME:
-            raise FieldError(
-                ("name",), f"is too long ({len(self.name)} characters)", f"{self.name[:20]}...",
-                f"use at most {MAX_NAME} characters",
-            )
-        if not is_folder_name(self.name):
-            raise FieldError(
-                ("name",), "must be a folder-safe name", self.name, "use letters, digits, . _ -"
-            )
+        check_name(self.name)
         as_str(("trainer",), self.trainer, TRAINERS)
         if self.storage is not None:
             as_str(("storage",), self.storage)
