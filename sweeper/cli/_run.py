@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from sweeper.cli._args import add_time_limit
 
+NO_VALUE = 3  # exit code: every trial ended, none with a value to rank (all failed)
 HELP = "run a sweep: Ray Tune trials, Optuna sampling, convergence-based early stopping"
 
 
@@ -42,10 +44,12 @@ def print_summary(summary, cfg) -> None:
     print(f"results: {summary.sweep_dir}")
     if summary.wall_s > 0 and not any(row.state == "RUNNING" for row in summary.table):
         # a finished run or resume (status prints this table too, without the pointers)
-        if summary.table and all(row.best_value is None for row in summary.table):
+        if _no_value(summary):
+            name = Path(str(summary.sweep_dir)).name  # that folder keeps the failed trials
             print(
                 "next: no trial has a value to rank; fix what the trials' errors above say "
-                f"(also in `sweeper status {summary.sweep_dir}`), then run the space again"
+                f"(also in `sweeper status {summary.sweep_dir}`), then `sweeper run "
+                f"SPACE.yaml --name {name}-2`"
             )
             return
         print(
@@ -70,10 +74,15 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(summary, "run", cfg.budget.num_trials)
 
 
+def _no_value(summary) -> bool:
+    return bool(summary.table) and all(row.best_value is None for row in summary.table)
+
+
 def exit_code(summary, command: str, num_trials: int | None = None) -> int:
-    """0 when every trial ended; 130 (as for Ctrl-C) when the driver was stopped first (Ray
-    Tune ends its loop quietly on SIGINT/SIGTERM, so the table alone looked like an end);
-    124 (as `timeout`) when its --time-limit stopped it."""
+    """0 when every trial ended; 3 when they all ended without a value to rank; 130 (as
+    for Ctrl-C) when the driver was stopped first (Ray Tune ends its loop quietly on
+    SIGINT/SIGTERM, so the table alone looked like an end); 124 (as `timeout`) when its
+    --time-limit stopped it."""
     import sys
 
     from sweeper.tune._deadline import format_duration
@@ -83,7 +92,8 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     if limit is not None and num_trials is not None:
         unfinished += max(0, num_trials - len(summary.table))  # never started: also to come
     if not unfinished:
-        return 0
+        # Ended, but nothing to rank: `sweeper run ... && sweeper summarize` must stop here.
+        return NO_VALUE if _no_value(summary) else 0
     why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
     print(
         f"sweeper {command}: {why} with {unfinished} trial(s) unfinished; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,22 @@ def test_a_limit_that_stopped_the_run_before_every_trial_started_exits_124(capsy
     assert exit_code(stopped, "run", num_trials=4) == 124
     assert "stopped by --time-limit 1m with 4 trial(s) unfinished" in capsys.readouterr().err
     assert exit_code(Summary("sweeps/s", [], 0, 0, 0, 5.0), "run", num_trials=4) == 0
+
+
+def test_a_sweep_whose_every_trial_failed_exits_3_with_a_command_that_works(capsys):
+    """Every trial ended without a value: exit 3, not 0 (`run X && summarize X` went on), and
+    the hint names a folder the space can run into (as it is, it is refused: already used)."""
+    from sweeper.cli._run import NO_VALUE, exit_code, print_summary
+    from sweeper.config import load_sweep
+    from sweeper.tune import Summary
+    from sweeper.tune._table import Row
+
+    failed = [Row(n, None, "FAIL", "error", "InputError: ...", 0, None, None, {}) for n in (0, 1)]
+    summary = Summary("sweeps/seg", failed, 0, 0, 2, 5.0)
+    assert exit_code(summary, "run", num_trials=2) == NO_VALUE == 3
+    cfg = load_sweep(Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml")
+    print_summary(summary, cfg)
+    out = capsys.readouterr().out
+    assert "no trial has a value to rank" in out and "--name seg-2`" in out
+    good = Row(2, None, "COMPLETE", "converged", "", 30, 1.0, 30, {})
+    assert exit_code(Summary("sweeps/seg", [*failed, good], 30, 30, 2, 5.0), "run", 3) == 0
