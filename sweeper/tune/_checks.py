@@ -45,8 +45,7 @@ def check_keys(cfg: SweepConfig) -> None:
             raise InputError(f"{cfg.parameters.where(name)}: {err}") from None
 
 
-# A range of at most this many values has each tried; a larger one a sample of them.
-_TRY_ALL = 64
+_TRY_ALL = 64  # a range of at most this many values has each tried; a larger one a sample
 
 
 def _tried(values) -> tuple:
@@ -68,6 +67,8 @@ class _FloatGrid:
         return self.n + 1
 
     def __getitem__(self, i: int) -> float:
+        if not 0 <= i <= self.n:  # iteration (tuple(grid)) runs to an IndexError
+            raise IndexError(i)
         p = self.param
         return p.high if i == self.n else float(f"{p.low + i * p.step:.12g}")
 

@@ -200,3 +200,17 @@ def test_the_preview_shows_a_conditional_fixed_value_where_it_applies(tmp_path, 
     assert len(rows) == 2
     for row in rows:
         assert ("train.c_kl=2" in row) == ("train.betas=[0.8, 0.99]" in row), rows
+
+
+def test_a_stepped_float_range_is_tried_value_by_value_and_ends(tmp_path, capsys):
+    """The values of a stepped float, listed lazily, must stop at high (check hung on it)."""
+    from itertools import islice
+
+    from sweeper.space import FloatParam
+    from sweeper.tune._checks import _FloatGrid
+
+    grid = _FloatGrid(FloatParam(0.1, 0.3, step=0.1))
+    assert list(islice(iter(grid), 10)) == [0.1, 0.2, 0.3]
+    c_kl = {"type": "float", "low": 0.5, "high": 2.0, "step": 0.5}
+    space = _with(tmp_path, **{"train.c_kl": c_kl})
+    assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
