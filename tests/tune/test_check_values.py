@@ -214,3 +214,15 @@ def test_a_stepped_float_range_is_tried_value_by_value_and_ends(tmp_path, capsys
     c_kl = {"type": "float", "low": 0.5, "high": 2.0, "step": 0.5}
     space = _with(tmp_path, **{"train.c_kl": c_kl})
     assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
+
+
+def test_check_refuses_a_journal_in_a_folder_whose_parent_is_missing(tmp_path, capsys):
+    """run refuses it after Ray has started; check said ok."""
+    journal = tmp_path / "nowhere" / "dir" / "x.journal"
+    space = write_sweep(tmp_path, storage=str(journal))
+    assert main(["check", str(space), "--draws", "0"]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, t in enumerate(space.read_text().splitlines(), 1) if "storage" in t)
+    assert f"{space}:{line}: storage: " in err and "parent does not exist" in err, err
+    (tmp_path / "nowhere").mkdir()  # its own folder may be made, as run does
+    assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
