@@ -29,6 +29,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.draws < 0:
         raise InputError(f"--draws must be >= 0, got {args.draws}; fix: e.g. --draws 3")
+    from sweeper.config._names import MAX_NAME, is_folder_name
+
+    if args.name is not None and not is_folder_name(args.name):  # as run refuses it
+        raise InputError(
+            f"--name must be a folder-safe name of at most {MAX_NAME} characters (got "
+            f"{args.name!r}); fix: use letters, digits, . _ - (starting with a letter or digit)"
+        )
     warned, taken, failed = False, False, []
     for i, space in enumerate(args.space):
         if i:

@@ -226,3 +226,9 @@ def test_check_refuses_a_journal_in_a_folder_whose_parent_is_missing(tmp_path, c
     assert f"{space}:{line}: storage: " in err and "parent does not exist" in err, err
     (tmp_path / "nowhere").mkdir()  # its own folder may be made, as run does
     assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
+
+
+def test_check_refuses_a_name_option_run_would_refuse(tmp_path, capsys):
+    space = write_sweep(tmp_path)
+    assert main(["check", str(space), "--name", "a/b"]) == 2
+    assert "--name must be a folder-safe name" in capsys.readouterr().err
