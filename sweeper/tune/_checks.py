@@ -146,6 +146,14 @@ def check_toy(cfg: SweepConfig, space_file: str | Path) -> None:
     toy = cfg.data.toy
     if cfg.trainer != "reference" or toy is None:
         return
+    if cfg.data.dir is not None:  # the toy set goes there: never over a user's dataset
+        from sweeper.tune._trainable import refuse_foreign_data
+
+        try:
+            refuse_foreign_data(Path(cfg.data.dir).expanduser())
+        except InputError as err:
+            at = load_yaml_with_lines(space_file)[1].where(("data", "dir"))
+            raise InputError(f"{at}: {err}") from None
     from sweeper.trainers.reference.config import load_config
 
     base = load_config(cfg.base.preset or str(cfg.base.config))

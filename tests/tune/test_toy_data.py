@@ -37,3 +37,22 @@ def test_toy_data_goes_into_an_empty_folder_once_and_redoes_a_cut_one(tmp_path):
     (root / "filelists" / "train.txt").unlink()
     toy_data(_job(root))
     assert (root / "filelists" / "train.txt").read_text() == lists
+
+
+def test_check_and_run_refuse_toy_data_over_a_dataset_before_ray(tmp_path):
+    import yaml
+
+    from sweeper.testing.sweeps import tiny_sweep
+    from sweeper.tune._checks import preflight
+
+    mine = tmp_path / "mydata"
+    (mine / "filelists").mkdir(parents=True)
+    sweep = tiny_sweep("t")
+    sweep["data"] = {"dir": str(mine), "toy": dict(TOY)}
+    space = tmp_path / "s.yaml"
+    space.write_text(yaml.safe_dump(sweep, sort_keys=False))
+    line = next(i for i, ln in enumerate(space.read_text().splitlines(), 1) if "dir:" in ln)
+    with pytest.raises(InputError, match=rf"^{space}:{line}: data\.dir .* already holds files"):
+        preflight(space)
+    (mine / "filelists").rmdir()  # an empty folder takes the toy set
+    preflight(space)
