@@ -111,6 +111,14 @@ class SignalReport:
     def best_step(self) -> int | None:
         return self.final.best_step
 
+    @property
+    def rise(self) -> float | None:
+        """How far the recent level sits above the lowest one (0.33 = 33 %)."""
+        lowest, recent = self.lowest_level, self.recent_level
+        if lowest is None or recent is None or lowest <= 0:
+            return None
+        return recent / lowest - 1.0
+
     def evidence(self, key: str) -> float | None:
         """A finite number from the final verdict's evidence, else None."""
         value = self.final.evidence.get(key)

@@ -45,7 +45,7 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
             f"back{_best_clause(report)}{keep}."
         )
     if final.reason is Reason.OVERFITTING and first is not None:
-        rise = _rise(report)
+        rise = report.rise
         now = "" if rise is None else f"; now {_pct(rise)} % above its lowest level"
         return (
             f"overfitting since step {first.step}: {final.message}{now}"
@@ -108,17 +108,9 @@ def _fell_since(report: SignalReport, diagnosis: Diagnosis, joint: str) -> str:
     return f"{joint} its level has fallen {_pct(fall)} % since (± {_pct(2 * noise)} %)"
 
 
-def _rise(report: SignalReport) -> float | None:
-    """How far the recent level sits above the lowest one (0.33 = 33 %)."""
-    lowest, recent = report.lowest_level, report.recent_level
-    if lowest is None or recent is None or lowest <= 0:
-        return None
-    return recent / lowest - 1.0
-
-
 def _turned_up(report: SignalReport, diagnosis: Diagnosis) -> str:
     """Words for a curve now clearly above its best, which no trend bound describes."""
-    rise, cv = _rise(report), report.evidence("noise_cv")
+    rise, cv = report.rise, report.evidence("noise_cv")
     if rise is None:
         return ""
     if rise <= max(diagnosis.epsilon, 2.0 * (cv or 0.0)):

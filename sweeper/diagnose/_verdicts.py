@@ -53,20 +53,13 @@ def settle(
     return settled
 
 
-def _rise(report: SignalReport) -> float | None:
-    lowest, recent = report.lowest_level, report.recent_level
-    if lowest is None or recent is None or lowest <= 0:
-        return None
-    return recent / lowest - 1.0
-
-
 def _total_blown_up(total: SignalReport, mel: SignalReport) -> SignalReport:
     """Mark the total diverged when the mel loss in it blew up to the end and it rose too."""
     if total.final.reason is Reason.DIVERGED or mel.blow_up is None:
         return total
     if mel.non_finite_since is not None or mel.final.reason is not Reason.DIVERGED:
         return total
-    rise, cv = _rise(total), total.evidence("noise_cv") or 0.0
+    rise, cv = total.rise, total.evidence("noise_cv") or 0.0
     if rise is None or rise <= max(_MIN_RISE, 2.0 * cv):
         return total
     message = (
