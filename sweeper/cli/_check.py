@@ -139,12 +139,14 @@ def check(
 
 
 def _short(value) -> str:
-    """A drawn value as a table shows it: floats to 4 significant digits."""
+    """A drawn value as status shows it: 3 significant digits, more near 1 (an lr_decay of
+    0.9999 showed as 1)."""
     from sweeper.space._fields import choice_label
     from sweeper.space._space import _as_yaml
+    from sweeper.tune._table import _show
 
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return _show(value)
     if value is None or isinstance(value, bool):  # as the file writes them
         return _as_yaml(value)
     return str(choice_label(value))
