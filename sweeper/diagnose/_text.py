@@ -277,7 +277,9 @@ def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
     """One signal in JSON. ``improvement_left*`` and ``detector_message`` back the verdict:
     for a converged stop that stands they are the figures at the stop (``figures_step``), as
     the message quotes them; ``*_now`` are the detector's at the last step."""
-    stop, first, final = report.stop, report.first_stop, report.final
+    # stop_step is the first step at which the detector would have stopped the run (the
+    # issue's definition, what a sweep would have done), even when it diverged later.
+    stop, first, final = report.earliest_stop, report.first_stop, report.final
     backing = first if final.reason is Reason.CONVERGED and first is not None else final
     # A diverged signal has no improvement left to speak of: its figures are not given.
     figures = None if final.reason is Reason.DIVERGED else backing
@@ -285,7 +287,8 @@ def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
         "verdict": final.reason.value,
         "stop_step": None if stop is None else stop.step,
         "stop_reason": None if stop is None else stop.reason.value,
-        # The detector's own first stop: before a divergence it may be an earlier convergence.
+        "diverged_step": report.diverged_since,  # a divergence lasting to the end
+        # The plateau detector's own first stop (a blow-up is not one).
         "first_stop_step": None if first is None else first.step,
         "first_stop_reason": None if first is None else first.reason.value,
         "best_step": report.best_step,

@@ -77,6 +77,8 @@ def _overfitting(report: SignalReport, onset: Verdict, run: RunLog) -> SignalRep
     message = message.removeprefix(f"{report.name} is overfitting: ")
     final = dataclasses.replace(report.final, reason=Reason.OVERFITTING, message=message)
     first = dataclasses.replace(onset, signal=report.name, message=message)
+    if report.first_stop is not None and report.first_stop.step < onset.step:
+        first = report.first_stop  # its own earlier stop (a plateau before the rise) stays first
     report = dataclasses.replace(report, final=final, first_stop=first)
     best = report.best_step
     found = None if best is None else find(best, run)

@@ -40,14 +40,16 @@ def test_a_run_nan_since_16000_advises_none_of_the_checkpoints_kept_after_it():
     assert report.checkpoint is not None and report.checkpoint.startswith("G_2000.pth")
 
 
-def test_a_diverged_signal_stops_at_its_divergence_in_json_and_plot():
-    # It converged long before the NaNs: JSON said stop_step 8800 "converged", the plot
-    # "diverged (first stop 8800)", while the text said "diverged since step 16000".
+def test_a_diverged_signal_names_its_divergence_in_json_and_plot():
+    # It converged long before the NaNs: the plot said "diverged (first stop 8800)" and JSON
+    # had no divergence step, while the text said "diverged since step 16000". JSON's
+    # stop_step stays the first step the detector would have stopped at (the converged one).
     report = diagnose(make_run(loss__g__mel=nan_from_16000())).signals["loss/g/mel"]
     data = to_dict(diagnose(make_run(loss__g__mel=nan_from_16000())))["signals"]["loss/g/mel"]
     first = report.first_stop
     assert first is not None and first.reason is Reason.CONVERGED and first.step < 16000
-    assert (data["stop_step"], data["stop_reason"]) == (16000, "diverged")
+    assert (data["verdict"], data["diverged_step"]) == ("diverged", 16000)
+    assert (data["stop_step"], data["stop_reason"]) == (first.step, "converged")
     assert data["improvement_left"] is None and data["figures_step"] is None  # none after NaN
     assert (data["first_stop_step"], data["first_stop_reason"]) == (first.step, "converged")
     title = panel_title(report)
