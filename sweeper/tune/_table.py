@@ -129,18 +129,21 @@ def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) ->
     names = ["best " + metric, *others]
     head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  "
     head += "  ".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
-    head += f"  {'at step':>7}  " + "  ".join(k.rsplit(".", 1)[-1] for k in keys)
+    cells = [[_show(r.params[k]) if k in r.params else "-" for k in keys] for r in table]
+    # A column is as wide as its longest value ([0.8, 0.99] under "betas" pushed the rest on).
+    spans = [max([len(k.rsplit(".", 1)[-1]), *(len(c[i]) for c in cells)]) for i, k in
+             enumerate(keys)]  # fmt: skip
+    head += f"  {'at step':>7}  " + "  ".join(
+        k.rsplit(".", 1)[-1].rjust(w) for k, w in zip(keys, spans, strict=True)
+    )
     lines = [head.rstrip(), "-" * len(head.rstrip())]
-    for r in table:
+    for r, row_cells in zip(table, cells, strict=True):
         values = [r.best_value, *(r.others.get(m) for m in others)]
         best = "  ".join(
             f"{'-' if v is None else f'{v:.4f}':>{w}}" for v, w in zip(values, widths, strict=True)
         )
         at = "-" if r.best_step is None else str(r.best_step)
-        params = "  ".join(
-            (_show(r.params[k]) if k in r.params else "-").rjust(len(k.rsplit(".", 1)[-1]))
-            for k in keys
-        )
+        params = "  ".join(c.rjust(w) for c, w in zip(row_cells, spans, strict=True))
         lines.append(
             f"{'#' + str(r.number):>5}  {r.state:<8} {r.rule or '-':<15} {r.steps:>6}  "
             f"{best}  {at:>7}  {params}".rstrip()

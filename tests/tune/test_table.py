@@ -119,3 +119,19 @@ def test_several_objectives_show_every_metric_at_the_best_step(tmp_path):
     assert lines[2].split()[4:7] == ["0.9000", "0.2100", "5"], lines[2]
     assert lines[3].split()[4:7] == ["-", "-", "-"], lines[3]
     assert lines[0].index("val/vuv_error") + 13 == lines[2].index("0.2100") + 6  # aligned
+
+
+def test_a_value_wider_than_its_header_keeps_the_columns_aligned():
+    from sweeper.tune._table import Row, format_table
+
+    def row(number, betas):
+        return Row(number, None, "COMPLETE", "budget", "", 30, 1.0, 30,
+                   {"train.betas": betas, "train.learning_rate": 0.002})  # fmt: skip
+
+    text = format_table([row(0, [0.5, 0.9]), row(1, [0.8, 0.99])], "val/mel",
+                        ["train.betas", "train.learning_rate"])  # fmt: skip
+    head, _, first, second = text.splitlines()
+    assert len(head) == len(first) == len(second)
+    assert head.index("learning_rate") + len("learning_rate") == len(head)
+    end = head.index("betas") + len("betas")  # right-aligned under their header
+    assert first[:end].endswith("[0.5, 0.9]") and second[:end].endswith("[0.8, 0.99]")
