@@ -186,9 +186,10 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, Lines]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or str(err)
-        raise InputError(
-            f"{name}: cannot read the file ({reason}); fix: check the path and that it is UTF-8"
-        ) from None
+        fix = "check the path and that it is UTF-8"
+        if (Path(path) / "sweep.yaml").is_file():  # a sweep folder where a space was meant
+            fix = f"that is a sweep folder: `sweeper resume {name}` continues it"
+        raise InputError(f"{name}: cannot read the file ({reason}); fix: {fix}") from None
     loader = _Loader(text)
     lines: dict[Key, int] = {}
     try:

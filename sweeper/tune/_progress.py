@@ -91,7 +91,8 @@ class SweepProgress(Callback):
             config = {
                 k: v for k, v in config.items() if not isinstance(space.params.get(k), FixedParam)
             }
-        self._print(f"trial {self._number(trial)} started: {describe_params(config)}")
+        drawn = describe_params(config) or "(fixed parameters only)"
+        self._print(f"trial {self._number(trial)} started: {drawn}")
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         step = result.get("step")

@@ -55,9 +55,12 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
             f"e.g. {DEFAULT_STORAGE}/<name> (`ls {DEFAULT_STORAGE}` lists them)"
         )
     if not (folder / SWEEP_FILE).is_file():
+        example = f"{DEFAULT_STORAGE}/<name>"
+        if folder.is_file() and folder.suffix in (".yaml", ".yml"):  # the space, not its folder
+            example = f"{DEFAULT_STORAGE}/{_space_name(folder) or '<name>'}"
         raise InputError(
             f"{str(folder)!r} is not a sweep folder (no {SWEEP_FILE}); fix: give the folder "
-            f"`sweeper run` made, e.g. {DEFAULT_STORAGE}/<name>"
+            f"`sweeper run` made, e.g. {example}"
         )
     check_unchanged(folder, SWEEP_FILE, META_FILE)
     # Relative paths (base.config, data.dir, storage, sovits.*) are relative to where the
@@ -177,3 +180,15 @@ def _stopped(folder: Path, summary: Summary) -> str | None:
         f"{running} trial(s) RUNNING in the study, but no driver is running this sweep (it "
         f"was stopped or killed); fix: `sweeper resume {folder}` continues them"
     )
+
+
+def _space_name(space: Path) -> str | None:
+    """The ``name:`` of a search space file, if it reads (for a hint only)."""
+    try:
+        import yaml
+
+        data = yaml.safe_load(space.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None

@@ -234,3 +234,16 @@ def test_a_pruner_with_too_few_evaluations_to_judge_is_named(tmp_path):
     assert "a plateau only" in note(150, {"n_warmup_steps": 5})  # 30 points
     assert note(300, {"n_warmup_steps": 5}) is None  # 60 points: both judged
     assert note(45, None) is None  # no pruner, nothing to judge
+
+
+def test_a_space_and_a_sweep_folder_swapped_get_the_command_that_fits(tmp_path, capsys):
+    """`status SPACE.yaml` named no folder, `run DIR` said "Is a directory" (probe K)."""
+    space = write_sweep(tmp_path)  # name: t
+    assert main(["status", str(space)]) == 2
+    assert "e.g. sweeps/t" in capsys.readouterr().err
+    folder = tmp_path / "sweeps" / "t"
+    folder.mkdir(parents=True)
+    (folder / "sweep.yaml").write_text(space.read_text())
+    for command in ("run", "check"):
+        assert main([command, str(folder)]) == 2
+        assert f"fix: that is a sweep folder: `sweeper resume {folder}`" in capsys.readouterr().err
