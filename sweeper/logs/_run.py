@@ -224,6 +224,9 @@ def _read_folder(folder: Path) -> RunLog:
                 f"{diffusion[0]} holds shallow-diffusion logs, which diagnose does not judge; "
                 "pass the so-vits-svc run folder that holds its train.log or loss/g/* events"
             )
+        elif logs := sorted(p for p in folder.glob("*.log") if p.is_file()):
+            # a console capture (`python train.py ... > out.log`) reads like train.log
+            hint = f"pass the log file itself: {', '.join(str(p) for p in logs[:3])}"
         else:
             hint = "pass a so-vits-svc run folder such as logs/44k"
         raise InputError(

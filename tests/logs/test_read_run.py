@@ -77,6 +77,9 @@ def test_train_log_file_lists_checkpoints_beside_it(tmp_path):
 def test_folder_with_neither_log_says_what_it_expected(tmp_path):
     with pytest.raises(InputError, match=r"holds neither a train\.log nor events\.out\.tfevents"):
         read_run(tmp_path)
+    (tmp_path / "out.log").write_text("console capture\n")  # `train.py > out.log`
+    with pytest.raises(InputError, match=r"pass the log file itself: .*out\.log"):
+        read_run(tmp_path)
 
 
 def test_folder_with_empty_event_files_and_no_log_raises(tmp_path, events):
