@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from sweeper.summarize.summary import Summary
-from sweeper.tune._table import compute_text, shown_params
+from sweeper.tune._table import _show, compute_text, shown_params
 
 MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
 
@@ -70,7 +70,8 @@ def param_cell(row: dict[str, Any], name: str) -> str:
     """A parameter as the tables show it: "-" inactive (absent), "null" drawn as null."""
     if name not in row:
         return "-"
-    return "null" if row[name] is None else _fmt(row[name])
+    value = row[name]
+    return _show(value) if value is None or isinstance(value, bool) else _fmt(value)
 
 
 def _fmt(value: Any) -> str:

@@ -108,8 +108,8 @@ def shown_params(trials: Sequence[Any], searched: Sequence[str] = ()) -> list[st
 def _show(value: Any) -> str:
     """3 significant digits; more near 1, where they are the value (an lr_decay of 0.99966
     showed as "1", no decay)."""
-    if value is None:
-        return "null"  # as the sweep file writes it; an inactive parameter shows "-"
+    if value is None or isinstance(value, bool):  # as the sweep file writes them; an
+        return {None: "null", True: "true", False: "false"}[value]  # inactive one shows "-"
     if not isinstance(value, float):
         return str(value)
     gap = abs(1.0 - abs(value))

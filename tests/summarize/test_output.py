@@ -40,6 +40,9 @@ def test_an_inactive_parameter_and_a_drawn_null_read_differently(tmp_path):
     body = [ln.split() for ln in table(summary).splitlines() if ln[:5].strip() in ("1", "2", "3")]
     assert [ln[1] for ln in body] == ["#2", "#1", "#0"]
     assert [ln[-len(keys):][keys.index("train.c_kl")] for ln in body] == ["1", "null", "-"]
+    # as the sweep file writes them (Python's True/False showed)
+    gan = [ln[-len(keys):][keys.index("train.use_gan")] for ln in body]
+    assert gan == ["true", "true", "false"]
     csv_rows = list(csv.DictReader(io.StringIO(to_csv(summary))))
     assert [r["train.c_kl"] for r in csv_rows] == ["1.0", "null", ""]
     json_rows = json.loads(to_json(summary))["trials"]

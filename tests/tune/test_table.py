@@ -96,6 +96,10 @@ def test_values_near_1_keep_their_digits_and_absent_params_stay_in_their_column(
     assert "0.99966" in first and "0.00361" in first  # was "1": no decay, it said
     assert len(first) == len(second) and second.split()[-2:] == ["-", "0.002"]
     assert third.split()[-2:] == ["null", "0.002"]  # not "None", nor absent's "-"
+    from sweeper.tune._progress import describe_params
+
+    drawn = describe_params({"train.use_gan": False, "train.c_kl": None})
+    assert drawn == "use_gan=false c_kl=null"
 
 
 def test_several_objectives_show_every_metric_at_the_best_step(tmp_path):
