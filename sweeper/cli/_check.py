@@ -89,16 +89,6 @@ def check(
     from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
 
     cfg, absent, note = preflight(space)
-    if cfg.storage is not None:  # run refuses it only after Ray has started
-        from sweeper.config import load_yaml_with_lines
-        from sweeper.errors import InputError
-        from sweeper.tune._run import _journal_folder_exists
-
-        try:
-            _journal_folder_exists(cfg.storage)
-        except InputError as err:
-            where = load_yaml_with_lines(space)[1].where(("storage",))
-            raise InputError(f"{where}: {err}") from None
     print(f"{space}: ok (sweep {cfg.name!r})")
     for line in describe(cfg):
         print(f"  {line}")

@@ -356,4 +356,12 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
     _check_base(cfg, space_file)
     check_keys(cfg)
     check_toy(cfg, space_file)
+    if cfg.storage is not None:
+        from sweeper.tune.storage import check_journal_folder
+
+        try:
+            check_journal_folder(cfg.storage)
+        except InputError as err:
+            at = load_yaml_with_lines(space_file)[1].where(("storage",))
+            raise InputError(f"{at}: {err}") from None
     return cfg, missing_data(cfg), few_points_note(cfg)

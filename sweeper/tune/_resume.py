@@ -8,7 +8,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from sweeper.config import SweepConfig, load_sweep
+from sweeper.config import SweepConfig, load_sweep, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.tune import remote
 from sweeper.tune._checks import check_run_state
@@ -185,10 +185,8 @@ def _stopped(folder: Path, summary: Summary) -> str | None:
 def _space_name(space: Path) -> str | None:
     """The ``name:`` of a search space file, if it reads (for a hint only)."""
     try:
-        import yaml
-
-        data = yaml.safe_load(space.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        data, _ = load_yaml_with_lines(space)
+    except InputError:
         return None
     name = data.get("name") if isinstance(data, dict) else None
     return name if isinstance(name, str) else None

@@ -263,24 +263,9 @@ def run_sweep(
             lock.release()
 
 
-def _journal_folder_exists(storage: str) -> None:
-    """A ``storage:`` journal's folder may be made, but only inside a folder that is already
-    there: a mistyped shared path (/shraed/sweeps/...) was made as local folders unasked."""
-    if "://" in storage:
-        return
-    folder = Path(storage).expanduser().absolute().parent
-    if not folder.is_dir() and not folder.parent.is_dir():
-        raise InputError(
-            f"storage: {storage!r} is in a folder whose parent does not exist "
-            f"({str(folder.parent)!r}); fix: correct the path, or create the folder (on a "
-            "file system every node mounts)"
-        )
-
-
 def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, text, meta):
     """Write the sweep folder's files, create the study, and build the Tuner."""
     if cfg.storage is not None:  # shared with other sweeps (the folder's own journal is not)
-        _journal_folder_exists(cfg.storage)
         SweepStudy.for_sweep(cfg, sweep_dir, name).check_new()  # before anything is written
     for file_name, content in ((SWEEP_FILE, text), (META_FILE, json.dumps(meta, indent=1))):
         if isinstance(sweep_dir, Path):

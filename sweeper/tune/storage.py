@@ -266,3 +266,17 @@ def _server_address(url: str) -> tuple[str, str]:
 def _first_line(err: BaseException | object) -> str:
     lines = str(err).strip().splitlines()
     return lines[0].strip() if lines else type(err).__name__
+
+
+def check_journal_folder(storage: str) -> None:
+    """A ``storage:`` journal's folder may be made, but only inside a folder that is already
+    there: a mistyped shared path (/shraed/sweeps/...) was made as local folders unasked."""
+    if "://" in storage:
+        return
+    folder = Path(storage).expanduser().absolute().parent
+    if not folder.is_dir() and not folder.parent.is_dir():
+        raise InputError(
+            f"storage: {storage!r} is in a folder whose parent does not exist "
+            f"({str(folder.parent)!r}); fix: correct the path, or create the folder (on a "
+            "file system every node mounts)"
+        )
