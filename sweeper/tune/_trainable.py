@@ -103,8 +103,6 @@ def refuse_foreign_data(root: Path) -> None:
     folder holding anything but an earlier toy set (a user's dataset) is refused."""
     ours = (root / TOY_DONE).is_file() or (root / TOY_STARTED).is_file()
     if root.is_dir() and not ours and any(root.iterdir()):
-        from sweeper.errors import InputError
-
         raise InputError(
             f"data.dir {str(root)!r} already holds files, and data.toy would write its "
             "filelists over them; fix: remove data.toy to train on that folder, or name a "
