@@ -148,6 +148,15 @@ class Space:
                 return False
         return True
 
+    def together(self, assignment: Mapping[str, Any]) -> bool:
+        """False when a parameter of ``assignment`` has a condition on another one in it that
+        the other's value breaks: those values are never drawn together."""
+        for name in assignment:
+            for parent, values in self._accept[name].items():
+                if parent in assignment and not any(_same(assignment[parent], v) for v in values):
+                    return False
+        return True
+
     def active(self, assignment: Mapping[str, Any]) -> tuple[str, ...]:
         """The parameters that apply given the choices made so far, parents first.
 

@@ -19,7 +19,8 @@ def check_keys(cfg: SweepConfig) -> None:
 
         from sweeper.space import FloatParam
         from sweeper.trainers.reference.sweep import _SECTIONS as SECTIONS
-        from sweeper.trainers.reference.sweep import check_values, known_keys
+        from sweeper.trainers.reference.sweep import known_keys
+        from sweeper.tune._check_values import check_trainer_values
 
         space_keys(cfg.parameters, known_keys() | set(DATASET_KNOBS))
         ints = {f"{s}.{f.name}" for s, c in SECTIONS.items() for f in fields(c) if f.type == "int"}
@@ -29,8 +30,7 @@ def check_keys(cfg: SweepConfig) -> None:
                     f"{cfg.parameters.where(name)}: parameters[{name}] is type float, but "
                     f"{name} takes whole numbers (got type: float); fix: type: int"
                 )
-        check_values(cfg.parameters, cfg.base.preset or str(cfg.base.config))
-        check_inner_values(cfg)
+        check_trainer_values(cfg)
     elif cfg.trainer == "sovits-svc" and cfg.base.config is not None:
         # A bad key fails here, before any GPU time is spent (each trial checks it again).
         from sweeper.trainers.sovits_svc import check_keys as sovits_keys
@@ -43,90 +43,6 @@ def check_keys(cfg: SweepConfig) -> None:
             if name is None:
                 raise
             raise InputError(f"{cfg.parameters.where(name)}: {err}") from None
-
-
-_TRY_ALL = 64  # a range of at most this many values has each tried; a larger one a sample
-
-
-def _tried(values) -> tuple:
-    """The values of a range (a sequence) to try: all of a small one; of a large one, evenly
-    spread ones and the first few past ``low`` (where a "multiple of k" rule shows first)."""
-    if len(values) <= _TRY_ALL:
-        return tuple(values)
-    picks = {i * (len(values) - 1) // (_TRY_ALL - 1) for i in range(_TRY_ALL)} | set(range(8))
-    return tuple(values[i] for i in sorted(picks))
-
-
-class _FloatGrid:
-    """A stepped float range's values as FloatParam.values() gives them, never all built."""
-
-    def __init__(self, param) -> None:
-        self.param, self.n = param, round((param.high - param.low) / param.step)
-
-    def __len__(self) -> int:
-        return self.n + 1
-
-    def __getitem__(self, i: int) -> float:
-        if not 0 <= i <= self.n:  # iteration (tuple(grid)) runs to an IndexError
-            raise IndexError(i)
-        p = self.param
-        return p.high if i == self.n else float(f"{p.low + i * p.step:.12g}")
-
-
-def _kept_step(param, refusal) -> int | None:
-    """The step of a "multiple of k" rule: the distance from ``low`` to the next accepted
-    integer, when every value on that grid is accepted (checked as :func:`_tried` does)."""
-    limit = min(param.high, param.low + 4096)  # a k beyond this is no "multiple of" rule
-    step = next((s for s in range(1, limit - param.low + 1) if not refusal(param.low + s)), None)
-    if step is None or (param.high - param.low) % step:
-        return None
-    grid = range(param.low, param.high + 1, step)
-    return step if all(refusal(v) is None for v in _tried(grid)) else None
-
-
-def check_inner_values(cfg: SweepConfig) -> None:
-    """Values inside an int or stepped-float range the reference trainer refuses (its
-    check_values tries the bounds only): hidden_channels 30..32 with n_heads 2 drew 31, and
-    every such draw was a FAIL trial. A "multiple of k" rule gets the step that keeps to it."""
-    from sweeper.space import FloatParam, IntParam
-    from sweeper.space._fields import thaw
-    from sweeper.trainers.reference.config import from_dict, load_config
-
-    raw = load_config(cfg.base.preset or str(cfg.base.config)).to_dict()
-    for name, param in cfg.parameters.params.items():
-        section, _, key = name.partition(".")
-        values = None
-        if isinstance(param, IntParam):
-            values = range(param.low, param.high + 1, param.step)  # not a tuple of 10**9
-        elif isinstance(param, FloatParam) and param.step is not None:
-            values = _FloatGrid(param)
-        if values is None or section not in raw or not isinstance(raw[section], dict):
-            continue  # continuous, categorical, fixed (all tried already) or a dataset knob
-
-        def refusal(value, section=section, key=key) -> str | None:
-            trial = {**raw, section: {**raw[section], key: thaw(value)}}
-            try:
-                from_dict(trial, source="trial config")
-            except InputError as err:
-                return str(err).removeprefix("trial config: ").split("; fix:")[0]
-            return None
-
-        tried = _tried(values)
-        why = {v: refusal(v) for v in tried}
-        bad = [v for v in tried if why[v] is not None]
-        if not bad:
-            continue
-        fix = f"keep {name}'s range to values the trainer accepts"
-        if isinstance(param, IntParam) and why[tried[0]] is None:
-            step = _kept_step(param, refusal)
-            if step is not None:
-                fix = f"step: {step} (it keeps to the values the trainer accepts)"
-        span = f"{param.low:g}..{param.high:g}"
-        span += f" step {param.step:g}" if param.step not in (None, 1) else ""
-        raise InputError(
-            f"{cfg.parameters.where(name)}: parameters[{name}] range {span} holds values the "
-            f"trainer refuses (got {bad[0]!r}: {why[bad[0]]}); fix: {fix}"
-        )
 
 
 def _extreme(cfg: SweepConfig, name: str, base: object, pick) -> object:

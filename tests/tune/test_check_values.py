@@ -207,7 +207,7 @@ def test_a_stepped_float_range_is_tried_value_by_value_and_ends(tmp_path, capsys
     from itertools import islice
 
     from sweeper.space import FloatParam
-    from sweeper.tune._checks import _FloatGrid
+    from sweeper.tune._check_values import _FloatGrid
 
     grid = _FloatGrid(FloatParam(0.1, 0.3, step=0.1))
     assert list(islice(iter(grid), 10)) == [0.1, 0.2, 0.3]
@@ -232,3 +232,64 @@ def test_check_refuses_a_name_option_run_would_refuse(tmp_path, capsys):
     space = write_sweep(tmp_path)
     assert main(["check", str(space), "--name", "a/b"]) == 2
     assert "--name must be a folder-safe name" in capsys.readouterr().err
+
+
+# micro: hop 320 = 10 x 8 x 4, kernels 20 16 8, segment 3200, hidden_channels 32, n_heads 2
+_HOP_256 = {
+    "data.hop_length": {"type": "fixed", "value": 256},
+    "model.upsample_rates": {"type": "fixed", "value": [8, 8, 4]},
+    "model.upsample_kernel_sizes": {"type": "fixed", "value": [16, 16, 8]},
+    "train.segment_size": {"type": "int", "low": 2560, "high": 5120, "step": 256},
+}
+
+
+def test_fixed_values_that_belong_together_are_checked_together(tmp_path, capsys):
+    """hop_length 256 was tried alone on the preset's upsample_rates (product 320) and
+    refused, though the space fixes rates whose product is 256; the segment range, a multiple
+    of 256 but not of 320, was refused for the same reason."""
+    assert main(["check", str(_with(tmp_path, **_HOP_256)), "--draws", "0"]) == 0, (
+        capsys.readouterr().err
+    )
+    bad = {**_HOP_256, "model.upsample_rates": {"type": "fixed", "value": [8, 8, 2]}}
+    space = _with(tmp_path, **bad)
+    assert main(["check", str(space), "--draws", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "parameters[model.upsample_rates] value [8, 8, 2]" in err
+    assert "product 128" in err and "fix: " in err, err
+
+
+def test_two_searched_values_the_trainer_refuses_together_are_named(tmp_path, capsys):
+    """Each value alone is fine on the preset (hidden 34 with its 2 heads, 4 heads with its
+    hidden 32), but a trial drawing hidden 34 with 4 heads failed."""
+    pair = {
+        "model.hidden_channels": {"type": "categorical", "choices": [32, 34]},
+        "model.n_heads": {"type": "categorical", "choices": [2, 4]},
+    }
+    space = _with(tmp_path, **pair)
+    assert main(["check", str(space), "--draws", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "parameters[model.n_heads] value 4 with model.hidden_channels 34" in err, err
+    assert "must divide by n_heads=4" in err and "fix: values of model.hidden_channels" in err
+
+
+def test_values_a_when_keeps_apart_or_brings_along_are_accepted(tmp_path, capsys):
+    """34 hidden channels only with 2 heads (a `when` keeps 34 from 4 heads), and 3 heads
+    only with the 48 hidden channels fixed for them (a `when` brings them along)."""
+    apart = {
+        "model.n_heads": {"type": "categorical", "choices": [2, 4]},
+        "model.hidden_channels": {
+            "type": "categorical", "choices": [32, 34], "when": {"model.n_heads": 2}
+        },
+    }
+    along = {
+        "model.n_heads": {"type": "categorical", "choices": [2, 3]},
+        "model.hidden_channels": {"type": "fixed", "value": 48, "when": {"model.n_heads": 3}},
+    }
+    for params in (apart, along):
+        space = _with(tmp_path, **params)
+        assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
+    alone = {**along, "model.hidden_channels": {"type": "fixed", "value": 48}}
+    alone["model.n_heads"] = {"type": "categorical", "choices": [2, 3, 5]}  # 48 % 5
+    assert main(["check", str(_with(tmp_path, **alone)), "--draws", "0"]) == 2
+    assert "parameters[model.n_heads] value 5: " in capsys.readouterr().err

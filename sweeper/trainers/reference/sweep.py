@@ -28,38 +28,6 @@ def known_keys() -> frozenset[str]:
     )
 
 
-def check_values(space: Any, base: str) -> None:
-    """Apply each parameter's values (a fixed value, every choice, both bounds) alone to the
-    ``base`` preset or config file: a value the trainer refuses fails here with its YAML line,
-    before any trial starts (until 2026-12-06 every trial failed on it, one by one)."""
-    from sweeper.errors import InputError
-    from sweeper.space import CategoricalParam, FixedParam
-    from sweeper.space._fields import thaw
-
-    raw = load_config(base).to_dict()
-    for name, param in space.params.items():
-        if "." not in name or name.split(".", 1)[0] not in _SECTIONS:
-            continue  # a dataset knob, checked by the space
-        if isinstance(param, FixedParam):
-            values: tuple = (param.value,)
-        elif isinstance(param, CategoricalParam):
-            values = param.choices
-        else:
-            values = (param.low, param.high)
-        section, key = name.split(".", 1)
-        for value in values:
-            trial = {**raw, section: {**raw[section], key: thaw(value)}}
-            try:
-                from_dict(trial, source="trial config")
-            except InputError as err:
-                why = str(err).removeprefix("trial config: ")
-                if "fix:" not in why:
-                    why += f"; fix: keep {name}'s values where the trainer accepts them"
-                raise InputError(
-                    f"{space.where(name)}: parameters[{name}] value {value!r}: {why}"
-                ) from None
-
-
 def trial_config(spec: TrialSpec) -> SovitsConfig:
     """The base config with the trial's parameters applied (dataset knobs aside)."""
     base = load_config(spec.preset if spec.preset is not None else str(spec.config))
