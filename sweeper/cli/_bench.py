@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
 def _run_curves(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from sweeper.bench.curves import check_output, generate
+    from sweeper.bench.curves import check_output
+    from sweeper.bench.generator import generate
 
     out = check_output(args.out)
     curves = generate(args.n, seed=args.seed, points=args.points, wander=tuple(args.wander))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sweeper.bench.curves import DEFAULT_MIX, KINDS, CurveSet, generate, load, plateau_onset
+from sweeper.bench.curves import KINDS, CurveSet, load, plateau_onset
+from sweeper.bench.generator import DEFAULT_MIX, generate
 from sweeper.errors import InputError
 
 T = 300

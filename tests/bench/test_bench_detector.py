@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from sweeper.bench import detector as bench
-from sweeper.bench.curves import CurveSet, generate
+from sweeper.bench.curves import CurveSet
+from sweeper.bench.generator import generate
 from sweeper.detect import Detector, Reason, Verdict
 
 NAN = math.nan

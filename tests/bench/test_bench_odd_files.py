@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from sweeper.bench import curves as bench_curves
-from sweeper.bench.curves import generate, load
+from sweeper.bench.curves import load
+from sweeper.bench.generator import generate
 from sweeper.cli import main
 
 STEPS = np.arange(1, 61) * 100

@@ -299,7 +299,7 @@ def test_an_oracle_of_zero_is_scored_not_divided_by():
 
 
 def test_orders_in_parallel_processes_give_the_same_results():
-    from sweeper.bench.curves import generate
+    from sweeper.bench.generator import generate
 
     curves = generate(12, seed=5, points=60)
     methods = [bench.METHODS["sweeper"], bench.METHODS["median"]]

@@ -6,7 +6,9 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["sweeper.detect", "sweeper.logs", "sweeper.bench.curves"])
+@pytest.mark.parametrize(
+    "module", ["sweeper.detect", "sweeper.logs", "sweeper.bench.curves", "sweeper.bench.generator"]
+)
 def test_import_loads_no_heavy_dependency(module):
     code = (
         f"import sys, {module}; "
