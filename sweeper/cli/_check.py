@@ -79,6 +79,21 @@ def _taken(space: str, name: str, storage: str | None) -> str | None:
     )
 
 
+def _unreachable(storage: str | None) -> str | None:
+    """Why this machine cannot connect to the study's database server, or None: `run`
+    connects before any trial; `check` only warns, as the sweep may start elsewhere."""
+    from sweeper.errors import InputError
+    from sweeper.tune.storage import reach_server
+
+    if storage is None or "://" not in storage or storage.lower().startswith("sqlite"):
+        return None
+    try:
+        reach_server(storage)
+    except InputError as err:
+        return str(err)
+    return None
+
+
 def check(
     space: str, draws: int, name: str | None = None, storage: str | None = None
 ) -> tuple[bool, bool]:
@@ -99,6 +114,9 @@ def check(
         )
     if note is not None:
         print(f"  note: {note}")
+    unreachable = _unreachable(cfg.storage)
+    if unreachable is not None:
+        print(f"  warning: `sweeper run` from this machine refuses storage: {unreachable}")
     taken = _taken(space, name or cfg.name, storage)
     if taken is not None:
         print(f"  warning: {taken}")

@@ -273,10 +273,10 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
     check_keys(cfg)
     check_toy(cfg, space_file)
     if cfg.storage is not None:
-        from sweeper.tune.storage import check_journal_folder
+        from sweeper.tune.storage import check_study_storage
 
         try:
-            check_journal_folder(cfg.storage)
+            check_study_storage(cfg.storage)
         except InputError as err:
             at = load_yaml_with_lines(space_file)[1].where(("storage",))
             raise InputError(f"{at}: {err}") from None

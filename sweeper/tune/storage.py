@@ -12,10 +12,12 @@ names the value and the fix.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,12 @@ def _sqlite(spec: str, heartbeat_s: int | None) -> BaseStorage:
 
 
 def _server(spec: str, heartbeat_s: int | None) -> BaseStorage:
+    return _rdb(spec, _server_engine_kwargs(spec), heartbeat_s)
+
+
+def _server_engine_kwargs(spec: str) -> dict[str, Any]:
+    """SQLAlchemy's engine arguments for a database URL, once its form and driver are known
+    good (InputError otherwise); nothing is connected."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -134,22 +142,31 @@ def _server(spec: str, heartbeat_s: int | None) -> BaseStorage:
         )
     connect: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
     # pool_pre_ping: a sweep outlives idle connections the server or a NAT drops.
-    return _rdb(spec, {"pool_pre_ping": True, "connect_args": connect}, heartbeat_s)
+    return {"pool_pre_ping": True, "connect_args": connect}
 
 
-def _rdb(url: str, engine_kwargs: dict[str, Any], heartbeat_s: int | None) -> BaseStorage:
+def reach_server(spec: str) -> None:
+    """Connect once to the server of a database URL and disconnect, writing nothing (Optuna's
+    RDBStorage creates its tables on open): what `sweeper check` tells of a study storage
+    that `sweeper run` would open. Raises InputError as :func:`open_study_storage` does."""
+    import sqlalchemy
+
+    kwargs = _server_engine_kwargs(spec)
+    with _reaching(spec):
+        engine = sqlalchemy.create_engine(spec, **kwargs)
+        try:
+            engine.connect().close()
+        finally:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """SQLAlchemy's errors on connecting to ``url`` as one-line InputErrors."""
     import sqlalchemy.exc
 
     try:
-        with warnings.catch_warnings():
-            # heartbeat_interval is "experimental" in Optuna 5 and warns on every open.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=heartbeat_s,
-                grace_period=None if heartbeat_s is None else GRACE_FACTOR * heartbeat_s,
-            )
+        yield
     except sqlalchemy.exc.OperationalError as err:
         where, ping = _server_address(url)
         raise InputError(
@@ -162,6 +179,18 @@ def _rdb(url: str, engine_kwargs: dict[str, Any], heartbeat_s: int | None) -> Ba
             f"study storage URL {_redacted(url)!r} is malformed ({_first_line(err)}); fix: "
             "write it as dialect://user:password@host:port/database"
         ) from err
+
+
+def _rdb(url: str, engine_kwargs: dict[str, Any], heartbeat_s: int | None) -> BaseStorage:
+    with _reaching(url), warnings.catch_warnings():
+        # heartbeat_interval is "experimental" in Optuna 5 and warns on every open.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=heartbeat_s,
+            grace_period=None if heartbeat_s is None else GRACE_FACTOR * heartbeat_s,
+        )
 
 
 def check_storage_path(path_or_uri: str) -> str:
@@ -268,15 +297,25 @@ def _first_line(err: BaseException | object) -> str:
     return lines[0].strip() if lines else type(err).__name__
 
 
-def check_journal_folder(storage: str) -> None:
-    """A ``storage:`` journal's folder may be made, but only inside a folder that is already
-    there: a mistyped shared path (/shraed/sweeps/...) was made as local folders unasked."""
-    if "://" in storage:
+def check_study_storage(storage: str) -> None:
+    """A ``storage:`` value, checked without opening it: a journal's folder may be made, but
+    only inside a folder that is already there (a mistyped shared path, /shraed/sweeps/...,
+    was made as local folders unasked); a database URL must parse and have its driver here
+    (both were found only after Ray had started); a scheme must be one of ours."""
+    if "://" not in storage:
+        folder = Path(storage).expanduser().absolute().parent
+        if not folder.is_dir() and not folder.parent.is_dir():
+            raise InputError(
+                f"storage: {storage!r} is in a folder whose parent does not exist "
+                f"({str(folder.parent)!r}); fix: correct the path, or create the folder (on a "
+                "file system every node mounts)"
+            )
         return
-    folder = Path(storage).expanduser().absolute().parent
-    if not folder.is_dir() and not folder.parent.is_dir():
+    scheme = storage.split("://", 1)[0].lower()
+    if scheme.split("+", 1)[0] in _SERVERS:
+        _server_engine_kwargs(storage)
+    elif scheme != "sqlite":
         raise InputError(
-            f"storage: {storage!r} is in a folder whose parent does not exist "
-            f"({str(folder.parent)!r}); fix: correct the path, or create the folder (on a "
-            "file system every node mounts)"
+            f"unknown study storage scheme {scheme!r} in {_redacted(storage)!r}; fix: use a "
+            f"journal file path or one of {', '.join(s + '://' for s in STUDY_SCHEMES)}"
         )

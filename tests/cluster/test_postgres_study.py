@@ -96,3 +96,32 @@ def test_unreachable_server_is_one_line(postgres):
     text = str(err.value)
     assert "\n" not in text and f"127.0.0.1:{port}" in text
     assert "s3cret" not in text and "pg_isready" in text
+
+
+def test_check_connects_to_the_study_database_and_writes_nothing(postgres, tmp_path, capsys,
+                                                                   monkeypatch):  # fmt: skip
+    """`sweeper check` said ok of any postgresql:// URL (run refused it after Ray started);
+    it now connects, warns when it cannot, and creates no table (Optuna's open would)."""
+    import sqlalchemy
+
+    from sweeper.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    quick = Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml"
+    empty = postgres.url.rsplit("/", 1)[0] + "/postgres"  # the server's own, table-less db
+    wrong = empty.replace(f":{postgres.port}/", f":{_free_port()}/")
+    said = {}
+    for url in (empty, wrong):
+        space = tmp_path / "pg.yaml"
+        space.write_text(quick.read_text().replace("\nstorage: null", f"\nstorage: {url}"))
+        assert main(["check", str(space), "--draws", "0"]) == 0
+        said[url] = capsys.readouterr().out
+    assert f"study storage: {empty}" in said[empty] and "warning" not in said[empty]
+    engine = sqlalchemy.create_engine(empty)
+    try:
+        assert sqlalchemy.inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+    warning = next(line for line in said[wrong].splitlines() if "warning" in line)
+    assert "refuses storage: cannot reach the study database" in warning, warning
+    assert "pg_isready" in warning, warning

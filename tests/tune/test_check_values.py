@@ -228,6 +228,23 @@ def test_check_refuses_a_journal_in_a_folder_whose_parent_is_missing(tmp_path, c
     assert main(["check", str(space), "--draws", "0"]) == 0, capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://u@127.0.0.1:1/db", "needs the MySQLdb driver; fix: pip install 'mysqlclient'"),
+        ("postgresql://u@h:xx/db", "is not one SQLAlchemy knows"),
+        ("redis://h/0", "unknown study storage scheme 'redis'"),
+    ],
+)
+def test_check_refuses_a_database_url_run_cannot_open_anywhere(tmp_path, capsys, url, said):
+    """check said ok of these; run refused them only after Ray had started."""
+    space = write_sweep(tmp_path, storage=url)
+    assert main(["check", str(space), "--draws", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    line = next(i for i, t in enumerate(space.read_text().splitlines(), 1) if "storage" in t)
+    assert err.startswith(f"sweeper check: error: {space}:{line}: ") and said in err, err
+
+
 def test_check_refuses_a_name_option_run_would_refuse(tmp_path, capsys):
     space = write_sweep(tmp_path)
     assert main(["check", str(space), "--name", "a/b"]) == 2

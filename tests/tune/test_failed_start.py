@@ -12,7 +12,7 @@ from conftest import write_sweep
 from sweeper.errors import InputError
 from sweeper.tune._study import SweepStudy
 from sweeper.tune._undo import undo_start
-from sweeper.tune.storage import check_journal_folder
+from sweeper.tune.storage import check_study_storage
 
 
 def _run(space, cwd):
@@ -59,8 +59,8 @@ def test_a_storage_journal_in_a_missing_folder_is_refused_not_made(tmp_path):
     """A mistyped shared path (/shraed/...) became a local folder, the sweep's study in it."""
     typo = tmp_path / "shraed" / "sweeps" / "study.journal"
     with pytest.raises(InputError, match=r"in a folder whose parent does not exist .*shraed"):
-        check_journal_folder(str(typo))
+        check_study_storage(str(typo))
     assert not typo.parent.parent.exists()
-    check_journal_folder(str(tmp_path / "study.journal"))  # an existing folder: fine
-    check_journal_folder(str(tmp_path / "journals" / "x.journal"))  # one new level: made
-    check_journal_folder("postgresql://u@h/db")  # a database: not a path
+    check_study_storage(str(tmp_path / "study.journal"))  # an existing folder: fine
+    check_study_storage(str(tmp_path / "journals" / "x.journal"))  # one new level: made
+    check_study_storage("postgresql://u@h/db")  # a database: not a path
