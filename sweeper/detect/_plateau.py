@@ -139,6 +139,7 @@ class PlateauDetector(Detector):
         evidence = {
             "improvement_left": bound.estimate,
             "improvement_left_upper": bound.upper,
+            "improvement_left_lower": bound.lower,
             "epsilon": self.epsilon,
             "horizon_steps": horizon,
             "noise_cv": bound.noise_cv,
@@ -161,6 +162,17 @@ class PlateauDetector(Detector):
                 f"({100 * (1 - self.alpha):.0f} % confidence; estimate "
                 f"{100 * bound.estimate:.1f} %)",
                 self.metric,
+                evidence,
+            )
+        if bound.lower <= 0:
+            # A positive estimate within the noise is no sign of improvement: a flat curve
+            # read "still improving: about 4.5 % better" in 2 of 6 seeds.
+            estimate = f" (estimate {100 * bound.estimate:.1f} %)" if bound.estimate > 0 else ""
+            return self._continue(
+                step,
+                f"{self.metric} shows no clear downward trend, but up to "
+                f"{100 * bound.upper:.1f} % improvement over the next {horizon:.0f} steps "
+                f"cannot be ruled out yet{estimate}",
                 evidence,
             )
         return self._continue(

@@ -31,6 +31,9 @@ class ImprovementBound:
 
     estimate: float  # point estimate of the relative improvement left (negative: rising)
     upper: float  # one-sided upper confidence bound on it
+    # One-sided lower bound, at the same confidence, of the window's own trend: above 0 the
+    # curve clearly still falls; at or below, a positive estimate is within the noise.
+    lower: float
     noise_cv: float  # robust noise scale / level in the window used
     window_start: float  # first step of the window that gave the bound
     points: int  # points in that window
@@ -134,6 +137,7 @@ def improvement_bound(
         candidate = ImprovementBound(
             estimate=estimate,
             upper=upper,
+            lower=(-fit.slope - z * fit.slope_se) * horizon_log / scale,
             noise_cv=fit.sigma / scale,
             window_start=float(steps[mask][0]),
             points=int(mask.sum()),
@@ -153,7 +157,10 @@ def improvement_bound(
         # A change of log(value) as the fraction it is: x better is 1 - exp(-x) (never 100 %
         # or more, however long the horizon), x worse is exp(x) - 1.
         best = dataclasses.replace(
-            best, estimate=-math.expm1(-best.estimate), upper=-math.expm1(-best.upper)
+            best,
+            estimate=-math.expm1(-best.estimate),
+            upper=-math.expm1(-best.upper),
+            lower=-math.expm1(-max(best.lower, -50.0)),  # huge slope errors: no overflow
         )
     return best
 

@@ -82,16 +82,24 @@ def _came_back(report: SignalReport) -> str:
 
 def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
     return _still_words(
-        report.evidence("improvement_left"), report.evidence("improvement_left_upper"), diagnosis
+        report.evidence("improvement_left"),
+        report.evidence("improvement_left_upper"),
+        diagnosis,
+        report.evidence("improvement_left_lower"),
     )
 
 
-def _still_words(estimate: float | None, upper: float | None, diagnosis: Diagnosis) -> str:
+def _still_words(
+    estimate: float | None, upper: float | None, diagnosis: Diagnosis, lower: float | None
+) -> str:
     if estimate is None or upper is None:
         return "still improving"
-    if estimate <= 0:
+    if estimate <= 0 or (lower is not None and lower <= 0):
+        # A positive estimate inside the noise is no trend: flat curves read "still
+        # improving; likely 4.5 % better" (2 of 6 seeds).
+        clear = "clear " if estimate > 0 else ""
         return (
-            "no downward trend, but too noisy to rule out "
+            f"no {clear}downward trend, but too noisy to rule out "
             f"{_pct(upper)} % improvement {_horizon(diagnosis)}"
         )
     return (
@@ -205,12 +213,14 @@ def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     if overall.reason is Reason.CONTINUE and turned:
         return f"{overall.reason.value} — {overall.signal} {turned}"
     estimate = _evidence(overall, "improvement_left")
-    if overall.reason is Reason.CONTINUE and estimate is not None and estimate <= 0:
+    lower = _evidence(overall, "improvement_left_lower")
+    no_trend = estimate is not None and (estimate <= 0 or (lower is not None and lower <= 0))
+    if overall.reason is Reason.CONTINUE and no_trend:
         # Never "about -0.1 % better": the signal's own line's words for no downward trend.
         cut = overall.message.find(" [judged on ")
         note = overall.message[cut:] if cut >= 0 else ""
         upper = _evidence(overall, "improvement_left_upper")
-        trend = _still_words(estimate, upper, diagnosis)
+        trend = _still_words(estimate, upper, diagnosis, lower)
         return f"continue — {overall.signal}: {trend}{note}{_overall_came_back(diagnosis)}"
     since = diagnosis.overall_since
     if since is None or overall.reason is Reason.CONTINUE:

@@ -243,3 +243,32 @@ def test_the_fast_median_is_numpys_median_to_the_bit():
     assert math.isnan(median(np.array([1.0, np.nan, 3.0])))
     assert math.isnan(median(np.array([])))
     assert median(np.array([np.inf, 1.0, 2.0])) == 2.0
+
+
+def _continue_messages(values: np.ndarray, budget: int) -> list[tuple[str, dict]]:
+    det = PlateauDetector("val/mel", budget=budget)
+    out = []
+    for step, metrics in stream(STEPS, val__mel=values):
+        verdict = det.update(step, metrics)
+        if verdict.reason is Reason.CONTINUE and "improvement_left_lower" in verdict.evidence:
+            out.append((verdict.message, verdict.evidence))
+        elif verdict.reason is not Reason.CONTINUE:
+            break
+    return out
+
+
+def test_still_improving_is_said_only_of_a_trend_clear_of_the_noise():
+    """Every CONTINUE with a positive estimate said "still improving: about x % better",
+    so a flat noisy curve read as improving in about half of its checks."""
+    flat_said = []
+    for seed in range(4):
+        flat = noisy(np.full(T, 20.0), 0.05, seed=seed)
+        for message, evidence in _continue_messages(flat, 10**9):
+            improving = "still improving" in message
+            assert improving == (evidence["improvement_left_lower"] > 0), message
+            assert improving or "no clear downward trend" in message, message
+            flat_said.append(improving)
+    assert len(flat_said) > 500 and sum(flat_said) < 0.05 * len(flat_said), sum(flat_said)
+    falling = _continue_messages(noisy(20.0 * (1 + 2 * X) ** -1.0, 0.02, seed=0), int(STEPS[-1]))
+    middle = [m for m, e in falling if e["improvement_left_lower"] > 0]
+    assert len(middle) > 0.9 * len(falling) and "still improving: about" in middle[0]

@@ -70,3 +70,17 @@ def test_a_health_only_request_keeps_its_headers():
     lines = render_text(diagnose(run, signals=["loss/d/total"])).splitlines()
     assert lines[1].startswith("Signals: none judged — only health guards were asked for")
     assert lines[2].startswith("  overfitting: cannot be judged")
+
+
+def test_a_flat_run_whose_estimate_is_inside_the_noise_is_not_called_improving():
+    """Mel falls for 2000 steps, then is flat with 5 % noise to 20000: both lines read "still
+    improving; likely 0.1 % better" (a positive estimate far inside its noise)."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(0, 20001, 200)
+    values = np.round(20.0 * (1 + 0.05 * rng.standard_normal(steps.size)), 3)
+    values = values + np.maximum(2000 - steps, 0) / 2000 * 15
+    diagnosis = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(steps, values)}))
+    assert diagnosis.signals["loss/g/mel"].final.reason is Reason.CONTINUE
+    text = render_text(diagnosis)
+    assert "still improving" not in text, text
+    assert text.count("no clear downward trend, but too noisy to rule out") == 2, text
