@@ -223,6 +223,31 @@ def _check_new(cfg: SweepConfig) -> None:
         for key, name in cfg.summary.named_metrics():
             if key[0] != "modes":  # a direction ranks by nothing
                 check_scale(("summary", *key), name, searched)
+    if cfg.trainer == "sovits-svc":
+        _check_sovits_new(cfg)
+
+
+def _check_sovits_new(cfg: SweepConfig) -> None:
+    """What every sovits-svc trial would fail on, refused before the first one starts (the
+    trials refused it, one after the other, while `sweeper check` said ok)."""
+    if cfg.data.toy is not None:  # without data.dir the schema refuses it at every load
+        raise FieldError(
+            ("data", "toy"),
+            "cannot feed sovits-svc (its train.py needs preprocessed features)",
+            "toy",
+            "remove data.toy; data.dir alone names the folder the filelists' wav paths start from",
+        )
+    param = cfg.parameters.params.get("train.eval_interval")
+    if param is not None and cfg.sovits is not None and cfg.sovits.eval_points is not None:
+        value = param.value if isinstance(param, FixedParam) else param.values()
+        if value is None:  # a continuous float: its range
+            value = f"{param.low}..{param.high}"
+        raise FieldError(
+            ("parameters", "train.eval_interval"),
+            f"is set by sovits.eval_points ({cfg.sovits.eval_points} per trial)",
+            list(value) if isinstance(value, tuple) else value,
+            "remove it, or set sovits.eval_points: null to use it",
+        )
 
 
 # Keys holding a path, relative to the directory the sweep runs in.

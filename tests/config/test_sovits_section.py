@@ -149,3 +149,40 @@ def test_a_sovits_key_error_names_the_file_and_line(tmp_path):
         check_keys(load_sweep(path))
     line = text.splitlines().index(next(t for t in text.splitlines() if "learnig" in t)) + 1
     assert str(info.value).startswith(f"{path}:{line}: parameter train.learnig_rate "), info.value
+
+
+# Refused at load for a new sweep (check, run): every trial failed on them, check said ok.
+NEW_CASES = [
+    ("eval-interval-fixed", "  train.learning_rate:",
+     "  train.eval_interval: {{type: fixed, value: 100}}\n  train.learning_rate:",
+     "parameters[train.eval_interval] is set by sovits.eval_points (20 per trial) (got 100); "
+     "fix: remove it, or set sovits.eval_points: null"),
+    ("eval-interval-searched", "  train.learning_rate:",
+     "  train.eval_interval: {{type: categorical, choices: [100, 200]}}\n  train.learning_rate:",
+     "(got [100, 200]); fix: remove it, or set sovits.eval_points: null"),
+    ("toy-with-dir", "  dir: {sv}", "  dir: {sv}\n  toy: {{speakers: 2}}",
+     "data.toy cannot feed sovits-svc (its train.py needs preprocessed features) (got 'toy'); "
+     "fix: remove data.toy"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "fragment"), NEW_CASES, ids=[c[0] for c in NEW_CASES]
+)
+def test_what_every_trial_would_fail_on_is_refused_at_load(tmp_path, case, old, new, fragment):
+    sv = _checkout(tmp_path)
+    text = GOOD.replace(old, new).format(sv=sv)
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    key = "eval_interval" if case.startswith("eval") else "toy:"
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if key in t)
+    with pytest.raises(InputError) as err:
+        load_sweep(path, new=True)
+    message = str(err.value)
+    assert message.startswith(f"{path}:{line}: ") and fragment in message, message
+    assert "\n" not in message
+    null = text.replace("  eval_points: 20", "  eval_points: null")
+    if case.startswith("eval"):  # the config.json's own interval, as the docs say
+        path.write_text(null)
+        assert load_sweep(path, new=True).sovits.eval_points is None
+    load_sweep(path)  # a sweep folder that ran with it still opens (status, summarize)
