@@ -30,9 +30,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot",
         metavar="OUT.png",
-        help=f"where to write the plot (default: {PLOT_NAME} in the run's folder, or in the "
-        "current directory when that folder is not writable; a default plot that cannot be "
-        "written is a warning, the report is printed all the same)",
+        help=f"where to write the plot (default: {PLOT_NAME} in the run's folder; when that "
+        "folder is not writable, sweeper-diagnose-FOLDER-LOG.png in the current directory, "
+        "LOG being the log or event file's name without .log, or sweeper-diagnose-FOLDER.png "
+        "for a folder; a default plot that cannot be written is a warning, the report is "
+        "printed all the same)",
     )
     parser.add_argument("--no-plot", action="store_true", help="write no plot")
     parser.add_argument(
@@ -116,12 +118,21 @@ def plot_target(explicit: str | None, source: Path) -> tuple[Path | None, str]:
     folder = source if source.is_dir() else source.parent
     if writable(folder):
         return folder / PLOT_NAME, ""
-    # Named after the run, so diagnosing two read-only runs keeps both plots.
-    name = re.sub(r"[^A-Za-z0-9._+-]+", "_", folder.resolve().name) or "run"
     if not writable(Path.cwd()):  # known before the slow replay: no place for a default plot
         return None, ""
-    fallback = Path.cwd() / f"{Path(PLOT_NAME).stem}-{name}.png"
+    fallback = Path.cwd() / f"{Path(PLOT_NAME).stem}-{fallback_name(source)}.png"
     return fallback, f"{folder} is not writable, so the plot went to the current directory"
+
+
+def fallback_name(source: Path) -> str:
+    """The run's folder, then the log or event file diagnosed (``ro-train``): two read-only
+    runs, or two logs in one read-only folder, keep a plot each in the current directory."""
+    folder = source if source.is_dir() else source.parent
+    parts = [folder.resolve().name]
+    if not source.is_dir():
+        parts.append(source.name.removesuffix(".log"))
+    name = "-".join(part for part in parts if part)
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name) or "run"
 
 
 def writable(folder: Path) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -91,19 +92,42 @@ def test_read_only_run_folder_sends_the_plot_to_the_current_directory(
     sweeper, tmp_path, monkeypatch
 ):
     log = write_log(tmp_path / "ro")
+    other = tmp_path / "ro" / "b.train.log"
+    other.write_bytes(log.read_bytes())
     (tmp_path / "ro").chmod(0o555)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     try:
         code, out, _ = sweeper(str(log))
+        code_b, out_b, _ = sweeper(str(other))
     finally:
         (tmp_path / "ro").chmod(0o755)
-    assert code == 0
-    # named after the run: a second read-only run's plot does not replace this one
-    assert (work / "sweeper-diagnose-ro.png").is_file()
+    assert code == code_b == 0
+    # named after the run's folder and log: two logs in one read-only folder keep two plots
+    # (both were sweeper-diagnose-ro.png, the second replacing the first)
+    assert f"Plot: {work / 'sweeper-diagnose-ro-train.png'} (" in out
+    assert f"Plot: {work / 'sweeper-diagnose-ro-b.train.png'} (" in out_b
+    assert sorted(p.name for p in work.iterdir()) == [
+        "sweeper-diagnose-ro-b.train.png", "sweeper-diagnose-ro-train.png"
+    ]
     assert not (tmp_path / "ro" / "sweeper-diagnose.png").exists()
     assert "is not writable, so the plot went to the current directory" in out
+
+
+def test_help_names_the_default_plots(tmp_path):
+    from sweeper.cli._diagnose import configure, fallback_name
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    text = next(action.help for action in parser._actions if action.dest == "plot")
+    assert "sweeper-diagnose.png in the run's folder" in text
+    assert "sweeper-diagnose-FOLDER-LOG.png in the current directory" in text
+    assert "sweeper-diagnose-FOLDER.png for a folder" in text
+    (tmp_path / "44k").mkdir()
+    assert fallback_name(tmp_path / "44k") == "44k"
+    events = tmp_path / "44k" / "events.out.tfevents.1.h"
+    assert fallback_name(events) == "44k-events.out.tfevents.1.h"
 
 
 def test_signal_option_restricts_and_no_plot_writes_nothing(sweeper, tmp_path):
