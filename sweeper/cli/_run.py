@@ -33,7 +33,9 @@ def print_summary(summary, cfg) -> None:
     print(format_table(summary.table, cfg.objective.metrics[0], cfg.parameters.searched))
     by_rule: dict[str, int] = {}
     for row in summary.table:
-        by_rule[row.rule or "unfinished"] = by_rule.get(row.rule or "unfinished", 0) + 1
+        # "unfinished" counts what the stop line counts: started trials still RUNNING
+        rule = row.rule or ("unfinished" if row.state == "RUNNING" else row.state.lower())
+        by_rule[rule] = by_rule.get(rule, 0) + 1
     ended = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
     print(f"\ntrials: {len(summary.table)} ({ended})")
     if summary.steps_budget:
@@ -88,16 +90,26 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     from sweeper.tune._deadline import format_duration
 
     unfinished = sum(1 for row in summary.table if row.state == "RUNNING")
+    not_started = max(0, (num_trials or 0) - len(summary.table))
     limit = summary.time_limit_s
-    if limit is not None and num_trials is not None:
-        unfinished += max(0, num_trials - len(summary.table))  # never started: also to come
-    if not unfinished:
+    # Without a limit, trials not started yet stop nothing by themselves: nothing says the
+    # driver was stopped rather than ended.
+    if not unfinished and (limit is None or not not_started):
         # Ended, but nothing to rank: `sweeper run ... && sweeper summarize` must stop here.
         return NO_VALUE if _no_value(summary) else 0
     why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
     print(
-        f"sweeper {command}: {why} with {unfinished} trial(s) unfinished; "
+        f"sweeper {command}: {why} with {stopped_text(unfinished, not_started)}; "
         f"`sweeper resume {summary.sweep_dir}` continues the sweep",
         file=sys.stderr,
     )
     return 130 if limit is None else 124
+
+
+def stopped_text(unfinished: int, not_started: int) -> str:
+    """``1 trial(s) unfinished and 2 not started``: the same count whichever way the driver
+    was stopped (the limit's count took in trials never started, SIGTERM's did not)."""
+    parts = [f"{unfinished} trial(s) unfinished"] if unfinished else []
+    if not_started:
+        parts.append(f"{not_started}{'' if parts else ' trial(s)'} not started")
+    return " and ".join(parts)

@@ -105,8 +105,28 @@ def test_a_limit_that_stopped_the_run_before_every_trial_started_exits_124(capsy
 
     stopped = Summary("sweeps/s", [], 0, 0, 0, 5.0, time_limit_s=60.0)
     assert exit_code(stopped, "run", num_trials=4) == 124
-    assert "stopped by --time-limit 1m with 4 trial(s) unfinished" in capsys.readouterr().err
+    assert "stopped by --time-limit 1m with 4 trial(s) not started;" in capsys.readouterr().err
     assert exit_code(Summary("sweeps/s", [], 0, 0, 0, 5.0), "run", num_trials=4) == 0
+
+
+@pytest.mark.parametrize(("limit", "code"), [(25.0, 124), (None, 130)])
+def test_the_limit_and_sigterm_count_unfinished_trials_alike(capsys, limit, code):
+    """--time-limit said "2 trial(s) unfinished" where SIGTERM said 1, and the table 1: the
+    limit's count took in the trial never started."""
+    from sweeper.cli._run import exit_code, print_summary
+    from sweeper.config import load_sweep
+    from sweeper.tune import Summary
+    from sweeper.tune._table import Row
+
+    done = Row(0, None, "COMPLETE", "converged", "", 30, 1.0, 30, {})
+    running = Row(1, None, "RUNNING", None, "", 10, 2.0, 10, {})
+    summary = Summary("sweeps/s", [done, running], 40, 90, 1, 5.0, time_limit_s=limit)
+    assert exit_code(summary, "run", num_trials=3) == code
+    why = "interrupted" if limit is None else "stopped by --time-limit 25s"
+    assert f"{why} with 1 trial(s) unfinished and 1 not started;" in capsys.readouterr().err
+    print_summary(summary, load_sweep(Path(__file__).resolve().parents[2] / "search_spaces"
+                                      / "quick.yaml"))  # fmt: skip
+    assert "trials: 2 (1 converged, 1 unfinished)" in capsys.readouterr().out
 
 
 def test_a_sweep_whose_every_trial_failed_exits_3_with_a_command_that_works(capsys):
