@@ -271,8 +271,37 @@ def evaluate_trials(
             _apply(rec, entry)
         else:
             todo.append(rec)
-    if not todo:
-        return
+    if todo:
+        _measure(data, todo, metrics, address, digest, log)
+    for line in unavailable_lines(data.trials):
+        log(line)
+
+
+def unavailable_lines(trials: list[TrialRecord]) -> list[str]:
+    """One warning per install command, naming the metrics it would add: without them the
+    terminal showed fewer columns and said nothing (only summary.json said why)."""
+    groups: dict[str, dict[str, None]] = {}  # fix -> metric names, in registry order
+    for rec in trials:
+        for name, res in rec.evaluation.items():
+            if isinstance(res, dict) and res.get("status") == "unavailable":
+                fix = str(res.get("detail", "")).partition("; fix: ")[2] or "see summary.json"
+                groups.setdefault(fix, {})[name.removeprefix(PREFIX)] = None
+    return [
+        f"warning: --evaluate could not measure {', '.join(names)} (packages missing here); "
+        f"fix: {fix}"
+        for fix, names in groups.items()
+    ]
+
+
+def _measure(
+    data: SweepData,
+    todo: list[TrialRecord],
+    metrics: list[str] | None,
+    address: str | None,
+    digest: str | None,
+    log: Callable[[str], None],
+) -> None:
+    """Measure ``todo`` as Ray tasks; results cached and put into the trials."""
     import ray
 
     from sweeper.tune._run import _connect

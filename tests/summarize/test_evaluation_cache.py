@@ -118,3 +118,25 @@ def test_a_transcript_without_words_is_named(local):
     want = rf"transcripts.txt' gives .*{vals[0]} the sentence '\.\.\.', no words"
     with pytest.raises(DataError, match=want):
         _run(folder, lines)
+
+
+def test_metrics_without_their_packages_are_named_with_the_fix(local, monkeypatch):
+    """The README's plain install measured 4 of the metrics; the terminal said nothing of
+    the rest (summary.json alone had the fix)."""
+    import sweeper.evaluate._core as core
+
+    folder, _, lines = local
+    gone = {"speaker_similarity": ["resemblyzer"], "mos_naturalness": ["distillmos"]}
+    monkeypatch.setattr(core, "missing_modules", lambda metric: gone.get(metric.name, []))
+    want = ("mel_l1", "speaker_similarity", "mos_naturalness")
+    _run(folder, lines, metrics=want)
+    warnings = [ln for ln in lines if ln.startswith("warning:")]
+    assert warnings == [
+        "warning: --evaluate could not measure speaker_similarity (packages missing here); "
+        "fix: pip install 'sovits-sweeper[eval]'",
+        "warning: --evaluate could not measure mos_naturalness (packages missing here); "
+        "fix: pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0",
+    ]
+    lines.clear()
+    _run(folder, lines, metrics=want)  # from the cache: said again
+    assert [ln for ln in lines if ln.startswith("warning:")] == warnings
