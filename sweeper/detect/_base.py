@@ -7,7 +7,10 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from sweeper.detect._verdict import Verdict
+from sweeper.errors import InputError
 
 
 class Detector(abc.ABC):
@@ -17,7 +20,9 @@ class Detector(abc.ABC):
     - ``update`` does bounded work and keeps bounded memory, whatever the stream length;
     - a step not greater than the last accepted one is ignored (restarts repeat steps) and
       the previous verdict is returned again;
-    - metrics the detector does not watch are ignored; NaN/inf never raise;
+    - metrics the detector does not watch are ignored; NaN/inf never raise; ``None`` (JSON
+      null) means "not reported at this step"; a number of any kind (numpy scalars, a
+      1-element array) counts, anything else raises ``InputError`` (``metric_value``);
     - ``state_dict()`` returns plain Python data (JSON-able) from which ``load_state_dict``
       restores a detector that answers the rest of the stream exactly as the original;
     - instances pickle.
@@ -44,6 +49,29 @@ class Detector(abc.ABC):
     @abc.abstractmethod
     def reset(self) -> None:
         """Forget the stream; keep the settings."""
+
+
+def metric_value(name: str, raw: object) -> float | None:
+    """``raw`` as a float, or None when the metric was not reported (``None``, JSON null).
+
+    A numpy scalar or a 1-element array (a logger's ``tensor.numpy()``) is a number; a string
+    is refused even when it parses ("0.5" is a formatting slip upstream, "nan" would hide a
+    crash), so the error names the metric instead of stopping on garbage later.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, np.ndarray) and raw.size == 1:
+        raw = raw.item()
+    if not isinstance(raw, str | bytes):
+        try:
+            return float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    shown = " ".join(repr(raw).split())[:80]  # one line, even for an array
+    raise InputError(
+        f"metric {name!r} has value {shown}, not a number; fix: report a float, or None "
+        "when it was not measured at this step"
+    )
 
 
 def first_stop(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sweeper.detect._base import Detector
+from sweeper.detect._base import Detector, metric_value
 from sweeper.detect._history import History
 from sweeper.detect._stats import median
 from sweeper.detect._verdict import Reason, Verdict
@@ -136,21 +136,28 @@ class DivergenceDetector(Detector):
 
     def reset(self) -> None:
         self._tracks: dict[str, _Track] = {}
-        self._last_step: int | None = None
+        self._last_steps: dict[str, int] = {}  # last recorded step of each metric
+        # A state saved before steps were counted per metric: its one last step holds for
+        # every metric not recorded since.
+        self._floor: int | None = None
         self._verdict: Verdict | None = None
 
     def _track(self, name: str) -> _Track:
         return self._tracks.setdefault(name, _Track())
 
+    def watches(self, name: str) -> bool:
+        """Whether ``name`` is one of the metrics this guard reads."""
+        # An objective of any name (e.g. the pruner's "value") is watched too.
+        return name.startswith(_WATCHED_PREFIXES) or name in self.explode_metrics
+
     def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
         step = int(step)
-        if self._last_step is not None and step <= self._last_step:
+        fresh = self._fresh(step, metrics)
+        if not fresh:
+            # None of its metrics is new at this step (absent, or a restart repeating them).
             return self._verdict or self._healthy(step, f"step {step} repeats; ignored")
-        self._last_step = step
-        for name, raw in metrics.items():
-            if not (name.startswith(_WATCHED_PREFIXES) or name in self.explode_metrics):
-                continue  # (an objective of any name, e.g. the pruner's "value", is watched)
-            value = float(raw)
+        for name, value in fresh.items():
+            self._last_steps[name] = step
             if not math.isfinite(value):
                 self._verdict = self._diverged(
                     step, name, f"{name} is {value} at step {step}", {"guard": "non_finite"}
@@ -159,6 +166,22 @@ class DivergenceDetector(Detector):
             self._track(name).add(step, value)
         self._verdict = self._check(step) or self._healthy(step, "no sign of divergence")
         return self._verdict
+
+    def _fresh(self, step: int, metrics: Mapping[str, float]) -> dict[str, float]:
+        """The watched values of this update whose metric has not been recorded at this
+        step or later. A step counts per metric: a logger sending the training and the
+        held-out values of one step in two calls (TensorBoard events) must not have the
+        second call dropped as a repeat (val/mel tripling was called CONVERGED)."""
+        fresh = {}
+        for name, raw in metrics.items():
+            if not self.watches(name):
+                continue
+            value = metric_value(name, raw)
+            last = self._last_steps.get(name, self._floor)
+            if value is None or (last is not None and step <= last):
+                continue
+            fresh[name] = value
+        return fresh
 
     def _check(self, step: int) -> Verdict | None:
         guards = [
@@ -220,11 +243,16 @@ class DivergenceDetector(Detector):
     def state_dict(self) -> dict[str, Any]:
         return {
             "tracks": {name: track.state_dict() for name, track in self._tracks.items()},
-            "last_step": self._last_step,
+            "last_steps": dict(self._last_steps),
+            "floor": self._floor,
             "verdict": None if self._verdict is None else self._verdict.to_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._tracks = {name: _Track.from_state(s) for name, s in state["tracks"].items()}
-        self._last_step = state["last_step"]
+        if "last_steps" in state:
+            self._last_steps = {name: int(s) for name, s in state["last_steps"].items()}
+            self._floor = state["floor"]
+        else:  # saved by the code of 2026-12-07 or before: one step for all metrics
+            self._last_steps, self._floor = {}, state["last_step"]
         self._verdict = Verdict.from_dict(state["verdict"]) if state["verdict"] else None

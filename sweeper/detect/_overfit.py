@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sweeper.detect._base import Detector
+from sweeper.detect._base import Detector, metric_value
 from sweeper.detect._best import BestTracker
 from sweeper.detect._history import History
 from sweeper.detect._plateau import LOOK_GROWTH
@@ -128,7 +128,12 @@ class OverfitDetector(Detector):
         self._val.clear()
         self._train.clear()
         self._best.reset()
-        self._last_step: int | None = None
+        self._last_steps: dict[str, int] = {}  # "val" / "train": its last recorded step
+        # A state saved before steps were counted per metric: its one last step holds for
+        # both metrics until each is recorded again.
+        self._floor: int | None = None
+        self._judged_at: int | None = None  # the step of the last held-out judgement
+        self._before_judging: tuple[int, int | None] = (0, None)  # (streak, first check)
         self._streak = 0
         self._rising = False
         self._first_check: int | None = None
@@ -136,21 +141,45 @@ class OverfitDetector(Detector):
 
     def update(self, step: int, metrics: Mapping[str, float]) -> Verdict:
         step = int(step)
-        if self._last_step is not None and step <= self._last_step:
-            return self._verdict or self._continue(step, f"step {step} repeats; ignored", {})
-        self._last_step = step
-        train = metrics.get(self.train_metric) if self.train_metric is not None else None
-        if train is not None and math.isfinite(float(train)):
-            self._train.add(step, float(train))
-        value = metrics.get(self.val_metric)
-        if value is None or not math.isfinite(float(value)):
+        train = self._fresh("train", self.train_metric, step, metrics)
+        value = self._fresh("val", self.val_metric, step, metrics)
+        if train is None and value is None:
+            # Neither metric is new at this step (absent, or a restart repeating them).
+            return self._verdict or self._continue(step, f"no {self.val_metric} reported yet", {})
+        if train is not None and math.isfinite(train):
+            self._train.add(step, train)
+            if value is None and self._judged_at == step:
+                # The held-out value of this step came in an earlier call: judge the step
+                # again with its training value, as if both had come together.
+                self._streak, self._first_check = self._before_judging
+                self._verdict = self._judge(step)
+                return self._verdict
+        if value is None or not math.isfinite(value):
             if self._verdict is None:
                 self._verdict = self._continue(step, f"no finite {self.val_metric} yet", {})
             return self._verdict
-        self._val.add(step, float(value))
-        self._best.add(step, float(value))
+        self._val.add(step, value)
+        self._best.add(step, value)
+        self._before_judging = (self._streak, self._first_check)
+        self._judged_at = step
         self._verdict = self._judge(step)
         return self._verdict
+
+    def _fresh(
+        self, key: str, name: str | None, step: int, metrics: Mapping[str, float]
+    ) -> float | None:
+        """The value of ``name`` at this update, or None when it is absent or was already
+        recorded at this step or later (a restart). Steps count per metric: a logger that
+        sends the training and held-out values of one step in two calls must not have the
+        second dropped as a repeat (an overfitting run was then named CONVERGED)."""
+        if name is None:
+            return None
+        value = metric_value(name, metrics.get(name))
+        last = self._last_steps.get(key, self._floor)
+        if value is None or (last is not None and step <= last):
+            return None
+        self._last_steps[key] = step
+        return value
 
     def _judge(self, step: int) -> Verdict:
         n = len(self._val)
@@ -289,7 +318,10 @@ class OverfitDetector(Detector):
             "val": self._val.state_dict(),
             "train": self._train.state_dict(),
             "best": self._best.state_dict(),
-            "last_step": self._last_step,
+            "last_steps": dict(self._last_steps),
+            "floor": self._floor,
+            "judged_at": self._judged_at,
+            "before_judging": list(self._before_judging),
             "streak": self._streak,
             "rising": self._rising,
             "first_check": self._first_check,
@@ -300,7 +332,15 @@ class OverfitDetector(Detector):
         self._val.load_state_dict(state["val"])
         self._train.load_state_dict(state["train"])
         self._best.load_state_dict(state["best"])
-        self._last_step = state["last_step"]
+        if "last_steps" in state:
+            self._last_steps = {key: int(s) for key, s in state["last_steps"].items()}
+            self._floor = state["floor"]
+            self._judged_at = state["judged_at"]
+            streak, first = state["before_judging"]
+            self._before_judging = (int(streak), first)
+        else:  # saved by the code of 2026-12-07 or before: one step for both metrics
+            self._last_steps, self._floor = {}, state["last_step"]
+            self._judged_at, self._before_judging = None, (0, None)
         self._streak = int(state["streak"])
         self._rising = bool(state.get("rising", False))
         self._first_check = state["first_check"]

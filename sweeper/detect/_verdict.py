@@ -29,7 +29,11 @@ class Verdict:
 
     Attributes:
         reason: CONTINUE, CONVERGED, OVERFITTING or DIVERGED.
-        step: the training step of the update that produced this verdict.
+        step: the training step where this verdict was reached. A CONTINUE carries the step
+            of the update that returned it (in ``ConvergenceDetector`` also when that update
+            lacked the judged metric and the message is the last judgement's); a stop keeps
+            the step of the report that decided it, and a repeated step gets the previous
+            verdict as it was.
         best_step: the step of the best value of the judged signal so far (the checkpoint
             to keep), or None before any finite value was seen.
         message: one sentence a person can read.

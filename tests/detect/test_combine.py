@@ -17,8 +17,9 @@ def test_training_plateau_is_no_longer_fitted_once_held_out_is_seen():
     for i in range(30, 60):
         verdict = det.update(100 * (i + 1), {"loss/g/mel": float(train[i]), "val/mel": 0.6})
         assert verdict.signal == "val/mel"
-    # Its verdict is never read again, so its fits are skipped; its state stays as it was.
-    assert len(det.train_plateau._history) == 30
+    # Its verdict is never read again, so its fits are skipped; its state stays as it was
+    # after the report that first held val/mel (its last, for a DIVERGED verdict's best step).
+    assert len(det.train_plateau._history) == 31
     assert len(det.held_out_plateau._history) == 30
     assert verdict.reason in (Reason.CONTINUE, Reason.CONVERGED)
 
