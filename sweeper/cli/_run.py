@@ -33,8 +33,7 @@ def print_summary(summary, cfg) -> None:
     print(format_table(summary.table, cfg.objective.metrics[0], cfg.parameters.searched))
     by_rule: dict[str, int] = {}
     for row in summary.table:
-        # "unfinished" counts what the stop line counts: started trials still RUNNING
-        rule = row.rule or ("unfinished" if row.state == "RUNNING" else row.state.lower())
+        rule = row.rule or ("unfinished" if _unfinished(row) else row.state.lower())
         by_rule[rule] = by_rule.get(rule, 0) + 1
     ended = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
     print(f"\ntrials: {len(summary.table)} ({ended})")
@@ -89,12 +88,12 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
 
     from sweeper.tune._deadline import format_duration
 
-    unfinished = sum(1 for row in summary.table if row.state == "RUNNING")
+    running = sum(1 for row in summary.table if row.state == "RUNNING")
+    unfinished = sum(1 for row in summary.table if _unfinished(row))
     not_started = max(0, (num_trials or 0) - len(summary.table))
     limit = summary.time_limit_s
-    # Without a limit, trials not started yet stop nothing by themselves: nothing says the
-    # driver was stopped rather than ended.
-    if not unfinished and (limit is None or not not_started):
+    # Without a limit, only a RUNNING trial shows that the driver was stopped, not ended.
+    if not running and (limit is None or not unfinished + not_started):
         # Ended, but nothing to rank: `sweeper run ... && sweeper summarize` must stop here.
         return NO_VALUE if _no_value(summary) else 0
     why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
@@ -106,9 +105,15 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     return 130 if limit is None else 124
 
 
+def _unfinished(row) -> bool:
+    """In the study and not ended: the table's "unfinished" and the stop line's (the limit's
+    line also counted trials not in the study yet; SIGTERM's did not)."""
+    return row.state in ("RUNNING", "WAITING")
+
+
 def stopped_text(unfinished: int, not_started: int) -> str:
-    """``1 trial(s) unfinished and 2 not started``: the same count whichever way the driver
-    was stopped (the limit's count took in trials never started, SIGTERM's did not)."""
+    """``1 trial(s) unfinished and 2 not started``: the same counts whichever way the driver
+    was stopped; not started: trials the sweep has not put in its study yet."""
     parts = [f"{unfinished} trial(s) unfinished"] if unfinished else []
     if not_started:
         parts.append(f"{not_started}{'' if parts else ' trial(s)'} not started")
