@@ -18,6 +18,12 @@ from sweeper.detect._verdict import Reason, Verdict
 # last-75 % window holds none of the points of the previous look. The whole-history window
 # overlaps its earlier looks; for correlated looks the union bound only errs on the safe side.
 LOOK_GROWTH = 4.0
+# A trend is not extrapolated over more than this many times the steps it was measured on.
+# Early in a long budget a gentle fall linear in steps is flat in log-steps and inside the
+# noise; read as flat, a 10 % fall over the budget at 1 % noise was stopped at 9-20 % of it
+# with 8 % still to come (16 of 20 seeds; 4 of 20 with this rule). Stops before a quarter
+# of the budget were few on the generated sets (seed 0: 38.9 -> 38.5 % saved on plateaus).
+MAX_REACH = 3.0
 
 
 class PlateauDetector(Detector):
@@ -148,7 +154,8 @@ class PlateauDetector(Detector):
             "look": look,
             "alpha_look": alpha_look,
         }
-        if bound.upper < self.epsilon:
+        reach = horizon / max(step, 1)
+        if bound.upper < self.epsilon and reach <= MAX_REACH:
             self._streak += 1
         else:
             self._streak = 0
@@ -162,6 +169,15 @@ class PlateauDetector(Detector):
                 f"({100 * (1 - self.alpha):.0f} % confidence; estimate "
                 f"{100 * bound.estimate:.1f} %)",
                 self.metric,
+                evidence,
+            )
+        if bound.upper < self.epsilon:  # reach > MAX_REACH: too early to extrapolate
+            return self._continue(
+                step,
+                f"{self.metric} looks flat (at most {100 * max(bound.upper, 0):.1f} % "
+                f"improvement left on its trend), but the {horizon:.0f} steps left are more "
+                f"than {MAX_REACH:g}x the {step} trained; judged again from step "
+                f"{math.ceil((step + horizon) / (1 + MAX_REACH))}",
                 evidence,
             )
         if bound.lower <= 0:

@@ -210,3 +210,24 @@ def test_steps_out_of_order_warn_once():
             trial.should_prune()
     ours = [w for w in caught if "ConvergencePruner" in str(w.message)]
     assert len(ours) == 1 and "step 15 after step 20" in str(ours[0].message)
+
+
+def test_a_warm_up_rise_is_not_read_as_nothing_left_to_gain():
+    """A loss lifted 25 % by a learning-rate warm-up over its first 40 of 200 reports, then
+    falling to 12.1 against the other trials' 14.2: a line through the rise read as no gain
+    left, and the trial was cut as cannot_catch_up at its first judgement."""
+    from sweeper.pruning._standing import after_warm_up, improvement_left_upper
+    from sweeper.testing import noisy
+
+    s = np.arange(1, 201)
+    rise = np.where(s <= 40, 1 + 0.25 * s / 40, 1 + 0.25 * np.exp(-(s - 40) / 8))
+    hump = noisy(10 * rise * (1 + 1.5 * (1 + np.maximum(s - 40, 0) / 6) ** -0.6), 0.02, seed=2)
+    plain = noisy(12 * (1 + 1.5 * (1 + s / 6) ** -0.6), 0.02, seed=2)
+    for step in (25, 32, 45):
+        seen = {int(k): float(v) for k, v in zip(s[:step], hump[:step], strict=True)}
+        upper = improvement_left_upper(seen, 1.0, step, 200, 0.05)
+        left = 1 - hump.min() / hump[:step].min()  # the fall still to come: over a third
+        assert upper is None or upper >= left, (step, upper, left)
+    assert after_warm_up(plain) == 0  # a falling curve is judged whole
+    seen = {int(k): float(v) for k, v in zip(s[:30], plain[:30], strict=True)}
+    assert improvement_left_upper(seen, 1.0, 30, 200, 0.05) is not None
