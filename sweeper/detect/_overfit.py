@@ -248,7 +248,13 @@ class OverfitDetector(Detector):
             "points": n,
             "look": look,
         }
-        rising = judged and rise > threshold and gap > self.min_rise
+        # A rise with no improvement before it is a warm-up or a run that has not begun to
+        # learn (a lone trial whose warm-up lifted the loss was pruned as overfitting at its
+        # 42nd report, 45 of 60 runs), unless training clearly improves meanwhile (a
+        # fine-tuned model can overfit from its first step).
+        improved = float(means[0]) - best > z_quantile(self.alpha) * se_diff
+        evidence["improved_before_best"] = improved
+        rising = judged and rise > threshold and gap > self.min_rise and (improved or train_falls)
         train_ok = train_trend is None or train_trend <= 0.0
         self._streak = self._streak + 1 if rising and train_ok else 0
         # A name decided on one look, at a stop another rule chose, needs the training
@@ -275,6 +281,14 @@ class OverfitDetector(Detector):
                 step,
                 f"{self.val_metric} is {100 * gap:.1f} % above its best; {n} of "
                 f"{self.min_points} points needed to confirm overfitting",
+                evidence,
+            )
+        if rise > threshold and not improved:
+            return self._continue(
+                step,
+                f"{self.val_metric} is {100 * gap:.1f} % above its best, set among its first "
+                "values: a rise before any improvement (a warm-up?) is not overfitting unless "
+                "the training metric clearly improves meanwhile",
                 evidence,
             )
         return self._continue(

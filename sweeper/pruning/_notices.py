@@ -12,6 +12,7 @@ class Notices:
 
     past_budget: bool = False
     out_of_order: bool = False
+    no_budget: bool = False
 
     def check_budget(self, budget: int | None, number: int, step: int) -> None:
         """Steps past ``budget``: a budget in other units (epochs for steps) makes every
@@ -35,5 +36,19 @@ class Notices:
                 f"ConvergencePruner: trial {number} reported step {skipped} after step "
                 f"{last_step}; steps are judged in increasing order and that one is "
                 "skipped; fix: report steps in increasing order (e.g. the epoch number)",
+                stacklevel=5,
+            )
+
+    def check_no_budget(self, budget: int | None, number: int, step: int) -> None:
+        """No budget: a trial's improvement left is judged over as many steps again as its
+        step, so the catch-up rule may cut a late bloomer that a budget would keep (the
+        docs' own demo: the eventual best cut at step 20-24 in 6 of 6 runs, 15 % regret)."""
+        if budget is None and not self.no_budget:
+            self.no_budget = True
+            warnings.warn(
+                f"ConvergencePruner: no budget, so trial {number} at step {step} is judged "
+                f"over {step} more steps only, and the catch-up rule may cut a trial that "
+                "improves late; fix: budget=<the last step a trial reports>, or "
+                "catch_up=False",
                 stacklevel=5,
             )

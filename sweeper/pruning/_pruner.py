@@ -58,7 +58,8 @@ class ConvergencePruner(BasePruner):
        many others clearly better as that share holds), and that is either out of the top
        or has under ``epsilon`` left even by the bound that assumes only a decelerating curve.
        A converged trial should end with its best value, not as PRUNED: the objective reads
-       :func:`stop_verdict` and returns ``best_value``;
+       :func:`stop_verdict` and returns ``best_value`` (for an overfitting one too: its best
+       checkpoint predates the rise; as PRUNED, ``study.best_trial`` leaves it out);
     3. ``catch_up`` is on, the detector has judged a trend (20 reports) and the trial
        cannot reach the top ``top_share`` of the trials: even improving by U, an upper
        confidence bound (1 - alpha) on the relative improvement left until ``budget``, its
@@ -114,7 +115,7 @@ class ConvergencePruner(BasePruner):
         ...         trial.report(value, step)
         ...         if trial.should_prune():
         ...             verdict = stop_verdict(trial)
-        ...             if verdict is not None and verdict["rule"] == "converged":
+        ...             if verdict is not None and verdict["rule"] in ("converged", "overfitting"):
         ...                 return verdict["best_value"]
         ...             raise optuna.TrialPruned(verdict["message"] if verdict else None)
         ...     return value
@@ -227,6 +228,7 @@ class ConvergencePruner(BasePruner):
         where = self._standing(study.study_name, trial, others, verdict, level, sign)
         if where is None:
             return None  # not judged yet: no trend, or too few points for the bound
+        self._notices.check_no_budget(self.budget, trial.number, verdict.step)
         # A converged stop costs the improvement still left. The one trial that may lead
         # takes none (that cost would be the sweep's regret), nor one that fewer others beat
         # clearly than the top share holds: that share is what the sweep reports, and its

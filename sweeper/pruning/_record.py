@@ -102,6 +102,8 @@ def decision_record(
 ) -> dict[str, Any]:
     """What a stop leaves in its trial: rule, message, steps, best value, the verdict."""
     best = level.best.value
+    if sign < 0:  # the detector judged the negated metric: worse is lower here
+        message = message.replace(" above its best", " below its best")
     return plain(
         {
             "rule": rule,

@@ -53,6 +53,25 @@ def test_val_and_train_rising_together_is_not_overfitting():
     assert first is None
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_rise_before_any_improvement_is_overfitting_only_while_training_falls(seed):
+    """A learning-rate warm-up lifts val/mel 20 % over its first 60 reports before it falls
+    far below its start: with no training metric it was OVERFITTING at its 42nd report
+    (best at the first points). A fine-tuned model whose val/mel rises from its first step
+    while its training loss falls still overfits."""
+    s = np.arange(1, T + 1)
+    rise = np.where(s <= 60, 1 + 0.2 * s / 60, 1 + 0.2 * np.exp(-(s - 60) / 8))
+    warm_up = noisy(10 * rise * (1 + 1.5 * (1 + np.maximum(s - 60, 0) / 6) ** -0.6), 0.02,
+                    seed=seed, phi=0.2)  # fmt: skip
+    first, _ = first_stop(OverfitDetector(), stream(STEPS, val__mel=warm_up))
+    assert first is None, first.message
+    fine_tune = noisy(20 * (1 + 0.15 * X), 0.02, seed=seed)
+    train = noisy(18 * (1 - 0.3 * X), 0.02, seed=seed + 10)
+    first, _ = first_stop(OverfitDetector(), stream(STEPS, val__mel=fine_tune, loss__g__mel=train))
+    assert first is not None and first.reason is Reason.OVERFITTING
+    assert first.evidence["improved_before_best"] is False
+
+
 @pytest.mark.parametrize(
     ("metrics_at", "guard"),
     [

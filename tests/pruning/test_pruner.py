@@ -101,6 +101,9 @@ def test_maximize_mirrors_minimize(name, values, state, rules, earliest, latest)
         assert (v_high["rule"], v_high["step"]) == (v_low["rule"], v_low["step"])
         assert v_high["best_value"] == pytest.approx(-v_low["best_value"])
         assert v_high["direction"] == "maximize"
+        # Worse is lower for a maximised metric: "above its best" said the opposite.
+        assert v_high["message"] == v_low["message"].replace(" above its best", " below its best")
+        assert " above its best" not in v_high["message"]
     if low.value is not None:
         assert high.value == pytest.approx(-low.value)
 

@@ -231,3 +231,24 @@ def test_a_warm_up_rise_is_not_read_as_nothing_left_to_gain():
     assert after_warm_up(plain) == 0  # a falling curve is judged whole
     seen = {int(k): float(v) for k, v in zip(s[:30], plain[:30], strict=True)}
     assert improvement_left_upper(seen, 1.0, 30, 200, 0.05) is not None
+
+
+def test_no_budget_warns_once_when_the_catch_up_rule_first_judges():
+    """Without a budget a trial is judged over as many steps again as its step: the docs'
+    demo lost its late bloomer that way (cut at step 20-24, 6 of 6 runs), with no word."""
+    from sweeper.testing import noisy
+
+    said = {}
+    for budget in (None, T):
+        study = optuna.create_study(pruner=ConvergencePruner(budget=budget))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for level in (10.0, 11.0, 30.0):
+                trial = study.ask()
+                for step, value in enumerate(noisy(np.full(40, level), 0.02, seed=int(level)), 1):
+                    trial.report(float(value), step)
+                    trial.should_prune()
+                study.tell(trial, float(level))
+        said[budget] = [str(w.message) for w in caught if "no budget" in str(w.message)]
+    assert len(said[None]) == 1 and "fix: budget=<the last step" in said[None][0], said
+    assert said[T] == []
