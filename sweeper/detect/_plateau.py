@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sweeper.detect._base import Detector
+from sweeper.detect._base import Detector, metric_value
 from sweeper.detect._best import BestTracker
 from sweeper.detect._history import History
 from sweeper.detect._stats import spend
@@ -102,13 +102,12 @@ class PlateauDetector(Detector):
         step = int(step)
         if self._last_step is not None and step <= self._last_step:
             return self._verdict or self._continue(step, f"step {step} repeats; ignored", {})
-        value = metrics.get(self.metric)
+        value = metric_value(self.metric, metrics.get(self.metric))
         if value is None:
             if self._verdict is not None:
                 return self._verdict
             return self._continue(step, f"no {self.metric} reported yet", {})
         self._last_step = step
-        value = float(value)
         if not math.isfinite(value):
             # No new evidence: a NaN must not count as one more confirming check.
             previous = self._verdict or self._continue(step, f"{self.metric} is {value}", {})

@@ -15,6 +15,7 @@ from sweeper.detect import (
     ConvergenceDetector,
     DivergenceDetector,
     OverfitDetector,
+    PlateauDetector,
     Reason,
 )
 from sweeper.errors import InputError
@@ -22,6 +23,14 @@ from sweeper.errors import InputError
 T = 300
 STEPS = np.arange(1, T + 1) * 100
 FRAC = STEPS / STEPS[-1]
+
+
+def held_out_plateau() -> PlateauDetector:
+    """The plateau rule alone, on val/mel (it read values with float(): "0.5" passed)."""
+    return PlateauDetector("val/mel")
+
+
+EVERY_DETECTOR = [ConvergenceDetector, DivergenceDetector, OverfitDetector, held_out_plateau]
 
 
 def _overfitting_run() -> list[tuple[int, float, float]]:
@@ -98,9 +107,7 @@ def test_a_metric_repeated_at_its_recorded_step_is_still_ignored():
         assert json.dumps(det.state_dict(), sort_keys=True) == before
 
 
-@pytest.mark.parametrize(
-    "factory", [ConvergenceDetector, DivergenceDetector, OverfitDetector], ids=lambda f: f.__name__
-)
+@pytest.mark.parametrize("factory", EVERY_DETECTOR, ids=lambda f: f.__name__)
 def test_null_means_not_reported_and_numpy_numbers_count(factory):
     plain, odd = factory(), factory()
     for i in range(1, 30):
@@ -121,9 +128,7 @@ def test_null_means_not_reported_and_numpy_numbers_count(factory):
     assert same == json.dumps(plain.state_dict(), sort_keys=True)  # was a TypeError
 
 
-@pytest.mark.parametrize(
-    "factory", [ConvergenceDetector, DivergenceDetector, OverfitDetector], ids=lambda f: f.__name__
-)
+@pytest.mark.parametrize("factory", EVERY_DETECTOR, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("bad", ["0.5", "abc", [0.5, 0.6], {"v": 1}])
 def test_a_non_numeric_value_is_a_one_line_error_naming_the_metric(factory, bad):
     with pytest.raises(InputError) as err:
