@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweeper.detect import improvement_bound
+from sweeper.detect._stats import robust_sigma, rolling_median
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,8 @@ def after_warm_up(ys: np.ndarray) -> int:
     noise sds (from the changes between neighbours); else 0, the whole curve."""
     if ys.size < 10:
         return 0
-    smooth = np.median(np.lib.stride_tricks.sliding_window_view(ys, 5), axis=1)
+    smooth = rolling_median(ys, 5)
     peak = int(np.argmax(smooth))
-    changes = np.diff(ys)
-    noise = 1.4826 * float(np.median(np.abs(changes - np.median(changes)))) / math.sqrt(2)
-    if peak == 0 or smooth[peak] - smooth[0] <= 2.0 * noise:
+    if peak == 0 or smooth[peak] - smooth[0] <= 2.0 * robust_sigma(np.diff(ys)) / math.sqrt(2):
         return 0
-    return peak + 2  # the middle of the peak's window
+    return peak
