@@ -17,6 +17,10 @@ from sweeper.detect._verdict import Reason, Verdict
 # When several detectors stop at once, the most urgent reason is the one reported.
 _URGENCY = {Reason.DIVERGED: 0, Reason.OVERFITTING: 1, Reason.CONVERGED: 2, Reason.CONTINUE: 3}
 
+# Held-out report intervals missed before a CONTINUE says its judgement is that old: a late
+# eval or two is normal (a slow eval, a restart); three is an eval that stopped.
+SILENT_AFTER = 3
+
 
 def most_urgent(verdicts: Sequence[Verdict]) -> Verdict:
     """The stopping verdict that matters most, else the first (primary) verdict."""
@@ -114,6 +118,10 @@ class ConvergenceDetector(Detector):
         # The training plateau's best step while it was judged: the checkpoint a DIVERGED
         # verdict names when the held-out metric broke before any finite value of it.
         self._train_best: int | None = None
+        # The held-out metric's last two report steps: how long it has been silent, and
+        # against what cadence (a held-out eval that stopped would otherwise freeze the
+        # verdict on its last judgement without a word).
+        self._held_out_steps: tuple[int, ...] = ()
 
     def _children(self) -> list[Detector]:
         return [self.divergence, self.overfit, self.held_out_plateau, self.train_plateau]
@@ -141,6 +149,8 @@ class ConvergenceDetector(Detector):
         first_held_out = self.held_out in metrics and not self._seen_held_out
         if self.held_out in metrics:
             self._seen_held_out = True
+            if not self._held_out_steps or step > self._held_out_steps[-1]:
+                self._held_out_steps = (*self._held_out_steps[-1:], step)
         if first_held_out and self.primary is None:
             # Its last report, so that a held-out metric breaking at once still has a
             # checkpoint to name, whether the training value came in this call or before.
@@ -159,7 +169,7 @@ class ConvergenceDetector(Detector):
                 best = held_plateau.best_step
                 best = best if best is not None else self._train_best
                 verdict = dataclasses.replace(verdict, best_step=best)
-            return self._now(verdict, step)
+            return self._silent(self._now(verdict, step))
         verdicts = [d.update(step, metrics) for d in self._children()]
         diverged, overfit, held_plateau, train_plateau = verdicts
         self._train_best = train_plateau.best_step
@@ -187,11 +197,27 @@ class ConvergenceDetector(Detector):
             return verdict
         return dataclasses.replace(verdict, step=step)
 
+    def _silent(self, verdict: Verdict) -> Verdict:
+        """A CONTINUE that says so when the held-out metric has not been reported for more
+        than SILENT_AFTER of its own report intervals: its judgement is that old."""
+        if verdict.stops or len(self._held_out_steps) < 2:
+            return verdict
+        before, last = self._held_out_steps
+        if verdict.step - last <= SILENT_AFTER * (last - before):
+            return verdict
+        note = (
+            f" [{self.held_out} not reported since step {last} (it came every {last - before} "
+            f"steps): this is its judgement at step {last}]"
+        )
+        evidence = {**verdict.evidence, "held_out_last_step": last}
+        return dataclasses.replace(verdict, message=verdict.message + note, evidence=evidence)
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "children": [d.state_dict() for d in self._children()],
             "seen_held_out": self._seen_held_out,
             "train_best": self._train_best,
+            "held_out_steps": list(self._held_out_steps),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -199,3 +225,4 @@ class ConvergenceDetector(Detector):
             d.load_state_dict(s)
         self._seen_held_out = bool(state["seen_held_out"])
         self._train_best = state.get("train_best")  # absent from states saved before 2026-12-07
+        self._held_out_steps = tuple(int(s) for s in state.get("held_out_steps", ()))

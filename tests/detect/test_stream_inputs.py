@@ -249,3 +249,24 @@ def test_a_continue_carries_the_step_just_passed_and_a_stop_its_own():
     assert stale == []  # was 147 of 200 updates
     # A restart repeating a step gets the previous verdict as it was.
     assert det.update(1_000, {"loss/g/mel": 30.0}).step == verdict.step
+
+
+def test_a_held_out_metric_that_stops_coming_is_named_in_the_continue():
+    det = ConvergenceDetector(budget=40_000)
+    for step in range(200, 8_001, 200):  # val/mel every 800 steps, then no more
+        metrics = {"loss/g/mel": 30.0 - step / 1_000}
+        if step % 800 == 0:
+            metrics["val/mel"] = 0.5 + 400 / step
+        verdict = det.update(step, metrics)
+    assert "not reported" not in verdict.message  # on cadence: nothing to say
+    late = det.update(10_400, {"loss/g/mel": 20.0})  # three intervals missed: a late eval
+    assert "not reported" not in late.message
+    silent = det.update(10_600, {"loss/g/mel": 20.0})
+    assert silent.reason is Reason.CONTINUE and silent.step == 10_600
+    assert "val/mel not reported since step 8000" in silent.message
+    assert silent.evidence["held_out_last_step"] == 8_000
+    # The note survives a restore, and a new report ends it.
+    loaded = ConvergenceDetector(budget=40_000)
+    loaded.load_state_dict(json.loads(json.dumps(det.state_dict())))
+    assert "not reported" in loaded.update(10_800, {"loss/g/mel": 20.0}).message
+    assert "not reported" not in loaded.update(11_000, {"val/mel": 0.55}).message
