@@ -17,20 +17,17 @@ from sweeper.detect._stats import z_quantile
 from sweeper.pruning._args import PrunerArgs
 from sweeper.pruning._notices import Notices
 from sweeper.pruning._record import (
+    RULES,
     STOP_ATTR,
+    CatchUpSetting,
+    catch_up_record,
+    converged_record,
     decision_record,
-    share_text,
-    standing_record,
     train_key,
 )
 from sweeper.pruning._standing import Standing, improvement_left_upper, standing
 from sweeper.pruning._track import _Level, _Track, plateau_stop
 
-_RULES = {
-    Reason.DIVERGED: "diverged",
-    Reason.OVERFITTING: "overfitting",
-    Reason.CONVERGED: "converged",
-}
 # (study name, trial number, start time): a study deleted and made again under its name, or
 # one pruner reused across studies of one name, must not inherit the old trials' detectors.
 _Key = tuple[str, int, Any]
@@ -218,7 +215,7 @@ class ConvergencePruner(BasePruner):
             first = track.first_stop
             if first.step < self.n_warmup_steps:  # a divergence in the warm-up stops now
                 first = dataclasses.replace(first, step=verdict.step)
-            return decision_record(_RULES[first.reason], first.message, first, level, sign)
+            return decision_record(RULES[first.reason], first.message, first, level, sign)
         if not self.catch_up:
             return None
         converged = plateau_stop(verdict)
@@ -240,9 +237,9 @@ class ConvergencePruner(BasePruner):
         out_of_top = where.p_value < self.alpha
         spared = where.contends or where.may_rank_in_top
         if converged and not spared and (out_of_top or where.upper < self.epsilon):
-            return self._converged(verdict, level, sign, where)
+            return converged_record(verdict, level, sign, where, self.top_share)
         if where.p_value < self.alpha:
-            return self._cannot_catch_up(verdict, level, sign, where)
+            return catch_up_record(verdict, level, sign, where, self._setting())
         return None
 
     def _standing(
@@ -274,36 +271,8 @@ class ConvergencePruner(BasePruner):
         margin = self.epsilon + self._z * noise
         return standing(best, upper, margin, levels, self.top_share, scale)
 
-    def _converged(
-        self, verdict: Verdict, level: _Level, sign: float, where: Standing
-    ) -> dict[str, Any]:
-        message = (
-            f"{verdict.message}; trial {where.leader} at {sign * where.bar:.4g} is ahead of "  # type: ignore[operator]
-            f"even its optimistic final {sign * where.optimistic:.4g} by more than "
-            f"{share_text(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
-        )
-        record = decision_record(_RULES[verdict.reason], message, verdict, level, sign)
-        record["standing"] = standing_record(where, sign, self.top_share)
-        return record
-
-    def _cannot_catch_up(
-        self, verdict: Verdict, level: _Level, sign: float, where: Standing
-    ) -> dict[str, Any]:
-        best = level.best.value
-        horizon = f"step {self.budget}" if self.budget is not None else "as many steps again"
-        expected = self.top_share * where.others
-        message = (
-            f"cannot catch up: {self.metric} at best {sign * best:.4g} could gain at most "  # type: ignore[operator]
-            f"{share_text(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
-            f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "
-            f"trials are already better than that by more than "
-            f"{share_text(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
-            f"{sign * where.bar:.4g}); a trial in the top {100 * self.top_share:.0f} % "  # type: ignore[operator]
-            f"would see about {expected:.1f} (p = {where.p_value:.2g})"
-        )
-        record = decision_record("cannot_catch_up", message, verdict, level, sign)
-        record["catch_up"] = standing_record(where, sign, self.top_share)
-        return record
+    def _setting(self) -> CatchUpSetting:
+        return CatchUpSetting(self.metric, self.budget, self.top_share)
 
     def _feed(self, track: _Track, trial: FrozenTrial, sign: float) -> None:
         for step, raw in track.cursor.advance(trial.intermediate_values):

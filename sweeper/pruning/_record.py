@@ -6,17 +6,22 @@ import copy
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import optuna
 from optuna.trial import FrozenTrial
 
-from sweeper.detect import Verdict
+from sweeper.detect import Reason, Verdict
 from sweeper.pruning._standing import Standing
 from sweeper.pruning._track import _Level
 
 STOP_ATTR = "sweeper:stop"
 TRAIN_ATTR = "sweeper:train"  # prefix: one system attribute "sweeper:train:<step>" per report
+RULES = {
+    Reason.DIVERGED: "diverged",
+    Reason.OVERFITTING: "overfitting",
+    Reason.CONVERGED: "converged",
+}
 
 
 def train_key(step: int) -> str:
@@ -139,3 +144,47 @@ def share_text(where: Standing, fraction: float, value: float) -> str:
     if where.scale is None:
         return f"{100 * fraction:.1f} %"
     return f"{where.amount(fraction, value):.4g}"
+
+
+def converged_record(
+    verdict: Verdict, level: _Level, sign: float, where: Standing, top_share: float
+) -> dict[str, Any]:
+    """A converged (or plateau-named overfitting) stop of a trial that cannot lead."""
+    message = (
+        f"{verdict.message}; trial {where.leader} at {sign * where.bar:.4g} is ahead of "  # type: ignore[operator]
+        f"even its optimistic final {sign * where.optimistic:.4g} by more than "
+        f"{share_text(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
+    )
+    record = decision_record(RULES[verdict.reason], message, verdict, level, sign)
+    record["standing"] = standing_record(where, sign, top_share)
+    return record
+
+
+class CatchUpSetting(NamedTuple):
+    """The pruner settings a catch-up message names."""
+
+    metric: str  # the judged metric's name
+    budget: int | None  # the horizon, or None: as many steps again
+    top_share: float  # the share of the trials kept intact
+
+
+def catch_up_record(
+    verdict: Verdict, level: _Level, sign: float, where: Standing, setting: CatchUpSetting
+) -> dict[str, Any]:
+    """A trial that cannot reach the top share even by its optimistic bound."""
+    best = level.best.value
+    budget = setting.budget
+    horizon = f"step {budget}" if budget is not None else "as many steps again"
+    expected = setting.top_share * where.others
+    message = (
+        f"cannot catch up: {setting.metric} at best {sign * best:.4g} could gain at most "  # type: ignore[operator]
+        f"{share_text(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
+        f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "
+        f"trials are already better than that by more than "
+        f"{share_text(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
+        f"{sign * where.bar:.4g}); a trial in the top {100 * setting.top_share:.0f} % "  # type: ignore[operator]
+        f"would see about {expected:.1f} (p = {where.p_value:.2g})"
+    )
+    record = decision_record("cannot_catch_up", message, verdict, level, sign)
+    record["catch_up"] = standing_record(where, sign, setting.top_share)
+    return record
