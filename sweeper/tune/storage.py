@@ -87,7 +87,7 @@ def open_study_storage(spec: str, *, heartbeat_s: int | None = None) -> BaseStor
     if scheme == "sqlite":
         return _sqlite(spec, heartbeat_s)
     if scheme.split("+", 1)[0] in _SERVERS:
-        return _server(spec, heartbeat_s)
+        return _rdb(spec, _server_engine_kwargs(spec), heartbeat_s)
     raise InputError(
         f"unknown study storage scheme {scheme!r} in {_redacted(spec)!r}; fix: use a journal "
         f"file path or one of {', '.join(s + '://' for s in STUDY_SCHEMES)}"
@@ -114,10 +114,6 @@ def _sqlite(spec: str, heartbeat_s: int | None) -> BaseStorage:
         _writable_folder(Path(file).expanduser().parent, f"the folder of {spec!r}")
     # SQLite locks the whole file per write: wait for it rather than fail "database is locked".
     return _rdb(spec, {"connect_args": {"timeout": 30}}, heartbeat_s)
-
-
-def _server(spec: str, heartbeat_s: int | None) -> BaseStorage:
-    return _rdb(spec, _server_engine_kwargs(spec), heartbeat_s)
 
 
 def _server_engine_kwargs(spec: str) -> dict[str, Any]:
