@@ -4,9 +4,9 @@ from sweeper.diagnose._core import (
     Diagnosis,
     HealthReport,
     SignalReport,
-    checkpoint_for,
     diagnose,
 )
+from sweeper.diagnose._keep import checkpoint_for
 from sweeper.diagnose._overall import merged_by_step
 from sweeper.diagnose._plot import panel_title, plot, smooth
 from sweeper.diagnose._text import render_text, signal_message, to_dict

@@ -22,7 +22,7 @@ from sweeper.diagnose._episodes import (
     stop_stands,
     tail_spike,
 )
-from sweeper.diagnose._keep import checkpoint_for
+from sweeper.diagnose._keep import Pick, advise
 from sweeper.diagnose._overall import overall_verdicts, raw_nan_start
 from sweeper.diagnose._verdicts import settle
 from sweeper.errors import InputError
@@ -77,6 +77,7 @@ class SignalReport:
     non_finite_since: int | None = None  # first step of a NaN/inf run lasting to the end
     blow_up: Verdict | None = None  # first explosion (a mel loss over 2x its best), if any
     advice: str | None = None  # the checkpoint clause: "keep G_..." or why none is usable
+    pick: Pick | None = None  # the file advised, when a known one is (JSON's checkpoint_*)
 
     @property
     def earliest_stop(self) -> Verdict | None:
@@ -297,12 +298,14 @@ def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalRe
             first = dataclasses.replace(last, step=since)
     elif stop_stands(first, last, series, detector.epsilon):
         last = dataclasses.replace(last, reason=Reason.CONVERGED)
+    checkpoint, advice, pick = advise(last.best_step, run)
     return SignalReport(
         name=name,
         final=last,
         first_stop=first,
-        checkpoint=checkpoint_for(last.best_step, run),
-        advice=_keep_clause(checkpoint_for(last.best_step, run)),
+        checkpoint=checkpoint,
+        advice=advice,
+        pick=pick,
         points=len(series),
         finite=int(finite.size),
         last_step=int(series.steps[-1]),
@@ -312,10 +315,6 @@ def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalRe
         blow_up=None if episode is None else episode[0],
         fall_after_stop=None if first is None else fall_since(series, first.step),
     )
-
-
-def _keep_clause(checkpoint: str | None) -> str | None:
-    return None if checkpoint is None else f"keep {checkpoint}"
 
 
 def _health(name: str, series: Series) -> HealthReport:

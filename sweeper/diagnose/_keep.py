@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sweeper.logs import RunLog
 
 # Best at step 0 and no later checkpoint known: G_0 is the untrained (or base) model.
 _AFTER_START = "the earliest G_<step>.pth saved after the start, if any (none is known)"
+_PER_LOG = " (saved per train.log)"
 
 
-def _saved(run: RunLog) -> list[dict[int, str]]:
-    """Files on disk (with a trial's kept best), then files train.log says were saved."""
-    present = {s: f"G_{s}.pth" for s in run.checkpoints}
-    present.update({s: f"{run.best_dir}/G_{s}.pth" for s in run.kept_best})
-    logged = {s: f"G_{s}.pth (saved per train.log)" for s in run.logged_checkpoints}
-    return [present, logged]
+@dataclass(frozen=True)
+class Pick:
+    """The checkpoint advised, for JSON: its step, its file relative to the logs (``best/``
+    for a trial's kept best), and whether the folder listing shows it (False: only
+    train.log's save lines name it)."""
+
+    step: int
+    file: str
+    on_disk: bool
 
 
-def find(
+def listed(run: RunLog) -> bool:
+    """The folder beside the logs was listed and holds G_*.pth files (G_0 included, which
+    so-vits-svc never deletes): then it, not train.log's save lines, says what is kept.
+    Users delete old checkpoints by hand, and 4.0 without keep_ckpts logs no deletion."""
+    return bool(run.checkpoints or run.kept_best)
+
+
+def _saved(run: RunLog) -> list[dict[int, Pick]]:
+    """Files on disk (with a trial's kept best); train.log's save lines only with no listing."""
+    present = {s: Pick(s, f"G_{s}.pth", True) for s in run.checkpoints}
+    present.update({s: Pick(s, f"{run.best_dir}/G_{s}.pth", True) for s in run.kept_best})
+    if listed(run):
+        return [present]
+    return [{s: Pick(s, f"G_{s}.pth", False) for s in run.logged_checkpoints}]
+
+
+def pick(
     best_step: int, run: RunLog, unusable_from: int | None = None
-) -> tuple[str, bool] | None:
-    """(file, saved after best_step) for the kept G_<step>.pth to advise; None if none known.
+) -> tuple[Pick, bool] | None:
+    """(the kept G_<step>.pth to advise, saved after best_step); None if none is known.
 
     Checkpoints saved at or after ``unusable_from`` (a divergence) are never advised: their
     weights are NaN or blown up. G_0 never is: it is the untrained (or pretrained base) model,
@@ -33,6 +55,17 @@ def find(
         if kept:
             return saved[min(kept)], True
     return None
+
+
+def find(
+    best_step: int, run: RunLog, unusable_from: int | None = None
+) -> tuple[str, bool] | None:
+    """(file in words, saved after best_step) of :func:`pick`."""
+    found = pick(best_step, run, unusable_from)
+    if found is None:
+        return None
+    chosen, after = found
+    return chosen.file + ("" if chosen.on_disk else _PER_LOG), after
 
 
 def kept_from(run: RunLog, step: int) -> list[int]:
@@ -56,8 +89,9 @@ def checkpoint_for(
 ) -> str | None:
     """The saved checkpoint nearest at or before ``best_step`` (never G_0), in plain words.
 
-    None when ``best_step`` is None, or when every kept checkpoint was saved at or after
-    ``unusable_from`` (:func:`unusable` says so then).
+    None when ``best_step`` is None, when every kept checkpoint was saved at or after
+    ``unusable_from`` (:func:`unusable` says so then), or when the folder listing shows no
+    usable one (:func:`none_kept`).
     """
     if best_step is None:
         return None
@@ -69,7 +103,7 @@ def checkpoint_for(
     if found is not None:
         name, after = found
         return f"{name}, the earliest kept after step {best_step}" if after else name
-    if unusable_from is not None and kept_from(run, unusable_from):
+    if listed(run) or (unusable_from is not None and kept_from(run, unusable_from)):
         return None
     # Checkpoints fall every eval_interval steps, the best step on a logged (or span) step:
     # a G_<best>.pth rarely exists, so name the one that would hold it.
@@ -82,11 +116,50 @@ def checkpoint_for(
     return f"the G_<step>.pth saved last at or before step {best_step}, if any (none is known)"
 
 
-def unusable(run: RunLog, since: int) -> str:
-    """Advice when every kept checkpoint was saved at or after a divergence at ``since``."""
+def advise(
+    best_step: int | None, run: RunLog, unusable_from: int | None = None, say_best: bool = False
+) -> tuple[str | None, str | None, Pick | None]:
+    """(checkpoint in words, the line's clause, the file picked) for ``best_step``."""
+    checkpoint = checkpoint_for(best_step, run, unusable_from)
+    if best_step is None:
+        return None, None, None
+    if checkpoint is not None:
+        found = pick(best_step, run, unusable_from) if run.checkpoint_unit == "step" else None
+        return checkpoint, f"keep {checkpoint}", None if found is None else found[0]
+    if unusable_from is not None and kept_from(run, unusable_from):
+        return None, unusable(run, unusable_from, best_step, say_best), None
+    if listed(run):
+        return None, none_kept(run, best_step, unusable_from), None
+    return None, None, None
+
+
+def _gone(run: RunLog, best_step: int, unusable_from: int | None) -> str:
+    """A clause naming the file train.log saved near the best that the listing lacks."""
+    logged = RunLog(run.source, logged_checkpoints=run.logged_checkpoints)
+    found = find(best_step, logged, unusable_from)
+    if found is None:
+        return ""
+    name = found[0].removesuffix(_PER_LOG)
+    return f"; {name}, saved per train.log, is gone"
+
+
+def none_kept(run: RunLog, best_step: int, unusable_from: int | None = None) -> str:
+    """Advice when the folder holds no checkpoint to keep but G_0 (the base model)."""
+    return (
+        "none of the kept checkpoints is usable: beside the logs there is no G_<step>.pth "
+        f"but G_0.pth (the base model){_gone(run, best_step, unusable_from)}; train again "
+        f"to about step {best_step} (keep_ckpts: 0 keeps every checkpoint)"
+    )
+
+
+def unusable(run: RunLog, since: int, best_step: int | None = None, say_best: bool = False) -> str:
+    """Advice when every kept checkpoint was saved at or after a divergence at ``since``;
+    ``say_best`` for a line that does not name the best step already (a NaN tail's)."""
+    best = f"; the best was at step {best_step}" if say_best and best_step is not None else ""
+    gone = "" if best_step is None or not listed(run) else _gone(run, best_step, since)
     return (
         f"none of the kept checkpoints is usable: {span(kept_from(run, since))} were saved at "
-        f"or after step {since}, when training diverged; resume from a G_<step>.pth saved "
-        "before it if you copied one elsewhere, else train again (keep_ckpts: 0 keeps every "
-        "checkpoint)"
+        f"or after step {since}, when training diverged{best}{gone}; resume from a "
+        "G_<step>.pth saved before it if you copied one elsewhere, else train again "
+        "(keep_ckpts: 0 keeps every checkpoint)"
     )

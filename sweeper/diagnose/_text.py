@@ -312,6 +312,11 @@ def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
         "improvement_left_now": report.evidence("improvement_left"),
         "improvement_left_upper_now": report.evidence("improvement_left_upper"),
         "checkpoint": report.checkpoint,
+        # The advised file as data: its step, its path relative to the logs, and whether the
+        # folder listing shows it (false: named only by train.log); null when none is advised.
+        "checkpoint_step": None if report.pick is None else report.pick.step,
+        "checkpoint_file": None if report.pick is None else report.pick.file,
+        "checkpoint_on_disk": None if report.pick is None else report.pick.on_disk,
         "checkpoint_advice": report.advice,  # the clause: keep a file, or why none is fit
         "message": signal_message(report, diagnosis),
         "detector_message": backing.message,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sweeper.detect import Reason, Verdict
-from sweeper.diagnose._keep import checkpoint_for, find, kept_from, span, unusable
+from sweeper.diagnose._keep import advise, find, kept_from, span
 from sweeper.logs import RunLog
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def settle(
                     settled[other] = dataclasses.replace(
                         report,
                         checkpoint=held_out.checkpoint,
+                        pick=held_out.pick,
                         advice=f"for the checkpoint follow {name}, as the run overfits",
                     )
     steps = [r.diverged_since for r in settled.values() if r.diverged_since is not None]
@@ -97,11 +98,6 @@ def _overfitting(report: SignalReport, onset: Verdict, run: RunLog) -> SignalRep
 
 def _after_divergence(report: SignalReport, run: RunLog, since: int) -> SignalReport:
     """Never advise a checkpoint saved at or after the run diverged: its weights are broken."""
-    checkpoint = checkpoint_for(report.best_step, run, unusable_from=since)
-    if checkpoint is not None:
-        advice = f"keep {checkpoint}"
-    elif kept_from(run, since):
-        advice = unusable(run, since)
-    else:
-        advice = None
-    return dataclasses.replace(report, checkpoint=checkpoint, advice=advice)
+    nan_line = report.non_finite_since is not None  # its line names no best step
+    checkpoint, advice, pick = advise(report.best_step, run, since, say_best=nan_line)
+    return dataclasses.replace(report, checkpoint=checkpoint, advice=advice, pick=pick)

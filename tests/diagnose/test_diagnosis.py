@@ -151,8 +151,9 @@ UNKNOWN_12400 = "the G_<step>.pth saved last at or before step 12400, if any (no
         # so-vits-svc keeps G_0 (the base model) and the last few: the best one may be gone.
         (25800, (0, 28000, 28800), (), "G_28000.pth, the earliest kept after step 25800"),
         (12400, (13000,), (), "G_13000.pth, the earliest kept after step 12400"),
+        # Only G_0 listed: nothing to keep (advise() says so); no guess at a file.
+        (12400, (0,), (), None),
         # No kept file known: checkpoints fall every eval_interval, rarely on the best step.
-        (12400, (0,), (), UNKNOWN_12400),
         (12400, (), (), UNKNOWN_12400),
         (None, (0,), (), None),
     ],
