@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sweeper.config import SweepConfig
+from sweeper.config._metrics import check_scale
 from sweeper.config._summary import SummarySettings
 from sweeper.errors import InputError
-from sweeper.space import FieldError
+from sweeper.space import FieldError, FixedParam
 from sweeper.summarize.collect import SweepData, TrialRecord, collect
 from sweeper.summarize.importance import importances
 from sweeper.summarize.ranking import Candidate, Criteria, Ranked, oriented, rank
@@ -80,10 +81,33 @@ def direction(name: str, cfg: SweepConfig, settings: SummarySettings) -> str:
     return known or asked or "min"
 
 
+def searched_params(cfg: SweepConfig) -> set[str]:
+    """The parameters the space searches (not fixed)."""
+    return {n for n, p in cfg.parameters.params.items() if not isinstance(p, FixedParam)}
+
+
+def scaled(name: str, searched: set[str]) -> bool:
+    """``name`` is multiplied by a loss weight the space searches."""
+    try:
+        check_scale((), name, searched)
+    except FieldError:
+        return True
+    return False
+
+
 def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -> Criteria:
     """The ranking the sweep file's ``summary:`` asks for, its names checked against the
     metrics the trials have (an unknown one is a line-numbered error naming those)."""
     cfg, settings = data.cfg, data.cfg.summary
+    searched = searched_params(cfg)
+    for key, name in settings.named_metrics():
+        if key[0] != "modes":  # a summary: added after the run: `sweeper check` refuses it
+            try:
+                check_scale(("summary", *key), name, searched)
+            except FieldError as err:
+                raise data.lines.error(err) from None
+    # A metric scaled by a searched weight is shown, but never offered to rank by.
+    offered = ", ".join(m for m in present if not scaled(m, searched))
     for key, name in settings.named_metrics():
         if name not in present:
             hint = ""
@@ -94,7 +118,7 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
                     ("summary", *key),
                     "is not a metric of this sweep",
                     name,
-                    f"{hint}use one of: {', '.join(present)}",
+                    f"{hint}use one of: {offered}",
                 )
             )
     objective = list(cfg.objective.metrics)
@@ -108,7 +132,7 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
     missing = [m for m in metrics if m not in present]
     if missing:  # an objective metric no finished trial reported
         raise InputError(
-            f"no ranked trial has metric {missing[0]!r}; fix: name one of {', '.join(present)} "
+            f"no ranked trial has metric {missing[0]!r}; fix: name one of {offered} "
             "in summary: of sweep.yaml"
         )
     try:
