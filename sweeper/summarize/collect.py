@@ -112,11 +112,14 @@ def curves_of(rows: list[dict[str, Any]]) -> dict[str, Curve]:
 
 
 def values_at(curves: dict[str, Curve], step: int) -> dict[str, float]:
-    """Each metric's last finite value at or before ``step``."""
+    """Each metric's last report at or before ``step`` (a metric logged at another interval
+    than the validation's), left out when that report is NaN or inf: an older finite value
+    is not the checkpoint's (a probe saw a NaN at the best step shown and ranked as the
+    value of 15 steps before)."""
     out = {}
     for name, (steps, values) in curves.items():
-        found = [v for s, v in zip(steps, values, strict=True) if s <= step and math.isfinite(v)]
-        if found:
+        found = [v for s, v in zip(steps, values, strict=True) if s <= step]
+        if found and math.isfinite(found[-1]):
             out[name] = found[-1]
     return out
 

@@ -33,3 +33,34 @@ def test_a_resumed_trials_curve_keeps_the_steps_only_the_study_has(tmp_path):
     rec = _record(trial, tmp_path)
     assert rec.curves["val/mel"] == ([0, 5, 10, 15], [40.0, 30.0, 20.0, 21.5])  # file wins
     assert rec.curves["loss/g/mel"] == ([10, 15], [1.0, 1.0])
+
+
+def test_a_nan_at_the_best_step_is_missing_not_an_older_value(tmp_path):
+    """A metric NaN or inf at the best step has no value there: the last finite value before
+    it (another checkpoint's) was shown and ranked. A metric logged at another interval
+    keeps its last report before the step."""
+    attrs = {
+        "ray_trial_id": "r2",
+        "config": {"train.learning_rate": 1e-3},
+        "best": {"step": 10, "metrics": ["val/mel_l1"], "values": {"val/mel_l1": 0.7}},
+        "outcome": {"rule": "budget", "message": "ran to its budget", "step": 10,
+                    "best_step": 10, "best_value": 0.7},
+    }  # fmt: skip
+    trial = create_trial(
+        state=TrialState.COMPLETE, value=0.7,
+        params={"train.learning_rate": 1e-3},
+        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs=attrs, intermediate_values={5: 0.8, 10: 0.7},
+    )  # fmt: skip
+    folder = tmp_path / "trial_r2"
+    folder.mkdir()
+    rows = [
+        {"step": 5, "val/mel_l1": 0.8, "val/f0_rmse_cents": 500.0, "loss/g/total": 9.0,
+         "train/mel": 3.0},
+        {"step": 10, "val/mel_l1": 0.7, "val/f0_rmse_cents": float("nan"),
+         "loss/g/total": float("inf")},
+    ]  # fmt: skip
+    (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "G_10.pth").write_bytes(b"")
+    rec = _record(trial, tmp_path)
+    assert rec.values == {"val/mel_l1": 0.7, "train/mel": 3.0}
