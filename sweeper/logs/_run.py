@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from sweeper.errors import InputError
+from sweeper.logs._merge import last_step as _last_step
+from sweeper.logs._merge import merge as _merge
 from sweeper.logs._series import RunLog
 from sweeper.logs._textlog import read_train_log
 from sweeper.logs._tfevents import (
@@ -27,7 +29,8 @@ def read_run(path: str | Path) -> RunLog:
 
     A folder's event files (and those of its ``eval/`` subfolder and of
     ``lightning_logs/version_*``) and its ``train.log`` are merged tag by tag, TensorBoard
-    winning where both hold a tag. The ``G_<n>.pth`` files beside the logs (for a
+    winning where both hold a tag; a train.log going on past the event files extends the
+    tags whose shared steps agree (:func:`sweeper.logs._merge.merge`). The ``G_<n>.pth`` files beside the logs (for a
     so-vits-svc-fork run: in the folder holding ``lightning_logs``) are listed in
     ``RunLog.checkpoints``; ``RunLog.checkpoint_unit`` says whether ``n`` counts steps.
 
@@ -257,10 +260,6 @@ def _read_folder(folder: Path) -> RunLog:
     return _merge(folder, tensorboard, text)
 
 
-def _last_step(run: RunLog) -> int:
-    return max((int(series.steps[-1]) for series in run.series.values() if len(series)), default=0)
-
-
 def _runs_below(folder: Path) -> list[Path]:
     """Subfolders one level down that hold a run (``logs/`` given for ``logs/44k``)."""
     try:
@@ -272,33 +271,3 @@ def _runs_below(folder: Path) -> list[Path]:
         for child in children
         if (child / "train.log").is_file() or event_files(child)
     ]
-
-
-def _text_notes(text: RunLog, tensorboard: RunLog) -> list[str]:
-    # The derived-total caveat is moot when TensorBoard supplies the real loss/g/total.
-    moot = "loss/g/total is derived" if "loss/g/total" in tensorboard.series else None
-    return [note for note in text.notes if moot is None or not note.startswith(moot)]
-
-
-def _merge(folder: Path, tensorboard: RunLog, text: RunLog) -> RunLog:
-    """TensorBoard scalars win tag by tag; the text log fills the tags TensorBoard lacks."""
-    only_text = sorted(set(text.series) - set(tensorboard.series))
-    series = {**{tag: text.series[tag] for tag in only_text}, **tensorboard.series}
-    merged_note = "TensorBoard scalars used where both logs hold a tag"
-    if only_text:
-        merged_note += f"; from train.log only: {', '.join(only_text)}"
-    ends = {_last_step(text), _last_step(tensorboard)}
-    if len(ends) == 2 and min(ends) < 0.9 * max(ends):
-        merged_note += (
-            f"; but train.log ends at step {_last_step(text)} and the event files at step "
-            f"{_last_step(tensorboard)}: they may be different runs (so-vits-svc appends to "
-            "train.log); pass one of them to judge it alone"
-        )
-    return RunLog(
-        source=folder,
-        series=dict(sorted(series.items())),
-        notes=[*tensorboard.notes, *_text_notes(text, tensorboard), merged_note],
-        logged_checkpoints=text.logged_checkpoints,
-        restarts=max(tensorboard.restarts, text.restarts),
-        overwritten=max(tensorboard.overwritten, text.overwritten),
-    )
