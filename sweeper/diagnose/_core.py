@@ -214,7 +214,9 @@ def diagnose(
         overall_verdicts(run, primary, budget, judged) if judged else (None, None, None)
     )
     if overall is not None and overall.reason is Reason.DIVERGED:
-        overall_stop, overall_since = raw_nan_start(overall_stop, overall_since, reports)
+        overall_stop, overall_since = raw_nan_start(
+            overall_stop, overall_since, reports, raw
+        )
     reports = settle(reports, run, overall, overall_since)
     notes = list(run.notes)
     for name in judged:

@@ -14,6 +14,7 @@ from sweeper.diagnose._episodes import (
     constant,
     fall_since,
     fell_clearly,
+    non_finite_tail,
     stop_stands,
 )
 from sweeper.logs import RunLog, Series
@@ -74,17 +75,28 @@ def _converged_throughout(
 
 
 def raw_nan_start(
-    stop: Verdict | None, since: Verdict | None, reports: Mapping[str, SignalReport]
+    stop: Verdict | None,
+    since: Verdict | None,
+    reports: Mapping[str, SignalReport],
+    raw: Mapping[str, Series],
 ) -> tuple[Verdict | None, Verdict | None]:
     """Date a NaN tail (from the raw points) or a blow-up on the combined verdict as the
-    signal's own line does: one event, one step."""
-    judged = reports.get(since.signal) if since is not None else None
-    start = None if judged is None else judged.diverged_since
-    if start is None or since is None or since.step < start:
+    signal's own line does: one event, one step. A guard the combined detector fired on
+    (loss/d/total) is dated from its raw points too: span means date a NaN at a span's end."""
+    if since is None:
+        return stop, since
+    judged = reports.get(since.signal)
+    start, message = None, ""
+    if judged is not None:
+        start, message = judged.diverged_since, judged.final.message
+    elif since.signal in raw and (tail := non_finite_tail(raw[since.signal])) is not None:
+        start, count = tail
+        message = f"{since.signal} is NaN or inf from step {start} to the end ({count} point(s))"
+    if start is None or since.step < start:
         return stop, since
     cut = since.message.find(" [judged on ")
     note = since.message[cut:] if cut >= 0 else ""
-    since = dataclasses.replace(since, step=start, message=judged.final.message + note)
+    since = dataclasses.replace(since, step=start, message=message + note)
     if stop is not None and stop.reason is Reason.DIVERGED and stop.step > start:
         stop = dataclasses.replace(stop, step=start)
     return stop, since

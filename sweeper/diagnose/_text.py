@@ -254,6 +254,9 @@ def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         overall["stop_step"] = None if stop is None else stop.step  # the first stop
         since = diagnosis.overall_since  # where the final verdict's reason took hold
         overall["since_step"] = None if since is None else since.step
+        # The text's Overall line, so both name one step; the detector's last words apart.
+        overall["detector_message_now"] = overall["message"]
+        overall["message"] = _overall_line(diagnosis.overall, diagnosis)
     signals = {name: _signal_dict(report, diagnosis) for name, report in diagnosis.signals.items()}
     health = {
         name: {
