@@ -32,7 +32,8 @@ def read_run(path: str | Path) -> RunLog:
     winning where both hold a tag; a train.log going on past the event files extends the
     tags whose shared steps agree (:func:`sweeper.logs._merge.merge`). The ``G_<n>.pth``
     files beside the logs (for a so-vits-svc-fork run: in the folder holding
-    ``lightning_logs``) are listed in ``RunLog.checkpoints``; ``RunLog.checkpoint_unit`` says whether ``n`` counts steps.
+    ``lightning_logs``) are listed in ``RunLog.checkpoints``; ``RunLog.checkpoint_unit``
+    says whether ``n`` counts steps.
 
     Raises:
         InputError: the path is missing, empty, or holds no so-vits-svc log.
