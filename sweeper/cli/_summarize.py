@@ -39,6 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from sweeper.errors import InputError
@@ -64,11 +65,19 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else summary.data.folder / "summary"
     text = to_json(summary)
     files = {"summary.json": text + "\n", "summary.csv": to_csv(summary)}
+    # The tables first: a report that fails to render must not take them with it.
+    _write(out, files, given=bool(args.out))
     if not args.no_html:
         from sweeper.summarize.report_html import render
 
-        files["report.html"] = render(summary)
-    _write(out, files, given=bool(args.out))
+        try:
+            page = render(summary)
+        except Exception:
+            print(f"sweeper summarize: wrote {out / 'summary.csv'} and {out / 'summary.json'}"
+                  "; report.html was not written:", file=sys.stderr)  # fmt: skip
+            raise
+        _write(out, {"report.html": page}, given=bool(args.out))
+        files["report.html"] = page
     written = [out / name for name in ("report.html", "summary.csv", "summary.json")]
     written = [p for p in written if p.name in files]
     if args.json:

@@ -44,13 +44,19 @@ def colour(t: TrialRecord) -> str:
 
 
 def _log_y(ax) -> None:
-    """Log scale (losses fall by decades) with plain numbers, not 6x10^1."""
-    from matplotlib.ticker import FuncFormatter
+    """Log scale (losses fall by decades) with plain numbers, not 6x10^1. Minor ticks are
+    labelled as matplotlib's own log formatter chooses (all of them when the axis spans
+    under half a decade, some or none over more): every minor tick labelled overlapped."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
 
     ax.set_yscale("log")
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_major_formatter(Plain(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+    ax.tick_params(axis="y", which="both", labelsize=7)
 
 
 def _finite(steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
@@ -155,31 +161,51 @@ def metrics(summary: Summary, names: list[str]) -> bytes:
     return _png(fig)
 
 
+def _axes(summary: Summary) -> list[str]:
+    """The metrics that rank: a composite's weight-0 metrics are only shown (a trial may
+    lack them and still be ranked)."""
+    c = summary.criteria
+    if c.mode != "composite":
+        return list(c.metrics)
+    return [m for m in c.metrics if c.weights.get(m, 0.0) > 0]
+
+
+def _has(t: TrialRecord, names: list[str]) -> bool:
+    return all(math.isfinite(t.values.get(m, math.nan)) for m in names)
+
+
 def pareto(summary: Summary) -> tuple[bytes, str]:
     """The Pareto front of the first two ranking metrics, or of quality against compute
     when the ranking has one metric; returns the PNG and what its axes are."""
     plt = _plt()
     by = summary.by_number
     c = summary.criteria
-    trials = [by[r.key] for r in summary.ranked]
-    if len(c.metrics) >= 2:
-        xm, ym = c.metrics[0], c.metrics[1]
+    axes = _axes(summary)
+    ranked = [by[r.key] for r in summary.ranked]
+    if len(axes) >= 2:
+        xm, ym = axes[0], axes[1]
+        trials = [t for t in ranked if _has(t, [xm, ym])]
         xs = [t.values[xm] for t in trials]
         ys = [t.values[ym] for t in trials]
         pts = [(oriented(x, c.directions[xm]), oriented(y, c.directions[ym]))
                for x, y in zip(xs, ys, strict=True)]  # fmt: skip
         xlabel, ylabel, what = xm, ym, f"{xm} against {ym}"
     else:
-        ym = c.metrics[0]
+        ym = axes[0]
+        trials = [t for t in ranked if _has(t, [ym])]
         xs = [float(t.steps) for t in trials]
         ys = [t.values[ym] for t in trials]
         pts = [(x, oriented(y, c.directions[ym])) for x, y in zip(xs, ys, strict=True)]
         xlabel, ylabel, what = "steps run (compute)", ym, f"{ym} against compute"
+    lacking = [f"#{t.number}" for t in ranked if t not in trials]
+    if lacking:  # a defensive note: every ranked trial has its ranking metrics
+        what += f" ({', '.join(lacking)} not drawn: no finite value)"
     front = pareto_fronts(pts)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     on = sorted((p, x, y) for p, x, y, f in zip(pts, xs, ys, front, strict=True) if f == 0)
-    ax.plot([o[1] for o in on], [o[2] for o in on], "-", color="#f2b400", lw=2, zorder=1,
-            label="Pareto front")  # fmt: skip
+    if len(on) >= 2:  # one point draws no line: no legend entry for a line not drawn
+        ax.plot([o[1] for o in on], [o[2] for o in on], "-", color="#f2b400", lw=2, zorder=1,
+                label="Pareto front")  # fmt: skip
     for t, x, y, f in zip(trials, xs, ys, front, strict=True):
         ax.scatter([x], [y], s=70 if f == 0 else 35, color=colour(t), edgecolor="k",
                    lw=0.6, zorder=3)  # fmt: skip
@@ -187,7 +213,8 @@ def pareto(summary: Summary) -> tuple[bytes, str]:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.25)
-    ax.legend(fontsize=8)
+    if len(on) >= 2:
+        ax.legend(fontsize=8)
     return _png(fig), what
 
 
