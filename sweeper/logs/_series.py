@@ -97,7 +97,7 @@ class Timeline:
         self._values: list[float] = []
         self.overwritten = 0
         # (step it went back to, first and last step dropped) of the latest restart that
-        # went back to or before the first step kept: training started over, not resumed.
+        # went back to or before the second step kept: training started over, not resumed.
         self.started_over: tuple[int, int, int] | None = None
 
     def add(self, step: int, value: float) -> bool:
@@ -105,7 +105,10 @@ class Timeline:
         went_back = bool(self._steps) and step <= self._steps[-1]
         if went_back:
             cut = bisect.bisect_left(self._steps, step)
-            if cut == 0:
+            # At or before the second logged step: resumed from G_0 (or a base model), whose
+            # first logged step is one log_interval in: training started over.
+            if cut <= 1:
+                cut = 0
                 self.started_over = (step, self._steps[0], self._steps[-1])
             self.overwritten += len(self._steps) - cut
             del self._steps[cut:]

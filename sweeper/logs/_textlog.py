@@ -18,7 +18,8 @@ SHOWN_SKIPPED = 3  # how many unparsed lines a note quotes
 
 _LOSSES_41 = re.compile(
     r"^Losses:\s*\[(?P<losses>[^\]]*)\],\s*step:\s*(?P<step>[^,\s]+),\s*lr:\s*(?P<lr>[^,\s]+)"
-    r"(?P<ref>,\s*reference_loss:\s*[^,\s]+)?(?:,\s*\w+:\s*[^,]*)*\s*$"  # edited copies add fields
+    # Edited copies add fields after it, lists and dicts too: ignored, commas and all.
+    r"(?P<ref>,\s*reference_loss:\s*[^,\s]+)?(?:,\s*\w+:.*)?$"
 )
 _CHECKPOINT = re.compile(r"G_(\d+)\.pth")
 # Edited train.py copies that log the tensors themselves: ``tensor(2.5, device='cuda:0')``,
@@ -41,6 +42,9 @@ class _Point:
     lr: float
     fmt: str  # "4.0" or "4.1"
     extra: int = 0  # values beyond the five losses (forks that log more), ignored
+    # A 4.0 list with extra values names no kl: Nyaru-SVC logs [disc, gen, fm, mel, dur, kl,
+    # step, lr], other forks add terms after kl; the total sums every generator term.
+    total: float | None = None
 
 
 class _LineError(ValueError):
@@ -78,10 +82,18 @@ def read_train_log(path: str | Path) -> RunLog:
     restarts = implicit = 0
     restart_pending = False
     notes: list[str] = []
-    extra_lines = 0
+    extra_lines = unplaced = bare = 0
+    bare_ok: bool | None = None  # no line has a logging prefix: found when first needed
     for number, raw in enumerate(lines, start=1):
         line, message = find_record(raw)  # prefixes, colours and progress bars taken off
         is_last_partial = number == len(lines) and not complete
+        if message is None and line.startswith("Losses: ["):
+            # Lines cut from a log lose their prefix; in a log with prefixes, a bare one is
+            # printed text (a traceback's), not a record.
+            if bare_ok is None:
+                bare_ok = not any(find_record(other)[1] is not None for other in lines)
+            if bare_ok:
+                message, bare = line.strip(), bare + 1
         if message is None:
             if line.strip() and not is_last_partial:
                 skipped.append((number, line))
@@ -112,14 +124,16 @@ def read_train_log(path: str | Path) -> RunLog:
             repeated += 1
             continue
         previous = point
-        extra_lines += point.extra > 0
+        extra_lines += point.extra > 0 and point.total is None
+        unplaced += point.total is not None
         went_back = _add_point(timelines, point)
         if went_back and not restart_pending:
             implicit += 1
         restart_pending = False
 
-    series = {tag: t.series() for tag, t in timelines.items()}
-    n_points = len(series["loss/g/mel"])
+    # A tag no line could place (kl in lists longer than 4.0's) is left out, not empty.
+    series = {tag: t.series() for tag, t in timelines.items() if t.last_step is not None}
+    n_points = len(series["loss/g/mel"]) if "loss/g/mel" in series else 0
     if n_points == 0:
         unread = ""
         if skipped:
@@ -128,6 +142,11 @@ def read_train_log(path: str | Path) -> RunLog:
             unread = f" ({len(skipped)} line(s) do not parse, {example})"
         if first_broken is not None:
             unread += f"; line {first_broken[0]} looks like a loss line but: {first_broken[1]}"
+        if skipped and skipped[0][1].startswith("["):
+            unread += (
+                "; the lines lack the logging prefix ('<time>\\t44k\\tINFO\\t') that marks "
+                "so-vits-svc's own lines: pass train.log itself, not lines cut from it"
+            )
         raise InputError(
             f"no loss lines found in {path}{unread}; expected a so-vits-svc train.log "
             "(4.0 '[disc, gen, fm, mel, kl, step, lr]' or 4.1 'Losses: [...], step: S, lr: LR' "
@@ -141,7 +160,8 @@ def read_train_log(path: str | Path) -> RunLog:
         f"{int(steps[0])}..{int(steps[-1])}, from {path}"
     ]
     head.append(
-        "loss/g/total is derived from the text log as gen + fm + mel + kl; it lacks lf0, "
+        "loss/g/total is derived from the text log as gen + fm + mel + kl"
+        f"{' (+ the extra terms of longer lists)' if unplaced else ''}; it lacks lf0, "
         "which so-vits-svc 4.1 adds to its TensorBoard loss/g/total"
     )
     if restarts + implicit > 0:
@@ -156,6 +176,18 @@ def read_train_log(path: str | Path) -> RunLog:
         head.append(
             f"{extra_lines} loss line(s) held more than the five so-vits-svc losses; the first "
             "five were read as disc, gen, fm, mel, kl and the rest ignored"
+        )
+    if unplaced > 0:
+        head.append(
+            f"{unplaced} loss list(s) held more than 4.0's 7 values (Nyaru-SVC logs dur before "
+            "kl, other forks add terms after it): disc, gen, fm and mel were read from the "
+            "first four, loss/g/total as the sum of all but disc, step and lr; loss/g/kl was "
+            "not read, its place in the list being unknown"
+        )
+    if bare > 0:
+        head.append(
+            f"{bare} 'Losses:' line(s) had no logging prefix (time, model, INFO) and were "
+            "read as they are"
         )
     if skipped:
         shown = "; ".join(f"line {n}: {_clip(t)!r}" for n, t in skipped[:SHOWN_SKIPPED])
@@ -243,9 +275,10 @@ def _parse_loss(message: str, *, partial: bool) -> _Point | None:
             raise _LineError(
                 f"{len(items)} values where a so-vits-svc 4.0 line has 7 (5 losses, step, lr)"
             )
-        # Step and lr close the list; a fork's extra losses sit between them and the five.
+        # Step and lr close the list; a fork's extra losses sit before them, where is unknown.
         extra = len(items) - len(LOSS_TAGS) - 2
-        return _Point(_as_step(items[-2]), items[: len(LOSS_TAGS)], items[-1], "4.0", extra)
+        total = sum(items[1:-2]) if extra > 0 else None
+        return _Point(_as_step(items[-2]), items[: len(LOSS_TAGS)], items[-1], "4.0", extra, total)
     return None
 
 
@@ -268,11 +301,13 @@ def _as_step(value: float) -> int:
 
 def _add_point(timelines: dict[str, Timeline], point: _Point) -> bool:
     went_back = False
-    for tag, value in zip(LOSS_TAGS, point.losses, strict=True):
+    placed = LOSS_TAGS if point.total is None else LOSS_TAGS[:4]  # no kl in a longer list
+    for tag, value in zip(placed, point.losses, strict=False):
         went_back = timelines[tag].add(point.step, value)
     gen, fm, mel, kl = point.losses[1:]
     # lf0 is not in the text log, so this total is what TensorBoard's would be without it.
-    timelines["loss/g/total"].add(point.step, gen + fm + mel + kl)
+    total = gen + fm + mel + kl if point.total is None else point.total
+    timelines["loss/g/total"].add(point.step, total)
     timelines["learning_rate"].add(point.step, point.lr)
     return went_back
 

@@ -50,14 +50,13 @@ def test_folder_with_only_a_text_log(tmp_path):
 
 
 def test_restart_across_event_files_keeps_the_newer_file(tmp_path, events):
+    first = [(s, {"m": 10.0}) for s in (0, 100, 200, 300)]
+    events(tmp_path, first, name="events.out.tfevents.100.h.1.0")
     events(
-        tmp_path, [(s, {"m": 10.0}) for s in (0, 100, 200)], name="events.out.tfevents.100.h.1.0"
+        tmp_path, [(s, {"m": 5.0}) for s in (200, 300, 400)], name="events.out.tfevents.200.h.2.0"
     )
-    events(
-        tmp_path, [(s, {"m": 5.0}) for s in (100, 200, 300)], name="events.out.tfevents.200.h.2.0"
-    )
-    run = read_run(tmp_path)
-    assert run.series["m"].values.tolist() == [10.0, 5.0, 5.0, 5.0]
+    run = read_run(tmp_path)  # resumed past the second step (at or before it: started over)
+    assert run.series["m"].values.tolist() == [10.0, 10.0, 5.0, 5.0, 5.0]
     assert (run.restarts, run.overwritten) == (1, 2)
 
 

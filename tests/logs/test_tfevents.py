@@ -139,12 +139,13 @@ def test_steps_going_back_keep_the_latest_values(tmp_path, events):
         (0, {"m": 3.0}),
         (100, {"m": 2.0}),
         (200, {"m": 1.0}),
-        (100, {"m": 5.0}),
-        (300, {"m": 4.0}),
+        (300, {"m": 0.5}),
+        (200, {"m": 5.0}),  # past the second step: resumed (at or before it: started over)
+        (400, {"m": 4.0}),
     ]
     run = read_tfevents(events(tmp_path, points))
-    assert run.series["m"].steps.tolist() == [0, 100, 300]
-    assert run.series["m"].values.tolist() == [3.0, 5.0, 4.0]
+    assert run.series["m"].steps.tolist() == [0, 100, 200, 400]
+    assert run.series["m"].values.tolist() == [3.0, 2.0, 5.0, 4.0]
     assert (run.restarts, run.overwritten) == (1, 2)
 
 
@@ -180,10 +181,11 @@ def test_a_step_logged_twice_in_one_file_is_a_duplicate_not_a_restart(tmp_path, 
 
 
 def test_a_step_logged_again_in_a_newer_file_is_still_a_restart(tmp_path, events):
-    events(tmp_path, [(0, {"m": 3.0}), (100, {"m": 2.0})], name="events.out.tfevents.1.h.1.0")
-    events(tmp_path, [(100, {"m": 1.0})], name="events.out.tfevents.2.h.2.0")
+    first = [(0, {"m": 3.0}), (100, {"m": 2.0}), (200, {"m": 2.5})]
+    events(tmp_path, first, name="events.out.tfevents.1.h.1.0")
+    events(tmp_path, [(200, {"m": 1.0})], name="events.out.tfevents.2.h.2.0")
     run = read_run(tmp_path)
-    assert run.series["m"].values.tolist() == [3.0, 1.0]
+    assert run.series["m"].values.tolist() == [3.0, 2.0, 1.0]
     assert run.restarts == 1
 
 
