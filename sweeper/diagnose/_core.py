@@ -16,6 +16,7 @@ from sweeper.diagnose._episodes import (
     blow_up,
     constant,
     fall_since,
+    lone_last_non_finite,
     lowest_level,
     lr_changes,
     non_finite_tail,
@@ -194,6 +195,7 @@ def diagnose(
     """
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be a positive number of steps, got {budget}")
+    run = lone_last_non_finite(run)  # one NaN/inf at the very end: no divergence yet
     raw = run.series  # where a NaN tail starts and how long it is: read from every point
     run = condense(run)  # a run logged every step is judged on span means
     chosen = _choose(run, signals)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from sweeper.detect import DivergenceDetector, Reason, Verdict
-from sweeper.logs import Series
+from sweeper.logs import RunLog, Series
 
 # Points in a signal's recent level: enough for a median to ignore a GAN spike.
 RECENT = 10
@@ -187,3 +187,33 @@ def lr_changes(series: Series | None, shown: int = 3) -> str | None:
         f"the learning rate changed {where}{more}: a plateau before a change says little "
         "about training after it"
     )
+
+
+def lone_last_non_finite(run: RunLog) -> RunLog:
+    """The run without a NaN or inf that only the very last logged step holds.
+
+    One such point is no confirmed divergence: with fp16 the GradScaler skips an overflowing
+    step and training goes on. It is left out of the verdicts, with a note; a NaN/inf tail of
+    two points or more in any signal is judged as it stands.
+    """
+    last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
+    lone = []
+    for tag, series in run.series.items():
+        tail = non_finite_tail(series) if len(series) > 0 else None
+        if tail is None or int(series.steps[-1]) != last:
+            continue
+        if tail[1] > 1 or len(series) < 2:
+            return run  # a longer run of NaN/inf, or nothing else: judged as it stands
+        lone.append(tag)
+    if not lone:
+        return run
+    series = {
+        tag: Series(s.steps[:-1], s.values[:-1]) if tag in lone else s
+        for tag, s in run.series.items()
+    }
+    note = (
+        f"{', '.join(sorted(lone))}: NaN or inf at the last logged step ({last}) only - one "
+        "point, which may be an fp16 overflow the GradScaler skips or the start of a "
+        "divergence; it is left out of the verdicts: diagnose again once more steps are logged"
+    )
+    return dataclasses.replace(run, series=series, notes=[*run.notes, note])
