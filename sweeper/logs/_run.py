@@ -232,7 +232,7 @@ def _read_folder(folder: Path) -> RunLog:
             # a console capture (`python train.py ... > out.log`) reads like train.log
             hint = f"pass the log file itself: {', '.join(str(p) for p in logs[:3])}"
         else:
-            hint = "pass a so-vits-svc run folder such as logs/44k"
+            hint = _in_run_hint(folder) or "pass a so-vits-svc run folder such as logs/44k"
         raise InputError(
             f"{folder} holds neither a train.log nor events.out.tfevents.* files; {hint}"
         )
@@ -246,10 +246,11 @@ def _read_folder(folder: Path) -> RunLog:
             text_error = err
     if tensorboard is None or not tensorboard.series:
         if text is None:
+            hint = _in_run_hint(folder)
+            hint = hint or "pass the run folder of a run that has logged at least one step"
             raise text_error or InputError(
                 f"no loss values found in {folder}: its {len(events)} event file(s) hold no "
-                "scalars and it has no train.log; pass the run folder of a run that has "
-                "logged at least one step"
+                f"scalars and it has no train.log; {hint}"
             )
         if events:
             text.notes.insert(0, f"the event files in {folder} hold no scalars; used train.log")
@@ -259,6 +260,26 @@ def _read_folder(folder: Path) -> RunLog:
             tensorboard.notes.append(f"train.log not used: {text_error}")
         return tensorboard
     return _merge(folder, tensorboard, text)
+
+
+def _in_run_hint(folder: Path) -> str | None:
+    """How to reach the losses from an eval/ folder or a folder of checkpoints only."""
+    if folder.name == "eval" and (
+        (folder.parent / "train.log").is_file() or _event_files_in(folder.parent)
+    ):
+        return (
+            f"{folder} is so-vits-svc's eval folder (held-out audio and mel images); the "
+            f"losses are logged in the run folder above it: pass {folder.parent}"
+        )
+    steps = list_checkpoints(folder)
+    if not steps:
+        return None
+    shown = ", ".join(f"G_{s}.pth" for s in steps[:3]) + (", ..." if len(steps) > 3 else "")
+    return (
+        f"it holds checkpoints ({shown}), but diagnose reads the losses from the logs "
+        "training writes beside them: copy that run's train.log (or its events.out.tfevents.* "
+        "files) here, or pass the folder that holds them"
+    )
 
 
 def _runs_below(folder: Path) -> list[Path]:
