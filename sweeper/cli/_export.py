@@ -45,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
               "choose one with --trial N)")  # fmt: skip
     for name, value in done.applied.items():
         print(f"  {name} = {json.dumps(value)}")
+    by_why: dict[str, list[str]] = {}  # one line per reason (the fixed keys share one)
     for name, why in done.dropped.items():
-        print(f"  left out {name}: {why}")
+        by_why.setdefault(why, []).append(name)
+    for why, names in by_why.items():
+        print(f"  left out {', '.join(names)}: {why}")
     for caution in done.cautions:
         print(f"caution: {caution}")
     # A trial whose checkpoint or folder went missing (or is corrupt) is not a candidate

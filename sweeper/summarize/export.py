@@ -23,12 +23,11 @@ from typing import Any
 
 from sweeper.errors import InputError
 from sweeper.summarize.collect import TrialRecord
+from sweeper.summarize.export_base import SECTIONS, read_base
 from sweeper.summarize.summary import Summary
 from sweeper.trainers._dataset import split_params
 from sweeper.trainers.sovits_svc.keys import PREPROCESSED, SOVITS_KEYS, known_keys
 from sweeper.tune._run import SWEEP_FILE
-
-SECTIONS = ("train", "data", "model")
 
 
 @dataclass(frozen=True)
@@ -49,22 +48,6 @@ class Exported:
             "dropped": self.dropped,
             "cautions": list(self.cautions),
         }
-
-
-def _read_base(path: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(
-            f"cannot read base config {str(path)!r} ({err}); fix: give a so-vits-svc config.json"
-        ) from None
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(s), dict) for s in SECTIONS):
-        raise InputError(
-            f"base config {str(path)!r} lacks a train/data/model section (got keys "
-            f"{sorted(raw) if isinstance(raw, dict) else type(raw).__name__}); fix: give a "
-            "so-vits-svc config.json (configs/config.json of a preprocessed checkout)"
-        )
-    return raw
 
 
 def _pick(summary: Summary, trial: int | None) -> TrialRecord:
@@ -109,18 +92,22 @@ BOOKKEEPING = {
 
 def build_config(
     summary: Summary, rec: TrialRecord, base: Path | None
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, Any] | None]:
-    """``(config, applied, dropped, the base config read)`` for the trial ``rec``."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, Any] | None, list[str]]:
+    """``(config, applied, dropped, the base config read, notes on the base)`` for ``rec``."""
     cfg = summary.data.cfg
     params, knobs = split_params(rec.params)
     dropped = {f"dataset.{k}": "a sweep knob (a data subset), not a config key" for k in knobs}
+    # Onto the user's own --base only what the sweep searched is carried: a fixed value is
+    # a choice for the sweep's runs (quick.yaml's lr_decay 1.0 and p_dropout 0.0), not a
+    # finding, and would silently replace the base's (lr_decay 0.999875 became 0.999).
+    fixed = fixed_params(cfg) if base is not None else set()
     if base is None and cfg.trainer == "sovits-svc" and cfg.base.config is not None:
         from sweeper.summarize.evaluation import _job
 
         base = Path(str(_job(summary.data).config))
-    base_raw = None
+    base_raw, notes = None, []
     if base is not None:
-        raw = _read_base(base)
+        raw, notes = read_base(base)
         base_raw = json.loads(json.dumps(raw))  # what the user's file had, before the params
         known = known_keys(raw)
     else:
@@ -136,6 +123,8 @@ def build_config(
         section, _, key = name.partition(".")
         if name in BOOKKEEPING:
             dropped[name] = BOOKKEEPING[name]
+        elif name in fixed:
+            dropped[name] = FIXED_WHY
         elif base is not None and name in PREPROCESSED:
             # so-vits-svc's preprocessing wrote the features (and spk map) for the base's
             # values: the winner's would break the data (n_speakers 2 under a 3-speaker map).
@@ -152,7 +141,17 @@ def build_config(
             extra = set(raw[section]) - set(known[section])
             for key in sorted(extra):
                 raw[section].pop(key)
-    return raw, applied, dropped, base_raw
+    return raw, applied, dropped, base_raw, notes
+
+
+FIXED_WHY = "fixed in the sweep (not searched): your base's value is kept"
+
+
+def fixed_params(cfg) -> set[str]:
+    """The space's fixed parameters (conditional ones included)."""
+    from sweeper.space import FixedParam
+
+    return {n for n, p in cfg.parameters.params.items() if isinstance(p, FixedParam)}
 
 
 def _trial_hop(summary: Summary, rec: TrialRecord) -> int:
@@ -162,7 +161,7 @@ def _trial_hop(summary: Summary, rec: TrialRecord) -> int:
         return int(params["data.hop_length"])
     cfg = summary.data.cfg
     if cfg.trainer == "sovits-svc" and cfg.base.config is not None:
-        return int(_read_base(Path(cfg.base.config))["data"]["hop_length"])
+        return int(read_base(Path(cfg.base.config))[0]["data"]["hop_length"])
     from sweeper.trainers.reference.config import load_config
 
     source = cfg.base.preset if cfg.base.preset is not None else str(cfg.base.config)
@@ -214,14 +213,14 @@ def export_best(
 ) -> Exported:
     """Write the chosen trial's so-vits-svc config to ``out``."""
     rec = _pick(summary, trial)
-    raw, applied, dropped, base_raw = build_config(
+    raw, applied, dropped, base_raw, base_notes = build_config(
         summary, rec, None if base is None else Path(base)
     )
     check_config(raw, base_raw)
     path = Path(out)
     _check_out(path, summary, None if base is None else Path(base))
     _write_atomic(path, json.dumps(raw, indent=2) + "\n")
-    notes = cautions(summary, rec)
+    notes = cautions(summary, rec, base is not None, applied) + tuple(base_notes)
     segment = rec.params.get("train.segment_size")
     if "train.segment_size" in applied and applied["train.segment_size"] != segment:
         notes += (
@@ -293,9 +292,12 @@ def _write_atomic(path: Path, text: str) -> None:
         ) from err
 
 
-def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:
+def cautions(
+    summary: Summary, rec: TrialRecord, base_given: bool = True, applied: dict | None = None
+) -> tuple[str, ...]:
     """What so-vits-svc will do differently from what the reference trainer's winner did:
-    the exported keys keep their names but not always their meaning."""
+    the exported keys keep their names but not always their meaning. ``applied``: what was
+    carried onto a --base (a value the base kept needs no word)."""
     cfg = summary.data.cfg
     if cfg.trainer != "reference":
         return ()  # a sovits-svc trial trained with exactly this file
@@ -303,10 +305,21 @@ def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:
 
     params, _ = split_params(rec.params)
     source = cfg.base.preset if cfg.base.preset is not None else str(cfg.base.config)
-    train = load_config(source).to_dict()["train"]
+    full = load_config(source).to_dict()
+    train = full["train"]
     train.update({k.partition(".")[2]: v for k, v in params.items() if k.startswith("train.")})
     out = []
-    if train.get("lr_decay_unit") == "step" and train.get("lr_decay") != 1.0:
+    if not base_given:  # the proxy's sizes and front end: so-vits-svc cannot train with them
+        data, model = full["data"], full["model"]
+        out.append(
+            f"without --base this file is the reference trainer's proxy config "
+            f"({data.get('sampling_rate')} Hz, ssl_dim {model.get('ssl_dim')}, speech_encoder "
+            f"{model.get('speech_encoder')!r}): so-vits-svc 4.1 cannot train with it; to get a "
+            "trainable file pass your so-vits-svc config.json as --base (the searched "
+            "hyperparameters are carried onto it)"
+        )
+    decay_written = not base_given or applied is None or "train.lr_decay" in applied
+    if decay_written and train.get("lr_decay_unit") == "step" and train.get("lr_decay") != 1.0:
         out.append(
             f"the winner decayed its learning rate per step (train.lr_decay "
             f"{train.get('lr_decay')} with lr_decay_unit: step); so-vits-svc applies lr_decay "
@@ -319,7 +332,8 @@ def cautions(summary: Summary, rec: TrialRecord) -> tuple[str, ...]:
         )
     out.append(
         "the best checkpoint is the reference trainer's model (torch's own attention layers), "
-        "not one so-vits-svc loads: train so-vits-svc itself with this config.json"
+        "not one so-vits-svc loads: train so-vits-svc itself with "
+        + ("this config.json" if base_given else "the config.json written with --base")
     )
     if cfg.data.toy is not None:
         out.append(

@@ -96,12 +96,19 @@ def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, t
     assert [p.name for p in again.path.parent.iterdir() if p.name.startswith(".")] == []
 
 
-def test_a_base_lacking_41_keys_is_written_with_a_caution_naming_them(sweep_copy, tmp_path):
-    base = tmp_path / "minimal.json"
-    base.write_text(json.dumps({"train": {"learning_rate": 1e-4}, "data": {}, "model": {}}))
-    done = export_best(summarize(sweep_copy), tmp_path / "c.json", base=base)
+def test_a_40_base_lacking_41_keys_is_written_with_a_caution_naming_them(sweep_copy, tmp_path):
+    """A so-vits-svc 4.0 config lacks keys 4.1 added: still a so-vits-svc config (a base
+    lacking keys every version has is refused: test_export_base_checks.py)."""
+    from sweeper.summarize.export_base import NEW_IN_41
+
+    raw = json.loads(_base_41(tmp_path / "v40.json").read_text())
+    for section, keys in NEW_IN_41.items():
+        for key in keys:
+            raw[section].pop(key)
+    (tmp_path / "v40.json").write_text(json.dumps(raw))
+    done = export_best(summarize(sweep_copy), tmp_path / "c.json", base=tmp_path / "v40.json")
     (caution,) = [c for c in done.cautions if "your base lacks" in c]
     written = json.loads((tmp_path / "c.json").read_text())
     lacking = sum(len(set(keys) - set(written[sec])) for sec, keys in SOVITS_KEYS.items())
+    assert lacking == sum(len(k) for k in NEW_IN_41.values())
     assert f"lacks {lacking} so-vits-svc 4.1 key(s)" in caution and "learning_rate" not in caution
-

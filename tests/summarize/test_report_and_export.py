@@ -96,12 +96,12 @@ def test_export_best_writes_a_sovits_config_of_the_winner(sweep_dir, tmp_path):
 
 def test_export_best_onto_a_users_base_config(sweep_dir, tmp_path):
     base = tmp_path / "base.json"
-    user = {
-        "train": {"learning_rate": 1e-4, "batch_size": 6, "my_fork_key": 1},
-        "data": {"sampling_rate": 44100},
-        "model": {"speech_encoder": "vec768l12"},
-        "spk": {"alice": 0},
-    }
+    # A complete 4.1 config (a base lacking keys is refused) with a fork's own key.
+    user = {section: {key: 1 for key in keys} for section, keys in SOVITS_KEYS.items()}
+    user["train"].update(learning_rate=1e-4, batch_size=6, segment_size=10240, my_fork_key=1)
+    user["data"].update(sampling_rate=44100, hop_length=512)
+    user["model"].update(speech_encoder="vec768l12", n_speakers=1)
+    user["spk"] = {"alice": 0}
     base.write_text(json.dumps(user))
     out = tmp_path / "config.json"
     done = run_cli("export-best", str(sweep_dir), "--out", str(out), "--base", str(base),
@@ -111,7 +111,7 @@ def test_export_best_onto_a_users_base_config(sweep_dir, tmp_path):
     last = summarize(sweep_dir).by_number[summarize(sweep_dir).ranked[-1].key]
     assert raw["train"]["learning_rate"] == last.params["train.learning_rate"]
     assert raw["train"]["my_fork_key"] == 1 and raw["spk"] == {"alice": 0}
-    assert raw["model"] == {"speech_encoder": "vec768l12"}
+    assert raw["model"] == user["model"]  # nothing searched there
 
 
 def test_export_best_refuses_an_unranked_trial(sweep_dir, tmp_path):
