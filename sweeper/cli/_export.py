@@ -26,12 +26,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from sweeper.summarize import summarize
     from sweeper.summarize.collect import NOT_RANKED
     from sweeper.summarize.export import export_best
 
     summary = summarize(args.dir, mode=args.mode)
+    for note in summary.notes:
+        print(note, file=sys.stderr)
     done = export_best(summary, args.out, base=args.base, trial=args.trial)
     if args.json:
         print(json.dumps(done.to_dict(), indent=1))

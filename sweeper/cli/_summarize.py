@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         address=args.address,
         refresh=args.refresh,
     )
+    for note in summary.notes:
+        print(note, file=sys.stderr)
     out = Path(args.out) if args.out else summary.data.folder / "summary"
     text = to_json(summary)
     files = {"summary.json": text + "\n", "summary.csv": to_csv(summary)}

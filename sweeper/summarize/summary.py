@@ -30,6 +30,7 @@ class Summary:
     steps_run: int = 0  # steps the trials that ended by a rule (COMPLETE, PRUNED) ran
     steps_budget: int = 0  # ... and would have run to budget.max_steps
     not_counted: int = 0  # started trials left out of both: unfinished or failed
+    notes: list[str] = field(default_factory=list)  # one line each, for stderr
 
     @property
     def by_number(self) -> dict[int, TrialRecord]:
@@ -142,6 +143,25 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
     return Criteria(mode, metrics, directions, weights, settings.normalize)
 
 
+def override_note(settings: SummarySettings, mode: str | None, criteria: Criteria) -> str | None:
+    """What a ``--mode`` leaves unused of the sweep file's ``summary:`` (its weights under
+    another mode, its metrics under composite): in the file the pair is an error, on the
+    command line a deliberate other view, so it is said instead of silently dropped."""
+    if mode is None:
+        return None
+    unused = None
+    if mode != "composite" and settings.weights:
+        unused = f"summary.weights ({', '.join(settings.weights)})"
+    elif mode == "composite" and settings.metrics:
+        unused = f"summary.metrics ({', '.join(settings.metrics)})"
+    if unused is None:
+        return None
+    return (
+        f"note: --mode {mode} overrides the sweep file's summary: section; its {unused} "
+        f"are not used; ranking by {', '.join(criteria.metrics)}"
+    )
+
+
 def _target(summary: Summary) -> dict[int, float]:
     """What importance explains: the score, the first metric, or the front."""
     c = summary.criteria
@@ -202,6 +222,8 @@ def build(data: SweepData, mode: str | None = None) -> Summary:
         steps_budget=steps_budget,
         not_counted=not_counted,
     )
+    if (line := override_note(data.cfg.summary, mode, criteria)) is not None:
+        summary.notes.append(line)
     found, note = importances(data.frozen, _target(summary))
     summary.importance = dict(sorted(found.items(), key=lambda kv: -kv[1]))
     summary.importance_note = note
