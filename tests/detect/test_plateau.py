@@ -289,3 +289,18 @@ def test_a_gentle_linear_fall_is_not_read_as_flat_early_in_a_long_budget():
         left = 1 - true[-1] / true[: int(np.searchsorted(STEPS, first.step)) + 1].min()
         false_stops += left > 0.02
     assert false_stops <= 2, false_stops
+
+
+def test_without_a_budget_a_fall_linear_in_steps_is_not_converged_at_its_first_points():
+    # 15 + 20 exp(-s/20000) at 3 % noise, logged every 60 steps: its first 25 points fall 4 %
+    # with 50 % to come; at 20-21 points it read as flat in log-steps (7 of 20 seeds).
+    early = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        det = PlateauDetector("m")
+        for s in range(0, 6_001, 60):
+            verdict = det.update(s, {"m": 15 + 20 * np.exp(-s / 20_000) + rng.normal(0, 1.0)})
+            if verdict.stops:
+                early.append((seed, s))
+                break
+    assert early == []

@@ -318,15 +318,16 @@ STEPS_300 = np.arange(300) * 200
 
 
 def test_a_converged_stop_stands_when_the_level_has_not_fallen_since():
-    # The detector stops this flat curve at 7400; looked at again at the last step its bound
-    # happens to be 2.6 %: that is noise, the curve never moved on.
+    # The detector stops this flat curve at 13200 (7400 before a no-budget stop needed 40
+    # points); looked at again at the last step its bound happens to be above epsilon: that
+    # is noise, the curve never moved on.
     run = RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, FLAT_300)})
     diagnosis = diagnose(run)
     report = diagnosis.signals["loss/g/mel"]
-    assert report.stop_step == 7400
+    assert report.stop_step == 13200
     assert report.final.reason is Reason.CONVERGED
     assert to_dict(diagnosis)["signals"]["loss/g/mel"]["verdict"] == "converged"
-    assert "converged at step 7400" in render_text(diagnosis)
+    assert "converged at step 13200" in render_text(diagnosis)
     assert render_text(diagnosis).startswith("Run: x\nOverall: converged since step")
 
 

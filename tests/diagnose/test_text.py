@@ -49,16 +49,16 @@ def test_an_overall_estimate_at_or_below_zero_is_never_called_better():
 
 
 def test_a_converged_signals_json_figures_are_those_its_message_quotes():
-    # The stop at 7400 stands; at the last step the bound is 2.6 %, which JSON used to give
+    # The stop at 13200 stands; at the last step the bound is 2.6 %, which JSON used to give
     # as improvement_left_upper beside the message "at most 1.x % improvement left".
     diagnosis = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(STEPS_300, FLAT_300)}))
     data = to_dict(diagnosis)["signals"]["loss/g/mel"]
-    assert data["verdict"] == "converged" and data["stop_step"] == 7400
+    assert data["verdict"] == "converged" and data["stop_step"] == 13200
     upper = data["improvement_left_upper"]
     assert upper is not None and upper <= diagnosis.epsilon
     assert f"at most {100 * upper:.1f} % improvement left" in data["message"]
     assert "has converged" in data["detector_message"]
-    assert data["figures_step"] == 7400
+    assert data["figures_step"] == 13200
     assert data["improvement_left_upper_now"] > diagnosis.epsilon  # named as such
 
 
