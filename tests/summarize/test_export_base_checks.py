@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from sweeper.space import FixedParam
 from sweeper.summarize import summarize
 from sweeper.summarize.export import export_best
 from tests.summarize.test_export_onto_a_base import _base_41
+
+REAL_CONFIGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sovits-logs"
 
 
 def _edit(path, change):
@@ -82,7 +85,7 @@ def test_the_fixed_values_left_out_are_one_line(with_fixed, tmp_path, monkeypatc
     [
         (lambda r: r.pop("spk"), "lacks so-vits-svc key(s) spk (train.py reads them)"),
         (lambda r: r.update(train={}, data={}, model={}),
-         "lacks so-vits-svc key(s) train.batch_size, train.betas"),
+         "lacks so-vits-svc key(s) data.hop_length, train.segment_size"),
         (lambda r: r["model"].pop("n_speakers"), "lacks so-vits-svc key(s) model.n_speakers"),
         (lambda r: r.update(spk=["singer0", "singer1"]), "not a map of speaker name to id"),
         (lambda r: r["data"].update(hop_length="512"), "data.hop_length '512', not a whole"),
@@ -112,3 +115,15 @@ def test_a_whole_float_hop_length_is_checked_and_written_as_an_int(sweep_copy, t
     # 6400 samples at the micro preset's hop 320 are 20 frames: 10240 at 512 (not 6400).
     assert raw["train"]["segment_size"] == 10240 and '"hop_length": 512,' in text
     assert any("data.hop_length 512.0 of your base is written as 512" in c for c in done.cautions)
+
+
+def test_the_real_users_configs_are_bases(sweep_copy, tmp_path):
+    """Both real configs (early 4.0 checkouts) lack train.keep_ckpts, which later 4.0
+    configs have: refusing every 4.0 key refused them; they are written, with a caution."""
+    reals = sorted(REAL_CONFIGS.glob("*.config.json"))
+    assert len(reals) == 2, REAL_CONFIGS
+    for real in reals:
+        done = export_best(summarize(sweep_copy), tmp_path / real.name, base=real)
+        written = json.loads(done.path.read_text())
+        assert written["spk"] == json.loads(real.read_text())["spk"]
+        assert any("keep_ckpts" in c for c in done.cautions)
