@@ -53,5 +53,5 @@ def check_unchanged(folder: Path, space_file: str, meta_file: str) -> None:
         f"{folder / space_file} was edited after the sweep started ({shown}); the sweep "
         f"samples and ranks by the space it started with; fix: put it back (the original is "
         f"'{SPACE_KEY}' in {folder / meta_file}), or run the edited file as a new sweep: "
-        f"`sweeper run FILE --name {folder.name}-2`"
+        f"`sweeper run FILE --name {folder.name}-2 --storage {folder.parent}`"
     )

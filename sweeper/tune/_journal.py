@@ -98,7 +98,10 @@ def _damaged(path: Path, err: json.JSONDecodeError) -> InputError:
 def warn_gaps(study: optuna.Study, folder: Path) -> None:
     """Read on, but say on stderr when what follows misses trials (see journal_gaps) or a
     trial's last change (a partial last line, see torn_warning)."""
-    for warning in (journal_gaps(study, folder), torn_warning(Path(folder) / JOURNAL, folder)):
+    gaps = journal_gaps(study, folder)
+    if gaps is not None:  # (resume's refusal says what follows from it instead)
+        gaps += "; the trials, ranking and best below miss them"
+    for warning in (gaps, torn_warning(Path(folder) / JOURNAL, folder)):
         if warning is not None:
             print(f"warning: {warning}", file=sys.stderr)
 
@@ -117,7 +120,7 @@ def journal_gaps(study: optuna.Study, folder: Path) -> str | None:
     return (
         f"{folder / JOURNAL} knows {len(known)} trial(s) but {len(lost)} trial folder(s) are "
         f"not in it ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the journal "
-        "was cut short or is another sweep's; the trials, ranking and best below miss them"
+        "was cut short or is another sweep's"
     )
 
 

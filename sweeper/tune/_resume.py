@@ -35,6 +35,8 @@ from sweeper.tune._run import (
 )
 from sweeper.tune._study import JOURNAL, SweepStudy
 
+TUNER_FILE = "tuner.pkl"  # Ray Tune's Tuner, pickled at the start: what Tuner.restore needs
+
 
 def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
     """The folder (a URI for an object store) and its search space, or a one-line error
@@ -108,7 +110,13 @@ def resume_sweep(
                 f"{gaps}; resuming would train them again; fix: restore {JOURNAL} (a backup, "
                 "or the copy on the machine that ran the sweep)"
             )
-        check_run_state(folder)
+        try:
+            check_run_state(folder)
+            lost = None if (folder / TUNER_FILE).is_file() else _no_tuner(folder)
+        except InputError as err:
+            lost = err
+        if lost is not None:  # before Ray starts: Ray cannot go on without them
+            return _finished_without_ray_state(folder, cfg, lost)
         return _resume(folder, cfg, address, time_limit_s)
     finally:
         lock.release()
@@ -125,10 +133,7 @@ def _resume(
     from sweeper.tune._searcher import relocated
 
     if not tune.Tuner.can_restore(str(folder)):
-        raise InputError(
-            f"{str(folder)!r} has no Ray Tune state to resume (the driver died before its first "
-            f"snapshot); fix: remove the folder and `sweeper run` its {SWEEP_FILE} again"
-        )
+        raise _no_tuner(folder, "its unfinished trials")
     try:
         tuner = tune.Tuner.restore(
             str(folder), trainable=_trainable(cfg), resume_unfinished=True, resume_errored=True
@@ -155,6 +160,33 @@ def _resume(
             callback.sweep = study  # (the one rebound above)
             callback.restart()  # pickled at the first start: counts what has ended since
     return _fit(tuner, cfg, folder, study, time_limit_s)
+
+
+def _finished_without_ray_state(folder: Path, cfg: SweepConfig, lost: InputError) -> Summary:
+    """A folder that lost Ray's state (tuner.pkl, experiment_state-*.json): a finished sweep
+    needs none (resuming it is a no-op); an unfinished one cannot go on (``lost`` says so).
+    A lost tuner.pkl used to say "remove the folder": every finished trial deleted with it."""
+    study = SweepStudy.for_sweep(cfg, folder)
+    study._study = open_existing(cfg, folder)
+    summary = summarize(cfg, folder, study, 0.0)
+    open_ = sum(1 for row in summary.table if row.state in ("RUNNING", "WAITING"))
+    left = open_ + max(0, cfg.budget.num_trials - len(summary.table))
+    if left:
+        raise lost
+    print(f"note: {folder} is a finished sweep ({len(summary.table)} trials ended): nothing "
+          "to resume (Ray's state is gone, but no trial needs it)")  # fmt: skip
+    return summary
+
+
+def _no_tuner(folder: Path | str, what: str = "its unfinished trials") -> InputError:
+    name = str(folder).rstrip("/").rsplit("/", 1)[-1]
+    where = f" --storage {folder.parent}" if isinstance(folder, Path) else ""
+    return InputError(
+        f"{folder}/{TUNER_FILE} (Ray Tune's state) is missing, so {what} cannot be resumed; "
+        "fix: restore it (a backup), or keep the finished trials as they are (status, "
+        f"summarize and export-best read them) and `sweeper run` its {SWEEP_FILE} as a new "
+        f"sweep (--name {name}-2{where})"
+    )
 
 
 def sweep_status(sweep_dir: str | Path) -> Summary:

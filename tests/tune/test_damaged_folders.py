@@ -1,0 +1,70 @@
+"""Sweep folders damaged after the fact (probe P): a lost tuner.pkl, a cut or emptied
+journal, messages that must keep finished results. Made without Ray (fast)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import write_sweep
+
+from sweeper.cli import main
+
+
+def _folder(tmp_path, ended: int, running: int = 0):
+    """A sweep folder of 2 trials as `sweeper run` leaves it: ``ended`` ran to their budget,
+    ``running`` were still running; Ray's run state is there, its tuner.pkl is not."""
+    from sweeper.config import load_sweep
+    from sweeper.tune._study import BEST, Outcome, SweepStudy
+
+    folder = tmp_path / "sweeps" / "t"
+    folder.mkdir(parents=True)
+    shutil.copy(write_sweep(tmp_path), folder / "sweep.yaml")
+    study = SweepStudy.for_sweep(load_sweep(folder / "sweep.yaml"), folder)
+    for n in range(ended + running):
+        study.ask(f"t{n}")
+        trial_id = study.find(f"t{n}")._trial_id
+        study.report(trial_id, 10, 31.0 - n)
+        (folder / f"trial_t{n}").mkdir()
+        if n < ended:
+            best = {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 31.0 - n}}
+            study.set_attr(trial_id, BEST, best)
+            study.tell(trial_id, Outcome("budget", "ran to its budget", 30))
+    state = {"trial_data": [[json.dumps({"trial_id": f"t{n}"}), "{}"] for n in range(2)]}
+    (folder / "experiment_state-2026-12-07_10-00-00.json").write_text(json.dumps(state))
+    return folder
+
+
+def test_a_finished_sweep_without_tuner_pkl_resumes_as_a_no_op(tmp_path, capsys):
+    # It said "fix: remove the folder and `sweeper run` its sweep.yaml again": every finished
+    # trial deleted for a file only an unfinished sweep needs.
+    folder = _folder(tmp_path, ended=2)
+    assert main(["resume", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "is a finished sweep (2 trials ended): nothing to resume" in out, out + err
+    assert "remove the folder" not in out + err and "error" not in err
+
+
+def test_an_unfinished_sweep_without_tuner_pkl_keeps_its_finished_trials(tmp_path, capsys):
+    folder = _folder(tmp_path, ended=1, running=1)
+    assert main(["resume", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "tuner.pkl (Ray Tune's state) is missing" in err, err
+    assert "remove the folder" not in err and "keep the finished trials" in err
+    assert f"--name t-2 --storage {folder.parent}" in err
+    assert (folder / "trial_t0").is_dir()
+
+
+def test_refusals_name_what_follows_and_the_storage_folder(tmp_path, capsys):
+    folder = _folder(tmp_path, ended=2)
+    (folder / "trial_zzz").mkdir()  # a trial the journal lost
+    assert main(["resume", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "would train them again" in err and "below" not in err, err  # nothing follows it
+    shutil.rmtree(folder / "trial_zzz")
+    text = (folder / "sweep.yaml").read_text()
+    (folder / "sweep.json").write_text(json.dumps({"space": text, "study": "t"}))
+    (folder / "sweep.yaml").write_text(text.replace("max_steps: 30", "max_steps: 40"))
+    assert main(["status", str(folder)]) == 2
+    err = capsys.readouterr().err  # without --storage the new sweep went to ./sweeps
+    assert f"--name t-2 --storage {folder.parent}`" in err, err
