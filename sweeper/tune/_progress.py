@@ -128,7 +128,7 @@ class SweepProgress(Callback):
         self._ended(trial, trials)
 
     def on_trial_recover(self, iteration, trials, trial, **info) -> None:
-        message = error_line(trial, "its worker died")[:160]
+        message = error_line(trial, "its worker died")  # one line; whole: it may end in a path
         failures = trial.run_metadata.num_failures
         self._print(
             f"trial {self._number(trial)} failed ({message}); Ray restarts it from its last "
@@ -139,7 +139,7 @@ class SweepProgress(Callback):
         found = self.sweep.find(trial.trial_id)
         outcome = {} if found is None else (found.user_attrs.get(OUTCOME) or {})
         if not outcome and trial.status == "ERROR":
-            message = error_line(trial, "errored")[:200]
+            message = error_line(trial, "errored")
             self._print(f"trial {self._number(trial)} errored (no more retries): {message}")
         elif not outcome:
             self._print(f"trial {self._number(trial)} failed, Ray retries it from its checkpoint")

@@ -11,6 +11,7 @@ from pathlib import Path
 from sweeper.config import SweepConfig, load_sweep, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.tune import remote
+from sweeper.tune._checkpoints import mend_checkpoints
 from sweeper.tune._checks import check_run_state
 from sweeper.tune._deadline import check_limit
 from sweeper.tune._edits import check_unchanged
@@ -117,6 +118,8 @@ def resume_sweep(
             lost = err
         if lost is not None:  # before Ray starts: Ray cannot go on without them
             return _finished_without_ray_state(folder, cfg, lost)
+        for note in mend_checkpoints(folder):  # else Ray fails such a trial 3 times: FAIL
+            print(f"note: {note}")
         return _resume(folder, cfg, address, time_limit_s)
     finally:
         lock.release()
