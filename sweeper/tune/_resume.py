@@ -34,6 +34,7 @@ from sweeper.tune._run import (
     check_resources,
     summarize,
 )
+from sweeper.tune._signals import interruptible
 from sweeper.tune._study import JOURNAL, SweepStudy
 
 TUNER_FILE = "tuner.pkl"  # Ray Tune's Tuner, pickled at the start: what Tuner.restore needs
@@ -88,6 +89,11 @@ def resume_sweep(
     """Continue a sweep whose driver died (or was interrupted): unfinished and errored trials
     go on from their checkpoints, finished ones stay as they are, missing ones start.
     ``time_limit_s`` limits this driver run as in :func:`run_sweep`."""
+    with interruptible():  # from the start: Ray Tune's own handler comes with fit() only
+        return _resume_sweep(sweep_dir, address, time_limit_s)
+
+
+def _resume_sweep(sweep_dir, address, time_limit_s) -> Summary:
     check_limit(time_limit_s)
     folder, cfg = load_sweep_dir(sweep_dir)
     if not isinstance(folder, Path):

@@ -22,6 +22,7 @@ from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._lock import LOCK_FILE, DriverLock
 from sweeper.tune._recover import never_started
+from sweeper.tune._signals import as_interrupt, interruptible, ray_starting
 from sweeper.tune._study import JOURNAL, META_FILE, STUDY_KEY, SweepStudy
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
@@ -74,10 +75,11 @@ def _connect(address: str | None) -> None:
         "runtime_env": {"env_vars": dict(RAY_ENV)},
     }
     try:
-        if address is None:
-            ray.init(**kwargs)
-        else:
-            ray.init(address=address, **kwargs)
+        with ray_starting():
+            if address is None:
+                ray.init(**kwargs)
+            else:
+                ray.init(address=address, **kwargs)
     except ConnectionError as err:
         raise InputError(
             f"cannot reach a Ray cluster at --address {address!r} ({err}); fix: start one "
@@ -185,6 +187,11 @@ def run_sweep(
 
     ``time_limit_s``: stop this driver run as Ctrl-C does after that many seconds (resumable).
     """
+    with interruptible():  # from the start: Ray Tune's own handler comes with fit() only
+        return _run_sweep(space_file, address, name, storage, time_limit_s)
+
+
+def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
     check_limit(time_limit_s)
     cfg, absent, note = preflight(space_file)
     if absent is not None:
@@ -325,7 +332,7 @@ def _fit(
         print(f"time limit: this run stops after {limit}, resumable with `sweeper resume`")
     # SIGTERM (a scheduler's stop, `kill`) as Ctrl-C: Ray Tune stops the trials and saves
     # its state, instead of Ray's core dumping a stack trace.
-    previous = signal.signal(signal.SIGTERM, _as_interrupt) if main else None
+    previous = signal.signal(signal.SIGTERM, as_interrupt) if main else None
     try:
         with Deadline(time_limit_s) as deadline:
             tuner.fit()
@@ -334,10 +341,6 @@ def _fit(
             signal.signal(signal.SIGTERM, previous)
     summary = summarize(cfg, sweep_dir, study, time.monotonic() - started)
     return replace(summary, time_limit_s=time_limit_s) if deadline.fired else summary
-
-
-def _as_interrupt(signum, frame) -> None:
-    os.kill(os.getpid(), signal.SIGINT)
 
 
 def summarize(
