@@ -32,9 +32,14 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.summarize.collect import NOT_RANKED
     from sweeper.summarize.export import export_best
 
+    from sweeper.tune._resume import unfinished_warning
+
     summary = summarize(args.dir, mode=args.mode)
     for note in summary.notes:
         print(note, file=sys.stderr)
+    unfinished = unfinished_warning(args.dir)  # the winner of a sweep that goes on may change
+    if unfinished is not None:
+        print(f"warning: {unfinished}", file=sys.stderr)
     done = export_best(summary, args.out, base=args.base, trial=args.trial)
     if args.json:
         print(json.dumps(done.to_dict(), indent=1))

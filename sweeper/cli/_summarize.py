@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in summary.notes:
         print(note, file=sys.stderr)
+    from sweeper.tune._resume import unfinished_warning
+
+    unfinished = unfinished_warning(args.dir)  # its ranking may still change
+    if unfinished is not None:
+        print(f"warning: {unfinished}", file=sys.stderr)
     out = Path(args.out) if args.out else summary.data.folder / "summary"
     text = to_json(summary)
     files = {"summary.json": text + "\n", "summary.csv": to_csv(summary)}

@@ -8,6 +8,8 @@ import pickle
 import sys
 from pathlib import Path
 
+from optuna.trial import TrialState
+
 from sweeper.config import SweepConfig, load_sweep, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.tune import remote
@@ -220,6 +222,28 @@ def _stopped(folder: Path, summary: Summary) -> str | None:
     return (
         f"{running} trial(s) RUNNING in the study, but no driver is running this sweep (it "
         f"was stopped or killed); fix: `sweeper resume {folder}` continues them"
+    )
+
+
+def unfinished_warning(sweep_dir: str | Path) -> str | None:
+    """For summarize and export-best: a sweep with trials not done (running, killed, or
+    not started yet) ranks what has ended so far, and its winner may change (they used to
+    print a winner and "#1 still running" of a killed sweep without a word)."""
+    folder, cfg = load_sweep_dir(sweep_dir)
+    trials = open_existing(cfg, folder).get_trials(deepcopy=False)
+    left = sum(1 for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING))
+    left += max(0, cfg.budget.num_trials - len(trials))
+    if not left:
+        return None
+    if not isinstance(folder, Path):
+        who, fix = "its driver may be running", f"`sweeper status {folder}`"
+    elif driver_running(folder) is not None:
+        who, fix = "its driver is running", "wait for it to end"
+    else:
+        who, fix = "no driver is running it", f"`sweeper resume {folder}` finishes it"
+    return (
+        f"{folder} is an unfinished sweep ({left} of {cfg.budget.num_trials} trial(s) not "
+        f"done; {who}): the ranking and the winner may change; fix: {fix}"
     )
 
 

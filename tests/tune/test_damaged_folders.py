@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import torch
 from conftest import write_sweep
 
 from sweeper.cli import main
@@ -30,6 +31,8 @@ def _folder(tmp_path, ended: int, running: int = 0):
             best = {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 31.0 - n}}
             study.set_attr(trial_id, BEST, best)
             study.tell(trial_id, Outcome("budget", "ran to its budget", 30))
+            (folder / f"trial_t{n}" / "run" / "best").mkdir(parents=True)
+            torch.save({}, folder / f"trial_t{n}" / "run" / "best" / "G_10.pth")
     state = {"trial_data": [[json.dumps({"trial_id": f"t{n}"}), "{}"] for n in range(2)]}
     (folder / "experiment_state-2026-12-07_10-00-00.json").write_text(json.dumps(state))
     return folder
@@ -68,3 +71,20 @@ def test_refusals_name_what_follows_and_the_storage_folder(tmp_path, capsys):
     assert main(["status", str(folder)]) == 2
     err = capsys.readouterr().err  # without --storage the new sweep went to ./sweeps
     assert f"--name t-2 --storage {folder.parent}`" in err, err
+
+
+def test_summarize_and_export_best_warn_of_an_unfinished_sweep(tmp_path, capsys):
+    # A killed sweep's export named a winner that was not the final one, without a word.
+    folder = _folder(tmp_path, ended=1, running=1)
+    (folder / ".sweeper.lock").write_text("{}")  # a driver held it: killed since
+    out = str(tmp_path / "best.json")
+    for argv in (["summarize", "--no-html"], ["export-best", "--out", out]):
+        main([argv[0], str(folder), *argv[1:]])
+        err = capsys.readouterr().err
+        assert err.count(f"warning: {folder} is an unfinished sweep (1 of 2 trial(s) not done; "
+                         "no driver is running it)") == 1, (argv, err)  # fmt: skip
+        assert f"the winner may change; fix: `sweeper resume {folder}`" in err
+    folder2 = _folder(tmp_path / "done", ended=2)
+    for argv in (["summarize", "--no-html"], ["export-best", "--out", out]):
+        main([argv[0], str(folder2), *argv[1:]])
+        assert "unfinished" not in capsys.readouterr().err
