@@ -31,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.summarize import summarize
     from sweeper.summarize.collect import NOT_RANKED
     from sweeper.summarize.export import export_best
-
     from sweeper.tune._resume import unfinished_warning
 
     summary = summarize(args.dir, mode=args.mode)
