@@ -142,6 +142,7 @@ def _resume(
 
     from sweeper.tune._progress import SweepProgress
     from sweeper.tune._searcher import relocated
+    from sweeper.tune._settle import settle
 
     if not tune.Tuner.can_restore(str(folder)):
         raise _no_tuner(folder, "its unfinished trials")
@@ -165,6 +166,8 @@ def _resume(
     study.rebind(folder)  # the folder may be mounted elsewhere now
     if isinstance(folder, Path):
         for note in mend(study, ray_trial_ids(folder)):
+            print(f"note: {note}")
+        for note in settle(config.scheduler, folder):  # else RUNNING for ever: exit 130
             print(f"note: {note}")
     for callback in tuner._local_tuner._run_config.callbacks or ():
         if isinstance(callback, SweepProgress):

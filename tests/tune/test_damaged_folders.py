@@ -26,10 +26,10 @@ def _folder(tmp_path, ended: int, running: int = 0):
         study.ask(f"t{n}")
         trial_id = study.find(f"t{n}")._trial_id
         study.report(trial_id, 10, 31.0 - n)
+        best = {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 31.0 - n}}
+        study.set_attr(trial_id, BEST, best)
         (folder / f"trial_t{n}").mkdir()
         if n < ended:
-            best = {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 31.0 - n}}
-            study.set_attr(trial_id, BEST, best)
             study.tell(trial_id, Outcome("budget", "ran to its budget", 30))
             (folder / f"trial_t{n}" / "run" / "best").mkdir(parents=True)
             torch.save({}, folder / f"trial_t{n}" / "run" / "best" / "G_10.pth")
@@ -88,3 +88,31 @@ def test_summarize_and_export_best_warn_of_an_unfinished_sweep(tmp_path, capsys)
     for argv in (["summarize", "--no-html"], ["export-best", "--out", out]):
         main([argv[0], str(folder2), *argv[1:]])
         assert "unfinished" not in capsys.readouterr().err
+
+
+def test_a_trial_ray_ended_but_the_journal_lost_is_ended_from_its_results(tmp_path):
+    # A journal restored from a backup: #1 diverged in Ray, RUNNING in the study for ever,
+    # and every resume ended "interrupted with 1 trial(s) unfinished", exit 130.
+    from sweeper.config import load_sweep
+    from sweeper.tune._run import _study_and_parts
+    from sweeper.tune._settle import settle
+    from sweeper.tune._table import rows
+
+    folder = _folder(tmp_path, ended=1, running=2)  # t1, t2 reported step 10, then lost
+    ended = [[json.dumps({"trial_id": f"t{n}", "status": "TERMINATED"}), "{}"] for n in (1, 2)]
+    running = [[json.dumps({"trial_id": "t0", "status": "RUNNING"}), "{}"]]  # (not t0's case)
+    (folder / "experiment_state-2026-12-07_10-00-01.json").write_text(
+        json.dumps({"trial_data": running + ended})
+    )
+    results = {1: [(5, 32.0), (10, 30.0), (15, float("nan"))], 2: [(5, 35.0), (10, 29.0)]}
+    results[2] += [(20, 20.0), (30, 25.0)]  # its budget: best at step 20
+    for n, points in results.items():
+        lines = [json.dumps({"step": s, "val/mel": v, "loss/g/total": v}) for s, v in points]
+        (folder / f"trial_t{n}" / "result.json").write_text("\n".join(lines) + "\n")
+    study, _, scheduler, _ = _study_and_parts(load_sweep(folder / "sweep.yaml"), folder)
+    notes = settle(scheduler, folder)
+    assert len(notes) == 2 and "ended from its result.json as diverged" in notes[0], notes
+    table = {row.number: row for row in rows(study)}
+    assert (table[1].state, table[1].rule, table[1].best_value) == ("PRUNED", "diverged", 30.0)
+    assert (table[2].state, table[2].rule, table[2].best_value) == ("COMPLETE", "budget", 20.0)
+    assert settle(scheduler, folder) == []  # once
