@@ -70,11 +70,28 @@ def open_existing(cfg: SweepConfig, folder: str | Path) -> optuna.Study:
     try:
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
+        trials = [] if "://" in str(folder) else list(Path(folder).glob("trial_*/result.json"))
+        if trials and (cfg.storage is None or "://" not in cfg.storage):
+            raise _lost_study(Path(folder), name, len(trials)) from None
         raise InputError(
             f"the study of {str(folder)!r} holds no study named {name!r}; fix: run the "
             "sweep first (`sweeper run`), or check storage: in sweep.yaml"
         ) from None
     return study
+
+
+def _lost_study(folder: Path, name: str, trials: int) -> InputError:
+    """A journal emptied (or another sweep's) beside trials with results: "run the sweep
+    first" and run's "already holds a sweep; resume it" sent the user in a circle."""
+    path = folder / JOURNAL
+    what = "is empty" if path.is_file() and path.stat().st_size == 0 else f"has no {name!r}"
+    return InputError(
+        f"{path} {what}, while {trials} trial folder(s) there hold results: the study was "
+        "lost; fix: restore the journal from a backup (or the machine that ran the sweep), "
+        f"or run the space anew under another name (`sweeper run {folder / 'sweep.yaml'} "
+        f"--name {folder.name}-2 --storage {folder.parent}`); the trial folders keep their "
+        "checkpoints either way"
+    )
 
 
 def _damaged(path: Path, err: json.JSONDecodeError) -> InputError:

@@ -20,6 +20,7 @@ from sweeper.tune import remote
 from sweeper.tune._checks import preflight
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
+from sweeper.tune._journal import open_existing
 from sweeper.tune._lock import LOCK_FILE, DriverLock
 from sweeper.tune._recover import never_started
 from sweeper.tune._signals import as_interrupt, interruptible, ray_starting
@@ -37,11 +38,8 @@ DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directo
 RAY_ENV = {"RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1"}
 # Ray's automatic TensorBoard logger is off (the trainers write their own events, and it
 # warns in the driver's terminal for every NaN); result.json and progress.csv stay.
-DRIVER_ENV = {
-    "TUNE_GLOBAL_CHECKPOINT_S": "2",
-    "RAY_AIR_NEW_OUTPUT": "0",
-    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
-}
+DRIVER_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "2", "RAY_AIR_NEW_OUTPUT": "0",
+              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -250,6 +248,8 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
             taken = False
     try:
         if taken:
+            if local and cfg.storage is None and (sweep_dir / JOURNAL).is_file():
+                open_existing(cfg, sweep_dir)  # an emptied journal: not "resume" (it refuses)
             raise InputError(
                 f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` "
                 f"to continue it, or --name {name}-2 for a new one"

@@ -116,3 +116,21 @@ def test_a_trial_ray_ended_but_the_journal_lost_is_ended_from_its_results(tmp_pa
     assert (table[1].state, table[1].rule, table[1].best_value) == ("PRUNED", "diverged", 30.0)
     assert (table[2].state, table[2].rule, table[2].best_value) == ("COMPLETE", "budget", 20.0)
     assert settle(scheduler, folder) == []  # once
+
+
+def test_an_emptied_journal_beside_trial_results_is_named_with_a_way_out(tmp_path, capsys):
+    # status said "run the sweep first", run said "already holds a sweep; resume it": a circle.
+    folder = _folder(tmp_path, ended=2)
+    for n in range(2):
+        (folder / f"trial_t{n}" / "result.json").write_text('{"step": 10}\n')
+    (folder / "study.journal").write_text("")
+    space = write_sweep(tmp_path)
+    out = str(tmp_path / "best.json")
+    runs = (["status"], ["summarize"], ["export-best", "--out", out], ["resume"])
+    for argv in (*([a[0], str(folder), *a[1:]] for a in runs), ["run", str(space), "--storage",
+                                                                 str(folder.parent)]):  # fmt: skip
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "study.journal is empty, while 2 trial folder(s)" in err
+        assert "restore the journal from a backup" in err and "keep their checkpoints" in err
+        assert f"--name t-2 --storage {folder.parent}`" in err, err
