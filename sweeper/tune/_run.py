@@ -17,6 +17,7 @@ from sweeper.config import SweepConfig
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
+from sweeper.tune._address import check_address
 from sweeper.tune._checks import preflight
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
@@ -77,6 +78,7 @@ def _connect(address: str | None) -> None:
             if address is None:
                 ray.init(**kwargs)
             else:
+                check_address(address)  # ray.init retries an unreachable one for minutes
                 ray.init(address=address, **kwargs)
     except ConnectionError as err:
         raise InputError(
@@ -99,8 +101,7 @@ def check_resources(cfg: SweepConfig, space_file: str | Path | None = None) -> N
         where_key = lambda key: f"{lines.where(key)}: "  # noqa: E731
 
     nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-    cpu = max((n.get("CPU", 0.0) for n in nodes), default=0.0)
-    gpu = max((n.get("GPU", 0.0) for n in nodes), default=0.0)
+    cpu, gpu = (max((n.get(k, 0.0) for n in nodes), default=0.0) for k in ("CPU", "GPU"))
     want = cfg.resources
     if want.cpu > cpu:
         raise InputError(
