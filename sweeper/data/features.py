@@ -30,6 +30,21 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"missing audio file {str(path)!r}; fix: check the filelist entry")
+    if path.name.startswith("._"):
+        # Copying from a Mac to FAT/exFAT, a zip or a network share leaves ._x.wav beside x.wav.
+        raise InputError(
+            f"{str(path)!r} is a macOS AppleDouble file (Finder metadata, not audio); fix: "
+            f"delete the ._* files (find DATA_DIR -name '._*' -delete) and their filelist lines"
+        )
+    data_size = _data_chunk_size(path)
+    if data_size == 0 and path.stat().st_size > 44:
+        # scipy fails inside its parser on this (UnboundLocalError), soundfile reads 0 samples.
+        raise InputError(
+            f"{str(path)!r}: its WAV header says the audio data is 0 bytes long, but the "
+            f"file holds {path.stat().st_size} bytes (a recorder stopped before finishing "
+            "the header?); fix: rewrite the header from the file's length, e.g. "
+            "`sox --ignore-length IN.wav OUT.wav`, or re-export it"
+        )
     try:
         with warnings.catch_warnings(record=True) as caught:
             # Most of scipy's WavFileWarnings (extra chunks, ...) are harmless; kept, not shown.
@@ -37,12 +52,16 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
             sr, data = wavfile.read(path)
     # A header claiming 0 channels or a huge size: ZeroDivisionError, OverflowError,
     # MemoryError from inside scipy's parser (a probe: a Ray traceback in summarize).
-    except (ValueError, EOFError, struct.error, ArithmeticError, MemoryError) as err:
+    # NameError: an UnboundLocalError from its parser on other odd headers.
+    except (ValueError, EOFError, struct.error, ArithmeticError, MemoryError, NameError) as err:
         raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
     for warning in caught:
         if issubclass(warning.category, wavfile.WavFileWarning):
             text = str(warning.message)
-            if "Reached EOF prematurely" in text:  # the data chunk was cut short
+            # The data chunk was cut short, unless its size is the 0xFFFFFFFF a stream
+            # writes (ffmpeg to a pipe cannot seek back): then the data runs to the file's
+            # end, which is what scipy read (so-vits-svc's soundfile reads it so too).
+            if "Reached EOF prematurely" in text and data_size != _STREAMED:
                 raise InputError(
                     f"{str(path)!r} is cut short ({text}): only part of the clip is there; "
                     "fix: copy or re-export the file again"
@@ -87,6 +106,22 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
             "sample(s); fix: re-export it (they would make every loss NaN)"
         )
     return data
+
+
+_STREAMED = 0xFFFFFFFF  # the data size of a WAV written to a pipe: "until the end"
+
+
+def _data_chunk_size(path: Path) -> int | None:
+    """The size field of a RIFF WAV's ``data`` chunk (None: not RIFF, or no data chunk)."""
+    with path.open("rb") as fh:
+        if fh.read(12)[8:12] != b"WAVE":
+            return None
+        while len(head := fh.read(8)) == 8:
+            size = int.from_bytes(head[4:], "little")
+            if head[:4] == b"data":
+                return size
+            fh.seek(size + (size & 1), 1)  # chunks are word-aligned
+    return None
 
 
 def f0_praat(audio: np.ndarray, sr: int, hop: int, n_frames: int | None = None) -> np.ndarray:

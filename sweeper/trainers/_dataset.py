@@ -18,6 +18,14 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return config, knobs
 
 
+def filelist_entries(path: Path) -> list[str]:
+    """The non-empty lines of a so-vits-svc filelist, as written on any system: Notepad adds
+    a BOM, and so-vits-svc on Windows joins paths with backslashes. The one reader of
+    filelists: a sweep's ``dataset.train_clips`` subset and ``sweeper train`` must agree."""
+    text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    return [ln.strip().replace("\\", "/") for ln in text.splitlines() if ln.strip()]
+
+
 def interleaved(wavs: list[str], n: int) -> list[str]:
     """The first ``n`` clips taking speakers in turn (by speaker folder, filelist order), so a
     small subset still holds every speaker it can."""
@@ -39,7 +47,7 @@ def subset_filelist(data_dir: str | Path, filelist: str, n: int, out: str | Path
     source = root / filelist
     if not source.is_file():
         raise InputError(f"missing filelist {str(source)!r}; fix: check data.dir of the sweep")
-    lines = [ln.strip() for ln in source.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = filelist_entries(source)
     if n > len(lines):
         raise InputError(
             f"dataset.train_clips={n} but {str(source)!r} lists {len(lines)} clips; "

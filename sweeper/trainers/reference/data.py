@@ -20,6 +20,7 @@ import torch
 
 from sweeper.data.features import PITCH_MIN_SECONDS, f0_praat, log_mel_content, read_wav
 from sweeper.errors import InputError
+from sweeper.trainers._dataset import filelist_entries
 from sweeper.trainers.reference.config import SovitsConfig
 from sweeper.trainers.reference.mel import spectrogram
 from sweeper.trainers.reference.preprocessed import load_sovits_features, stretch
@@ -58,14 +59,14 @@ def read_filelist(data_dir: Path, rel: str) -> list[Path]:
     path = data_dir / rel
     if not path.is_file():
         raise InputError(
-            f"missing filelist {str(path)!r}; fix: run `sweeper data toy` or "
-            "so-vits-svc's preprocess_flist_config.py, or set data.*_files"
+            f"missing filelist {str(path)!r}; fix: write the filelists with so-vits-svc's "
+            "preprocessing (resample.py, then preprocess_flist_config.py), or set "
+            "data.training_files / data.validation_files (for a toy set: `sweeper data toy "
+            "EMPTY_DIR`)"
         )
-    # Notepad adds a BOM; so-vits-svc on Windows joins paths with backslashes.
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    lines = [ln.strip().replace("\\", "/") for ln in text.splitlines()]
     wavs = [
-        (data_dir / ln).resolve() if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln
+        (data_dir / ln).resolve() if not Path(ln).is_absolute() else Path(ln)
+        for ln in filelist_entries(path)
     ]
     if not wavs:
         raise InputError(f"filelist {str(path)!r} is empty; fix: list at least one wav")
