@@ -60,6 +60,14 @@ def load_sweep_dir(sweep_dir: str | Path) -> tuple[Path | str, SweepConfig]:
             f"{str(folder)!r} does not exist; fix: give the folder `sweeper run` made, "
             f"e.g. {DEFAULT_STORAGE}/<name> (`ls {DEFAULT_STORAGE}` lists them)"
         )
+    only_lock = folder.is_dir() and {p.name for p in folder.iterdir()} == {LOCK_FILE}
+    if only_lock and driver_running(folder) is None:  # (a live start is run's to finish)
+        raise InputError(
+            f"{str(folder)!r} holds nothing but {LOCK_FILE}: a `sweeper run` died as it "
+            "started, before writing anything; fix: run the space again, into it "
+            f"(`sweeper run SPACE.yaml --name {folder.name} --storage {folder.parent}`) or "
+            f"after `rm -r {folder}`"
+        )
     if not (folder / SWEEP_FILE).is_file():
         example = f"{DEFAULT_STORAGE}/<name>"
         if folder.is_file() and folder.suffix in (".yaml", ".yml"):  # the space, not its folder

@@ -134,3 +134,16 @@ def test_an_emptied_journal_beside_trial_results_is_named_with_a_way_out(tmp_pat
         assert err.count("\n") == 0 and "study.journal is empty, while 2 trial folder(s)" in err
         assert "restore the journal from a backup" in err and "keep their checkpoints" in err
         assert f"--name t-2 --storage {folder.parent}`" in err, err
+
+
+def test_a_start_killed_before_writing_anything_is_named(tmp_path, capsys):
+    # A run SIGKILLed at 2.5 s left only .sweeper.lock: "not a sweep folder; fix: give the
+    # folder `sweeper run` made" (it is that folder).
+    folder = tmp_path / "sweeps" / "sk"
+    folder.mkdir(parents=True)
+    (folder / ".sweeper.lock").write_text('{"command": "sweeper run", "pid": 1}')
+    for command in ("status", "resume"):
+        assert main([command, str(folder)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "died as it started, before writing anything" in err
+        assert f"--name sk --storage {folder.parent}`" in err and f"rm -r {folder}" in err
