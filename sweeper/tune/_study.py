@@ -72,13 +72,42 @@ def _grid_params(space: Space, point: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_sampler(kind: str, seed: int | None, n_done: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler of ``sampler.kind``; a resumed study reseeds past the trials it already has,
-    so a restarted driver does not suggest its first configurations again."""
-    shifted = None if seed is None else seed + n_done
+def build_sampler(kind: str, seed: int | None) -> optuna.samplers.BaseSampler:
+    """The sampler of ``sampler.kind``. Seeded, its random state is derived from the seed and
+    each trial's number, so a resumed study draws what an uninterrupted one would (and what
+    `sweeper check` shows); reseeding with seed + trials done drew others after a resume."""
     if kind == "random" or kind == "grid":  # grid points are enqueued; random fills no gaps
-        return optuna.samplers.RandomSampler(seed=shifted)
-    return optuna.samplers.TPESampler(seed=shifted)
+        return _PerTrialRandom(seed=seed) if seed is not None else optuna.samplers.RandomSampler()
+    return _PerTrialTPE(seed=seed) if seed is not None else optuna.samplers.TPESampler()
+
+
+def _trial_rng(seed: int, number: int, stream: int = 0):
+    import numpy as np
+    from optuna.samplers._lazy_random_state import LazyRandomState
+
+    state = np.random.SeedSequence([seed, number, stream]).generate_state(1)[0]
+    return LazyRandomState(int(state))
+
+
+class _PerTrialRandom(optuna.samplers.RandomSampler):
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed=seed)
+        self._base_seed = seed
+
+    def before_trial(self, study, trial) -> None:
+        super().before_trial(study, trial)
+        self._rng = _trial_rng(self._base_seed, trial.number)
+
+
+class _PerTrialTPE(optuna.samplers.TPESampler):
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed=seed)
+        self._base_seed = seed
+
+    def before_trial(self, study, trial) -> None:
+        super().before_trial(study, trial)
+        self._rng = _trial_rng(self._base_seed, trial.number)
+        self._random_sampler._rng = _trial_rng(self._base_seed, trial.number, 1)
 
 
 @dataclass
@@ -187,7 +216,7 @@ class SweepStudy:
             except KeyError:
                 study = None
             n_done = 0 if study is None else len(study.get_trials(deepcopy=False))
-            sampler = build_sampler(self.sampler_kind, self.seed, n_done)
+            sampler = build_sampler(self.sampler_kind, self.seed)
             if study is None:
                 study = optuna.create_study(
                     study_name=self.name,
