@@ -109,7 +109,7 @@ def test_save_best_never_leaves_half_a_pair(two_pairs, tmp_path, monkeypatch):
         copies.append(b)
         shutil.copyfile(a, b)
 
-    monkeypatch.setattr(ckpt.shutil, "copy2", copy_then_stop)
+    monkeypatch.setattr(ckpt, "_link_or_copy", copy_then_stop)  # (a link where it can)
     with pytest.raises(KeyboardInterrupt):
         ckpt.save_best(run, 4)
     monkeypatch.undo()

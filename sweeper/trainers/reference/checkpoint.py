@@ -52,7 +52,7 @@ def save_pair(
     run_dir.mkdir(parents=True, exist_ok=True)
     for prefix, state in (("G", g_state), ("D", d_state)):
         tmp = run_dir / f".{prefix}_{step}.pth.tmp"
-        torch.save(state, tmp)
+        _save(state, tmp)
         tmp.replace(run_dir / f"{prefix}_{step}.pth")  # atomic: a crash never leaves half a file
     if keep > 0:
         # Pairs past this step are leftovers (unreadable ones a resume skipped): this run
@@ -62,6 +62,26 @@ def save_pair(
             for prefix in ("G", "D"):
                 (run_dir / f"{prefix}_{old}.pth").unlink(missing_ok=True)
     return run_dir / f"G_{step}.pth"
+
+
+def _save(state: dict[str, Any], path: Path) -> None:
+    """``torch.save`` through a Python file: a full disk is then an OSError naming ``path``
+    (to a path name, torch raises a RuntimeError "unexpected pos"); a cut file is removed."""
+    try:
+        with path.open("wb") as fh:
+            torch.save(state, fh)
+    except OSError as err:
+        path.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from None
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link where the file system has them: best/ then costs no second copy of the
+    pair (save_pair replaces files by rename, never in place, so the link never changes)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def save_best(
@@ -80,11 +100,15 @@ def save_best(
         if leftover.exists():
             shutil.rmtree(leftover)
     tmp.mkdir(parents=True)
-    for prefix, state in zip(("G", "D"), states or (None, None), strict=True):
-        if state is None:
-            shutil.copy2(run_dir / f"{prefix}_{step}.pth", tmp / f"{prefix}_{step}.pth")
-        else:
-            torch.save(state, tmp / f"{prefix}_{step}.pth")
+    try:
+        for prefix, state in zip(("G", "D"), states or (None, None), strict=True):
+            if state is None:
+                _link_or_copy(run_dir / f"{prefix}_{step}.pth", tmp / f"{prefix}_{step}.pth")
+            else:
+                _save(state, tmp / f"{prefix}_{step}.pth")
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # the previous best stays; free the space
+        raise
     if best.exists():
         os.replace(best, old)  # a directory cannot be replaced onto a non-empty one
     os.replace(tmp, best)

@@ -71,4 +71,6 @@ def run(spec: TrialSpec, report: Report) -> None:
         device=device,
         best_metric=metric,
         best_mode=mode,
+        # Ray may start a restarted trial while the trial's old worker is still closing.
+        lock_wait_s=60.0,
     )

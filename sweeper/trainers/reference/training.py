@@ -20,7 +20,7 @@ import torch
 
 from sweeper.errors import InputError
 from sweeper.trainers.reference import checkpoint as ckpt
-from sweeper.trainers.reference import runinfo
+from sweeper.trainers.reference import rundir, runinfo
 from sweeper.trainers.reference._trainer import Trainer
 from sweeper.trainers.reference.best import Best
 from sweeper.trainers.reference.config import SovitsConfig, load_config
@@ -104,6 +104,7 @@ def train(
     notes_to_stderr: bool | None = None,
     best_metric: str = "val/mel",
     best_mode: str = "min",
+    lock_wait_s: float = 0.0,
 ) -> TrainResult:
     """Train (or resume) one run; returns when ``max_steps`` or ``train.epochs`` is reached.
 
@@ -116,9 +117,10 @@ def train(
     ``best/`` holds the pair of the step with the best ``best_metric`` (``best_mode`` min or
     max) among the reports after step 0, by the rule a sweep's scheduler uses for the study's
     best step (best.py); a sweep passes its first objective metric and mode.
-    """
-    from torch.utils.tensorboard import SummaryWriter
 
+    A second run on the same ``out_dir`` is refused while this one runs (``lock_wait_s``:
+    how long to wait for it first); a full disk or a read-only folder is a one-line error.
+    """
     cfg = config if isinstance(config, SovitsConfig) else load_config(config)
     if max_steps is not None and max_steps < 0:
         raise InputError(f"max_steps must be >= 0, got {max_steps=}")
@@ -127,11 +129,32 @@ def train(
     best.check(t.use_gan, cfg.model.use_automatic_f0_prediction)
     dev = torch_device(device)  # before the data: a bad name costs no loading time
     run_dir = Path(out_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    rundir.make(run_dir)
+    # Before the data too: a second run on this folder is refused at once.
+    with rundir.RunLock(run_dir, lock_wait_s), rundir.write_errors(run_dir):
+        return _train(cfg, best, dev, Path(data_dir), run_dir, report, max_steps, notes_to_stderr,
+                      progress)  # fmt: skip
+
+
+def _train(
+    cfg: SovitsConfig,
+    best: Best,
+    dev: torch.device,
+    data_dir: Path,
+    run_dir: Path,
+    report: Report | None,
+    max_steps: int | None,
+    notes_to_stderr: bool | None,
+    progress: bool,
+) -> TrainResult:
+    """train() in its locked run folder."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    t = cfg.train
     torch.manual_seed(t.seed)
     np.random.seed(t.seed)
     random.seed(t.seed)
-    tr = Trainer(cfg, Path(data_dir), run_dir, dev)
+    tr = Trainer(cfg, data_dir, run_dir, dev)
     tr.best = best
     resumed, notes = ckpt.latest(run_dir)
     if resumed is not None:
