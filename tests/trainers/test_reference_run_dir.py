@@ -83,7 +83,7 @@ def test_torch_save_to_a_file_object_reports_a_full_disk_as_oserror():
     # ("unexpected pos"), which cannot be told from a bug.
     import torch
 
-    with pytest.raises(OSError) as info, open("/dev/full", "wb") as fh:  # noqa: PT012
+    with pytest.raises(OSError) as info, open("/dev/full", "wb") as fh:
         torch.save({"w": torch.zeros(100_000)}, fh)
     assert info.value.errno == errno.ENOSPC
 
