@@ -45,11 +45,12 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         notes_to_stderr=True,  # the data line and resume notes, with or without the bar
     )
-    best = (
-        "no finite val/mel at any step"
-        if result.best_step is None
-        else f"best val/mel {result.best_val_mel:.4f} at step {result.best_step}"
-    )
+    if result.best_step is not None:
+        best = f"best val/mel {result.best_val_mel:.4f} at step {result.best_step}"
+    elif result.step == 0:  # --max-steps 0: only the untrained model was validated
+        best = "no training step ran, so no best checkpoint"
+    else:
+        best = "no finite val/mel at any step"
     if not result.history:  # resumed at its end: nothing trained, nothing validated
         at_end = args.max_steps is not None and result.step >= args.max_steps
         why = "already at --max-steps" if at_end else "train.epochs already reached"
@@ -69,4 +70,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    untrained = next((m.get("val/mel") for step, m in result.history if step == 0), None)
+    if untrained is not None and result.best_step is not None and result.best_val_mel >= untrained:
+        # A collapse (a dead model, the same val/mel at every validation) passed as a
+        # success. Exit 0 all the same: the run did what was asked, and a very short
+        # healthy run can be above step 0 too; the line says what to do.
+        print(
+            f"val/mel never got below its step-0 value {untrained:.4f} (the untrained model): "
+            f"training made the model worse, and best/ holds that (step {result.best_step}); "
+            f"fix: a lower train.learning_rate (this run: {cfg.train.learning_rate:g}; e.g. "
+            "a tenth of it), or more steps if this was a short try",
+            file=sys.stderr,
+        )
     return 0

@@ -96,3 +96,29 @@ def test_a_lone_g_in_the_out_folder_is_named_before_it_is_overwritten(toy_dir, t
     log = (out / "train.log").read_text()
     assert f"{out / 'G_2.pth'} has no D_2.pth beside it" in log
     assert "overwrites it at step 2; move it away to keep it" in log
+
+
+def test_a_run_that_only_got_worse_than_untrained_says_so(toy_dir, tmp_path, capsys):
+    # A collapse: val/mel 97 untrained, then ~265 at every validation. It printed "best
+    # val/mel 265 at step 4" and nothing else, as if the run had worked.
+    config = tmp_path / "hot.yaml"
+    config.write_text("preset: micro\ntrain: {learning_rate: 0.3, eval_interval: 4}\n")
+    argv = [str(config), "--data", str(toy_dir), "--out", str(tmp_path / "run"), "--threads", "1"]
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "8"])) == 0  # docs: why
+    err = capsys.readouterr().err
+    assert "val/mel never got below its step-0 value" in err
+    assert "fix: a lower train.learning_rate (this run: 0.3" in err
+
+
+def test_a_healthy_run_gets_no_collapse_line(toy_dir, tmp_path, capsys):
+    argv = ["micro", "--data", str(toy_dir), "--out", str(tmp_path / "run"), "--threads", "1"]
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "4"])) == 0
+    assert "never got below" not in capsys.readouterr().err
+
+
+def test_max_steps_0_says_no_step_ran(toy_dir, tmp_path, capsys):
+    # It said "no finite val/mel at any step", as a run that blew up would.
+    argv = ["micro", "--data", str(toy_dir), "--out", str(tmp_path / "run"), "--threads", "1"]
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "0"])) == 0
+    out = capsys.readouterr().out
+    assert "no training step ran" in out and "no finite" not in out
