@@ -26,6 +26,7 @@ from sweeper.trainers.reference.best import Best
 from sweeper.trainers.reference.config import SovitsConfig, load_config
 from sweeper.trainers.reference.data import collate, epoch_batches
 from sweeper.trainers.reference.datanotes import data_notes
+from sweeper.trainers.reference.memory import memory_notes
 from sweeper.trainers.reference.validate import evaluate
 
 Report = Callable[..., None]  # report(step, metrics, checkpoint_dir=None)
@@ -154,6 +155,11 @@ def _train(
     torch.manual_seed(t.seed)
     np.random.seed(t.seed)
     random.seed(t.seed)
+    # Said before decoding, and on stderr whoever runs it (a sweep trial too): a run killed
+    # for memory leaves no message of its own.
+    big = memory_notes(cfg, data_dir)
+    for note in big:
+        print(note, file=sys.stderr)
     tr = Trainer(cfg, data_dir, run_dir, dev)
     tr.best = best
     resumed, notes = ckpt.latest(run_dir)
@@ -169,7 +175,7 @@ def _train(
     log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
     summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
-    for line in (summary, *notes):
+    for line in (summary, *big, *notes):
         log.info(line)
     if progress if notes_to_stderr is None else notes_to_stderr:
         # A person or a script's log: say what was read and whether it is a resume.
