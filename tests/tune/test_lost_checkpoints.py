@@ -6,14 +6,14 @@ now points it at what is left before Ray restores it. Ray's own objects, no clus
 from __future__ import annotations
 
 import json
+import shutil
 
+import pytest
 from ray.train import CheckpointConfig
 from ray.train._internal.checkpoint_manager import _CheckpointManager
 from ray.train._internal.session import _TrainingResult
 from ray.tune import Checkpoint
 from ray.tune.trainable.metadata import _TrainingRunMetadata
-
-from sweeper.tune._checkpoints import mend_checkpoints
 
 
 def _state(folder, trials):
@@ -43,6 +43,8 @@ def _latest(path, trial_id):
 
 
 def test_a_trial_whose_latest_checkpoint_is_gone_goes_on_from_what_is_left(tmp_path):
+    from sweeper.tune._checkpoints import mend_checkpoints
+
     names = ["checkpoint_000004", "checkpoint_000005"]
     path = _state(tmp_path, {"a": ("RUNNING", names), "b": ("PENDING", names),
                              "c": ("RUNNING", names), "d": ("TERMINATED", names)})  # fmt: skip
@@ -82,3 +84,31 @@ def test_a_failure_line_keeps_the_path_it_ends_in(tmp_path):
     progress.out, progress._start = io.StringIO(), 0.0
     progress.on_trial_recover(0, [], trial)
     assert f"{path}); Ray restarts it" in progress.out.getvalue()
+
+
+@pytest.mark.slow
+def test_resume_after_the_checkpoints_were_deleted_keeps_the_trial(tmp_path, procs):
+    """End to end (real local Ray and trainer): Ctrl-C mid-trial, its checkpoint_* folders
+    deleted, resume: the trial goes on from its run/ folder and ends by its budget (it
+    ended FAIL after 3 failed restores)."""
+    import os
+    import signal
+
+    from conftest import load_study, wait_for, write_sweep
+
+    space = write_sweep(tmp_path, budget={"max_steps": 40, "num_trials": 1, "concurrency": 1})
+    folder = tmp_path / "sweeps" / "t"
+    driver = procs.start("run", str(space), cwd=tmp_path, log=tmp_path / "run.log")
+    wait_for(lambda: len(list(folder.glob("trial_*/checkpoint_*"))) >= 2, 180, "2 checkpoints",
+             driver)  # fmt: skip
+    os.killpg(driver.pid, signal.SIGINT)
+    assert driver.wait(timeout=120) == 130, (tmp_path / "run.log").read_text()[-2000:]
+    (trial_dir,) = folder.glob("trial_*")
+    for checkpoint in trial_dir.glob("checkpoint_*"):
+        shutil.rmtree(checkpoint)
+    text = procs.run("resume", str(folder), cwd=tmp_path, log=tmp_path / "resume.log")
+    (trial,) = load_study(folder).get_trials()
+    assert trial.state.name == "COMPLETE" and trial.user_attrs["outcome"]["rule"] == "budget"
+    assert "is gone (Ray's latest checkpoint of the trial): it goes on from its run/" in text
+    assert "ERROR" not in text  # Ray's "Trial task failed" lines
+    assert "resumed at step" in (trial_dir / "run" / "train.log").read_text()
