@@ -87,7 +87,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def save_best(
     run_dir: Path, step: int, states: tuple[dict[str, Any], dict[str, Any]] | None = None
 ) -> Path:
-    """Copy the pair of ``step`` into ``best/`` (replacing the previous best), or write
+    """Link (or copy) the pair of ``step`` into ``best/`` (replacing the previous best), or write
     ``states`` (G, D) there: a step that logs a best training loss has no pair to copy.
 
     The copy goes to ``.best.tmp/`` first and is renamed into place, so a stop mid-copy

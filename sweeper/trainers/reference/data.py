@@ -5,8 +5,9 @@
    ``X.spec.pt`` (linear spectrogram ``[filter_length//2+1, T]``). They are used as they are.
 2. Plain wavs: f0 from Praat, content from the configured front end, spectrogram in torch.
 
-All items are decoded once and kept in memory (toy and test sets are small). Lengths must
-agree within 3 frames (so-vits-svc's tolerance); every failure names the file.
+All items are decoded once and kept in memory (memory.py says the size first when it is
+large). Lengths must agree within 3 frames (so-vits-svc's tolerance); every failure names
+the file.
 """
 
 from __future__ import annotations
