@@ -28,7 +28,8 @@ def test_a_bad_seed_is_a_one_line_usage_error(argv, capsys):
 def test_a_warning_is_one_line_naming_the_command(tmp_path, capsys):
     config = tmp_path / "config.json"
     config.write_text('{"train": {"c_mel": 40}}')  # a so-vits config.json missing keys
-    code = main(["train", str(config), "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
+    out = str(tmp_path / "o")
+    code = main(["train", str(config), "--data", str(tmp_path / "none"), "--out", out])
     err = capsys.readouterr().err.splitlines()
     assert code == 2 and len(err) == 2, err  # the warning, then the missing data's error
     assert err[0].startswith("sweeper train: warning: ") and "key(s) absent" in err[0]
