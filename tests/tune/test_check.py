@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import write_sweep
+from conftest import BASE_SWEEP, write_sweep
 
 from sweeper.cli import main
 from sweeper.config import load_sweep
@@ -96,3 +97,37 @@ def test_run_refuses_a_data_dir_this_machine_lacks_before_writing_anything(tmp_p
     assert not (tmp_path / "sweeps").exists()
     assert main(["check", str(space)]) == 0  # a cluster's nodes may have it: a warning
     assert "warning: data.dir: missing filelist" in capsys.readouterr().out
+
+
+def _wavs_at(root: Path, rate: int, n: int) -> None:
+    from scipy.io import wavfile
+
+    names = [f"spk/{i}.wav" for i in range(n)]
+    _dataset(root, names)
+    (root / "spk").mkdir()
+    tone = (0.1 * np.sin(np.arange(rate // 5) * 0.05) * 32767).astype(np.int16)
+    for name in names:
+        wavfile.write(root / name, rate, tone)
+
+
+def test_check_refuses_a_dataset_the_trials_would_refuse(tmp_path, capsys):
+    """A probe (2026-12-07): 44.1 kHz wavs under a 16 kHz preset, and train_clips up to 28
+    over 12 clips, passed check; every trial failed on them."""
+    data = tmp_path / "ds"
+    _wavs_at(data, 44_100, 3)
+    base = dict(BASE_SWEEP["parameters"])
+    space = write_sweep(tmp_path, data={"dir": str(data)})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "3 of the 3 wavs" in err and "44100 Hz" in err
+    assert "not at the trials' data.sampling_rate 16000 Hz" in err
+    assert "fix: a fixed data.sampling_rate: 44100" in err
+    rate = {"data.sampling_rate": {"type": "fixed", "value": 44_100}}
+    clips = {"dataset.train_clips": {"type": "categorical", "choices": [1, 5]}}
+    space = write_sweep(tmp_path, data={"dir": str(data)}, parameters={**base, **rate, **clips})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "parameters[dataset.train_clips] reaches 5" in err and "lists 3 clips" in err
+    clips["dataset.train_clips"]["choices"] = [1, 3]
+    space = write_sweep(tmp_path, data={"dir": str(data)}, parameters={**base, **rate, **clips})
+    assert main(["check", str(space)]) == 0

@@ -18,29 +18,37 @@ from sweeper.trainers.reference.data import read_filelist
 LARGE_BYTES = 2 * 1024**3  # per split; a laptop or a sweep of several trials feels this
 
 
-def wav_samples(path: Path) -> int | None:
-    """Sample frames per channel from a RIFF WAV header (None: not a WAV we can size)."""
+def wav_header(path: Path) -> tuple[int, int] | None:
+    """(sample rate, sample frames per channel) from a RIFF WAV header; None: not a WAV we
+    can size (the loader names such files)."""
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
             if fh.read(12)[8:12] != b"WAVE":
                 return None
-            align = 0
+            align = rate = 0
             while len(head := fh.read(8)) == 8:
                 chunk = int.from_bytes(head[4:], "little")
                 if head[:4] == b"fmt ":
                     fmt = fh.read(chunk)
+                    rate = int.from_bytes(fmt[4:8], "little")
                     align = int.from_bytes(fmt[12:14], "little")
                     fh.seek(chunk & 1, 1)
                 elif head[:4] == b"data":
                     # A stream's 0xFFFFFFFF (or a size past the end): the data runs to the end.
                     data = min(chunk, size - fh.tell())
-                    return data // align if align else None
+                    return (rate, data // align) if align else None
                 else:
                     fh.seek(chunk + (chunk & 1), 1)
     except OSError:
-        return None  # the loader names unreadable files
+        return None
     return None
+
+
+def wav_samples(path: Path) -> int | None:
+    """Sample frames per channel from a RIFF WAV header (None: not a WAV we can size)."""
+    header = wav_header(path)
+    return None if header is None else header[1]
 
 
 def bytes_per_second(cfg: SovitsConfig) -> float:

@@ -1,0 +1,84 @@
+"""A reference sweep's own dataset (``data.dir``) against what its trials will ask of it.
+
+Checked from the WAV headers before Ray starts (in ``check`` and ``run``): a dataset at
+another sampling rate than the trials', or fewer training clips than ``dataset.train_clips``
+reaches, made every trial that drew it fail, one after the other, while ``check`` said ok
+(a probe, 2026-12-07: a 44.1 kHz set under the tiny preset's 16 kHz; train_clips up to 28
+over 12 clips).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sweeper.config import SweepConfig, load_yaml_with_lines
+from sweeper.errors import InputError
+from sweeper.space import FixedParam
+
+
+def _fixed(cfg: SweepConfig, name: str, base: object) -> object | None:
+    """The value every trial uses for ``name``: fixed, else the base's; None when searched
+    (each trial checks its own draw)."""
+    spec = cfg.parameters.params.get(name)
+    if spec is None:
+        return base
+    return spec.value if isinstance(spec, FixedParam) else None
+
+
+def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
+    """Raise InputError (with the YAML line) when the wavs of ``data.dir`` are at another
+    sampling rate than every trial's, or ``dataset.train_clips`` reaches past the training
+    filelist. Silent when the data is not on this machine (``missing_data`` says so)."""
+    if cfg.trainer != "reference" or cfg.data.dir is None or cfg.data.toy is not None:
+        return
+    from sweeper.trainers.reference.config import load_config
+    from sweeper.trainers.reference.data import read_filelist
+    from sweeper.trainers.reference.memory import wav_header
+
+    base = load_config(cfg.base.preset or str(cfg.base.config)).data
+    root = Path(cfg.data.dir).expanduser()
+    lines = load_yaml_with_lines(space_file)[1]
+    rate = _fixed(cfg, "data.sampling_rate", base.sampling_rate)
+    train: list[Path] | None = None
+    for key in ("training_files", "validation_files"):
+        rel = _fixed(cfg, f"data.{key}", getattr(base, key))
+        if rel is None:
+            continue
+        try:
+            wavs = read_filelist(root, str(rel))
+        except InputError:
+            return  # not here, or unreadable: missing_data and the trainer say so
+        if not all(w.is_file() for w in wavs):
+            return
+        if key == "training_files":
+            train = wavs
+        if not isinstance(rate, int):
+            continue
+        rates = {w: h[0] for w in wavs if (h := wav_header(w)) is not None}
+        other = [w for w, r in rates.items() if r != rate]
+        if other:
+            at = (
+                cfg.parameters.where("data.sampling_rate")
+                if "data.sampling_rate" in cfg.parameters.params
+                else lines.where(("data", "dir"))
+            )
+            first = other[0]
+            raise InputError(
+                f"{at}: {len(other)} of the {len(wavs)} wavs in {str(root / str(rel))!r} are "
+                f"not at the trials' data.sampling_rate {rate} Hz (first: {str(first)!r} at "
+                f"{rates[first]} Hz), and every trial would refuse them; fix: a fixed "
+                f"data.sampling_rate: {rates[first]} under parameters when all the wavs are at "
+                "that rate, or resample them (so-vits-svc's resample.py)"
+            )
+    spec = cfg.parameters.params.get("dataset.train_clips")
+    if train is None or spec is None:
+        return
+    values = spec.values() if not hasattr(spec, "low") else (spec.low, spec.high)
+    numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+    if numbers and max(numbers) > len(train):
+        raise InputError(
+            f"{cfg.parameters.where('dataset.train_clips')}: parameters[dataset.train_clips] "
+            f"reaches {max(numbers)} but the training filelist lists {len(train)} clips, and "
+            f"every trial that drew more would fail (got {max(numbers)}); fix: keep it <= "
+            f"{len(train)}"
+        )
