@@ -105,9 +105,12 @@ class Timeline:
         went_back = bool(self._steps) and step <= self._steps[-1]
         if went_back:
             cut = bisect.bisect_left(self._steps, step)
-            # At or before the second logged step: resumed from G_0 (or a base model), whose
-            # first logged step is one log_interval in: training started over.
-            if cut <= 1:
+            # Back to the first logged step, or to the second one when the first was step 0
+            # (the untrained model): resumed from G_0 or a base model, whose first logged step
+            # is one log_interval in - training started over. Back to the second step of a run
+            # whose first was later is a resume from its first checkpoint (log_interval ==
+            # eval_interval, killed before the second save), not a start-over.
+            if cut == 0 or (cut == 1 and self._steps[0] == 0):
                 cut = 0
                 self.started_over = (step, self._steps[0], self._steps[-1])
             self.overwritten += len(self._steps) - cut

@@ -57,3 +57,14 @@ def test_a_restart_at_the_earlier_runs_second_step_is_a_start_over(tmp_path):
     run = read_train_log(write(tmp_path, [HPARAMS, *first, HPARAMS, *second]))
     assert run.series["loss/g/mel"].steps.tolist() == list(range(200, 1001, 200))
     assert any("training started over from step 200" in n for n in run.notes)
+
+
+def test_a_resume_from_the_first_checkpoint_is_not_a_start_over(tmp_path):
+    # log_interval == eval_interval, killed between the loss line at step 400 and its save:
+    # the restart loads G_200 and logs 400 again. Read as a start-over, step 200 was dropped.
+    first = [line41(s, 30.0) for s in (200, 400)]
+    second = [line41(s, 29.0) for s in range(400, 1201, 200)]
+    run = read_train_log(write(tmp_path, [HPARAMS, *first, HPARAMS, *second]))
+    assert run.series["loss/g/mel"].steps.tolist() == list(range(200, 1201, 200))
+    assert not any("started over" in n for n in run.notes)
+    assert any("1 logged point(s) were replaced" in n for n in run.notes)
