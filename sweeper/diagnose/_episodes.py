@@ -190,11 +190,13 @@ def lr_changes(series: Series | None, shown: int = 3) -> str | None:
 
 
 def lone_last_non_finite(run: RunLog) -> RunLog:
-    """The run without a NaN or inf that only the very last logged step holds.
+    """The run with a note when a NaN or inf is at the very last logged step only.
 
-    One such point is no confirmed divergence: with fp16 the GradScaler skips an overflowing
-    step and training goes on. It is left out of the verdicts, with a note; a NaN/inf tail of
-    two points or more in any signal is judged as it stands.
+    The point is judged as it stands (diverged): a sweep's pruner stops a trial at its first
+    NaN, so every diverged trial's log ends with exactly one, and an fp32 run has no
+    GradScaler to skip it. Leaving it out (2026-12-07, for a few hours) told such a trial
+    "continue" while `sweeper status` said diverged. The note names the one case where
+    training goes on past it: an fp16 overflow that the GradScaler skips.
     """
     last = max((int(s.steps[-1]) for s in run.series.values() if len(s) > 0), default=None)
     lone = []
@@ -203,17 +205,13 @@ def lone_last_non_finite(run: RunLog) -> RunLog:
         if tail is None or int(series.steps[-1]) != last:
             continue
         if tail[1] > 1 or len(series) < 2:
-            return run  # a longer run of NaN/inf, or nothing else: judged as it stands
+            return run  # a longer run of NaN/inf, or nothing else: nothing to add
         lone.append(tag)
     if not lone:
         return run
-    series = {
-        tag: Series(s.steps[:-1], s.values[:-1]) if tag in lone else s
-        for tag, s in run.series.items()
-    }
     note = (
         f"{', '.join(sorted(lone))}: NaN or inf at the last logged step ({last}) only - one "
-        "point, which may be an fp16 overflow the GradScaler skips or the start of a "
-        "divergence; it is left out of the verdicts: diagnose again once more steps are logged"
+        "point, judged as a divergence; with fp16 the GradScaler skips an overflowing step "
+        "and training goes on: if this run went on, diagnose its newer log"
     )
-    return dataclasses.replace(run, series=series, notes=[*run.notes, note])
+    return dataclasses.replace(run, notes=[*run.notes, note])
