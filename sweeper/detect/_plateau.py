@@ -177,6 +177,7 @@ class PlateauDetector(Detector):
                 evidence,
             )
         if bound.upper < self.epsilon and not enough:
+            evidence["points_needed"] = NO_BUDGET_POINTS
             return self._continue(
                 step,
                 f"{self.metric} looks flat (at most {100 * max(bound.upper, 0):.1f} % "

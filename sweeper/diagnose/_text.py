@@ -86,14 +86,30 @@ def _still(report: SignalReport, diagnosis: Diagnosis) -> str:
         report.evidence("improvement_left_upper"),
         diagnosis,
         report.evidence("improvement_left_lower"),
+        (report.evidence("points"), report.evidence("points_needed")),
     )
 
 
 def _still_words(
-    estimate: float | None, upper: float | None, diagnosis: Diagnosis, lower: float | None
+    estimate: float | None,
+    upper: float | None,
+    diagnosis: Diagnosis,
+    lower: float | None,
+    points: tuple[float | None, float | None] = (None, None),
 ) -> str:
     if estimate is None or upper is None:
         return "still improving"
+    have, needed = points
+    if needed is not None and upper < diagnosis.epsilon:
+        # Flat within epsilon, held back only by the no-budget point count: noise is not
+        # the reason, and --budget is the way to judge it now.
+        count = f"{have:.0f} points are" if have is not None else "the points are"
+        return (
+            f"looks flat (at most {_pct(upper)} % improvement {_horizon(diagnosis)}), but "
+            f"{count} too few to call it converged without a budget ({needed:.0f} needed): "
+            "diagnose again once more are logged, or give --budget STEPS (the step training "
+            "was meant to reach)"
+        )
     if estimate <= 0 or (lower is not None and lower <= 0):
         # A positive estimate inside the noise is no trend: flat curves read "still
         # improving; likely 4.5 % better" (2 of 6 seeds).
@@ -215,12 +231,14 @@ def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     estimate = _evidence(overall, "improvement_left")
     lower = _evidence(overall, "improvement_left_lower")
     no_trend = estimate is not None and (estimate <= 0 or (lower is not None and lower <= 0))
-    if overall.reason is Reason.CONTINUE and no_trend:
+    needed = _evidence(overall, "points_needed")
+    if overall.reason is Reason.CONTINUE and (no_trend or needed is not None):
         # Never "about -0.1 % better": the signal's own line's words for no downward trend.
         cut = overall.message.find(" [judged on ")
         note = overall.message[cut:] if cut >= 0 else ""
         upper = _evidence(overall, "improvement_left_upper")
-        trend = _still_words(estimate, upper, diagnosis, lower)
+        points = (_evidence(overall, "points"), needed)
+        trend = _still_words(estimate, upper, diagnosis, lower, points)
         return f"continue — {overall.signal}: {trend}{note}{_overall_came_back(diagnosis)}"
     since = diagnosis.overall_since
     if since is None or overall.reason is Reason.CONTINUE:

@@ -84,3 +84,21 @@ def test_a_flat_run_whose_estimate_is_inside_the_noise_is_not_called_improving()
     text = render_text(diagnosis)
     assert "still improving" not in text, text
     assert text.count("no clear downward trend, but too noisy to rule out") == 2, text
+
+
+def test_a_flat_curve_held_back_by_its_point_count_says_so_and_names_budget():
+    # 30 points, flat within epsilon: without a budget 40 are needed. The line said "too
+    # noisy to rule out 1.1 % improvement": noise was not the reason, 1.1 % < 1.5 %.
+    steps = np.arange(1, 31) * 200
+    flat = 20.0 * (1 + np.random.default_rng(3).normal(0.0, 0.01, 30))
+    diagnosis = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(steps, flat)}))
+    report = diagnosis.signals["loss/g/mel"]
+    assert report.final.reason is Reason.CONTINUE
+    assert report.final.evidence["points_needed"] == 40
+    text = render_text(diagnosis)
+    line = next(x for x in text.splitlines() if x.strip().startswith("loss/g/mel"))
+    assert "looks flat (at most" in line and "30 points are too few" in line
+    assert "--budget STEPS" in line and "too noisy" not in line
+    assert "looks flat" in text.splitlines()[1]  # the Overall line too
+    with_budget = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(steps, flat)}), budget=6_200)
+    assert with_budget.signals["loss/g/mel"].final.reason is Reason.CONVERGED
