@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from optuna.trial import TrialState
 from ray.tune.schedulers import TrialScheduler
 
+from sweeper.detect import Reason
 from sweeper.tune._study import OUTCOME, RAY_ID
 
 
@@ -56,11 +57,13 @@ def settle(scheduler, folder: Path) -> list[str]:
         if ray_id not in ended or trial.user_attrs.get(OUTCOME) is not None:
             continue  # (a recorded stop is told by mend)
         stub = SimpleNamespace(trial_id=ray_id)  # all the scheduler reads of a Ray trial
-        last: dict = {}
-        for row in _results(folder / f"trial_{ray_id}" / "result.json"):
-            last = row
-            if scheduler.on_trial_result(None, stub, row) == TrialScheduler.STOP:
-                break
+        results = _results(folder / f"trial_{ray_id}" / "result.json")
+        last: dict = results[-1] if results else {}
+        if _judge_journal(scheduler, stub, results) != TrialScheduler.STOP:
+            for row in results:  # the steps the journal lost, as they came
+                last = row
+                if scheduler.on_trial_result(None, stub, row) == TrialScheduler.STOP:
+                    break
         scheduler.on_trial_complete(None, stub, last)
         outcome = study._storage.get_trial(trial._trial_id).user_attrs.get(OUTCOME) or {}
         notes.append(
@@ -69,3 +72,30 @@ def settle(scheduler, folder: Path) -> list[str]:
             f"{outcome.get('rule', '?')}"
         )
     return notes
+
+
+def _judge_journal(scheduler, stub, results: list[dict]) -> str:
+    """Judge again the steps the journal kept: ``on_trial_result`` skips them as repeats, so a
+    journal that lost only a trial's end (its stop, not its reports) ended a converged or
+    overfitting trial as "ended by its trainer before the budget" (a review, 2026-12-07).
+    The divergence guard sees their results; the rules see the last step reported."""
+    from sweeper.pruning._record import train_key
+    from sweeper.tune._scheduler import STEP, _number
+
+    entry = scheduler._entry(stub)
+    if entry is None or entry.outcome is not None:
+        return TrialScheduler.CONTINUE
+    for row in results:
+        step = _number(row.get(STEP))
+        if step is None or step > entry.last_step:
+            continue
+        metrics = {k: v for k, v in row.items() if scheduler._guarded(k, v)}
+        guard = entry.guard.update(int(step), metrics)
+        if guard.reason == Reason.DIVERGED:
+            return scheduler._stop(entry, "diverged", guard.message, int(step))
+    frozen = scheduler.sweep.study._storage.get_trial(entry.trial_id)
+    if not frozen.intermediate_values:
+        return TrialScheduler.CONTINUE
+    step = max(frozen.intermediate_values)
+    train = frozen.system_attrs.get(train_key(step))
+    return scheduler._judge(entry, step, frozen.intermediate_values[step], train)

@@ -147,3 +147,43 @@ def test_a_start_killed_before_writing_anything_is_named(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "died as it started, before writing anything" in err
         assert f"--name sk --storage {folder.parent}`" in err and f"rm -r {folder}" in err
+
+
+def test_a_trial_whose_journal_lost_only_its_stop_ends_by_the_rule_that_stopped_it(tmp_path):
+    # Its reports were all in the journal, so the replay skipped them as repeats and no rule
+    # ran: a converged trial ended "ended by its trainer at step 200, before the budget".
+    import numpy as np
+
+    from sweeper.config import load_sweep
+    from sweeper.tune._run import _study_and_parts
+    from sweeper.tune._settle import settle
+    from sweeper.tune._study import BEST, SweepStudy
+    from sweeper.tune._table import rows
+
+    folder = tmp_path / "sweeps" / "t"
+    folder.mkdir(parents=True)
+    budget = {"max_steps": 300, "num_trials": 1, "concurrency": 1}
+    space = write_sweep(tmp_path, budget=budget, pruner={"catch_up": False})
+    shutil.copy(space, folder / "sweep.yaml")
+    study = SweepStudy.for_sweep(load_sweep(folder / "sweep.yaml"), folder)
+    study.ask("t0")
+    trial_id = study.find("t0")._trial_id
+    rng = np.random.default_rng(0)
+    points = [(s, 30.0 * (1 + 0.01 * rng.standard_normal())) for s in range(5, 201, 5)]
+    for step, value in points:
+        study.report(trial_id, step, value)
+    best_step, best_value = min(points, key=lambda p: p[1])
+    best = {"step": best_step, "metrics": ["val/mel"], "values": {"val/mel": best_value}}
+    study.set_attr(trial_id, BEST, best)  # as the scheduler records it with each report
+    (folder / "trial_t0").mkdir()
+    lines = [json.dumps({"step": s, "val/mel": v}) for s, v in points]
+    (folder / "trial_t0" / "result.json").write_text("\n".join(lines) + "\n")
+    state = [[json.dumps({"trial_id": "t0", "status": "TERMINATED"}), "{}"]]
+    (folder / "experiment_state-2026-12-07_10-00-01.json").write_text(
+        json.dumps({"trial_data": state})
+    )
+    study, _, scheduler, _ = _study_and_parts(load_sweep(folder / "sweep.yaml"), folder)
+    notes = settle(scheduler, folder)
+    assert len(notes) == 1 and "ended from its result.json as converged" in notes[0], notes
+    (row,) = rows(study)
+    assert (row.state, row.rule) == ("COMPLETE", "converged")
