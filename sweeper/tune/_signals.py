@@ -48,8 +48,12 @@ def _term(signum, frame) -> None:
 @contextlib.contextmanager
 def ray_starting() -> Iterator[None]:
     """Around ``ray.init``: its SIGTERM handler's exit (code 15, no word) is an interrupt,
-    and the handler from before is back afterwards."""
+    and a handler the caller had installed (``interruptible``'s) is back afterwards. With
+    none (the default action: ``summarize --evaluate``), Ray's stays: its exit runs
+    ``ray.shutdown`` at exit, where the default action killed the driver outright."""
     before = signal.getsignal(signal.SIGTERM) if _main() else None
+    if not callable(before):
+        before = None
     try:
         yield
     except SystemExit as err:
