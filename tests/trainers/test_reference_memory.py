@@ -38,7 +38,8 @@ def test_a_large_split_is_said_before_decoding(toy_dir, tmp_path, micro_cfg, mon
     real_load = load_split
 
     def load(cfg, data_dir, split):
-        order.append(("load", "memory" in capsys.readouterr().err))
+        logged = (tmp_path / "run" / "train.log").read_text()  # a death in decoding keeps it
+        order.append(("load", "memory" in capsys.readouterr().err and "memory" in logged))
         return real_load(cfg, data_dir, split)
 
     monkeypatch.setattr("sweeper.trainers.reference._trainer.load_split", load)
@@ -52,3 +53,20 @@ def test_a_large_split_is_said_before_decoding(toy_dir, tmp_path, micro_cfg, mon
 def test_a_small_set_gets_no_memory_line(toy_dir, tmp_path, micro_cfg, capsys):
     train(micro_cfg, toy_dir, tmp_path / "run", max_steps=0)
     assert "of memory once decoded" not in capsys.readouterr().err
+
+
+def test_two_splits_under_the_limit_apiece_but_over_it_together_are_said(toy_dir, micro_cfg):
+    # A limit per split alone: train 1.9 GB + validation 0.5 GB said nothing.
+    from sweeper.trainers.reference.data import read_filelist
+
+    def need(rel):
+        wavs = read_filelist(toy_dir, rel)
+        seconds = sum(memory.wav_samples(w) for w in wavs) / micro_cfg.data.sampling_rate
+        return seconds * memory.bytes_per_second(micro_cfg)
+
+    train_b, val_b = need(micro_cfg.data.training_files), need(micro_cfg.data.validation_files)
+    limit = int(max(train_b, val_b)) + 1  # neither passes it alone; both do together
+    assert train_b + val_b > limit
+    (note,) = memory.memory_notes(micro_cfg, toy_dir, limit=limit)
+    assert note.startswith("the training and validation sets (6 clips") and " take about " in note
+    assert len(memory.memory_notes(micro_cfg, toy_dir, limit=int(train_b + val_b) + 1)) == 0

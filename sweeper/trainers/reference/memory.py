@@ -60,12 +60,12 @@ def bytes_per_second(cfg: SovitsConfig) -> float:
 
 
 def memory_notes(cfg: SovitsConfig, data_dir: Path, limit: int | None = None) -> list[str]:
-    """A line per split whose decoded size passes ``limit`` (default ``LARGE_BYTES``), with
-    the estimate and the fix."""
+    """A line per split whose decoded size passes ``limit`` (default ``LARGE_BYTES``), or one
+    for both when only their sum does (1.9 + 0.5 GB said nothing), with the fix."""
     limit = LARGE_BYTES if limit is None else limit
     names = {"train": (cfg.data.training_files, "training"),
              "val": (cfg.data.validation_files, "validation")}  # fmt: skip
-    notes = []
+    sizes = []
     for rel, split in names.values():
         try:
             wavs = read_filelist(data_dir, rel)
@@ -73,14 +73,17 @@ def memory_notes(cfg: SovitsConfig, data_dir: Path, limit: int | None = None) ->
             continue
         samples = sum(n for n in (wav_samples(w) for w in wavs) if n)
         seconds = samples / cfg.data.sampling_rate
-        need = seconds * bytes_per_second(cfg)
-        if need > limit:
-            notes.append(
-                f"the {split} set ({len(wavs)} clips, {seconds / 3600:.1f} h) takes about "
-                f"{need / 1e9:.1f} GB of memory once decoded: clips are held whole, "
-                f"{bytes_per_second(cfg) * 3600 / 1e9:.1f} GB per hour with this config, and "
-                "each sweep trial running at the same time holds its own copy; fix: a machine "
-                "with that memory free, fewer trials at once, or a shorter filelist "
-                "(dataset.train_clips in a sweep)"
-            )
-    return notes
+        sizes.append((f"the {split} set", len(wavs), seconds, seconds * bytes_per_second(cfg)))
+    over = [size for size in sizes if size[3] > limit]
+    if not over and sum(size[3] for size in sizes) > limit:
+        over = [("the training and validation sets", sum(s[1] for s in sizes),
+                 sum(s[2] for s in sizes), sum(s[3] for s in sizes))]  # fmt: skip
+    per_hour = bytes_per_second(cfg) * 3600 / 1e9
+    return [
+        f"{what} ({clips} clips, {seconds / 3600:.1f} h) take{'s' if 'sets' not in what else ''} "
+        f"about {need / 1e9:.1f} GB of memory once decoded: clips are held whole, "
+        f"{per_hour:.1f} GB per hour with this config, and each sweep trial running at the same "
+        "time holds its own copy; fix: a machine with that memory free, fewer trials at once, "
+        "or a shorter filelist (dataset.train_clips in a sweep)"
+        for what, clips, seconds, need in over
+    ]

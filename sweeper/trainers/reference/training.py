@@ -158,8 +158,10 @@ def _train(
     # Said before decoding, and on stderr whoever runs it (a sweep trial too): a run killed
     # for memory leaves no message of its own.
     big = memory_notes(cfg, data_dir)
+    log = runinfo.TextLog(run_dir / "train.log")
     for note in big:
         print(note, file=sys.stderr)
+        log.info(note)  # in train.log too before decoding: the run may die in it
     tr = Trainer(cfg, data_dir, run_dir, dev)
     tr.best = best
     resumed, notes = ckpt.latest(run_dir)
@@ -172,10 +174,9 @@ def _train(
     if shared is not None:
         notes.append(shared)
     notes += data_notes(cfg, tr.train_clips, tr.val_clips)
-    log = runinfo.TextLog(run_dir / "train.log")
     log.info(str(cfg.to_dict()) if resumed is None else f"resumed at step {tr.step}")
     summary = runinfo.data_summary(cfg, tr.train_clips, tr.val_clips)
-    for line in (summary, *big, *notes):
+    for line in (summary, *notes):
         log.info(line)
     if progress if notes_to_stderr is None else notes_to_stderr:
         # A person or a script's log: say what was read and whether it is a resume.
