@@ -249,8 +249,11 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
             taken = False
     try:
         if taken:
-            if local and cfg.storage is None and (sweep_dir / JOURNAL).is_file():
-                open_existing(cfg, sweep_dir)  # an emptied journal: not "resume" (it refuses)
+            journal = sweep_dir / JOURNAL
+            if local and cfg.storage is None and journal.is_file() and not journal.stat().st_size:
+                # An emptied journal: not "resume" (it refuses). Only then: opened under this
+                # space's name, an older folder's study (no study key) read as lost.
+                open_existing(cfg, sweep_dir)
             raise InputError(
                 f"{str(sweep_dir)!r} already holds a sweep; fix: `sweeper resume {sweep_dir}` "
                 f"to continue it, or --name {name}-2 for a new one"

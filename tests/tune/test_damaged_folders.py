@@ -187,3 +187,18 @@ def test_a_trial_whose_journal_lost_only_its_stop_ends_by_the_rule_that_stopped_
     assert len(notes) == 1 and "ended from its result.json as converged" in notes[0], notes
     (row,) = rows(study)
     assert (row.state, row.rule) == ("COMPLETE", "converged")
+
+
+def test_running_another_space_into_an_older_folder_says_it_holds_a_sweep(tmp_path, capsys):
+    # A folder from before the study key (2026-12-06) opened under the new space's name read
+    # as "the study was lost; fix: restore the journal from a backup" - it was intact.
+    folder = _folder(tmp_path, ended=2)
+    for n in range(2):
+        (folder / f"trial_t{n}" / "result.json").write_text('{"step": 10}\n')
+    other = tmp_path / "other"
+    other.mkdir()
+    space = write_sweep(other)
+    space.write_text(space.read_text().replace("name: t\n", "name: other\n", 1))
+    assert main(["run", str(space), "--name", "t", "--storage", str(folder.parent)]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a sweep" in err and "was lost" not in err, err
