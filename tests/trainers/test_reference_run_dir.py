@@ -101,3 +101,26 @@ def test_best_is_a_hard_link_to_its_pair_not_a_second_copy(toy_dir, tmp_path, mi
         return
     assert not (out / "G_4.pth").exists()
     assert ckpt._load(out / "best" / "G_4.pth") is not None
+
+
+def test_a_full_disk_outside_out_does_not_point_at_out(tmp_path):
+    # A cache under ~/.cache filling up got "... or a --out on a disk with room".
+    from sweeper.trainers.reference import rundir
+
+    with pytest.raises(InputError) as info, rundir.write_errors(tmp_path / "run"):
+        raise OSError(errno.ENOSPC, "No space left on device", "/home/u/.cache/x.bin")
+    message = str(info.value)
+    assert "'/home/u/.cache/x.bin'" in message and "--out" not in message
+    assert message.endswith("fix: free space on that disk and rerun")
+
+
+def test_without_fcntl_a_run_goes_unguarded(tmp_path, monkeypatch):
+    # Windows has no fcntl: importing the reference trainer failed there.
+    import sys
+
+    from sweeper.trainers.reference import rundir
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # import fcntl raises ImportError
+    (tmp_path / "run").mkdir()
+    lock = rundir.RunLock(tmp_path / "run").acquire()
+    lock.release()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import socket
@@ -62,6 +61,10 @@ class RunLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> RunLock:
+        try:
+            import fcntl  # POSIX only: without it (Windows) the run goes unguarded, as before
+        except ImportError:
+            return self
         try:
             handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while running
         except OSError as err:
@@ -130,15 +133,21 @@ def write_errors(run_dir: Path) -> Iterator[None]:
         yield
     except OSError as err:
         where = err.filename or run_dir
-        if err.errno in _FULL:
-            raise InputError(
-                f"no space left to write {str(where)!r} ({err.strerror}); fix: free space on "
-                f"that disk and rerun with the same --out (it resumes from the last complete "
-                "checkpoint), or a --out on a disk with room"
-            ) from None
         inside = err.filename is None or Path(err.filename).resolve().is_relative_to(
             run_dir.resolve()
         )
+        if err.errno in _FULL:
+            # Outside --out (a cache under ~/.cache, a temp file) --out is not the way out.
+            out = (
+                " and rerun with the same --out (it resumes from the last complete "
+                "checkpoint), or a --out on a disk with room"
+                if inside
+                else " and rerun"
+            )
+            raise InputError(
+                f"no space left to write {str(where)!r} ({err.strerror}); fix: free space on "
+                f"that disk{out}"
+            ) from None
         if err.errno in _DENIED and inside:  # (a data file we cannot read is not this)
             raise _not_writable(where, err) from None
         raise
