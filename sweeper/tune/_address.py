@@ -21,8 +21,9 @@ def host_port(address: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def check_address(address: str) -> None:
-    """Refuse an address whose host:port cannot be reached, naming it and the fix."""
+def check_address(address: str, source: str = "--address") -> None:
+    """Refuse an address whose host:port cannot be reached, naming it (``source``: where
+    it came from, the flag or the RAY_ADDRESS variable) and the fix."""
     target = host_port(address)
     if target is None:
         return
@@ -31,8 +32,13 @@ def check_address(address: str) -> None:
             return
     except OSError as err:
         why = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+    out = (
+        "leave --address out to run on this machine"
+        if source == "--address"
+        else f"unset {source} to run on this machine"
+    )
     raise InputError(
-        f"cannot reach a Ray cluster at --address {address!r} ({why} within {TIMEOUT_S:g} s); "
+        f"cannot reach a Ray cluster at {source} {address!r} ({why} within {TIMEOUT_S:g} s); "
         "fix: check the head's address and port (`ray status` on the head prints it), start "
-        "one with `ray start --head`, or leave --address out to run on this machine"
+        f"one with `ray start --head`, or {out}"
     )

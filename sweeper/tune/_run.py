@@ -76,6 +76,9 @@ def _connect(address: str | None) -> None:
     try:
         with ray_starting():
             if address is None:
+                # Ray joins the cluster RAY_ADDRESS names and retries a stale one for minutes.
+                if os.environ.get("RAY_ADDRESS"):
+                    check_address(os.environ["RAY_ADDRESS"], "RAY_ADDRESS")
                 ray.init(**kwargs)
             else:
                 check_address(address)  # ray.init retries an unreachable one for minutes

@@ -27,3 +27,15 @@ def test_the_host_and_port_of_an_address():
     assert host_port("10.0.0.5:6379") == ("10.0.0.5", 6379)
     assert host_port("ray://head:10001") == ("head", 10001)
     assert host_port("auto") is None and host_port("head") is None
+
+
+def test_a_stale_ray_address_variable_is_refused_at_once(tmp_path, capsys, monkeypatch):
+    # Without --address Ray joins what RAY_ADDRESS names, and retried a dead one for minutes.
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    space = write_sweep(tmp_path)
+    started = time.monotonic()
+    assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert time.monotonic() - started < 30
+    assert err.count("\n") == 0 and "at RAY_ADDRESS '127.0.0.1:1'" in err
+    assert "unset RAY_ADDRESS to run on this machine" in err
