@@ -209,9 +209,13 @@ def _check_new(cfg: SweepConfig) -> None:
             except FieldError as err:
                 raise err.within("parameters", name) from None
     searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
+    zero = frozenset(  # a weight fixed to 0: the metric it multiplies is 0 in every trial
+        n for n, p in space.params.items()
+        if isinstance(p, FixedParam) and not isinstance(p.value, bool) and p.value == 0
+    )  # fmt: skip
     gan_off = gan_off_reason(space.params.get("train.use_gan"))
     for i, metric in enumerate(cfg.objective.metrics):
-        check_scale(("objective", "metrics", i), metric, searched)
+        check_scale(("objective", "metrics", i), metric, searched, zero)
         check_gan(("objective", "metrics", i), metric, gan_off)
     if cfg.pruner is not None and cfg.pruner.train_metric not in (None, "auto"):
         check_gan(("pruner", "train_metric"), cfg.pruner.train_metric, gan_off)
@@ -222,7 +226,7 @@ def _check_new(cfg: SweepConfig) -> None:
             raise err.within("summary") from None
         for key, name in cfg.summary.named_metrics():
             if key[0] != "modes":  # a direction ranks by nothing
-                check_scale(("summary", *key), name, searched)
+                check_scale(("summary", *key), name, searched, zero)
     if cfg.trainer == "sovits-svc":
         _check_sovits_new(cfg)
 

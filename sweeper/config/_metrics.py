@@ -48,20 +48,24 @@ def check_metric(key: tuple, name: str, trainer: str) -> None:
     raise FieldError(key, f"is not a metric the {trainer} trainer reports", name, how)
 
 
-def check_scale(key: tuple, name: str, searched: set[str]) -> None:
-    """Refuse ranking by a metric that a searched loss weight multiplies."""
+def check_scale(key: tuple, name: str, searched: set[str], zero: frozenset = frozenset()) -> None:
+    """Refuse ranking by a metric that a searched loss weight multiplies, or that a weight
+    fixed to 0 (``zero``) makes 0 in every trial (a probe ran such a sweep: all val/mel 0.0)."""
     for weight, metrics in SCALED_BY.items():
-        if weight in searched and name in metrics:
-            fix = f"use {UNSCALED[name]!r} (unweighted)" if name in UNSCALED else (
-                f"rank by an unweighted metric such as 'val/mel_l1', or fix {weight}"
-            )
-            raise FieldError(
-                key,
-                f"is multiplied by {weight}, which this space searches: trials would rank by "
-                f"their {weight.split('.')[-1]}, not their quality",
-                name,
-                fix,
-            )
+        if name not in metrics or (weight not in searched and weight not in zero):
+            continue
+        fix = f"use {UNSCALED[name]!r} (unweighted)" if name in UNSCALED else (
+            f"rank by an unweighted metric such as 'val/mel_l1', or fix {weight}"
+        )
+        short = weight.split(".")[-1]
+        if weight in zero:
+            why = f"is multiplied by {weight}, which this space fixes to 0: every trial would "
+            why += "report 0 for it and the ranking would mean nothing"
+            fix = fix.replace(f"or fix {weight}", f"or give {weight} a value above 0")
+        else:
+            why = f"is multiplied by {weight}, which this space searches: trials would rank by "
+            why += f"their {short}, not their quality"
+        raise FieldError(key, why, name, fix)
 
 
 GAN_ONLY = frozenset({"loss/d/total", "loss/g/gen", "loss/g/fm", "grad_norm_d"})

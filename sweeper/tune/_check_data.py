@@ -25,6 +25,38 @@ def _fixed(cfg: SweepConfig, name: str, base: object) -> object | None:
     return spec.value if isinstance(spec, FixedParam) else None
 
 
+def check_data_dir(cfg: SweepConfig, space_file: str | Path) -> None:
+    """data.dir must be a folder where it exists: a regular file there made every trial fail
+    (FileExistsError making the toy set, an unreadable filelist otherwise) while check said ok."""
+    if cfg.data.dir is None:
+        return
+    path = Path(cfg.data.dir).expanduser()
+    if path.exists() and not path.is_dir():
+        at = load_yaml_with_lines(space_file)[1].where(("data", "dir"))
+        what = "the toy set is written into it" if cfg.data.toy is not None else (
+            "it must hold filelists/ and the wavs they list"
+        )
+        raise InputError(
+            f"{at}: data.dir is a file, not a folder, and {what} (got {cfg.data.dir!r}); fix: "
+            "name a folder (a new one is made for toy data), or move that file away"
+        )
+
+
+def _unreadable(wavs: list[Path], listed: Path, at: str) -> None:
+    """Refuse wavs whose header cannot be read: every trial failed "cannot read ... as WAV"
+    on them (a probe listed a 0-byte wav) while check said ok."""
+    from sweeper.trainers.reference.memory import wav_header
+
+    bad = [w for w in wavs if wav_header(w) is None]
+    if bad:
+        raise InputError(
+            f"{at}: {len(bad)} of the {len(wavs)} wavs in {str(listed)!r} cannot be read as "
+            f"WAV (first: {str(bad[0])!r}, {bad[0].stat().st_size} bytes), and every trial "
+            "would fail on them; fix: re-export them as PCM WAV, or remove them from the "
+            "filelist"
+        )
+
+
 def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
     """Raise InputError (with the YAML line) when the wavs of ``data.dir`` are at another
     sampling rate than every trial's, or ``dataset.train_clips`` reaches past the training
@@ -50,6 +82,7 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
             return  # not here, or unreadable: missing_data and the trainer say so
         if not all(w.is_file() for w in wavs):
             return
+        _unreadable(wavs, root / str(rel), lines.where(("data", "dir")))
         if key == "training_files":
             train = wavs
         if not isinstance(rate, int):

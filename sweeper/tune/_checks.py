@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sweeper.config import SweepConfig, load_yaml_with_lines
 from sweeper.errors import InputError
-from sweeper.tune._check_data import check_data_fits
+from sweeper.tune._check_data import check_data_dir, check_data_fits
 
 
 def check_keys(cfg: SweepConfig) -> None:
@@ -271,6 +271,7 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
 
     cfg = load_sweep(space_file, new=True)
     _check_base(cfg, space_file)
+    check_data_dir(cfg, space_file)
     check_keys(cfg)
     check_toy(cfg, space_file)
     check_data_fits(cfg, space_file)
