@@ -22,6 +22,7 @@ from sweeper.config._schema import (
     Sampler,
     SweepConfig,
     ToyData,
+    check_trainer,
 )
 from sweeper.config._sovits import SovitsSection
 from sweeper.config._summary import SummarySettings
@@ -183,6 +184,7 @@ def _build(data: Any, lines: Lines) -> SweepConfig:
         "pruner": None if pruner is None else _section(PrunerSettings, "pruner", pruner),
         "storage": top.get("storage"),
     }
+    check_trainer(kwargs["trainer"])  # (before its names are looked up by it)
     for i, metric in enumerate(kwargs["objective"].metrics):
         check_metric(("objective", "metrics", i), metric, kwargs["trainer"])
     train_metric = None if kwargs["pruner"] is None else kwargs["pruner"].train_metric

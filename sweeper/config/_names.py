@@ -19,8 +19,11 @@ def is_folder_name(value: object) -> bool:
 
 def check_name(name: object) -> None:
     """Refuse a name that is no folder name, with the fix for its kind of mistake."""
-    if not isinstance(name, str):  # name: 123 is a number to YAML
+    if isinstance(name, int | float) and not isinstance(name, bool):  # name: 123, a number
         raise FieldError(("name",), "must be a string", name, f"quote it: name: '{name}'")
+    if not isinstance(name, str):  # null, true, a list: quoting 'None' named no sweep
+        how = "write a folder-safe name such as name: my-sweep (letters, digits, . _ -)"
+        raise FieldError(("name",), "must be a string", name, how)
     if len(name) > MAX_NAME:
         raise FieldError(
             ("name",), f"is too long ({len(name)} characters)", f"{name[:20]}...",

@@ -21,6 +21,20 @@ MODES = ("min", "max")
 MAX_TRIALS_PER_GPU = 16
 # 1/n written to two decimals (0.33 for 1/3) still packs n trials per card.
 _PACK_TOL = 0.005
+# Ray's resource unit: a smaller share is refused when the trial's actor starts.
+MIN_SHARE = 0.0001
+# Optuna's samplers (numpy's RandomState) take seeds below 2**32.
+MAX_SEED = 2**32 - 1
+def check_trainer(value: object) -> None:
+    """A trainer's name; trainer: [reference] was an internal TypeError (a list as a key)."""
+    if not isinstance(value, str):
+        raise FieldError(
+            ("trainer",), "must be one trainer's name", value,
+            f"write one of {' | '.join(TRAINERS)}, e.g. trainer: reference",
+        )  # fmt: skip
+    as_str(("trainer",), value, TRAINERS)
+
+
 @dataclass(frozen=True)
 class Base:
     """The so-vits config every trial starts from, before the parameters are applied."""
@@ -143,8 +157,11 @@ class Resources:
 
     def __post_init__(self) -> None:
         cpu = as_float(("cpu",), self.cpu)
-        if cpu <= 0:
-            raise FieldError(("cpu",), "must be > 0", self.cpu, "reserve at least 0.5 cores")
+        if cpu < MIN_SHARE:  # Ray refused 1e-09 only as its actor started: trials left RUNNING
+            raise FieldError(
+                ("cpu",), f"must be >= {MIN_SHARE} (Ray counts cores in steps of {MIN_SHARE})",
+                self.cpu, "reserve at least 0.5 cores",
+            )  # fmt: skip
         gpu = as_float(("gpu",), self.gpu)
         if gpu < 0:
             raise FieldError(("gpu",), "must be >= 0", self.gpu, "use 0 for CPU-only trials")
@@ -185,8 +202,11 @@ class Sampler:
 
     def __post_init__(self) -> None:
         as_str(("kind",), self.kind, SAMPLERS)
-        if self.seed is not None:
-            as_int(("seed",), self.seed, minimum=0)
+        if self.seed is not None and as_int(("seed",), self.seed, minimum=0) > MAX_SEED:
+            raise FieldError(
+                ("seed",), f"must be <= {MAX_SEED} (2**32 - 1, the samplers' largest)",
+                self.seed, f"use a seed below 2**32, e.g. {self.seed % 2**32}",
+            )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -243,7 +263,7 @@ class SweepConfig:
 
     def __post_init__(self) -> None:
         check_name(self.name)
-        as_str(("trainer",), self.trainer, TRAINERS)
+        check_trainer(self.trainer)
         if self.storage is not None:
             as_str(("storage",), self.storage)
         if self.trainer == "sovits-svc" and self.resources.gpu == 0:

@@ -146,7 +146,7 @@ CASES = [
     ("duplicate-key", "  cpu: 1\n", "  cpu: 1\n  cpu: 2\n", "cpu: 2", "is given twice"),
     ("gpu-0.3", "gpu: 0", "gpu: 0.3", "gpu", "does not pack"),
     ("gpu-1.5", "gpu: 0", "gpu: 1.5", "gpu", "whole number of cards"),
-    ("cpu-0", "cpu: 1", "cpu: 0", "cpu", "resources.cpu must be > 0"),
+    ("cpu-0", "cpu: 1", "cpu: 0", "cpu", "resources.cpu must be >= 0.0001"),
     ("concurrency-0", "concurrency: 2", "concurrency: 0", "concurrency", "must be >= 1"),
     ("mode", "modes: [min]", "modes: [minimize]", "modes", "objective.modes[0] is not one of"),
     (

@@ -42,3 +42,30 @@ def test_a_loss_weight_fixed_to_zero_under_the_objective_is_refused(tmp_path, we
     objective = {"metrics": ["val/mel_l1"], "modes": ["min"]}
     path = _write(tmp_path, parameters=params, objective=objective, summary=summary)
     _refused(path, "fixes to 0")
+
+
+def test_resource_shares_ray_would_refuse_are_refused_at_load(tmp_path):
+    """cpu: 1e-9 passed check; run died with an internal error, trials left RUNNING."""
+    _refused(_write(tmp_path, resources={"cpu": 1e-9, "gpu": 0}), "resources.cpu", "0.0001")
+    _refused(_write(tmp_path, resources={"cpu": 0, "gpu": 0}), "resources.cpu")
+    _refused(_write(tmp_path, resources={"cpu": 1, "gpu": 1e-9}), "resources.gpu")
+    assert load_sweep(_write(tmp_path, resources={"cpu": 0.0001, "gpu": 0})).resources.cpu
+
+
+def test_a_seed_beyond_the_samplers_range_is_refused_at_load(tmp_path):
+    """sampler.seed: 4294967296 was an internal ValueError in check and run."""
+    path = _write(tmp_path, sampler={"kind": "tpe", "seed": 2**32})
+    _refused(path, "sampler.seed must be <= 4294967295", "4294967296")
+    assert load_sweep(_write(tmp_path, sampler={"kind": "tpe", "seed": 2**32 - 1}))
+
+
+def test_a_list_of_trainers_is_a_one_line_error(tmp_path):
+    """trainer: [reference] was an internal TypeError (unhashable type: 'list')."""
+    _refused(_write(tmp_path, trainer=["reference"]), "trainer must be one trainer's name")
+
+
+@pytest.mark.parametrize("name", [None, True, ["a"]])
+def test_a_name_that_is_no_string_gets_a_real_name_as_fix(tmp_path, name):
+    """name: null suggested "quote it: name: 'None'"."""
+    text = _refused(_write(tmp_path, name=name), "name must be a string", "name: my-sweep")
+    assert "'None'" not in text and "'True'" not in text
