@@ -16,14 +16,24 @@ def seed_arg(text: str) -> int:
     return value
 
 
+# The longest --time-limit (10 years): 1e300 overflowed the deadline's timestamp in a thread.
+MAX_LIMIT_S = 10 * 365 * 86400.0
+
+
 def duration_arg(text: str) -> float:
     """A wall-clock duration in seconds: ``8h``, ``90m``, ``1h30m``, ``2d`` or seconds."""
     from sweeper.tune._deadline import parse_duration
 
     try:
-        return parse_duration(text)
+        seconds = parse_duration(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+    if seconds > MAX_LIMIT_S:
+        raise argparse.ArgumentTypeError(
+            f"a duration must be at most 10 years ({MAX_LIMIT_S:.0f} s), got {text!r}; fix: "
+            "leave --time-limit out to run without a limit"
+        )
+    return seconds
 
 
 def add_time_limit(parser: argparse.ArgumentParser) -> None:

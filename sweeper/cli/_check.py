@@ -102,8 +102,11 @@ def check(
     sweep folder is taken)."""
     from sweeper.tune._checks import preflight
     from sweeper.tune._preview import TPE_STARTUP, describe, first_draws
+    from sweeper.tune._run import DEFAULT_STORAGE
+    from sweeper.tune.storage import check_storage_root
 
     cfg, absent, note = preflight(space)
+    check_storage_root(str(storage if storage is not None else DEFAULT_STORAGE))  # as run does
     print(f"{space}: ok (sweep {cfg.name!r})")
     for line in describe(cfg):
         print(f"  {line}")

@@ -299,7 +299,14 @@ def check_study_storage(storage: str) -> None:
     was made as local folders unasked); a database URL must parse and have its driver here
     (both were found only after Ray had started); a scheme must be one of ours."""
     if "://" not in storage:
-        folder = Path(storage).expanduser().absolute().parent
+        path = Path(storage).expanduser().absolute()
+        if path.is_dir():  # as run's _journal refuses it (check said ok)
+            raise InputError(
+                f"study journal {storage!r} is a folder; fix: name a file in it, "
+                f"e.g. {str(path / 'study.journal')!r}"
+            )
+        _not_under_a_file(path, f"storage: {storage!r}")
+        folder = path.parent
         if not folder.is_dir() and not folder.parent.is_dir():
             raise InputError(
                 f"storage: {storage!r} is in a folder whose parent does not exist "
@@ -308,6 +315,9 @@ def check_study_storage(storage: str) -> None:
             )
         return
     scheme = storage.split("://", 1)[0].lower()
+    file = storage.split(":///", 1)[1] if scheme == "sqlite" and ":///" in storage else ""
+    if file and file != ":memory:":
+        _not_under_a_file(Path(file).expanduser().absolute(), f"storage: {storage!r}")
     if scheme.split("+", 1)[0] in _SERVERS:
         _server_engine_kwargs(storage)
     elif scheme != "sqlite":
@@ -315,3 +325,29 @@ def check_study_storage(storage: str) -> None:
             f"unknown study storage scheme {scheme!r} in {_redacted(storage)!r}; fix: use a "
             f"journal file path or one of {', '.join(s + '://' for s in STUDY_SCHEMES)}"
         )
+
+
+def _not_under_a_file(path: Path, what: str) -> None:
+    """Refuse a path inside a regular file (``afile/j.journal``): check said ok, run failed."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(
+                    f"{what} lies under {str(parent)!r}, which is a file, not a folder; fix: "
+                    "correct the path, or move that file away"
+                )
+            return
+
+
+def check_storage_root(where: str) -> None:
+    """What run checks of ``--storage`` (the folder of sweep folders) before it starts,
+    without creating it: `sweeper check --storage afile` said ok where run refused it."""
+    if "://" in where and not where.startswith("file://"):
+        scheme = where.split("://", 1)[0].lower()
+        if scheme not in TUNE_SCHEMES:
+            check_storage_path(where)  # refuses the scheme, creating nothing
+        return  # a bucket is opened by run
+    path = Path(where.removeprefix("file://")).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"storage path {where!r} is a file; fix: name a folder")
+    _not_under_a_file(path, f"storage path {where!r}")

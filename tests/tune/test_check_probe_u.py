@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import BASE_SWEEP, write_sweep
 
 from sweeper.cli import main
@@ -56,3 +57,38 @@ def test_a_wav_whose_header_cannot_be_read_is_refused(tmp_path, capsys):
     _one_line(capsys, f"{space}:", "1 of the 3 wavs", "1.wav", "cannot be read as WAV",
               "remove them from the filelist")  # fmt: skip
     assert BASE_SWEEP["trainer"] == "reference"
+
+
+@pytest.mark.parametrize("command", ["run", "resume"])
+def test_a_time_limit_beyond_ten_years_is_refused_in_one_line(tmp_path, capsys, command):
+    """--time-limit 1e300 printed a thread's OverflowError traceback (timestamp out of range)."""
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error, before Ray starts
+        main([command, str(tmp_path / "space.yaml"), "--time-limit", "1e300"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "at most 10 years" in err and "1e300" in err and "Traceback" not in err
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_check_refuses_the_storage_run_refuses_creating_nothing(tmp_path, capsys):
+    """storage: a folder, storage: under a regular file, and --storage naming a file passed
+    check; run refused each."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    space = write_sweep(tmp_path, storage=str(tmp_path))
+    assert main(["check", str(space)]) == 2
+    _one_line(capsys, f"{space}:", "is a folder", "study.journal")
+    space = write_sweep(tmp_path, storage=str(afile / "j.journal"))
+    assert main(["check", str(space)]) == 2
+    _one_line(capsys, f"{space}:", "which is a file, not a folder")
+    space = write_sweep(tmp_path, storage=f"sqlite:///{afile}/s.db")
+    assert main(["check", str(space)]) == 2
+    _one_line(capsys, "which is a file, not a folder")
+    space = write_sweep(tmp_path)
+    assert main(["check", str(space), "--storage", str(afile)]) == 2
+    _one_line(capsys, "is a file; fix: name a folder")
+    assert main(["check", str(space), "--storage", str(afile / "sub")]) == 2
+    _one_line(capsys, "which is a file, not a folder")
+    new = tmp_path / "new" / "sweeps"
+    assert main(["check", str(space), "--storage", str(new)]) == 0
+    assert not (tmp_path / "new").exists()  # check creates nothing
