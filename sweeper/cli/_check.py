@@ -94,6 +94,26 @@ def _unreachable(storage: str | None) -> str | None:
     return None
 
 
+def _missing_python(cfg) -> str | None:
+    """A sovits.python this machine lacks: every trial here would fail to launch it (the
+    nodes of a cluster may have it, so a warning)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    python = cfg.sovits.python if cfg.sovits is not None else None
+    if python is None:
+        return None
+    found = shutil.which(python) if "/" not in python else python
+    if found is not None and Path(found).is_file() and os.access(found, os.X_OK):
+        return None
+    return (
+        f"sovits.python {python!r} is not an executable on this machine, so every trial "
+        "started here would fail to launch; fix: name the interpreter of the environment "
+        "with so-vits-svc's requirements (e.g. so-vits-svc/.venv/bin/python), or null for this one"
+    )
+
+
 def check(
     space: str, draws: int, name: str | None = None, storage: str | None = None
 ) -> tuple[bool, bool]:
@@ -117,6 +137,9 @@ def check(
         )
     if note is not None:
         print(f"  note: {note}")
+    python = _missing_python(cfg)
+    if python is not None:
+        print(f"  warning: {python}")
     unreachable = _unreachable(cfg.storage)
     if unreachable is not None:
         print(f"  warning: `sweeper run` from this machine refuses storage: {unreachable}")

@@ -69,3 +69,52 @@ def test_a_name_that_is_no_string_gets_a_real_name_as_fix(tmp_path, name):
     """name: null suggested "quote it: name: 'None'"."""
     text = _refused(_write(tmp_path, name=name), "name must be a string", "name: my-sweep")
     assert "'None'" not in text and "'True'" not in text
+
+
+def _sovits(tmp_path, log_interval: str) -> object:
+    import json
+
+    sv = tmp_path / "so-vits-svc"
+    (sv / "configs").mkdir(parents=True, exist_ok=True)
+    (sv / "filelists").mkdir(exist_ok=True)
+    (sv / "train.py").write_text("# stand-in: only its presence is checked here\n")
+    (sv / "configs" / "config.json").write_text(json.dumps({"train": {}, "data": {}}))
+    for name in ("train", "val"):
+        (sv / "filelists" / f"{name}.txt").write_text("./dataset/44k/a/1.wav\n")
+    path = tmp_path / "sv.yaml"
+    path.write_text(
+        f"name: sv\ntrainer: sovits-svc\nbase: {{config: {sv}/configs/config.json}}\n"
+        f"data: {{dir: {sv}}}\nsovits: {{checkout: {sv}}}\n"
+        "objective: {metrics: [val/mel_l1], modes: [min]}\n"
+        "budget: {max_steps: 2000, num_trials: 4}\nresources: {gpu: 1}\nparameters:\n"
+        "  train.learning_rate: {type: float, low: 1e-5, high: 1e-3, log: true}\n"
+        f"  train.log_interval: {log_interval}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "spec", ["{type: fixed, value: 0}", "{type: categorical, choices: [0, 50]}",
+             "{type: int, low: 0, high: 100}"],
+)  # fmt: skip
+def test_a_sovits_log_interval_below_one_is_refused_at_load(tmp_path, spec):
+    """Fixed train.log_interval: 0 passed check; every trial's launch refused it."""
+    path = _sovits(tmp_path, spec)
+    text = _refused(path, "parameters[train.log_interval] must be >= 1", "(got 0)")
+    assert text.startswith(f"{path}:11:")  # the parameter's line
+    assert load_sweep(_sovits(tmp_path, "{type: fixed, value: 50}"), new=True)
+
+
+def test_check_warns_of_a_sovits_python_this_machine_lacks(tmp_path, capsys):
+    """sovits.python: /nope/bin/python passed check without a word."""
+    from sweeper.cli import main
+
+    path = _sovits(tmp_path, "{type: fixed, value: 50}")
+    text = path.read_text().replace("{checkout:", "{python: /nope/py, checkout:")
+    path.write_text(text)
+    assert main(["check", str(path), "--draws", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: sovits.python '/nope/py' is not an executable on this machine" in out
+    path.write_text(path.read_text().replace("/nope/py", "python3"))
+    assert main(["check", str(path), "--draws", "0"]) == 0
+    assert "sovits.python" not in capsys.readouterr().out
