@@ -61,6 +61,9 @@ def _odd_number(value: str) -> tuple[str, str] | None:
 
 
 _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+# Values a file may expand to. Aliases are expanded as built: 8 levels of 9 *aliases (a
+# "billion laughs", 9**8 values) hung `check`; a sweep file has a few hundred.
+MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,9 @@ def _syntax_error(path: str, text: str, err: yaml.YAMLError) -> InputError:
         line = text.count("\n", 0, err.position) + 1
     problem = getattr(err, "problem", None) or str(err)
     source = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
-    if "\t" in source or "'\\t'" in problem:
+    if isinstance(err, yaml.reader.ReaderError):
+        how = "remove the control character (a NUL byte or the like) from this line"
+    elif "\t" in source or "'\\t'" in problem:
         how = "indent with spaces; YAML does not allow tabs"
     elif "mapping values are not allowed" in problem:
         how = "put a space after each ':' and quote values that contain ': '"
@@ -116,6 +121,12 @@ def _build(
     loader: _Loader, node: yaml.Node, key: Key, lines: dict[Key, int], path: str, stack: set[int]
 ) -> Any:
     where = f"{path}:{node.start_mark.line + 1}"
+    if len(lines) > MAX_VALUES:  # each value built adds its key path
+        raise InputError(
+            f"{where}: the file holds more than {MAX_VALUES} values, *aliases expanded (got "
+            f"{label(key)}); fix: write the values out without &anchors and *aliases (a sweep "
+            "file needs none)"
+        )
     if isinstance(node, yaml.ScalarNode):
         odd = _odd_number(node.value) if node.style is None else None
         if odd is not None:  # (a quoted '010' stays the string it says it is)
@@ -190,8 +201,11 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, Lines]:
         if (Path(path) / "sweep.yaml").is_file():  # a sweep folder where a space was meant
             fix = f"that is a sweep folder: `sweeper resume {name}` continues it"
         raise InputError(f"{name}: cannot read the file ({reason}); fix: {fix}") from None
-    loader = _Loader(text)
     lines: dict[Key, int] = {}
+    try:  # the loader checks the characters as it is made (a NUL byte was a traceback)
+        loader = _Loader(text)
+    except yaml.YAMLError as err:
+        raise _syntax_error(name, text, err) from None
     try:
         node = loader.get_single_node()
         data = None if node is None else _build(loader, node, (), lines, name, set())

@@ -118,3 +118,24 @@ def test_check_warns_of_a_sovits_python_this_machine_lacks(tmp_path, capsys):
     path.write_text(path.read_text().replace("/nope/py", "python3"))
     assert main(["check", str(path), "--draws", "0"]) == 0
     assert "sovits.python" not in capsys.readouterr().out
+
+
+def test_a_yaml_alias_bomb_is_refused_in_a_moment(tmp_path):
+    """8 levels of 9 *aliases under an unknown key made check hang (9**8 values)."""
+    import time
+
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(levels) + "\n" + yaml.safe_dump(tiny_sweep()))
+    start = time.monotonic()
+    _refused(path, "more than 100000 values, *aliases expanded", "without &anchors")
+    assert time.monotonic() - start < 20
+
+
+def test_a_nul_byte_is_a_one_line_yaml_error(tmp_path):
+    """A NUL byte in the name was "internal error: ReaderError ..."."""
+    path = tmp_path / "nul.yaml"
+    path.write_text(yaml.safe_dump(tiny_sweep()).replace("name: ", "name: qu\x00", 1))
+    _refused(path, "invalid YAML", "remove the control character")
