@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sweeper.config._checks_new import check_log_interval, check_ranked_by_itself
 from sweeper.config._metrics import check_gan, check_metric, check_scale, gan_off_reason
 from sweeper.config._schema import (
     Base,
@@ -221,6 +222,7 @@ def _check_new(cfg: SweepConfig) -> None:
         check_gan(("objective", "metrics", i), metric, gan_off)
     if cfg.pruner is not None and cfg.pruner.train_metric not in (None, "auto"):
         check_gan(("pruner", "train_metric"), cfg.pruner.train_metric, gan_off)
+    check_ranked_by_itself(cfg, searched)
     if cfg.summary is not None:
         try:
             cfg.summary.check_modes(cfg.objective.metrics, cfg.objective.modes)
@@ -243,7 +245,7 @@ def _check_sovits_new(cfg: SweepConfig) -> None:
             "toy",
             "remove data.toy; data.dir alone names the folder the filelists' wav paths start from",
         )
-    _check_log_interval(cfg)
+    check_log_interval(cfg)
     param = cfg.parameters.params.get("train.eval_interval")
     if param is not None and cfg.sovits is not None and cfg.sovits.eval_points is not None:
         value = param.value if isinstance(param, FixedParam) else param.values()
@@ -255,30 +257,6 @@ def _check_sovits_new(cfg: SweepConfig) -> None:
             list(value) if isinstance(value, tuple) else value,
             "remove it, or set sovits.eval_points: null to use it",
         )
-
-
-def _check_log_interval(cfg: SweepConfig) -> None:
-    """A train.log_interval the adapter refuses at every trial's launch (fixed 0 passed
-    check): its own rule, ``align_eval_interval``, asked of each value the space gives."""
-    from sweeper.trainers.sovits_svc.launch import align_eval_interval
-
-    param = cfg.parameters.params.get("train.log_interval")
-    if param is None:
-        return  # the base config's: the trainer's config check names it
-    if isinstance(param, FixedParam):
-        values = (param.value,)
-    else:  # a range's ends (listing 1..10**9 would not end)
-        values = (param.low, param.high) if hasattr(param, "low") else param.values()
-    for value in values or ():
-        if isinstance(value, int) and not isinstance(value, bool):
-            try:
-                align_eval_interval(1, value, cfg.budget.max_steps, None)
-            except InputError:
-                raise FieldError(
-                    ("parameters", "train.log_interval"),
-                    "must be >= 1 (the launch of a trial with it refuses it)", value,
-                    "log every 50-200 steps, e.g. value: 50",
-                ) from None
 
 
 # Keys holding a path, relative to the directory the sweep runs in.

@@ -23,6 +23,9 @@ MAX_TRIALS_PER_GPU = 16
 _PACK_TOL = 0.005
 # Ray's resource unit: a smaller share is refused when the trial's actor starts.
 MIN_SHARE = 0.0001
+# The toy set is for minutes-long sweeps: beyond these it is hours of synthesis per sweep.
+MAX_TOY_SPEAKERS = 64
+MAX_TOY_CLIPS = 1000  # per speaker
 # Optuna's samplers (numpy's RandomState) take seeds below 2**32.
 MAX_SEED = 2**32 - 1
 def check_trainer(value: object) -> None:
@@ -69,6 +72,12 @@ class ToyData:
     def __post_init__(self) -> None:
         as_int(("speakers",), self.speakers, minimum=1)
         as_int(("clips",), self.clips, minimum=2)
+        for name, most in (("speakers", MAX_TOY_SPEAKERS), ("clips", MAX_TOY_CLIPS)):
+            if getattr(self, name) > most:  # 100000 clips passed check: hours of writing
+                raise FieldError(
+                    (name,), f"is more than the toy set's maximum, {most}", getattr(self, name),
+                    f"use at most {most} (a larger set is real data: data.dir)",
+                )  # fmt: skip
         as_int(("val",), self.val, minimum=1)
         if self.val >= self.clips:
             raise FieldError(("val",), f"must be < clips={self.clips}", self.val, "keep 1+ clip")
@@ -345,9 +354,8 @@ class SweepConfig:
         if values is None or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
         ):
-            raise FieldError(
-                key, "must take whole numbers >= 1", list(values or ()), "use type int or fixed"
-            )
+            got = list(values) if values is not None else {"low": spec.low, "high": spec.high}
+            raise FieldError(key, "must take whole numbers >= 1", got, "use type int or fixed")
         toy = self.data.toy
         if toy is not None and max(values) > toy.train_clips:
             raise FieldError(

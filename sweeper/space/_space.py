@@ -193,9 +193,13 @@ class Space:
         for point in self._expand(0, {}):
             out.append(point)
             if len(out) > max_points:
-                raise InputError(
-                    f"the grid has more than {max_points} points (got {len(self.params)} "
-                    f"parameters); fix: fewer values per parameter, or sampler kind tpe"
+                # a FieldError: the loader puts the file and the parameters: line in front
+                raise FieldError(
+                    (),
+                    f"make a grid of more than {max_points} points, too many for the grid "
+                    f"sampler ({len(self.searched)} searched)",
+                    list(self.searched),
+                    "fewer values per parameter, or sampler kind tpe or random",
                 )
         return out
 

@@ -84,10 +84,14 @@ def check_toy(cfg: SweepConfig, space_file: str | Path) -> None:
     n_spk = _extreme(cfg, "model.n_speakers", base.model.n_speakers, min)
     if isinstance(n_spk, int) and n_spk < toy.speakers:
         at = where("model.n_speakers", ("data", "toy", "speakers"))
+        whose = "parameters[model.n_speakers] takes"  # else the base's (no such parameter)
+        if "model.n_speakers" not in cfg.parameters.params:
+            whose = f"the base {'preset' if cfg.base.preset else 'config'}'s model.n_speakers is"
         raise InputError(
-            f"{at}: parameters[model.n_speakers] takes {n_spk}, below the toy set's "
+            f"{at}: {whose} {n_spk}, below the toy set's "
             f"{toy.speakers} speakers (got {n_spk}); fix: "
-            f"keep model.n_speakers >= {toy.speakers}, or lower data.toy.speakers"
+            f"lower data.toy.speakers to {n_spk} or fewer, or keep model.n_speakers >= "
+            f"{toy.speakers} (a fixed value under parameters)"
         )
     rate = cfg.parameters.params.get("data.sampling_rate")
     if rate is not None:

@@ -139,3 +139,55 @@ def test_a_nul_byte_is_a_one_line_yaml_error(tmp_path):
     path = tmp_path / "nul.yaml"
     path.write_text(yaml.safe_dump(tiny_sweep()).replace("name: ", "name: qu\x00", 1))
     _refused(path, "invalid YAML", "remove the control character")
+
+
+def test_a_grid_too_large_names_its_line_and_counts_searched_parameters(tmp_path):
+    """"the grid has more than 100000 points (got 8 parameters)": no file:line, and 3 of
+    the 8 were searched."""
+    params = {
+        **tiny_sweep()["parameters"],  # fixed values among them
+        "train.seed": {"type": "int", "low": 0, "high": 99},
+        "train.c_kl": {"type": "int", "low": 0, "high": 99},
+        "train.c_mel": {"type": "int", "low": 0, "high": 99},
+    }
+    budget = {"max_steps": 30, "num_trials": 2, "concurrency": 1}
+    path = _write(tmp_path, parameters=params, sampler={"kind": "grid"}, budget=budget)
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    text = str(err.value)
+    searched = sum(1 for p in params.values() if p["type"] != "fixed")
+    assert text.startswith(f"{path}:") and f"({searched} searched)" in text, text
+    assert "more than 100000 points" in text and "fix:" in text
+
+
+def test_a_float_range_of_train_clips_shows_the_range(tmp_path):
+    """A float range for dataset.train_clips was reported as "(got [])"."""
+    params = {**tiny_sweep()["parameters"],
+              "dataset.train_clips": {"type": "float", "low": 1, "high": 4}}  # fmt: skip
+    text = _refused(_write(tmp_path, parameters=params), "must take whole numbers")
+    assert "(got {'low': 1.0, 'high': 4.0})" in text
+
+
+@pytest.mark.parametrize(("key", "value"), [("clips", 100_000), ("speakers", 10**20)])
+def test_a_toy_set_too_large_is_refused_naming_the_maximum(tmp_path, key, value):
+    """data.toy.clips: 100000 passed check."""
+    toy = {"speakers": 2, "clips": 3, key: value}
+    _refused(_write(tmp_path, data={"toy": toy}), f"data.toy.{key} is more than", "at most")
+
+
+def test_an_objective_that_is_a_searched_parameter_is_refused(tmp_path):
+    """objective learning_rate with train.learning_rate searched ranked trials by their lr."""
+    objective = {"metrics": ["learning_rate"], "modes": ["min"]}
+    path = _write(tmp_path, objective=objective)
+    assert "train.learning_rate" in tiny_sweep()["parameters"]
+    _refused(path, "is the searched parameter train.learning_rate", "val/mel_l1")
+
+
+@pytest.mark.parametrize(("setting", "metric"), [("val/mel", "val/mel"), ("auto", "train/mel")])
+def test_a_pruner_train_metric_that_is_the_objective_is_refused(tmp_path, setting, metric):
+    pruner = {"train_metric": setting}
+    path = _write(tmp_path, pruner=pruner, objective={"metrics": [metric], "modes": ["min"]})
+    _refused(path, "pruner.train_metric is the objective itself", "train_metric: null")
+    path = _write(tmp_path, pruner={"train_metric": None},
+                  objective={"metrics": [metric], "modes": ["min"]})  # fmt: skip
+    assert load_sweep(path, new=True)

@@ -92,3 +92,12 @@ def test_check_refuses_the_storage_run_refuses_creating_nothing(tmp_path, capsys
     new = tmp_path / "new" / "sweeps"
     assert main(["check", str(space), "--storage", str(new)]) == 0
     assert not (tmp_path / "new").exists()  # check creates nothing
+
+
+def test_toy_speakers_above_the_bases_n_speakers_names_the_base(tmp_path, capsys):
+    """The error named parameters[model.n_speakers] though none was declared."""
+    params = {k: v for k, v in BASE_SWEEP["parameters"].items() if k != "model.n_speakers"}
+    space = write_sweep(tmp_path, parameters=params, data={"toy": {"speakers": 60, "clips": 3}})
+    assert main(["check", str(space)]) == 2
+    err = _one_line(capsys, "the base preset's model.n_speakers is", "lower data.toy.speakers")
+    assert "parameters[model.n_speakers]" not in err

@@ -1,0 +1,64 @@
+"""Checks a new sweep gets beyond what any reader of its file checks (load_sweep(new=True)):
+values that make every trial fail or the ranking meaningless, refused before Ray starts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sweeper.errors import InputError
+from sweeper.space import FieldError, FixedParam
+
+if TYPE_CHECKING:
+    from sweeper.config._schema import SweepConfig
+
+
+def check_ranked_by_itself(cfg: SweepConfig, searched: set[str]) -> None:
+    """An objective that is a searched parameter as reported (learning_rate with
+    train.learning_rate searched ranks trials by their lr), and a pruner training metric
+    that is the objective itself (overfitting is the held-out curve rising while the
+    training one falls: one curve never does): both passed without comment."""
+    from sweeper.trainers import TRAIN_METRIC
+
+    leaves = {name.rsplit(".", 1)[-1]: name for name in searched}
+    for i, metric in enumerate(cfg.objective.metrics):
+        if metric in leaves:
+            raise FieldError(
+                ("objective", "metrics", i),
+                f"is the searched parameter {leaves[metric]} as the trainer reports it: "
+                "trials would rank by the value they drew, not their quality", metric,
+                "rank by a held-out metric such as 'val/mel_l1'",
+            )  # fmt: skip
+    setting = None if cfg.pruner is None else cfg.pruner.train_metric
+    train = TRAIN_METRIC.get(cfg.trainer) if setting == "auto" else setting
+    if train is not None and train in cfg.objective.metrics:
+        raise FieldError(
+            ("pruner", "train_metric"),
+            "is the objective itself (as auto: the trainer's own training metric), so the "
+            "overfitting rule compares a curve with itself" if setting == "auto" else
+            "is the objective itself, so the overfitting rule compares a curve with itself",
+            setting, "set pruner.train_metric: null, or rank by a held-out metric (val/...)",
+        )  # fmt: skip
+
+
+def check_log_interval(cfg: SweepConfig) -> None:
+    """A train.log_interval the adapter refuses at every trial's launch (fixed 0 passed
+    check): its own rule, ``align_eval_interval``, asked of each value the space gives."""
+    from sweeper.trainers.sovits_svc.launch import align_eval_interval
+
+    param = cfg.parameters.params.get("train.log_interval")
+    if param is None:
+        return  # the base config's: the trainer's config check names it
+    if isinstance(param, FixedParam):
+        values = (param.value,)
+    else:  # a range's ends (listing 1..10**9 would not end)
+        values = (param.low, param.high) if hasattr(param, "low") else param.values()
+    for value in values or ():
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                align_eval_interval(1, value, cfg.budget.max_steps, None)
+            except InputError:
+                raise FieldError(
+                    ("parameters", "train.log_interval"),
+                    "must be >= 1 (the launch of a trial with it refuses it)", value,
+                    "log every 50-200 steps, e.g. value: 50",
+                ) from None
