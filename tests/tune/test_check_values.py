@@ -53,7 +53,7 @@ def test_check_accepts_a_range_on_the_step_the_trainer_needs(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
-        ("model.n_speakers", 1, "below the toy set's 2 speakers (got 1); fix: keep"),
+        ("model.n_speakers", 1, "below the toy set's 2 speakers (got 1); fix: lower data.toy"),
         ("data.sampling_rate", 22050, "the toy set's rate, 16000 Hz"),
         # 2 x 2 training clips at micro's batch_size 4: one step per epoch, 30 steps budgeted
         ("train.epochs", 1, "before budget.max_steps (got 1 < 30); fix: train.epochs >= 30"),
