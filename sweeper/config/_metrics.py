@@ -54,6 +54,8 @@ def check_scale(key: tuple, name: str, searched: set[str], zero: frozenset = fro
     for weight, metrics in SCALED_BY.items():
         if name not in metrics or (weight not in searched and weight not in zero):
             continue
+        if weight not in searched and name == "loss/g/total":
+            continue  # a zero weight leaves the other terms: the total still ranks them
         fix = f"use {UNSCALED[name]!r} (unweighted)" if name in UNSCALED else (
             f"rank by an unweighted metric such as 'val/mel_l1', or fix {weight}"
         )

@@ -42,6 +42,9 @@ def test_a_loss_weight_fixed_to_zero_under_the_objective_is_refused(tmp_path, we
     objective = {"metrics": ["val/mel_l1"], "modes": ["min"]}
     path = _write(tmp_path, parameters=params, objective=objective, summary=summary)
     _refused(path, "fixes to 0")
+    # loss/g/total keeps its other terms: it still ranks something
+    objective = {"metrics": ["loss/g/total"], "modes": ["min"]}
+    assert load_sweep(_write(tmp_path, parameters=params, objective=objective), new=True)
 
 
 def test_resource_shares_ray_would_refuse_are_refused_at_load(tmp_path):
