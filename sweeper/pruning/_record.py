@@ -151,13 +151,21 @@ def converged_record(
 ) -> dict[str, Any]:
     """A converged (or plateau-named overfitting) stop of a trial that cannot lead."""
     message = (
-        f"{verdict.message}; trial {where.leader} at {sign * where.bar:.4g} is ahead of "  # type: ignore[operator]
+        f"{verdict.message}; trial {where.leader} at a smoothed best of {sign * where.bar:.4g} "  # type: ignore[operator]
+        f"is ahead of "
         f"even its optimistic final {sign * where.optimistic:.4g} by more than "
         f"{share_text(where, where.margin, where.bar)}, so it cannot lead"  # type: ignore[arg-type]
     )
     record = decision_record(RULES[verdict.reason], message, verdict, level, sign)
     record["standing"] = standing_record(where, sign, top_share)
     return record
+
+
+def level_low(level: _Level) -> float:
+    """The trial's lowest single finite report (minimisation frame), beside the smoothed best
+    the rules use: a message naming only the smoothed one read as contradicting the table
+    (a probe: "at best 30.44 ... (to 29.4)" where the trial had reported 28.44)."""
+    return level.low if math.isfinite(level.low) else float("nan")
 
 
 class CatchUpSetting(NamedTuple):
@@ -177,11 +185,13 @@ def catch_up_record(
     horizon = f"step {budget}" if budget is not None else "as many steps again"
     expected = setting.top_share * where.others
     message = (
-        f"cannot catch up: {setting.metric} at best {sign * best:.4g} could gain at most "  # type: ignore[operator]
+        f"cannot catch up: {setting.metric} at a smoothed best of {sign * best:.4g} (median "  # type: ignore[operator]
+        f"of 3 neighbouring reports; its lowest single one {sign * level_low(level):.4g}) "
+        f"could gain at most "
         f"{share_text(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
         f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "
         f"trials are already better than that by more than "
-        f"{share_text(where, where.margin, where.bar)} (best: trial {where.leader}'s "  # type: ignore[arg-type]
+        f"{share_text(where, where.margin, where.bar)} (best: trial {where.leader}'s smoothed "  # type: ignore[arg-type]
         f"{sign * where.bar:.4g}); a trial in the top {100 * setting.top_share:.0f} % "  # type: ignore[operator]
         f"would see about {expected:.1f} (p = {where.p_value:.2g})"
     )

@@ -184,6 +184,13 @@ def test_a_lone_leader_takes_no_converged_stop():
     assert verdict is not None and verdict["step"] < 0.9 * T
     assert verdict["rule"] in {"converged", "cannot_catch_up"}
     assert "trial 0" in verdict["message"] and "9" in verdict["message"]
+    # The values named are the smoothed ones the rules use, and say so: "at best 30.44"
+    # beside a trial whose table said 28.44 read as a contradiction (a probe, 2026-12-07).
+    assert "trial 0 at a smoothed best of" in verdict["message"] or (
+        "at a smoothed best of" in verdict["message"]
+        and "its lowest single one" in verdict["message"]
+        and "trial 0's smoothed" in verdict["message"]
+    ), verdict["message"]
 
 
 def test_a_runner_up_is_kept_unless_many_trials_beat_it():
