@@ -166,6 +166,18 @@ class ConvergencePruner(BasePruner):
         epsilon, alpha; not n_warmup_steps: a caller judging by it alone applies that)."""
         return self._template.fresh()  # type: ignore[return-value]
 
+    def held_back(self, study: optuna.Study, trial: FrozenTrial) -> Verdict | None:
+        """The plateau stop (converged, or overfitting named at a plateau) that the detector
+        holds for a running trial, which the catch-up rule spared because it could lead or
+        rank in the top share; None when there is none. A trial that then runs to its budget
+        can say why it was not stopped (it read as a plain "ran to its budget")."""
+        with self._lock:
+            track = self._tracks.get(_key(study.study_name, trial))
+        last = None if track is None else track.last
+        if last is None or not plateau_stop(last):
+            return None  # (it moved on since: no longer flat)
+        return track.held or last
+
     def __getstate__(self) -> dict[str, Any]:
         # The caches are rebuilt by replay; a lock does not pickle.
         state = self.__dict__.copy()
@@ -300,6 +312,8 @@ class ConvergencePruner(BasePruner):
             counts = step >= self.n_warmup_steps or verdict.reason is Reason.DIVERGED
             if track.first_stop is None and sticky and counts:
                 track.first_stop = verdict
+            if track.held is None and self.catch_up and plateau_stop(verdict) and counts:
+                track.held = verdict
 
     def _forget_finished(self, study_name: str, trials: list[FrozenTrial]) -> None:
         # Finished trials report no more: their detectors go; their levels (small) stay.

@@ -76,6 +76,9 @@ class _Track:
     # Sticky: a later calm value does not undo a stop. With cross-trial rules on, a CONVERGED
     # verdict is not stored here: it stops the trial only while it cannot lead (see _decide).
     first_stop: Verdict | None = None
+    # The first plateau stop the cross-trial rules held back (the trial could lead): what a
+    # trial that then runs to its budget says of why it was not stopped.
+    held: Verdict | None = None
 
 
 def plateau_stop(verdict: Verdict) -> bool:

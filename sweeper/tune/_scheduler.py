@@ -272,7 +272,7 @@ class PrunerScheduler(FIFOScheduler):
         """A trial that ended with no stop decided: its budget, or a FAIL (``error``, so the
         table and counts say so: until 2026-12-07 it showed as ``budget``) with the reason."""
         if step is not None and step >= self.max_steps:
-            message = "ran to its budget"
+            message = "ran to its budget" + self._held_back(entry)
         else:  # both trainers end early only at train.epochs
             at = "" if step is None else f" at step {step}"
             message = f"ended by its trainer{at}, before the budget of {self.max_steps} steps"
@@ -293,6 +293,17 @@ class PrunerScheduler(FIFOScheduler):
                 message += "; fix: raise train.epochs, or see the trial's run/train.log"
             return self._outcome(entry, "error", message, step)
         return self._outcome(entry, "budget", message, step)
+
+    def _held_back(self, entry: _Live) -> str:
+        """Why a trial the detector had judged flat or overfitting still ran to its end."""
+        if self.pruner is None or entry.detector is not None:
+            return ""
+        frozen = self.sweep.study._storage.get_trial(entry.trial_id)
+        verdict = self.pruner.held_back(self.sweep.study, frozen)
+        if verdict is None:
+            return ""
+        said = verdict.message.split(" (")[0]
+        return f", kept as it could still lead or rank in the top (at step {verdict.step}: {said})"
 
     def _stop(self, entry: _Live, rule: str, message: str, step: int | None) -> str:
         entry.outcome = self._outcome(entry, rule, message, step)

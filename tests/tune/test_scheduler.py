@@ -378,3 +378,21 @@ def test_a_nan_f0_objective_is_no_value_at_that_step_not_divergence(tmp_path, or
     bad = {"step": 8, "val/mel": 20.0, "val/f0_rmse_cents": math.nan, "loss/g/mel": math.nan}
     assert sched.on_trial_result(None, trial, bad) == "STOP"  # a NaN loss still diverges
     assert study.find("a").user_attrs[OUTCOME]["rule"] == "diverged"
+
+
+def test_a_leader_spared_a_plateau_stop_says_so_when_it_ends_on_its_budget(tmp_path):
+    # With catch_up on, a trial that may lead takes no plateau stop; it ran to its budget and
+    # read "ran to its budget", its flat (or overfitting) verdict gone (a probe, 2026-12-07).
+    study, _ = setup(tmp_path)
+    pruner = ConvergencePruner(budget=300, metric="val/mel")
+    sched = PrunerScheduler(study, ["val/mel"], ["min"], pruner, 300)
+    trial = start(study, sched, "a")
+    rng = np.random.default_rng(0)
+    steps = np.arange(5, 301, 5)
+    decisions = feed(sched, trial, steps, 20 * (1 + 0.03 * rng.standard_normal(steps.size)))
+    assert TrialScheduler.STOP not in decisions  # alone, it leads: never stopped
+    sched.on_trial_complete(None, trial, {"step": 300})
+    outcome = study.find("a").user_attrs[OUTCOME]
+    assert outcome["rule"] == "budget"
+    assert outcome["message"].startswith("ran to its budget, kept as it could still lead")
+    assert "val/mel has converged: at most" in outcome["message"]
