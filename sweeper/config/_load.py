@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sweeper.config._checks_new import check_log_interval, check_ranked_by_itself
-from sweeper.config._metrics import check_gan, check_metric, check_scale, gan_off_reason
+from sweeper.config._metrics import (
+    check_gan,
+    check_metric,
+    check_scale,
+    gan_off_reason,
+    zero_weights,
+)
 from sweeper.config._schema import (
     Base,
     Budget,
@@ -212,10 +218,7 @@ def _check_new(cfg: SweepConfig) -> None:
             except FieldError as err:
                 raise err.within("parameters", name) from None
     searched = {n for n, p in space.params.items() if not isinstance(p, FixedParam)}
-    zero = frozenset(  # a weight fixed to 0: the metric it multiplies is 0 in every trial
-        n for n, p in space.params.items()
-        if isinstance(p, FixedParam) and not isinstance(p.value, bool) and p.value == 0
-    )  # fmt: skip
+    zero = zero_weights(space.params)  # a weight fixed to 0: what it multiplies is 0
     gan_off = gan_off_reason(space.params.get("train.use_gan"))
     for i, metric in enumerate(cfg.objective.metrics):
         check_scale(("objective", "metrics", i), metric, searched, zero)

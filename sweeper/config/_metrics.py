@@ -48,6 +48,17 @@ def check_metric(key: tuple, name: str, trainer: str) -> None:
     raise FieldError(key, f"is not a metric the {trainer} trainer reports", name, how)
 
 
+def zero_weights(params: dict) -> frozenset:
+    """The parameters fixed to 0 (a loss weight so fixed makes the metric it multiplies 0 in
+    every trial)."""
+    from sweeper.space import FixedParam
+
+    return frozenset(
+        n for n, p in params.items()
+        if isinstance(p, FixedParam) and not isinstance(p.value, bool) and p.value == 0
+    )  # fmt: skip
+
+
 def check_scale(key: tuple, name: str, searched: set[str], zero: frozenset = frozenset()) -> None:
     """Refuse ranking by a metric that a searched loss weight multiplies, or that a weight
     fixed to 0 (``zero``) makes 0 in every trial (a probe ran such a sweep: all val/mel 0.0)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sweeper.config import SweepConfig
-from sweeper.config._metrics import check_scale
+from sweeper.config._metrics import check_scale, zero_weights
 from sweeper.config._summary import SummarySettings
 from sweeper.errors import InputError
 from sweeper.space import FieldError, FixedParam
@@ -87,10 +87,10 @@ def searched_params(cfg: SweepConfig) -> set[str]:
     return {n for n, p in cfg.parameters.params.items() if not isinstance(p, FixedParam)}
 
 
-def scaled(name: str, searched: set[str]) -> bool:
-    """``name`` is multiplied by a loss weight the space searches."""
+def scaled(name: str, searched: set[str], zero: frozenset = frozenset()) -> bool:
+    """``name`` is multiplied by a loss weight the space searches, or fixes to 0."""
     try:
-        check_scale((), name, searched)
+        check_scale((), name, searched, zero)
     except FieldError:
         return True
     return False
@@ -101,14 +101,15 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
     metrics the trials have (an unknown one is a line-numbered error naming those)."""
     cfg, settings = data.cfg, data.cfg.summary
     searched = searched_params(cfg)
+    zero = zero_weights(cfg.parameters.params)
     for key, name in settings.named_metrics():
         if key[0] != "modes":  # a summary: added after the run: `sweeper check` refuses it
             try:
-                check_scale(("summary", *key), name, searched)
+                check_scale(("summary", *key), name, searched, zero)
             except FieldError as err:
                 raise data.lines.error(err) from None
     # A metric scaled by a searched weight is shown, but never offered to rank by.
-    offered = ", ".join(m for m in present if not scaled(m, searched))
+    offered = ", ".join(m for m in present if not scaled(m, searched, zero))
     for key, name in settings.named_metrics():
         if name not in present:
             hint = ""

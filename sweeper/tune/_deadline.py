@@ -48,6 +48,9 @@ def format_duration(seconds: float) -> str:
     return text or f"{seconds:g}s"
 
 
+MAX_LIMIT_S = 10 * 365 * 24 * 3600
+
+
 def check_limit(seconds: float | None) -> float | None:
     """A time limit in seconds, or None; anything else is refused before Ray starts."""
     if seconds is None:
@@ -56,6 +59,11 @@ def check_limit(seconds: float | None) -> float | None:
         raise InputError(f"time_limit_s must be a number of seconds, got {seconds!r}")
     if not (math.isfinite(seconds) and seconds > 0):
         raise InputError(f"time_limit_s must be above 0 seconds (e.g. 3600), got {seconds!r}")
+    if seconds > MAX_LIMIT_S:  # 1e300 overflowed the timer's timestamp in its thread
+        raise InputError(
+            f"time_limit_s must be at most {MAX_LIMIT_S:.0f} seconds (10 years), got "
+            f"{seconds!r}; fix: a shorter limit, or none"
+        )
     return float(seconds)
 
 

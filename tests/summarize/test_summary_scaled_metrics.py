@@ -55,3 +55,19 @@ def test_the_metrics_offered_leave_out_the_scaled_ones(tmp_path):
 def test_unscaled_metrics_still_rank(tmp_path):
     data, _ = _data(tmp_path, {"weights": {"val/mel_l1": 1.0, "val/vuv_error": 0.5}})
     assert criteria_for(data, PRESENT).metrics == ("val/mel_l1", "val/vuv_error")
+
+
+def test_a_metric_a_weight_fixed_to_0_zeroes_is_refused_as_check_does(tmp_path):
+    params = {**SWEEP["parameters"], "train.c_mel": {"type": "fixed", "value": 0}}
+    space = {**SWEEP, "parameters": params, "summary": {"weights": {"val/mel": 1.0}},
+             "objective": {"metrics": ["val/mel_l1"], "modes": ["min"]}}  # fmt: skip
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(space, sort_keys=False), encoding="utf-8")
+    data = SimpleNamespace(
+        cfg=load_sweep(path), lines=load_yaml_with_lines(path)[1], folder=tmp_path
+    )
+    with pytest.raises(InputError) as check:
+        load_sweep(path, new=True)
+    with pytest.raises(InputError) as err:
+        criteria_for(data, PRESENT)
+    assert str(err.value) == str(check.value) and "fixes to 0" in str(err.value)

@@ -36,7 +36,7 @@ def test_format_duration_echoes_what_was_meant():
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "8h", True])
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "8h", True, 1e300])
 def test_check_limit_refuses_what_is_not_seconds(bad):
     with pytest.raises(InputError, match="time_limit_s"):
         check_limit(bad)
