@@ -27,6 +27,13 @@ REFERENCE_METRICS = frozenset(
     }
 )
 KNOWN = {"reference": REFERENCE_METRICS}  # trainer -> every metric name it reports
+# The training metric each trainer reports with every validation, beside val/*: what the
+# overfitting rule compares the held-out rise with (the pruner's train_metric "auto").
+# Here, below the trainers, so a config check can read it (sweeper.trainers re-exports it).
+TRAIN_METRIC = {
+    "reference": "train/mel",  # mean training mel loss since the previous validation
+    "sovits-svc": "loss/g/mel",  # the mel loss of the log line at that step
+}
 
 # Metrics multiplied by a loss weight (both trainers: val/mel is the held-out L1 x c_mel, as
 # so-vits-svc's own loss/g/mel). Searching the weight while ranking by such a metric ranks

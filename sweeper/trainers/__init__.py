@@ -5,9 +5,6 @@
 - :mod:`sweeper.trainers.sovits_svc`: the user's own so-vits-svc checkout (train.py) as trials.
 """
 
-# The training metric each trainer reports with every validation, beside val/*: what the
-# overfitting rule compares the held-out rise with (the pruner's train_metric "auto").
-TRAIN_METRIC = {
-    "reference": "train/mel",  # mean training mel loss since the previous validation
-    "sovits-svc": "loss/g/mel",  # the mel loss of the log line at that step
-}
+from sweeper.config._metrics import TRAIN_METRIC  # what each trainer reports beside val/*
+
+__all__ = ["TRAIN_METRIC"]
