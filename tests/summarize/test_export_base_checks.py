@@ -74,7 +74,8 @@ def test_fixed_sweep_values_do_not_overwrite_the_base(with_fixed, tmp_path):
 def test_the_fixed_values_left_out_are_one_line(with_fixed, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(summarize_pkg, "summarize", lambda *a, **k: with_fixed)
     base = _base_41(tmp_path / "base.json")
-    argv = ["export-best", "x", "--out", str(tmp_path / "c.json"), "--base", str(base)]
+    folder = str(with_fixed.data.folder)
+    argv = ["export-best", folder, "--out", str(tmp_path / "c.json"), "--base", str(base)]
     assert main(argv) == 0
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "fixed in the sweep" in ln]
     assert len(lines) == 1 and "train.lr_decay" in lines[0] and "model.p_dropout" in lines[0]
