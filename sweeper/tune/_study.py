@@ -89,24 +89,26 @@ def _trial_rng(seed: int, number: int, stream: int = 0):
     return LazyRandomState(int(state))
 
 
-class _PerTrialRandom(optuna.samplers.RandomSampler):
+class _PerTrialSeed:
+    """A seeded sampler whose random state comes from (seed, trial number) at each trial."""
+
     def __init__(self, seed: int) -> None:
-        super().__init__(seed=seed)
+        super().__init__(seed=seed)  # type: ignore[call-arg]
         self._base_seed = seed
 
     def before_trial(self, study, trial) -> None:
-        super().before_trial(study, trial)
+        super().before_trial(study, trial)  # type: ignore[misc]
         self._rng = _trial_rng(self._base_seed, trial.number)
 
 
-class _PerTrialTPE(optuna.samplers.TPESampler):
-    def __init__(self, seed: int) -> None:
-        super().__init__(seed=seed)
-        self._base_seed = seed
+class _PerTrialRandom(_PerTrialSeed, optuna.samplers.RandomSampler):
+    pass
 
+
+class _PerTrialTPE(_PerTrialSeed, optuna.samplers.TPESampler):
     def before_trial(self, study, trial) -> None:
         super().before_trial(study, trial)
-        self._rng = _trial_rng(self._base_seed, trial.number)
+        # TPE's start-up trials draw from its inner random sampler: seeded the same way.
         self._random_sampler._rng = _trial_rng(self._base_seed, trial.number, 1)
 
 
