@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from sweeper._lockfile import Busy, hold
 from sweeper.errors import InputError
 
 LOCK_FILE = ".sweeper.lock"
@@ -37,9 +38,15 @@ class DriverLock:
             handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while running
         except OSError:
             return self  # a read-only folder: the driver fails later, saying why
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": self.command,
+            "since": time.time(),
+        }
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            held = hold(handle, info)
+        except Busy:
             handle.close()
             holder = driver_running(self.path.parent) or {}
             raise InputError(
@@ -47,19 +54,9 @@ class DriverLock:
                 f"to end, or stop it (kill {holder.get('pid', 'PID')}) and `sweeper resume "
                 f"{self.path.parent}`"
             ) from None
-        except OSError:  # a file system without locks (ENOLCK): run unguarded, as before
+        if not held:  # a file system without locks (ENOLCK): run unguarded, as before
             handle.close()
             return self
-        handle.seek(0)
-        handle.truncate()
-        info = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "command": self.command,
-            "since": time.time(),
-        }
-        handle.write(json.dumps(info))
-        handle.flush()
         self._handle = handle
         return self
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from sweeper._lockfile import Busy, hold
 from sweeper.errors import InputError
 
 LOCK_FILE = ".train.lock"
@@ -62,39 +63,23 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         try:
-            import fcntl  # POSIX only: without it (Windows) the run goes unguarded, as before
-        except ImportError:
-            return self
-        try:
             handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while running
         except OSError as err:
             if err.errno in _DENIED:
                 raise _not_writable(self.path, err) from None
             raise
-        deadline = time.monotonic() + self.wait_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    continue
-                handle.seek(0)
-                holder = _holder(handle.read())
-                handle.close()
-                raise InputError(
-                    f"{str(self.path.parent)!r} is being trained by another process{holder}; "
-                    "fix: wait for it to end, or stop it, or use another --out"
-                ) from None
-            except OSError:  # a file system without locks (ENOLCK): run unguarded, as before
-                handle.close()
-                return self
-        handle.seek(0)
-        handle.truncate()
         info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        handle.write(json.dumps(info))
-        handle.flush()
+        try:
+            held = hold(handle, info, self.wait_s)
+        except Busy as busy:
+            handle.close()
+            raise InputError(
+                f"{str(self.path.parent)!r} is being trained by another process"
+                f"{_holder(busy.text)}; fix: wait for it to end, or stop it, or use another --out"
+            ) from None
+        if not held:  # no fcntl (Windows), or no locks here (ENOLCK): unguarded, as before
+            handle.close()
+            return self
         self._handle = handle
         return self
 
