@@ -81,7 +81,8 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            log = Path(proc.log).read_text(errors="replace")[-3000:]  # type: ignore[attr-defined]
+            log_path = getattr(proc, "log", None)
+            log = Path(log_path).read_text(errors="replace")[-3000:] if log_path else ""
             raise AssertionError(f"process ended before {what}: rc={proc.returncode}\n{log}")
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")

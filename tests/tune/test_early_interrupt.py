@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import cli, wait_for, write_sweep
@@ -26,14 +29,21 @@ def test_a_signal_while_ray_starts_stops_the_run(tmp_path, signum):
     space = write_sweep(tmp_path, budget={"max_steps": 10, "num_trials": 1, "concurrency": 1})
     folder = tmp_path / "sweeps" / "t"
     log = tmp_path / "run.log"
+    # Ray's own folder for this run alone (short: Ray's socket paths must stay under 108 bytes).
+    ray_tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+    env = {**os.environ, "RAY_TMPDIR": str(ray_tmp)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             cli("run", str(space)), cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_ignore_sigint,
+            env=env, start_new_session=True, preexec_fn=_ignore_sigint,
         )  # fmt: skip
+    proc.log = log  # type: ignore[attr-defined]
     try:
         wait_for(lambda: (folder / ".sweeper.lock").exists(), 60, "the lock", proc)
-        wait_for(lambda: "raylet" in _children(proc.pid), 30, "Ray's start", proc)
+        # The raylet's log appears while ray.init waits for it (CI's `ps` showed no raylet
+        # in the driver's session).
+        raylet_log = "ray/session_*/logs/raylet.out"
+        wait_for(lambda: any(ray_tmp.glob(raylet_log)), 30, "Ray's start", proc)
         os.kill(proc.pid, signum)
         proc.wait(timeout=120)
         text = log.read_text(errors="replace")
@@ -44,9 +54,4 @@ def test_a_signal_while_ray_starts_stops_the_run(tmp_path, signum):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-
-
-def _children(pid: int) -> str:
-    """Command lines of the processes of ``pid``'s session (Ray's raylet is one of them)."""
-    out = subprocess.run(["ps", "-o", "sid=,args=", "-e"], capture_output=True, text=True)
-    return "\n".join(ln for ln in out.stdout.splitlines() if ln.split(None, 1)[0] == str(pid))
+        shutil.rmtree(ray_tmp, ignore_errors=True)
