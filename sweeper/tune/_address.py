@@ -1,6 +1,10 @@
 """An ``--address`` nothing answers at: ``ray.init`` retried for minutes (a probe's resume
 still ran after 4 min 46 s, printing C++ "Failed to connect to GCS" warnings). A TCP connect
-with a short timeout answers in seconds, before Ray is asked."""
+with a short timeout answers in seconds, before Ray is asked.
+
+Without an address, ``ray.init()`` joins the cluster the last ``ray start`` on this machine
+recorded (``/tmp/ray/ray_current_cluster``); a record left by a cluster that died without
+``ray stop`` made every default run hang the same way."""
 
 from __future__ import annotations
 
@@ -42,3 +46,40 @@ def check_address(address: str, source: str = "--address") -> None:
         "fix: check the head's address and port (`ray status` on the head prints it), start "
         f"one with `ray start --head`, or {out}"
     )
+
+
+def recorded_cluster() -> str | None:
+    """The address the last ``ray start`` on this machine recorded, which ``ray.init()``
+    without an address joins; None when there is none (or this Ray keeps it elsewhere)."""
+    try:
+        from ray._private.services import find_bootstrap_address
+    except ImportError:
+        return None
+    try:
+        return find_bootstrap_address(None) or None
+    except OSError:
+        return None
+
+
+def default_address() -> str | None:
+    """What ``ray.init`` is given when neither ``--address`` nor RAY_ADDRESS names a cluster:
+    None (Ray's default: the recorded cluster if it answers, else a new local Ray), or
+    ``"local"`` when the recorded one does not answer (it would hang for minutes)."""
+    recorded = recorded_cluster()
+    target = host_port(recorded) if recorded is not None else None
+    if target is None:
+        return None
+    try:
+        with socket.create_connection(target, timeout=TIMEOUT_S):
+            pass
+    except OSError:
+        print(
+            f"note: the Ray cluster `ray start` recorded on this machine ({recorded}) does not "
+            "answer: running on a Ray of this run's own (`ray stop` clears the record)"
+        )
+        return "local"
+    print(
+        f"note: joining the Ray cluster `ray start` started on this machine ({recorded}), as "
+        "Ray does; `--address local` runs on a Ray of this run's own"
+    )
+    return None

@@ -17,7 +17,7 @@ from sweeper.config import SweepConfig
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._address import check_address
+from sweeper.tune._address import check_address, default_address
 from sweeper.tune._checks import preflight
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
@@ -79,7 +79,9 @@ def _connect(address: str | None) -> None:
                 # Ray joins the cluster RAY_ADDRESS names and retries a stale one for minutes.
                 if os.environ.get("RAY_ADDRESS"):
                     check_address(os.environ["RAY_ADDRESS"], "RAY_ADDRESS")
-                ray.init(**kwargs)
+                    ray.init(**kwargs)
+                else:
+                    ray.init(address=default_address(), **kwargs)
             else:
                 check_address(address)  # ray.init retries an unreachable one for minutes
                 ray.init(address=address, **kwargs)

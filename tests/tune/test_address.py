@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
-from conftest import write_sweep
+import pytest
+from conftest import cli, write_sweep
 
 from sweeper.cli import main
 
@@ -39,3 +46,50 @@ def test_a_stale_ray_address_variable_is_refused_at_once(tmp_path, capsys, monke
     assert time.monotonic() - started < 30
     assert err.count("\n") == 0 and "at RAY_ADDRESS '127.0.0.1:1'" in err
     assert "unset RAY_ADDRESS to run on this machine" in err
+
+
+def _record(root, address: str) -> None:
+    """What `ray start` leaves for `ray.init()` to join: ray_current_cluster."""
+    (root / "ray").mkdir(parents=True, exist_ok=True)
+    (root / "ray" / "ray_current_cluster").write_text(address + "\n")
+
+
+def test_a_recorded_ray_start_cluster_is_joined_only_if_it_answers(tmp_path, monkeypatch, capsys):
+    from sweeper.tune._address import default_address
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    assert default_address() is None and capsys.readouterr().out == ""  # no record: Ray's way
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{closed.getsockname()[1]}"
+    _record(tmp_path, dead)
+    assert default_address() == "local"  # ray.init() would hang on it for minutes
+    out = capsys.readouterr().out
+    assert f"({dead}) does not answer" in out and "`ray stop` clears the record" in out
+    with socket.socket() as live:
+        live.bind(("127.0.0.1", 0))
+        live.listen()
+        _record(tmp_path, f"127.0.0.1:{live.getsockname()[1]}")
+        assert default_address() is None  # a live one is joined, as ray.init() does, said
+        assert "joining the Ray cluster `ray start` started" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_record_left_by_a_dead_cluster_does_not_hang_the_default_run(tmp_path):
+    # Probe (2026-12-07): with a ray_current_cluster naming a dead head, `ray.init()` retried
+    # for minutes ("Failed to connect to GCS"). Real process, real local Ray.
+    space = write_sweep(tmp_path, budget={"max_steps": 5, "num_trials": 1, "concurrency": 1})
+    ray_tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths
+    try:
+        _record(ray_tmp, "127.0.0.1:9")
+        env = {**os.environ, "RAY_TMPDIR": str(ray_tmp)}
+        env.pop("RAY_ADDRESS", None)
+        done = subprocess.run(
+            cli("run", str(space)), cwd=tmp_path, env=env, capture_output=True, text=True,
+            timeout=240,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "(127.0.0.1:9) does not answer" in done.stdout
+    assert "trials: 1 (1 budget)" in done.stdout
