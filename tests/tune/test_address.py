@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, write_sweep
+from sweep_tools import cli, write_sweep
 
 from sweeper.cli import main
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BASE_SWEEP, write_sweep
+from sweep_tools import BASE_SWEEP, write_sweep
 
 from sweeper.cli import main
 from sweeper.config import load_sweep

@@ -4,7 +4,7 @@ a range the trainer refuses, and values that contradict the toy set or the budge
 from __future__ import annotations
 
 import pytest
-from conftest import BASE_SWEEP, write_sweep
+from sweep_tools import BASE_SWEEP, write_sweep
 
 from sweeper.cli import main
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_sweep
+from sweep_tools import write_sweep
 
 from sweeper.cli import main
 

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import torch
-from conftest import write_sweep
+from sweep_tools import write_sweep
 
 from sweeper.cli import main
 

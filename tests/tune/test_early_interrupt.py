@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import cli, wait_for, write_sweep
+from sweep_tools import cli, wait_for, write_sweep
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import write_sweep
+from sweep_tools import write_sweep
 
 from sweeper.errors import InputError
 from sweeper.tune._study import SweepStudy

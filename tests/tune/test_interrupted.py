@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import checkpoints, load_study, wait_for, write_sweep
+from sweep_tools import checkpoints, load_study, wait_for, write_sweep
 
 pytestmark = pytest.mark.slow
 

@@ -94,7 +94,7 @@ def test_resume_after_the_checkpoints_were_deleted_keeps_the_trial(tmp_path, pro
     import os
     import signal
 
-    from conftest import load_study, wait_for, write_sweep
+    from sweep_tools import load_study, wait_for, write_sweep
 
     space = write_sweep(tmp_path, budget={"max_steps": 40, "num_trials": 1, "concurrency": 1})
     folder = tmp_path / "sweeps" / "t"

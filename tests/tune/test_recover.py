@@ -63,7 +63,7 @@ def test_a_damaged_line_inside_the_journal_is_a_one_line_error_with_its_number(t
 
 
 def _sweep_yaml(tmp_path):
-    from conftest import write_sweep
+    from sweep_tools import write_sweep
 
     return write_sweep(tmp_path, name="s")
 

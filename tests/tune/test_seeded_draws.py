@@ -6,7 +6,7 @@ reseeded with seed + trials done)."""
 from __future__ import annotations
 
 import pytest
-from conftest import write_sweep
+from sweep_tools import write_sweep
 
 from sweeper.config import load_sweep
 from sweeper.tune._study import SweepStudy

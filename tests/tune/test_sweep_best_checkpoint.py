@@ -8,7 +8,7 @@ trial and refused the sweep (so did export-best)."""
 from __future__ import annotations
 
 import pytest
-from conftest import checkpoints, load_study, write_sweep
+from sweep_tools import checkpoints, load_study, write_sweep
 
 pytestmark = pytest.mark.slow
 

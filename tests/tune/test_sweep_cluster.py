@@ -6,7 +6,7 @@ from __future__ import annotations
 import collections
 
 import pytest
-from conftest import (
+from sweep_tools import (
     checkpoints,
     load_study,
     placements,

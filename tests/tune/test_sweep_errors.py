@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import load_study, write_sweep
+from sweep_tools import load_study, write_sweep
 
 pytestmark = pytest.mark.slow
 TRAIN = "filelists/train.txt"

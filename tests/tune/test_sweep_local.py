@@ -10,7 +10,7 @@ import os
 import signal
 
 import pytest
-from conftest import (
+from sweep_tools import (
     checkpoints,
     load_study,
     placements,

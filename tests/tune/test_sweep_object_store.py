@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_for, write_sweep
+from sweep_tools import wait_for, write_sweep
 
 from sweeper.cli import main
 

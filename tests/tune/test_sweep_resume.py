@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from conftest import (
+from sweep_tools import (
     checkpoints,
     load_study,
     placements,
