@@ -1,4 +1,5 @@
-"""``sweeper export-best``: the winning trial as a so-vits-svc 4.1 ``config.json``.
+"""``sweeper export-best``: the winning trial as a so-vits-svc ``config.json`` (4.1's keys; a
+so-vits-svc 4.0 ``--base`` stays a 4.0 config: _export_version.py).
 
 Only keys so-vits-svc reads are written (``SOVITS_KEYS``, plus a user base config's own keys
 for a newer fork); the reference trainer's extra keys (``use_gan``, ``posterior_layers``...)
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeper.errors import InputError
+from sweeper.summarize._export_version import dropped_for_40, lacking_notes
 from sweeper.summarize.collect import TrialRecord
 from sweeper.summarize.export_base import SECTIONS, read_base
 from sweeper.summarize.summary import Summary
@@ -131,6 +133,8 @@ def build_config(
             dropped[name] = "fixed by the data your base config was preprocessed with; kept"
         elif name == "train.segment_size" and base is not None:
             raw["train"][key] = applied[name] = _segment_for(raw, value, _trial_hop(summary, rec))
+        elif base is not None and dropped_for_40(name, base_raw) is not None:
+            dropped[name] = str(dropped_for_40(name, base_raw))
         elif section in known and key in known[section]:
             raw.setdefault(section, {})[key] = value
             applied[name] = value
@@ -228,14 +232,8 @@ def export_best(
             "same number of frames at your base's hop_length (the winner's samples would not "
             "match its frames there)",
         )
-    lacking = [f"{sec}.{k}" for sec in SECTIONS for k in SOVITS_KEYS[sec] if k not in raw[sec]]
-    if base_raw is not None and lacking:
-        more = f" and {len(lacking) - 6} more" if len(lacking) > 6 else ""
-        shown = ", ".join(lacking[:6]) + more
-        notes += (
-            f"your base lacks {len(lacking)} so-vits-svc 4.1 key(s) ({shown}): train.py reads "
-            "them; start --base from the configs/config.json preprocessing wrote",
-        )
+    if base_raw is not None:  # a 4.0 base is told only what 4.0's train.py reads
+        notes += lacking_notes(raw, base_raw)
     return Exported(path, rec.number, rec.checkpoint, applied, dropped, notes)
 
 
