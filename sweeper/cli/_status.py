@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.cli._run import print_summary
     from sweeper.tune import sweep_status
     from sweeper.tune._resume import load_sweep_dir
+    from sweeper.tune._table import failures
 
     _, cfg = load_sweep_dir(args.dir)
     summary = sweep_status(args.dir)
@@ -27,4 +28,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"sweep_dir": summary.sweep_dir, "trials": rows}, indent=1))
         return 0
     print_summary(summary, cfg)
+    failed = failures(summary.table, summary.sweep_dir)
+    if failed:  # `sweeper run` sends the user here for them: the table says only "error"
+        print("failed trials' errors:")
+        for line in failed:
+            print(f"  {line}")
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
@@ -30,10 +33,59 @@ class Row:
 
 
 def rows(study: SweepStudy) -> list[Row]:
+    """The study's trials; a RUNNING one with the step Ray last recorded for it (the study
+    holds only the steps it judged: a table after --time-limit said "steps 0" for a trial
+    that progress had just shown at step 35)."""
+    folder = getattr(study, "folder", None)
     out = []
     for trial in study.study.get_trials(deepcopy=False):
-        out.append(_row(trial))
+        row = _row(trial)
+        if row.state == TrialState.RUNNING.name and folder and row.ray_id:
+            reached = _reached(Path(folder) / f"trial_{row.ray_id}" / "result.json")
+            if reached > row.steps:
+                row = dataclasses.replace(row, steps=reached)
+        out.append(row)
     return out
+
+
+def _reached(results: Path) -> int:
+    """The highest ``step`` in a trial's result.json (one JSON object a line), 0 if none."""
+    try:
+        lines = results.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    best = 0
+    for line in lines:
+        try:
+            step = json.loads(line).get("step")
+        except (ValueError, AttributeError):
+            continue  # a line cut by the driver's death, or not an object
+        if isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step):
+            best = max(best, int(step))
+    return best
+
+
+def failures(table: Sequence[Row], folder: str | Path | None = None) -> list[str]:
+    """One line per failed trial: why it failed, as the study recorded it (else the last line
+    of Ray's error.txt in its folder). ``sweeper run`` sends the user here for the errors."""
+    out = []
+    for r in table:
+        if r.state != TrialState.FAIL.name:
+            continue
+        why = next((ln.strip() for ln in r.message.splitlines() if ln.strip()), "")
+        if not why and folder is not None and r.ray_id:
+            why = _last_line(Path(folder) / f"trial_{r.ray_id}" / "error.txt")
+        shown = why if len(why) <= 400 else why[:399] + "…"
+        out.append(f"#{r.number}: {shown or 'no error recorded (see the trial folder)'}")
+    return out
+
+
+def _last_line(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
 
 
 def _row(trial: FrozenTrial) -> Row:
@@ -92,7 +144,11 @@ def compute_text(steps_run: int, steps_budget: int, not_counted: int) -> str:
     if not_counted:
         whose = "every trial that ended by a rule"
         note = f"; {not_counted} unfinished or failed not counted"
-    return f"{steps_run:,} of {steps_budget:,} ({whose} to its budget): {saved:.0%} saved{note}"
+    # A trial may stop past its budget (a probe's, checkpointing every 15 steps, stopped at
+    # 45 of 40): no saving, and "-12% saved" was printed.
+    said = f"{saved:.0%} saved" if steps_run <= steps_budget else (
+        f"none saved (the trials ran {steps_run - steps_budget:,} step(s) past their budget)")
+    return f"{steps_run:,} of {steps_budget:,} ({whose} to its budget): {said}{note}"
 
 
 def shown_params(trials: Sequence[Any], searched: Sequence[str] = ()) -> list[str]:
