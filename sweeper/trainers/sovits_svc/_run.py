@@ -37,6 +37,7 @@ from sweeper.trainers.sovits_svc.launch import NO_CUDA, LaunchSpec, build_launch
 from sweeper.trainers.sovits_svc.ports import claim_port
 from sweeper.trainers.sovits_svc.prepare import prepare_trial, resolve_sources
 from sweeper.trainers.sovits_svc.process import TrainProcess
+from sweeper.trainers.sovits_svc.runlock import claim_run_folder
 
 WAITING = 2  # pairs that may wait for the evaluator; an older one goes out unevaluated
 
@@ -84,8 +85,19 @@ def run(spec: TrialSpec, report: Report) -> None:
             model_name=settings.model_name,
             eval_points=settings.eval_points,
         )
-        prepare_trial(launch, sources)
-        _Trial(launch, spec, settings, report).run()
+        # A train.py of an earlier run of this folder that still trains is stopped first,
+        # before anything reads or writes the folder.
+        logs = Path(launch.cwd) / "sweeper_logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        lock = claim_run_folder(logs, settings.stop_grace_s)
+        try:
+            prepare_trial(launch, sources)
+            trial = _Trial(launch, spec, settings, report)
+        except BaseException:
+            if lock is not None:
+                os.close(lock)
+            raise
+        trial.run(lock)
 
 
 class _Trial:
@@ -114,12 +126,17 @@ class _Trial:
         self.events = EventsFollower(self.model_dir, start_at_end=True)
 
     # -- the loop --------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, lock: int | None) -> None:
+        """Start train.py, holding the run folder's ``lock`` (a descriptor, closed here)."""
         logs = self.run_dir / "sweeper_logs"
-        logs.mkdir(exist_ok=True)
-        proc = TrainProcess.start(
-            self.launch, self.settings.stop_grace_s, logs / "train.out", logs / "train.err"
-        )
+        try:
+            proc = TrainProcess.start(
+                self.launch, self.settings.stop_grace_s, logs / "train.out",
+                logs / "train.err", lock_fd=lock,
+            )  # fmt: skip
+        finally:
+            if lock is not None:
+                os.close(lock)  # the guard's tree holds it now (or nothing started)
         stopped = False  # by us: the budget's last pair is in, no more training is needed
         try:
             while not self.done:

@@ -41,9 +41,18 @@ class TrainProcess:
 
     @classmethod
     def start(
-        cls, launch: LaunchSpec, grace_s: float, stdout: Path, stderr: Path
+        cls,
+        launch: LaunchSpec,
+        grace_s: float,
+        stdout: Path,
+        stderr: Path,
+        lock_fd: int | None = None,
     ) -> TrainProcess:
-        """Run ``launch.argv`` in ``launch.cwd`` with ``launch.env``; output to the files."""
+        """Run ``launch.argv`` in ``launch.cwd`` with ``launch.env``; output to the files.
+
+        ``lock_fd`` (the run folder's lock, :mod:`.runlock`) is inherited by the guard,
+        train.py and what train.py forks: the lock lives as long as any of them.
+        """
         out = stdout.open("ab")
         err = stderr.open("ab")
         argv = [sys.executable, str(GUARD), str(os.getpid()), str(grace_s), "--", *launch.argv]
@@ -56,6 +65,7 @@ class TrainProcess:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                pass_fds=() if lock_fd is None else (lock_fd,),
             )
         except OSError:
             out.close()
