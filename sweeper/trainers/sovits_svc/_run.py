@@ -38,6 +38,7 @@ from sweeper.trainers.sovits_svc.ports import claim_port
 from sweeper.trainers.sovits_svc.prepare import prepare_trial, resolve_sources
 from sweeper.trainers.sovits_svc.process import TrainProcess
 from sweeper.trainers.sovits_svc.runlock import claim_run_folder
+from sweeper.trainers.sovits_svc.screen import NonFiniteScreen
 
 WAITING = 2  # pairs that may wait for the evaluator; an older one goes out unevaluated
 
@@ -122,6 +123,7 @@ class _Trial:
         self.warned_unlogged = False
         self.progress: tuple[Any, float] = (None, time.monotonic())  # what was seen, since when
         self.done = False
+        self.screen = NonFiniteScreen(launch.config)  # fp16_run: a lone NaN is routine
         self.text = TextFollower(self.model_dir / "train.log", start_at_end=True)
         self.events = EventsFollower(self.model_dir, start_at_end=True)
 
@@ -282,6 +284,7 @@ class _Trial:
             if not (step < self.last_logged or exited or step in self.ready):
                 return
             metrics = {**self.scalars.pop(step, {}), **self.pending.pop(step)}
+            metrics = self.screen.screen(metrics)
             checkpoint = self.kept.stage(step) if step in self.ready and step > 0 else None
             if checkpoint is not None and not self.logged:
                 self._warn_unlogged(step)

@@ -12,7 +12,8 @@ epoch, saving that epoch's checkpoints again, retrained: other weights); STANDIN
 as a CUDA out-of-memory under mp.spawn does; STANDIN_SAVE_STALL_S stalls halfway through
 writing each D_<step>.pth (a slow disk); STANDIN_KEEP=N deletes all but the newest N pairs
 whatever keep_ckpts says (an edited train.py); STANDIN_QUIT=1 exits 0 at once;
-STANDIN_HANG=1 hangs before its first line; STANDIN_NO_LOG=1 writes no train.log.
+STANDIN_HANG=1 hangs before its first line; STANDIN_NO_LOG=1 writes no train.log;
+STANDIN_NAN_STEPS=10,15 logs NaN losses at those steps (fp16 overflow steps).
 
 The one weight of the stand-in model (models.SynthesizerTrn.amplitude) is set to
 0.3 * step / STANDIN_BEST_STEP: the synthesised sine matches the 0.3-amplitude val data at
@@ -111,12 +112,14 @@ def _train(hps, model_dir, name):
             if step % t["log_interval"] == 0:
                 mel = 15.0 + 30.0 / (1.0 + step / 10.0)
                 losses = [2.0, 2.5, 9.0, mel, 1.0]
+                if str(step) in os.environ.get("STANDIN_NAN_STEPS", "").split(","):
+                    losses = [float("nan")] * 5
                 _log(log, name, f"Train Epoch: {epoch} [{100.0 * batch / steps_per_epoch:.0f}%]")
                 _log(log, name, f"Losses: {losses}, step: {step}, lr: {lr}, "
                                 f"reference_loss: {sum(losses)}")
-                scalars = {"loss/g/total": sum(losses[1:]) + 0.1, "loss/d/total": 2.0,
+                scalars = {"loss/g/total": sum(losses[1:]) + 0.1, "loss/d/total": losses[0],
                            "learning_rate": lr, "grad_norm_g": 50.0, "grad_norm_d": 10.0,
-                           "loss/g/fm": 9.0, "loss/g/mel": mel, "loss/g/kl": 1.0,
+                           "loss/g/fm": losses[2], "loss/g/mel": losses[3], "loss/g/kl": losses[4],
                            "loss/g/lf0": 0.1}
                 for tag, value in scalars.items():
                     writer.add_scalar(tag, value, step)
