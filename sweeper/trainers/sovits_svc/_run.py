@@ -27,6 +27,7 @@ from sweeper.trainers.sovits_svc.checkpoints import Kept
 from sweeper.trainers.sovits_svc.evaluate import Evaluation, EvaluationError, evaluator_argv
 from sweeper.trainers.sovits_svc.files import (
     exit_error,
+    import_error,
     pairs,
     read_json,
     vanished,
@@ -242,6 +243,10 @@ class _Trial:
                 checkpoint = self.model_dir / f"G_{self.current.step}.pth"
                 if not checkpoint.is_file():
                     raise vanished(checkpoint) from None
+                # Missing requirements: as train.py's, an InputError (retried before).
+                missing = import_error(self.current.stderr, "the held-out evaluator")
+                if missing is not None:
+                    raise missing from None
                 raise
             if metrics is None:
                 return

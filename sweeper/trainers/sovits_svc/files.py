@@ -117,14 +117,25 @@ def exit_error(code: int, stderr: Path, step: int, no_cuda_fix: str, port: int) 
             "out-of-memory killer (data in memory, too many DataLoader workers); fix: see "
             f"`dmesg` and {stderr}"
         )
+    missing = import_error(stderr, "train.py")
+    if missing is not None:
+        return missing
     cause = [ln for ln in lines if _EXCEPTION.match(ln)]
     last = cause[-1] if cause else " | ".join(lines[-3:]) or "no output"
-    if last.startswith(("ModuleNotFoundError", "ImportError")):  # the same at every start
-        return InputError(
-            f"train.py cannot import what it needs ({last}); fix: install so-vits-svc's "
-            f"requirements into the python it runs under (sovits.python); see {stderr}"
-        )
     return SweeperError(f"train.py exited with code {code}: {last}; fix: see {stderr}")
+
+
+def import_error(stderr: Path, who: str) -> InputError | None:
+    """The one-line error when the last exception in ``stderr`` is a failed import: the
+    same at every start, so not retried. ``who``: train.py or the held-out evaluator."""
+    lines = [ln.strip() for ln in tail(stderr).splitlines() if ln.strip()]
+    cause = [ln for ln in lines if _EXCEPTION.match(ln)]
+    if not cause or not cause[-1].startswith(("ModuleNotFoundError", "ImportError")):
+        return None
+    return InputError(
+        f"{who} cannot import what it needs ({cause[-1]}); fix: install so-vits-svc's "
+        f"requirements into the python it runs under (sovits.python); see {stderr}"
+    )
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -69,3 +69,26 @@ def test_a_base_model_with_other_shapes_still_loads(checkout, tmp_path):
     torch.save({"model": {"amplitude": torch.zeros(3), "emb_g": torch.zeros(200, 4)}}, ckpt)
     metrics = _evaluate(checkout, tmp_path, ckpt).result()
     assert metrics is not None and metrics["val/mel"] > 0
+
+
+@pytest.mark.parametrize("evaluate", [True, False])
+def test_a_python_without_the_requirements_is_one_input_error(trial, tmp_path, evaluate):
+    """sovits.python without so-vits-svc's requirements (a stand-in: this python with -S, no
+    site-packages), a base model G_0 evaluated first: the evaluator's failed import was an
+    EvaluationError, retried, advising evaluate: false, before 2026-12-07."""
+    from sweeper.errors import InputError
+    from sweeper.trainers.sovits_svc import run
+
+    python = tmp_path / "bare-python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    python.chmod(0o755)
+    for name in ("G_0.pth", "D_0.pth"):
+        torch.save({"model": {}, "iteration": 1}, tmp_path / name)
+    spec = trial(
+        evaluate=evaluate, python=str(python), pretrained_g=str(tmp_path / "G_0.pth"),
+        pretrained_d=str(tmp_path / "D_0.pth"),
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"cannot import what it needs \(ModuleNotFound") as err:
+        run(spec, lambda *a, **k: None)
+    assert "install so-vits-svc's requirements" in str(err.value)
+    assert "evaluate: false" not in str(err.value)
