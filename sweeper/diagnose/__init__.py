@@ -10,6 +10,7 @@ from sweeper.diagnose._keep import checkpoint_for
 from sweeper.diagnose._overall import merged_by_step
 from sweeper.diagnose._plot import panel_title, plot, smooth
 from sweeper.diagnose._text import render_text, signal_message, to_dict
+from sweeper.diagnose._trial import run_path
 
 __all__ = [
     "Diagnosis",
@@ -21,6 +22,7 @@ __all__ = [
     "panel_title",
     "plot",
     "render_text",
+    "run_path",
     "signal_message",
     "smooth",
     "to_dict",

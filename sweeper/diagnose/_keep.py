@@ -99,10 +99,19 @@ def checkpoint_for(
         if best_step == 0:
             return _AFTER_START
         return f"the checkpoint saved last at or before step {best_step}"
-    found = find(best_step, run, unusable_from)
+    found = pick(best_step, run, unusable_from)
     if found is not None:
-        name, after = found
-        return f"{name}, the earliest kept after step {best_step}" if after else name
+        chosen, after = found
+        name = chosen.file + ("" if chosen.on_disk else _PER_LOG)
+        if after:
+            return f"{name}, the earliest kept after step {best_step}"
+        # Saved a save interval or more before the best (config.json's eval_interval: the
+        # nearer ones were not kept): say so, as after it ("best so far at step 45; keep
+        # ../../best/G_10.pth" read as a slip). Interval unknown: the usual nearest-before.
+        every = run.save_every
+        if every is not None and best_step - chosen.step >= every:
+            return f"{name}, the latest kept before step {best_step}"
+        return name
     if listed(run) or (unusable_from is not None and kept_from(run, unusable_from)):
         return None
     # Checkpoints fall every eval_interval steps, the best step on a logged (or span) step:
