@@ -199,7 +199,7 @@ class _Trial:
         so an evaluation slower than the checkpoints cannot leave reports (and the pruner)
         ever further behind, nor pile pairs up on disk."""
         for step, size in sorted(pairs(self.model_dir).items()):
-            if step in self.ready or step in self.queue or step in self.kept.evaluated:
+            if step in self.ready or step in self.queue or step in self.kept.judged():
                 continue
             if step == self.current_step() or (0 < step <= self.resume):
                 continue
@@ -223,14 +223,22 @@ class _Trial:
 
     def _skip(self, step: int) -> None:
         if not self.kept.skipped:
-            warnings.warn(
+            self._note(
                 f"so-vits-svc trial {self.run_dir}: checkpoints come faster than they are "
                 f"evaluated; step {step} and others go out without val/* (the newest pair is "
-                "evaluated); fix: fewer sovits.eval_points, or sovits.eval_device: cuda",
-                stacklevel=2,
+                "evaluated); fix: fewer sovits.eval_points, or sovits.eval_device: cuda"
             )
         self.kept.skipped.add(step)
         self._judged(step, {})
+
+    def _note(self, message: str) -> None:
+        """A warning where the user reads: train.log, in its own format (until 2026-12-07
+        only in Ray's worker-*.err), and Python's warnings."""
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S") + ",000"
+        line = f"{stamp}\t{self.settings.model_name}\tWARNING\tsweeper: {message}\n"
+        with (self.model_dir / "train.log").open("a", encoding="utf-8") as handle:
+            handle.write(line)
+        warnings.warn(message, stacklevel=3)
 
     def current_step(self) -> int | None:
         return None if self.current is None else self.current.step

@@ -54,7 +54,8 @@ class Kept:
         best gets a hard link in ``best/`` (the model dir's pairs are pruned later). Step 0,
         the base model, is evaluated but never the best: the sweep ranks what the trial's
         training made, and G_0 stays in the model dir anyway."""
-        self.evaluated.add(step)
+        if step not in self.skipped:  # judged without val/* (listed in both until 2026-12-07)
+            self.evaluated.add(step)
         if step > 0 and math.isfinite(value) and value < self.best_val:
             best = self.run_dir / BEST
             best.mkdir(exist_ok=True)
@@ -63,6 +64,10 @@ class Kept:
             link_or_copy(self.model_dir / f"G_{step}.pth", best / f"G_{step}.pth")
             self.best_val, self.best_step = value, step
         self.write_state(self.run_dir / STATE)
+
+    def judged(self) -> set[int]:
+        """Every step judged: evaluated, or skipped for the evaluator's backlog."""
+        return self.evaluated | self.skipped
 
     def prune(self, last: int, keep_after: bool, busy: int | None) -> None:
         """Delete the model dir's pairs before ``last`` (the last one reported; step 0, the

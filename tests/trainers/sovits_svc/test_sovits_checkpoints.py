@@ -67,6 +67,10 @@ def test_evaluation_slower_than_checkpoints_stays_bounded(trial, monkeypatch):
     assert "val/mel" in by_step[100][0] and "val/mel" in by_step[0][0]
     state = json.loads((Path(spec.run_dir) / "sovits_state.json").read_text())
     assert state["skipped"] == unevaluated
+    assert not set(state["skipped"]) & set(state["evaluated"])  # both, before 2026-12-07
+    # The warning is in train.log, where the user reads (only in Ray's worker-*.err before).
+    log = (Path(spec.run_dir) / "logs" / "44k" / "train.log").read_text()
+    assert "\tWARNING\tsweeper: " in log and "checkpoints come faster than they are" in log
     # Before: train.py trained on until every queued pair was evaluated (11 evaluations of
     # >= 1 s: step 2000 and more); now it is stopped once the pair of step 100 is complete
     # (a poll or two later: steps 105-200, more on a loaded machine).
