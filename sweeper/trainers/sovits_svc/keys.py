@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sweeper.errors import InputError
+from sweeper.space import FixedParam, IntParam
 from sweeper.space._fields import closest
 
 SOVITS_KEYS: Mapping[str, frozenset[str]] = {
@@ -101,3 +102,39 @@ def check_keys(names: Iterable[str], base: Mapping[str, Any]) -> None:
         raise InputError(
             f"parameter {name} is not a so-vits-svc config key (got {name!r}); fix: {hint}"
         )
+    if isinstance(names, Mapping):
+        _check_eval_interval(names, base)
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _check_eval_interval(params: Mapping[str, Any], base: Mapping[str, Any]) -> None:
+    """A given train.eval_interval must be a multiple of train.log_interval, so each
+    checkpoint lands on a logged step. The launch rounded it up, silently, before
+    2026-12-07: a fixed 12 with log_interval 5 ran as 15, recorded as 12. ``params``: the
+    sweep's parameter specs (check time) or a trial's values (launch)."""
+    if "train.eval_interval" not in params:
+        return
+    train = base.get("train") if isinstance(base.get("train"), Mapping) else {}
+    log = params.get("train.log_interval", train.get("log_interval", 200))
+    log = _whole(log.value if isinstance(log, FixedParam) else log)
+    if log is None or log < 1:
+        return  # sampled (each trial's launch checks its values), or refused at launch
+    spec = params["train.eval_interval"]
+    if isinstance(spec, IntParam):  # low + k * step: check the grid, not every value
+        values: tuple[Any, ...] = (spec.low, spec.low + spec.step)
+    else:
+        values = (spec.values() or ()) if hasattr(spec, "values") else (spec,)
+    for value in values:
+        if _whole(value) is not None and value >= 1 and value % log:
+            down, up = value // log * log, (value // log + 1) * log
+            near = f"{down} or {up}" if down >= 1 else str(up)
+            if isinstance(spec, IntParam):
+                near += f" as low, with step: {log}"
+            raise InputError(
+                f"parameter train.eval_interval {value} is not a multiple of "
+                f"train.log_interval {log} (each checkpoint must land on a logged step); "
+                f"fix: use {near}"
+            )

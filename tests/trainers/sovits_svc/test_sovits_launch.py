@@ -105,6 +105,27 @@ def test_eval_interval_lands_on_logged_steps():
     assert _launch({"train.eval_interval": 400}, eval_points=None).eval_interval == 400
 
 
+def test_an_eval_interval_off_the_log_grid_is_refused_not_rounded():
+    """A fixed 12 with log_interval 5 ran as 15, recorded as 12, before 2026-12-07."""
+    from sweeper.space import CategoricalParam, FixedParam, IntParam
+
+    fixed = {"train.log_interval": FixedParam(5), "train.eval_interval": FixedParam(12)}
+    with pytest.raises(InputError, match=r"train\.eval_interval 12 is not a multiple of "
+                                         r"train\.log_interval 5 .*fix: use 10 or 15"):
+        check_keys(fixed, BASE)  # the sweep's check, before any trial
+    with pytest.raises(InputError, match=r"eval_interval 500 is not a multiple of train.log_interval 200 "):
+        check_keys({"train.eval_interval": CategoricalParam((400, 500))}, BASE)
+    with pytest.raises(InputError, match=r"eval_interval 300 .*as low, with step: 200"):
+        check_keys({"train.eval_interval": IntParam(300, 1100, step=200)}, BASE)
+    with pytest.raises(InputError, match=r"eval_interval 500 .*as low, with step: 200"):
+        check_keys({"train.eval_interval": IntParam(400, 1200, step=100)}, BASE)
+    check_keys({"train.eval_interval": IntParam(400, 1200, step=200)}, BASE)
+    with pytest.raises(InputError, match=r"eval_interval 12 is not a multiple"):  # a trial
+        _launch({"train.log_interval": 5, "train.eval_interval": 12}, eval_points=None)
+    assert _launch({"train.log_interval": 5, "train.eval_interval": 15},
+                   eval_points=None).config["train"]["eval_interval"] == 15  # fmt: skip
+
+
 def test_absolute_filelist():
     text = "./dataset/44k/a/1.wav\n\ndataset\\44k\\b\\2.wav\n/abs/3.wav|x\n"
     assert absolute_filelist(text, "/sv") == (
