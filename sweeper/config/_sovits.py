@@ -8,6 +8,7 @@ wav paths start from, usually the checkout itself); this section adds what only 
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ class SovitsSection:
             value = getattr(self, name)
             if value is not None:
                 as_str((name,), value)
+        for name in ("python", *_PATHS):  # ~ and ~user, as a shell would (not before 2026-12-07)
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, os.path.expanduser(value))
         if (self.pretrained_g is None) != (self.pretrained_d is None):
             given, other = (
                 ("pretrained_g", "pretrained_d")
