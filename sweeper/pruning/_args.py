@@ -32,7 +32,7 @@ def _name(name: str, value: object, example: str, alternative: str = "") -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(
             f"{name} must be a non-empty name such as {example!r}{alternative}, "
-            f"got {name}={value!r}"
+            f"got {name}={value!r}; fix: pass a string"
         )
     return value
 
@@ -64,22 +64,37 @@ class PrunerArgs:
     ) -> PrunerArgs:
         steps = None if budget is None else int(_number("budget", budget, numbers.Integral))
         if steps is not None and steps <= 0:
-            raise ValueError(f"budget is the last step a trial reports, an int > 0; got {budget=}")
+            raise ValueError(
+                f"budget is the last step a trial reports, an int > 0; got {budget=}; fix: "
+                "pass the last step given to trial.report, or None"
+            )
         eps, a = _number("epsilon", epsilon), _number("alpha", alpha)
         if not 0 < eps < 1:
-            raise ValueError(f"epsilon is a relative improvement in (0, 1), got {epsilon=}")
+            raise ValueError(
+                f"epsilon is a relative improvement in (0, 1), got {epsilon=}; fix: pass a "
+                "fraction such as 0.015 (1.5 %)"
+            )
         if not 0 < a < 0.5:
-            raise ValueError(f"alpha is a false-stop probability in (0, 0.5), got {alpha=}")
+            raise ValueError(
+                f"alpha is a false-stop probability in (0, 0.5), got {alpha=}; fix: pass a "
+                "small probability such as 0.05"
+            )
         warmup = int(_number("n_warmup_steps", n_warmup_steps, numbers.Integral))
         if warmup < 0:
-            raise ValueError(f"n_warmup_steps must be an int >= 0, got {n_warmup_steps=}")
+            raise ValueError(
+                f"n_warmup_steps must be an int >= 0, got {n_warmup_steps=}; fix: pass 0 "
+                "(no warm-up) or the first step at which a trial may be stopped"
+            )
         if isinstance(catch_up, np.bool_):  # numpy's bool, from a config array
             catch_up = bool(catch_up)
         if not isinstance(catch_up, bool):
-            raise ValueError(f"catch_up must be True or False, got {catch_up=}")
+            raise ValueError(f"catch_up must be True or False, got {catch_up=}; fix: pass a bool")
         share = _number("top_share", top_share)
         if not 0 < share < 1:
-            raise ValueError(f"top_share is a share of the trials in (0, 1), got {top_share=}")
+            raise ValueError(
+                f"top_share is a share of the trials in (0, 1), got {top_share=}; fix: pass a "
+                "fraction such as 0.10 (the top 10 %)"
+            )
         return cls(
             budget=steps,
             epsilon=eps,

@@ -1,24 +1,41 @@
-"""Warnings a pruner gives once each: input it can read but not judge as the user meant."""
+"""Warnings a pruner gives once per study: input it can read but not judge as the user meant.
+
+Once per study, not per pruner (until 2026-12-07 a pruner reused across studies, a seed loop,
+warned in its first study only, and a pickled pruner carried the flags to other processes),
+nor per trial: every trial of a study runs the same objective, so a warning per trial would
+repeat one mistake as many times as there are trials.
+"""
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+# The reports the detector needs to judge a trend (its plateau rule's ``min_points``).
+TREND_REPORTS = 20
+_MAX_KEYS = 4096  # (kind, study) pairs remembered; beyond, the oldest are forgotten
 
 
 @dataclass
 class Notices:
-    """Which of the pruner's one-time warnings were given (pickled with the pruner)."""
+    """Which of the pruner's warnings were given, per (kind, study) (not pickled)."""
 
-    past_budget: bool = False
-    out_of_order: bool = False
-    no_budget: bool = False
+    given: dict[tuple[str, Any], None] = field(default_factory=dict)
 
-    def check_budget(self, budget: int | None, number: int, step: int) -> None:
+    def _first(self, kind: str, study: Any) -> bool:
+        key = (kind, study)
+        if key in self.given:
+            return False
+        if len(self.given) >= _MAX_KEYS:
+            self.given.pop(next(iter(self.given)))
+        self.given[key] = None
+        return True
+
+    def check_budget(self, study: Any, budget: int | None, number: int, step: int) -> None:
         """Steps past ``budget``: a budget in other units (epochs for steps) makes every
         trial read as converged, with nothing left to gain."""
-        if budget is not None and not self.past_budget and step > budget:
-            self.past_budget = True
+        if budget is not None and step > budget and self._first("past_budget", study):
             warnings.warn(
                 f"ConvergencePruner: trial {number} reported step {step}, past "
                 f"budget={budget}; past its budget a trial has nothing left to gain and "
@@ -27,24 +44,23 @@ class Notices:
                 stacklevel=5,
             )
 
-    def check_order(self, number: int, skipped: int | None, last_step: int) -> None:
+    def check_order(self, study: Any, number: int, skipped: int | None, last_step: int) -> None:
         """A step that came after a later one is skipped (steps are judged in increasing
         order), so a trial reported in reverse is never judged."""
-        if skipped is not None and not self.out_of_order:
-            self.out_of_order = True
+        if skipped is not None and self._first("out_of_order", study):
             warnings.warn(
                 f"ConvergencePruner: trial {number} reported step {skipped} after step "
                 f"{last_step}; steps are judged in increasing order and that one is "
-                "skipped; fix: report steps in increasing order (e.g. the epoch number)",
+                "skipped (a NaN or inf there still stops the trial as diverged); fix: report "
+                "steps in increasing order (e.g. the epoch number)",
                 stacklevel=5,
             )
 
-    def check_no_budget(self, budget: int | None, number: int, step: int) -> None:
+    def check_no_budget(self, study: Any, budget: int | None, number: int, step: int) -> None:
         """No budget: a trial's improvement left is judged over as many steps again as its
         step, so the catch-up rule may cut a late bloomer that a budget would keep (the
         docs' own demo: the eventual best cut at step 20-24 in 6 of 6 runs, 15 % regret)."""
-        if budget is None and not self.no_budget:
-            self.no_budget = True
+        if budget is None and self._first("no_budget", study):
             warnings.warn(
                 f"ConvergencePruner: no budget, so trial {number} at step {step} is judged "
                 f"over {step} more steps only, and the catch-up rule may cut a trial that "
@@ -52,3 +68,30 @@ class Notices:
                 "catch_up=False",
                 stacklevel=5,
             )
+
+    def check_train_order(self, study: Any, number: int, step: int) -> None:
+        """A training value reported for a step the pruner already judged is never read."""
+        if self._first("train_order", study):
+            warnings.warn(
+                f"ConvergencePruner: trial {number} reported its training metric for step "
+                f"{step} after should_prune() had judged that step, so it is not read and "
+                "overfitting is judged without it; fix: call report_training(trial, value, "
+                "step) before trial.report and trial.should_prune for that step",
+                stacklevel=5,
+            )
+
+
+def warn_short_budget(budget: int | None) -> None:
+    """A budget under the reports a trend needs leaves the pruner nothing to judge but a
+    divergence: the classic 10-epoch setup ran every trial to its end, silently (a probe,
+    2026-12-07: 0 of 8 pruned at budgets 10 and 19, 6 of 8 at 25)."""
+    if budget is not None and budget < TREND_REPORTS:
+        warnings.warn(
+            f"ConvergencePruner: budget={budget} leaves a trial at most {budget + 1} "
+            f"reports (steps 0 to {budget}), and the detector judges a trend from "
+            f"{TREND_REPORTS}: only a NaN, an inf or an explosion can stop a trial, no "
+            "convergence, overfitting or catch-up; fix: report more often (every few "
+            "hundred batches rather than per epoch, budget the last step reported) so "
+            f"that a trial reports at least {TREND_REPORTS} values, or use another pruner",
+            stacklevel=3,
+        )

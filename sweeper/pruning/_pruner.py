@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
 from sweeper.detect._stats import z_quantile
 from sweeper.pruning._args import PrunerArgs
-from sweeper.pruning._notices import Notices
+from sweeper.pruning._notices import Notices, warn_short_budget
 from sweeper.pruning._record import (
     RULES,
     STOP_ATTR,
@@ -26,19 +26,16 @@ from sweeper.pruning._record import (
     train_key,
 )
 from sweeper.pruning._standing import Standing, improvement_left_upper, standing
-from sweeper.pruning._track import _Level, _Track, plateau_stop
-
-# (study name, trial number, start time): a study deleted and made again under its name, or
-# one pruner reused across studies of one name, must not inherit the old trials' detectors.
-_Key = tuple[str, int, Any]
-
-
-def _key(study_name: str, trial: FrozenTrial) -> _Key:
-    return (study_name, trial.number, trial.datetime_start)
-
-
-def _finite(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+from sweeper.pruning._track import (
+    _finite,
+    _Key,
+    _key,
+    _Level,
+    _non_finite,
+    _study_key,
+    _Track,
+    plateau_stop,
+)
 
 
 class ConvergencePruner(BasePruner):
@@ -72,7 +69,8 @@ class ConvergencePruner(BasePruner):
     metrics are negated inside, so the detector always sees a loss.
 
     Detectors live in a per-process cache fed only the reports made since the last call,
-    in report order; a step not after the last fed one (a restart) is ignored. Pickling
+    in report order; a step not after the last fed one (a restart) is ignored, but a NaN or
+    inf there stops the trial as diverged. Pickling
     drops the cache: a fresh process (a Ray worker, a restored driver) rebuilds it by
     replaying ``intermediate_values``, which gives the same decisions at a cost bounded by
     the detector's bounded history (a few ms per report replayed).
@@ -159,7 +157,9 @@ class ConvergencePruner(BasePruner):
         self._tracks: dict[_Key, _Track] = {}
         self._levels: dict[_Key, _Level] = {}
         self._lock = threading.Lock()  # study.optimize(n_jobs > 1) prunes from threads
-        self._notices = Notices()  # one-time warnings given
+        self._notices = Notices()  # warnings given, once per study
+        self._study: tuple[str, int, int] | None = None  # the study the caches hold
+        warn_short_budget(self.budget)
 
     def detector(self) -> ConvergenceDetector:
         """A fresh detector with this pruner's settings (metric, training metric, budget,
@@ -181,12 +181,14 @@ class ConvergencePruner(BasePruner):
     def __getstate__(self) -> dict[str, Any]:
         # The caches are rebuilt by replay; a lock does not pickle.
         state = self.__dict__.copy()
-        state.update(_tracks={}, _levels={}, _lock=None)
+        # Warnings given are this process's: a process the pruner is sent to gives its own.
+        state.update(_tracks={}, _levels={}, _lock=None, _notices=None, _study=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_notices", Notices())  # pickled before 2026-12-06
+        self._notices = Notices()  # (pickled before 2026-12-07: one-time flags)
+        self._study = None
         self._lock = threading.Lock()
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -199,23 +201,37 @@ class ConvergencePruner(BasePruner):
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         with self._lock:
             record = self._decide(study, trial, sign)
-        if record is None:
-            return False
         # Only a running trial of this study can take attributes (a finished one raises);
         # this is the storage call Optuna's SuccessiveHalvingPruner makes for its rungs.
-        if trial.state == TrialState.RUNNING:
+        running = trial.state == TrialState.RUNNING
+        if record is None:
+            # A stop the trial went on from (should_prune said True, the objective ran on) and
+            # that no longer holds leaves no record: a trial that went on to lead showed a
+            # cannot_catch_up verdict (a probe, 2026-12-07). A sweep stops at the first True.
+            if running and trial.system_attrs.get(STOP_ATTR) is not None:
+                study._storage.set_trial_system_attr(trial._trial_id, STOP_ATTR, None)
+            return False
+        if running:
             study._storage.set_trial_system_attr(trial._trial_id, STOP_ATTR, record)
         return True
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial, sign: float) -> dict | None:
+        which = _study_key(study)
+        if which != self._study:  # a pruner reused across studies keeps one study's caches
+            self._tracks.clear()
+            self._levels.clear()
+            self._study = which
         key = _key(study.study_name, trial)
         track = self._tracks.get(key)
         if track is None:
             track = self._tracks[key] = _Track(self.detector())
+        untrained = track.untrained
+        if untrained is not None and _finite(trial.system_attrs.get(train_key(untrained))):
+            self._notices.check_train_order(which, trial.number, untrained)
         self._feed(track, trial, sign)
         cursor = track.cursor
-        self._notices.check_budget(self.budget, trial.number, cursor.last_step)
-        self._notices.check_order(trial.number, cursor.skipped, cursor.last_step)
+        self._notices.check_budget(which, self.budget, trial.number, cursor.last_step)
+        self._notices.check_order(which, trial.number, cursor.skipped, cursor.last_step)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)
         others = study.get_trials(deepcopy=False)
@@ -223,8 +239,14 @@ class ConvergencePruner(BasePruner):
         verdict = track.last
         if verdict is None or verdict.step < self.n_warmup_steps:
             return None
+        # At or past its budget's last step a converged stop saves nothing, and under the
+        # usual `raise TrialPruned()` it turns a finished trial PRUNED. (A sweep never asks
+        # there: its scheduler lets a trial's last report end it on its budget.)
+        at_end = self.budget is not None and verdict.step >= self.budget
         if track.first_stop is not None:
             first = track.first_stop
+            if at_end and first.reason is Reason.CONVERGED:
+                return None
             if first.step < self.n_warmup_steps:  # a divergence in the warm-up stops now
                 first = dataclasses.replace(first, step=verdict.step)
             return decision_record(RULES[first.reason], first.message, first, level, sign)
@@ -237,7 +259,7 @@ class ConvergencePruner(BasePruner):
         where = self._standing(study.study_name, trial, others, verdict, level, sign)
         if where is None:
             return None  # not judged yet: no trend, or too few points for the bound
-        self._notices.check_no_budget(self.budget, trial.number, verdict.step)
+        self._notices.check_no_budget(which, self.budget, trial.number, verdict.step)
         # A converged stop costs the improvement still left. The one trial that may lead
         # takes none (that cost would be the sweep's regret), nor one that fewer others beat
         # clearly than the top share holds: that share is what the sweep reports, and its
@@ -249,6 +271,8 @@ class ConvergencePruner(BasePruner):
         out_of_top = where.p_value < self.alpha
         spared = where.contends or where.may_rank_in_top
         if converged and not spared and (out_of_top or where.upper < self.epsilon):
+            if at_end and verdict.reason is Reason.CONVERGED:
+                return None
             return converged_record(verdict, level, sign, where, self.top_share)
         if where.p_value < self.alpha:
             return catch_up_record(verdict, level, sign, where, self._setting())
@@ -294,17 +318,13 @@ class ConvergencePruner(BasePruner):
                 train = trial.system_attrs.get(train_key(step))
             if _finite(train):
                 metrics[self.train_metric] = float(train)  # a loss: never negated
+            elif self.train_metric is not None:
+                track.untrained = step  # reported later, it is never read: say so then
             verdict = track.detector.update(step, metrics)
-            if not math.isfinite(raw) and verdict.reason is not Reason.DIVERGED:
-                # The detector watches only loss/val/grad_norm names for NaN; any name here.
-                verdict = Verdict(
-                    Reason.DIVERGED,
-                    step,
-                    None,
-                    f"diverged: {self.metric} is {raw} at step {step}",
-                    self.metric,
-                    {"guard": "non_finite"},
-                )
+            # The detector watches only loss/val/grad_norm names for NaN; any name here. A
+            # maximised metric's own message named the negated value ("-inf" for an inf).
+            if not math.isfinite(raw) and (verdict.reason is not Reason.DIVERGED or sign < 0):
+                verdict = _non_finite(self.metric, step, raw)
             track.last = verdict
             sticky = verdict.stops and not (self.catch_up and plateau_stop(verdict))
             # A divergence inside the warm-up is kept and stops the trial once it ends (a
@@ -314,6 +334,12 @@ class ConvergencePruner(BasePruner):
                 track.first_stop = verdict
             if track.held is None and self.catch_up and plateau_stop(verdict) and counts:
                 track.held = verdict
+        stray = track.cursor.stray
+        if stray is not None and track.first_stop is None and track.last is not None:
+            # A NaN or inf at a step below the last judged one: skipped with its step, but
+            # it counts (the docs: "always"); it went unseen until 2026-12-07.
+            last = track.cursor.last_step
+            track.last = track.first_stop = _non_finite(self.metric, last, stray[1], stray[0])
 
     def _forget_finished(self, study_name: str, trials: list[FrozenTrial]) -> None:
         # Finished trials report no more: their detectors go; their levels (small) stay.

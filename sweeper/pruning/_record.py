@@ -186,7 +186,8 @@ def catch_up_record(
     expected = setting.top_share * where.others
     message = (
         f"cannot catch up: {setting.metric} at a smoothed best of {sign * best:.4g} (median "  # type: ignore[operator]
-        f"of 3 neighbouring reports; its lowest single one {sign * level_low(level):.4g}) "
+        f"of 3 neighbouring reports; its {'highest' if sign < 0 else 'lowest'} single one "
+        f"{sign * level_low(level):.4g}) "
         f"could gain at most "
         f"{share_text(where, where.upper, best)} by {horizon} (to "  # type: ignore[arg-type]
         f"{sign * where.optimistic:.4g}), and {where.beaten_by} of {where.others} other "

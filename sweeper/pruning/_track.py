@@ -6,6 +6,10 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial
 
 from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict, relative_scale
 
@@ -23,6 +27,9 @@ class _Cursor:
     seen: int = 0
     last_step: int = -1  # Optuna steps are >= 0
     skipped: int | None = None  # the first step skipped for coming after a later one
+    # The first NaN or inf among the skipped ones, (step, value): skipped or not, a
+    # non-finite value stops the trial as diverged (until 2026-12-07 it went unseen).
+    stray: tuple[int, float] | None = None
 
     def advance(self, values: Mapping[int, float]) -> list[tuple[int, float]]:
         fresh = len(values) - self.seen
@@ -37,8 +44,11 @@ class _Cursor:
             if step > self.last_step:
                 self.last_step = int(step)
                 points.append((int(step), float(value)))
-            elif self.skipped is None:
-                self.skipped = int(step)
+            else:
+                if self.skipped is None:
+                    self.skipped = int(step)
+                if self.stray is None and not math.isfinite(value):
+                    self.stray = (int(step), float(value))
         return points
 
 
@@ -79,6 +89,9 @@ class _Track:
     # The first plateau stop the cross-trial rules held back (the trial could lead): what a
     # trial that then runs to its budget says of why it was not stopped.
     held: Verdict | None = None
+    # The last step fed without a training value (train_metric set): one reported for it
+    # afterwards is never read, which the pruner warns of.
+    untrained: int | None = None
 
 
 def plateau_stop(verdict: Verdict) -> bool:
@@ -89,4 +102,37 @@ def plateau_stop(verdict: Verdict) -> bool:
         return True
     return verdict.reason is Reason.OVERFITTING and (
         verdict.evidence.get("overfitting_confirmed") is False
+    )
+
+
+# (study name, trial number, start time): a study deleted and made again under its name, or
+# one pruner reused across studies of one name, must not inherit the old trials' detectors.
+_Key = tuple[str, int, Any]
+
+
+def _key(study_name: str, trial: FrozenTrial) -> _Key:
+    return (study_name, trial.number, trial.datetime_start)
+
+
+def _study_key(study: optuna.Study) -> tuple[str, int, int]:
+    # One study (name, id in its storage, storage object): a reused pruner drops the caches
+    # of the study before, and each study gets its own warnings.
+    return (study.study_name, getattr(study, "_study_id", -1), id(study._storage))
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _non_finite(metric: str, step: int, value: float, at: int | None = None) -> Verdict:
+    """A divergence verdict for a NaN or inf reported at ``at`` (default ``step``), judged
+    at ``step``, in the study's frame (the value as reported)."""
+    where = f"at step {step}" if at is None else f"at step {at} (reported after step {step})"
+    return Verdict(
+        Reason.DIVERGED,
+        step,
+        None,
+        f"diverged: {metric} is {value} {where}",
+        metric,
+        {"guard": "non_finite"},
     )

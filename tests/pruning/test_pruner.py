@@ -356,10 +356,15 @@ def test_steps_below_the_last_are_ignored_live_and_on_replay():
     for i in range(30):
         trial.report(float(values[i]), 10 * (i + 1))
         assert not trial.should_prune()
-    trial.report(float("nan"), 155)  # a new step, but below the last one (300)
+    trial.report(1e6, 155)  # a new step, but below the last one (300): ignored
     assert not trial.should_prune()
     study.pruner = pickle.loads(pickle.dumps(study.pruner))  # replay from scratch
     assert not trial.should_prune()
+    # ... but a NaN there counts (since 2026-12-07; it went unseen), live and on replay
+    trial.report(float("nan"), 165)
+    assert trial.should_prune() and stop_verdict(trial)["rule"] == "diverged"
+    study.pruner = pickle.loads(pickle.dumps(study.pruner))
+    assert trial.should_prune() and stop_verdict(trial)["rule"] == "diverged"
 
 
 def test_warmup_holds_every_rule():
