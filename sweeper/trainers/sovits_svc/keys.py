@@ -52,10 +52,14 @@ MANAGED = {
     "data.validation_files": "set sovits.val_list instead",
 }
 # Fixed by the features preprocess_hubert_f0.py wrote; changing them breaks the data.
+# preprocess_flist_config.py --vol_aug sets both vol keys, and preprocess_hubert_f0.py then
+# writes the X.wav.vol.npy files the volume embedding reads (research notes, section 2).
+_VOL = "preprocess_flist_config.py --vol_aug sets both and the .vol.npy files follow it"
+PREPROCESSED_WHY = {"model.vol_embedding": _VOL, "train.vol_aug": _VOL}
 PREPROCESSED = frozenset(
     {
         "data.sampling_rate", "data.hop_length", "model.ssl_dim", "model.speech_encoder",
-        "model.n_speakers",
+        "model.n_speakers", *PREPROCESSED_WHY,  # the vol keys passed check before 2026-12-07
     }
 )  # fmt: skip
 
@@ -88,8 +92,9 @@ def check_keys(names: Iterable[str], base: Mapping[str, Any]) -> None:
                 f"fix: remove it from parameters: {MANAGED[name]}"
             )
         if name in PREPROCESSED:
+            why = f": {PREPROCESSED_WHY[name]}" if name in PREPROCESSED_WHY else ""
             raise InputError(
-                f"parameter {name} is fixed by the preprocessed features (got {name!r}); "
+                f"parameter {name} is fixed by the preprocessed features (got {name!r}){why}; "
                 "fix: remove it, or preprocess a dataset per value and sweep those separately"
             )
         if section in known and key in known[section]:

@@ -72,6 +72,9 @@ def test_only_sampled_and_managed_keys_change():
         ("train.port", "set by the sweeper"),
         ("train.keep_ckpts", "set by the sweeper"),
         ("data.hop_length", "fixed by the preprocessed features"),
+        # --vol_aug at preprocessing sets both and writes .vol.npy (passed before 2026-12-07)
+        ("model.vol_embedding", "fixed by the preprocessed features .*--vol_aug"),
+        ("train.vol_aug", "fixed by the preprocessed features .*--vol_aug"),
     ],
 )
 def test_bad_sampled_keys_are_named(name, message):
