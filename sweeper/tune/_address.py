@@ -1,6 +1,8 @@
 """An ``--address`` nothing answers at: ``ray.init`` retried for minutes (a probe's resume
 still ran after 4 min 46 s, printing C++ "Failed to connect to GCS" warnings). A TCP connect
-with a short timeout answers in seconds, before Ray is asked.
+with a short timeout answers in seconds, before Ray is asked. A port where another server
+answers (a web server on a mistyped port) hung the same way: Ray's head speaks gRPC, so the
+connect also sends HTTP/2's opening and waits for the server's SETTINGS frame.
 
 Without an address, ``ray.init()`` joins the cluster the last ``ray start`` on this machine
 recorded (``/tmp/ray/ray_current_cluster``); a record left by a cluster that died without
@@ -8,11 +10,14 @@ recorded (``/tmp/ray/ray_current_cluster``); a record left by a cluster that die
 
 from __future__ import annotations
 
+import os
 import socket
 
 from sweeper.errors import InputError
 
 TIMEOUT_S = 5.0
+# HTTP/2's client preface and an empty SETTINGS frame; a gRPC server answers with its own.
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
 
 
 def host_port(address: str) -> tuple[str, int] | None:
@@ -31,21 +36,52 @@ def check_address(address: str, source: str = "--address") -> None:
     target = host_port(address)
     if target is None:
         return
-    try:
-        with socket.create_connection(target, timeout=TIMEOUT_S):
-            return
-    except OSError as err:
-        why = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+    why = _why_not_ray(target)
+    if why is None:
+        return
     out = (
         "leave --address out to run on this machine"
         if source == "--address"
         else f"unset {source} to run on this machine"
     )
     raise InputError(
-        f"cannot reach a Ray cluster at {source} {address!r} ({why} within {TIMEOUT_S:g} s); "
+        f"cannot reach a Ray cluster at {source} {address!r} ({why}); "
         "fix: check the head's address and port (`ray status` on the head prints it), start "
         f"one with `ray start --head`, or {out}"
     )
+
+
+def _why_not_ray(target: tuple[str, int]) -> str | None:
+    """None when a gRPC server (a Ray head) answers at ``target``; else why not, in words."""
+    try:
+        conn = socket.create_connection(target, timeout=TIMEOUT_S)
+    except OSError as err:
+        if isinstance(err, TimeoutError):
+            return f"no answer within {TIMEOUT_S:g} s"
+        return err.strerror or str(err)
+    with conn:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return None  # a TLS head answers no cleartext HTTP/2: the connect must do
+        head = _answer_to_preface(conn)
+    if len(head) >= 9 and head[3] == 4:  # an HTTP/2 SETTINGS frame (type 4) opens it
+        return None
+    return "a server answers there, but not as Ray's head does: no gRPC"
+
+
+def _answer_to_preface(conn: socket.socket) -> bytes:
+    """The first 9 bytes (one frame header) the server sends back to HTTP/2's opening."""
+    conn.settimeout(TIMEOUT_S)
+    head = b""
+    try:
+        conn.sendall(H2_PREFACE)
+        while len(head) < 9:
+            chunk = conn.recv(9 - len(head))
+            if not chunk:
+                break
+            head += chunk
+    except OSError:  # reset or silent: not a gRPC server
+        pass
+    return head
 
 
 def recorded_cluster() -> str | None:
@@ -69,10 +105,7 @@ def default_address() -> str | None:
     target = host_port(recorded) if recorded is not None else None
     if target is None:
         return None
-    try:
-        with socket.create_connection(target, timeout=TIMEOUT_S):
-            pass
-    except OSError:
+    if _why_not_ray(target) is not None:
         print(
             f"note: the Ray cluster `ray start` recorded on this machine ({recorded}) does not "
             "answer: running on a Ray of this run's own (`ray stop` clears the record)"

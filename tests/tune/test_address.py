@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,7 +56,9 @@ def _record(root, address: str) -> None:
     (root / "ray" / "ray_current_cluster").write_text(address + "\n")
 
 
-def test_a_recorded_ray_start_cluster_is_joined_only_if_it_answers(tmp_path, monkeypatch, capsys):
+def test_a_recorded_ray_start_cluster_is_joined_only_if_it_answers(
+    tmp_path, monkeypatch, capsys, ray_head
+):
     from sweeper.tune._address import default_address
 
     monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
@@ -66,12 +70,15 @@ def test_a_recorded_ray_start_cluster_is_joined_only_if_it_answers(tmp_path, mon
     assert default_address() == "local"  # ray.init() would hang on it for minutes
     out = capsys.readouterr().out
     assert f"({dead}) does not answer" in out and "`ray stop` clears the record" in out
-    with socket.socket() as live:
-        live.bind(("127.0.0.1", 0))
-        live.listen()
-        _record(tmp_path, f"127.0.0.1:{live.getsockname()[1]}")
-        assert default_address() is None  # a live one is joined, as ray.init() does, said
-        assert "joining the Ray cluster `ray start` started" in capsys.readouterr().out
+    with socket.socket() as other:  # a server that is not Ray's is passed over too
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        _record(tmp_path, f"127.0.0.1:{other.getsockname()[1]}")
+        assert default_address() == "local"
+        assert "does not answer" in capsys.readouterr().out
+    _record(tmp_path, ray_head)
+    assert default_address() is None  # a live one is joined, as ray.init() does, said
+    assert "joining the Ray cluster `ray start` started" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -93,3 +100,59 @@ def test_a_record_left_by_a_dead_cluster_does_not_hang_the_default_run(tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "(127.0.0.1:9) does not answer" in done.stdout
     assert "trials: 1 (1 budget)" in done.stdout
+
+
+def test_an_address_where_another_server_answers_is_refused_at_once(tmp_path, capsys):
+    # Probe W (2026-12-07): with a web server on the port (a mistyped port), the TCP connect
+    # succeeded and ray.init hung for minutes. Ray's head speaks gRPC; a web server doesn't.
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # not on the test's stderr
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        space = write_sweep(tmp_path)
+        started = time.monotonic()
+        argv = ["run", str(space), "--storage", str(tmp_path / "sweeps"), "--address", address]
+        assert main(argv) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err.strip()
+    assert time.monotonic() - started < 30 and err.count("\n") == 0, err
+    assert f"at --address {address!r} (a server answers there, but not as Ray's head" in err
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """The GCS address of a real local Ray head, in a process of its own."""
+    ray_tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths
+    code = (
+        "import ray; ray.init(address='local', include_dashboard=False); "
+        "print(ray.get_runtime_context().gcs_address, flush=True); import time; time.sleep(600)"
+    )
+    env = {**os.environ, "RAY_TMPDIR": str(ray_tmp)}
+    head = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        address = head.stdout.readline().strip()
+        assert ":" in address, address
+        yield address
+    finally:
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait(timeout=30)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def test_a_ray_head_passes_the_check(ray_head):
+    # The check's other side: a real Ray head (gRPC) answers the HTTP/2 opening.
+    from sweeper.tune._address import check_address
+
+    check_address(ray_head)  # raises InputError if the head were not recognised
