@@ -52,10 +52,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sweeper.diagnose import diagnose, render_text, to_dict
+    from sweeper.diagnose import diagnose, render_text, run_path, to_dict
     from sweeper.logs import read_run
 
-    run_log = read_run(args.path)
+    run_log = read_run(run_path(args.path))  # a sweeper trial folder leads to its logs
     plot_path: Path | None = None
     moved = ""
     if not args.no_plot:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "write the best trial's hyperparameters as a so-vits-svc 4.1 config.json"
+HELP = (
+    "write the best trial's hyperparameters as a so-vits-svc config.json "
+    "(4.1; onto a 4.0 --base, a 4.0 one)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

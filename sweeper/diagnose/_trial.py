@@ -41,15 +41,18 @@ def run_path(path: str | Path) -> Path:
     (``run/`` itself for the reference trainer, ``run/logs/<model>`` for so-vits-svc's);
     any other ``path`` unchanged, for :func:`sweeper.logs.read_run` to read or refuse."""
     given = Path(path)
-    if not given.is_dir() or _has_logs(given):
+    try:
+        if not given.is_dir() or _has_logs(given):
+            return given
+        trial = trial_of(given)
+        if trial is None or given.resolve() not in (trial, trial / RUN):
+            return given
+        run = trial / RUN
+        if _has_logs(run):
+            return run
+        models = [d for d in sorted((run / "logs").glob("*")) if d.is_dir() and _has_logs(d)]
+    except OSError:  # a folder that cannot be entered: read_run names it in one line
         return given
-    trial = trial_of(given)
-    if trial is None or given.resolve() not in (trial, trial / RUN):
-        return given
-    run = trial / RUN
-    if _has_logs(run):
-        return run
-    models = [d for d in sorted((run / "logs").glob("*")) if d.is_dir() and _has_logs(d)]
     return models[0] if len(models) == 1 else given
 
 

@@ -73,6 +73,16 @@ def test_a_trial_folder_and_its_run_folder_lead_to_the_logs(tmp_path):
     assert run_path(tmp_path) == tmp_path  # not a trial: read_run's own error stands
 
 
+def test_sweeper_diagnose_reads_a_trial_folder(tmp_path, capsys):
+    from sweeper.cli import main
+
+    trial = _sovits_trial(tmp_path)
+    for path in (trial, trial / "run"):
+        assert main(["diagnose", str(path), "--no-plot"]) == 0, capsys.readouterr().err
+        text = capsys.readouterr().out
+        assert "val/mel_l1 (validation)" in text and "loss/g/mel" in text
+
+
 def test_a_checkpoint_kept_long_before_the_best_step_is_said_to_be(tmp_path):
     run = RunLog(tmp_path, kept_best=(10,), best_dir="../../best", save_every=10)
     assert checkpoint_for(45, run) == "../../best/G_10.pth, the latest kept before step 45"
