@@ -76,9 +76,10 @@ def main(argv: list[str]) -> int:
     parent, grace = int(argv[0]), float(argv[1])
     # The group's SIGTERM is for the command; the guard stays to report its exit code.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    guard = os.getpid()  # taken before the fork: the guard may be gone when the child runs
     watchdog = os.fork()
     if watchdog == 0:
-        _watch(os.getppid(), grace)
+        _watch(guard, grace)
     child = subprocess.Popen(argv[3:], close_fds=False)
     while True:
         code = child.poll()
