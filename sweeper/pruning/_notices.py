@@ -69,6 +69,21 @@ class Notices:
                 stacklevel=5,
             )
 
+    def check_train_rises(
+        self, study: Any, number: int, name: str | None, rise: tuple[float, float]
+    ) -> None:
+        """A maximised study whose training metric rises over the run: likely an accuracy,
+        where a loss is needed (it is never negated), so overfitting is never confirmed."""
+        if self._first("train_rises", study):
+            warnings.warn(
+                f"ConvergencePruner: the study maximises, and trial {number}'s training "
+                f"metric {name} rose from about {rise[0]:.4g} to {rise[1]:.4g}; the training "
+                "metric must be a loss (lower is better; it is never negated), else the "
+                "overfitting rule, which wants training still improving, never confirms; "
+                "fix: report_training a training loss (or 1 - accuracy)",
+                stacklevel=5,
+            )
+
     def check_train_order(self, study: Any, number: int, step: int) -> None:
         """A training value reported for a step the pruner already judged is never read."""
         if self._first("train_order", study):

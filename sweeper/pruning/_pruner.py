@@ -232,6 +232,9 @@ class ConvergencePruner(BasePruner):
         cursor = track.cursor
         self._notices.check_budget(which, self.budget, trial.number, cursor.last_step)
         self._notices.check_order(which, trial.number, cursor.skipped, cursor.last_step)
+        rises = track.train_rises() if sign < 0 else None
+        if rises is not None:
+            self._notices.check_train_rises(which, trial.number, self.train_metric, rises)
         level = self._levels.setdefault(key, _Level())
         level.feed(trial.intermediate_values, sign)
         others = study.get_trials(deepcopy=False)
@@ -318,6 +321,7 @@ class ConvergencePruner(BasePruner):
                 train = trial.system_attrs.get(train_key(step))
             if _finite(train):
                 metrics[self.train_metric] = float(train)  # a loss: never negated
+                track.add_train(float(train))
             elif self.train_metric is not None:
                 track.untrained = step  # reported later, it is never read: say so then
             verdict = track.detector.update(step, metrics)

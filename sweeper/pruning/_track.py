@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,8 @@ import optuna
 from optuna.trial import FrozenTrial
 
 from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict, relative_scale
+
+TRAIN_WINDOW = 10  # training values per median of train_rises
 
 
 @dataclass
@@ -92,6 +95,25 @@ class _Track:
     # The last step fed without a training value (train_metric set): one reported for it
     # afterwards is never read, which the pruner warns of.
     untrained: int | None = None
+    # The first and the latest few training values: a maximised study's training metric
+    # that rises over the run is likely an accuracy, not the loss it must be.
+    train_head: list[float] = field(default_factory=list)
+    train_tail: list[float] = field(default_factory=list)
+
+    def add_train(self, value: float) -> None:
+        if len(self.train_head) < TRAIN_WINDOW:
+            self.train_head.append(value)
+        else:
+            self.train_tail = [*self.train_tail[1 - TRAIN_WINDOW :], value]
+
+    def train_rises(self) -> tuple[float, float] | None:
+        """(median of the first, of the latest training values) when every latest one
+        stands above every first one (a loss never does that short of exploding); None
+        before 2 windows of values."""
+        head, tail = self.train_head, self.train_tail
+        if len(head) < TRAIN_WINDOW or len(tail) < TRAIN_WINDOW or min(tail) <= max(head):
+            return None
+        return statistics.median(head), statistics.median(tail)
 
 
 def plateau_stop(verdict: Verdict) -> bool:

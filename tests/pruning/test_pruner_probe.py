@@ -199,3 +199,23 @@ def test_a_reused_pruner_keeps_only_the_current_studys_caches():
                     break
             study.tell(trial, float(value))
     assert len(pruner._levels) <= 3 and len(pruner._tracks) <= 3
+
+
+def test_a_rising_training_metric_in_a_maximised_study_warns():
+    # A training accuracy as train_metric (a maximised study's natural pick) read as a
+    # training loss getting worse: overfitting could never be confirmed, in silence.
+    said = {}
+    rising, falling = (lambda k: 0.99 - 0.89 / (1 + k / 5)), (lambda k: 0.89 / (1 + k / 5))
+    for name, train in (("acc", rising), ("loss", falling)):
+        study = optuna.create_study(
+            direction="maximize", pruner=ConvergencePruner(budget=100, train_metric="train/x")
+        )
+        trial = study.ask()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for step in range(1, 41):
+                report_training(trial, train(step), step)
+                trial.report(0.9 - 0.8 / (1 + step / 5), step)
+                trial.should_prune()
+        said[name] = [m for m in _ours(caught) if "must be a loss" in m]
+    assert len(said["acc"]) == 1 and "fix:" in said["acc"][0] and said["loss"] == [], said
