@@ -72,10 +72,11 @@ def _taken(space: str, name: str, storage: str | None) -> str | None:
     folder = Path(where).expanduser() / name
     if not (folder / SWEEP_FILE).is_file():
         return None
+    at = f" --storage {storage}" if storage is not None else ""
     return (
-        f"{folder} already holds a sweep, so `sweeper run {space}` would be refused; fix: "
-        f"`sweeper resume {folder}` to continue it, or `sweeper run {space} --name {name}-2` "
-        "for a new one"
+        f"{folder} already holds a sweep, so `sweeper run {space}{at}` would be refused; fix: "
+        f"`sweeper resume {folder}` to continue it, or `sweeper run {space} --name {name}-2"
+        f"{at}` for a new one"
     )
 
 

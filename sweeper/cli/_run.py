@@ -16,11 +16,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address",
         default=None,
-        help="Ray cluster address (default: a local Ray on this machine)",
+        help="Ray cluster address; 'local': a Ray of this run's own (default: the cluster "
+        "`ray start` started on this machine if one answers, else a local Ray)",
     )
     parser.add_argument("--name", default=None, help="sweep folder name (default: name: in YAML)")
     parser.add_argument(
-        "--storage", default=None, help="folder that holds sweep folders (default: ./sweeps)"
+        "--storage",
+        default=None,
+        help="folder or bucket (s3://..., gs://...) that holds sweep folders (default: ./sweeps)",
     )
     add_time_limit(parser)
 

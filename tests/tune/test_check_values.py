@@ -105,6 +105,13 @@ def test_check_says_when_the_sweep_folder_is_taken(tmp_path, capsys, monkeypatch
     assert main(["check", str(space), "--draws", "0", "--name", "t-2"]) == 0
     out = capsys.readouterr().out
     assert "already holds" not in out and f"next: `sweeper run {space} --name t-2`" in out
+    # Under --storage the way on keeps it (probe W: the hint dropped it, so a run as shown
+    # went to ./sweeps instead).
+    (tmp_path / "other" / "t").mkdir(parents=True)
+    (tmp_path / "other" / "t" / "sweep.yaml").write_text(space.read_text())
+    assert main(["check", str(space), "--draws", "0", "--storage", "other"]) == 0
+    out = capsys.readouterr().out
+    assert f"`sweeper run {space} --name t-2 --storage other`" in out, out
 
 
 def test_a_name_too_long_for_a_folder_is_refused_by_check(tmp_path, capsys):
