@@ -86,10 +86,9 @@ def _speakers(summary: Summary) -> dict[str, int]:
 # Keys a sweep sets for its own sake, not hyperparameters: exporting the quick sweep's
 # eval_interval 5 would make so-vits-svc save a G/D pair every 5 steps.
 BOOKKEEPING = {
-    f"train.{key}": "sweep bookkeeping (logging, validation, files), not a hyperparameter; "
-    "the base's value is kept"
-    for key in ("eval_interval", "log_interval", "keep_ckpts", "epochs", "port")
+    f"train.{key}" for key in ("eval_interval", "log_interval", "keep_ckpts", "epochs", "port")
 }
+BOOKKEEPING_WHY = "sweep bookkeeping (logging, validation, files), not a hyperparameter; {}"
 
 
 def build_config(
@@ -120,11 +119,15 @@ def build_config(
         raw = {s: {k: v for k, v in full[s].items() if k in SOVITS_KEYS[s]} for s in SECTIONS}
         raw["spk"] = dict(full.get("spk") or {}) or _speakers(summary)
         known = dict(SOVITS_KEYS)
+    if base is not None:
+        kept = "the base's value is kept"
+    else:
+        kept = f"the {source} preset's value is kept" if cfg.base.preset else f"{source}'s is kept"
     applied: dict[str, Any] = {}
     for name, value in params.items():
         section, _, key = name.partition(".")
         if name in BOOKKEEPING:
-            dropped[name] = BOOKKEEPING[name]
+            dropped[name] = BOOKKEEPING_WHY.format(kept)
         elif name in fixed:
             dropped[name] = FIXED_WHY
         elif base is not None and name in PREPROCESSED:

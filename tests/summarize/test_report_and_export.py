@@ -88,6 +88,10 @@ def test_export_best_writes_a_sovits_config_of_the_winner(sweep_dir, tmp_path):
     # The sweep validated every 5 steps; the exported run must not save a pair that often:
     # its intervals are the base preset's, not the sweep's bookkeeping values.
     assert "bookkeeping" in info["dropped"]["train.eval_interval"]
+    # Without --base, the kept value is the preset's, said so (probe W: "the base's").
+    assert info["dropped"]["train.eval_interval"].endswith(
+        f"the {SWEEP['base']['preset']} preset's value is kept"
+    )
     preset = PRESETS_RAW[SWEEP["base"]["preset"]]["train"]
     assert raw["train"]["eval_interval"] == preset["eval_interval"] != 5
     assert raw["train"]["log_interval"] == preset["log_interval"]
