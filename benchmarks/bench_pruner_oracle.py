@@ -23,11 +23,17 @@ import numpy as np
 from sweeper.bench import _replay
 from sweeper.bench import pruner as bench
 from sweeper.bench.curves import load
-from sweeper.pruning import ConvergencePruner, stop_verdict
+from sweeper.pruning import ConvergencePruner, _pruner, stop_verdict
 
 
 class OraclePruner(ConvergencePruner):
-    """ConvergencePruner whose improvement bound is the curve's true gain left."""
+    """ConvergencePruner whose improvement bound is the curve's true gain left.
+
+    The shipped bound is ``improvement_left_upper``, called by ``_standing``; while the
+    latter runs, the name is pointed at :meth:`_oracle_upper`. (Until 2026-12-07 this
+    overrode a method ``_improvement_upper`` that a refactor had removed, so the "oracle"
+    rows were the shipped rules; the checks below fail loudly if that happens again.)
+    """
 
     def __init__(self, truth: np.ndarray, steps: np.ndarray, noise_margin: bool, **kw) -> None:
         super().__init__(**kw)
@@ -35,15 +41,33 @@ class OraclePruner(ConvergencePruner):
         if not noise_margin:
             self._z = 0.0
 
-    def _improvement_upper(
-        self, values: Mapping[int, float], sign: float, step: int
+    def _standing(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        shipped = _pruner.improvement_left_upper
+        _pruner.improvement_left_upper = self._oracle_upper
+        try:
+            return super()._standing(*args, **kwargs)
+        finally:
+            _pruner.improvement_left_upper = shipped
+
+    def _oracle_upper(
+        self,
+        values: Mapping[int, float],
+        sign: float,
+        step: int,
+        budget: int | None,
+        alpha: float,
+        scale: float | None = None,
     ) -> float | None:
+        ORACLE_CALLS[0] += 1
         if sum(1 for v in values.values() if math.isfinite(v)) < 20:
             return None  # the shipped rule's wait: a trend needs 20 reports
         row = self.truth[self.current]
         at = int(np.searchsorted(self.steps, step, side="right"))
         now, ahead = np.nanmin(row[:at]), np.nanmin(row[at - 1 :])
         return max(0.0, 1.0 - ahead / now) if math.isfinite(now) and now > 0 else None
+
+
+ORACLE_CALLS = [0]  # across every OraclePruner of the run (jobs=1: one process)
 
 
 class _Judge(_replay.OptunaJudge):
@@ -79,7 +103,12 @@ def main() -> None:
         _method("oracle-U", truth, steps, noise_margin=True),
         _method("oracle-U, margin epsilon only", truth, steps, noise_margin=False),
     ]
+    for name, where in (("improvement_left_upper", _pruner), ("_standing", ConvergencePruner)):
+        if not hasattr(where, name):
+            raise SystemExit(f"{__file__}: sweeper.pruning has no {name} any more; update me")
     _, results = bench.run(curves, methods, n_orders=args.orders, seed=args.seed)
+    if ORACLE_CALLS[0] == 0:
+        raise SystemExit(f"{__file__}: the oracle bound was never asked; update me")
     print(f"{args.curves}: {curves.n_curves} curves, {args.orders} orders, concurrency 4")
     for result in results:
         cells = []
