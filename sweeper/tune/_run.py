@@ -290,7 +290,9 @@ def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, t
         else:
             remote.write_text(sweep_dir, file_name, content)
     from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+    from ray.tune.logger import JsonLoggerCallback
+
+    from sweeper.tune._progress_csv import ProgressCsv
 
     study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
     study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
@@ -309,7 +311,7 @@ def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, t
             storage_path=root_text,
             failure_config=tune.FailureConfig(max_failures=3),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            callbacks=[progress, JsonLoggerCallback(), CSVLoggerCallback()],
+            callbacks=[progress, JsonLoggerCallback(), ProgressCsv()],
             verbose=0,
         ),
     )

@@ -255,3 +255,21 @@ def test_finished_trials_whose_best_checkpoints_are_gone_are_not_blamed_on_the_s
     text = str(err.value)
     assert "best checkpoints are not where they were kept" in text
     assert "narrow the search space" not in text
+
+
+def test_each_trials_progress_csv_has_every_metric_it_reported(sweep_dir):
+    # A probe (2026-12-07): Ray's CSV logger took its columns from a trial's first report,
+    # the step-0 evaluation (val/* only), so progress.csv had none of the training losses.
+    trials = sorted(sweep_dir.glob("trial_*"))
+    assert trials
+    for trial in trials:
+        reports = [json.loads(line) for line in (trial / "result.json").read_text().splitlines()]
+        keys = {k for r in reports for k, v in r.items() if not isinstance(v, dict)}
+        with (trial / "progress.csv").open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert {"loss/g/mel", "val/mel", "step"} <= keys
+        assert keys <= set(rows[0]), sorted(keys - set(rows[0]))
+        assert len(rows) == len(reports)
+        assert [float(r["step"]) for r in rows] == [float(r["step"]) for r in reports]
+        last = rows[-1]["loss/g/mel"]
+        assert float(last) == reports[-1]["loss/g/mel"]
