@@ -34,6 +34,7 @@ from sweeper.pruning._track import (
     _non_finite,
     _study_key,
     _Track,
+    other_levels,
     plateau_stop,
 )
 
@@ -294,7 +295,7 @@ class ConvergencePruner(BasePruner):
         noise = verdict.evidence.get("noise_cv")
         if best is None or not _finite(noise):
             return None
-        levels = self._other_levels(study_name, trial.number, others, sign)
+        levels = other_levels(self._levels, study_name, trial.number, others, sign)
         # A positive loss is compared in fractions of each value (its log-space trend); a
         # metric that reaches zero or below in this study, in fractions of the trial's
         # scale: near zero a fraction of the value vanishes, and so would every margin.
@@ -350,22 +351,3 @@ class ConvergencePruner(BasePruner):
         for other in trials:
             if other.state != TrialState.RUNNING:
                 self._tracks.pop(_key(study_name, other), None)
-
-    def _other_levels(
-        self, study_name: str, number: int, trials: list[FrozenTrial], sign: float
-    ) -> dict[int, float]:
-        """The smoothed best of every other trial that has one (FAIL and WAITING ones aside)."""
-        levels: dict[int, float] = {}
-        for other in trials:
-            if other.number == number or other.state in (TrialState.FAIL, TrialState.WAITING):
-                continue
-            key = _key(study_name, other)
-            level = self._levels.get(key)
-            if level is None:  # (setdefault built a throwaway _Level per trial per call)
-                level = self._levels[key] = _Level()
-            value = level.feed(other.intermediate_values, sign)
-            if value is None and other.state == TrialState.COMPLETE and other.value is not None:
-                value = sign * other.value  # no curve: its final value is all there is
-            if value is not None and math.isfinite(value):
-                levels[other.number] = value
-        return levels

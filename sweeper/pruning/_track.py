@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.detect import BestTracker, ConvergenceDetector, Reason, Verdict, relative_scale
 
@@ -158,3 +158,25 @@ def _non_finite(metric: str, step: int, value: float, at: int | None = None) -> 
         metric,
         {"guard": "non_finite"},
     )
+
+
+def other_levels(
+    cache: dict[_Key, _Level], study_name: str, number: int, trials: list[FrozenTrial],
+    sign: float,
+) -> dict[int, float]:
+    """The smoothed best of every trial but ``number`` that has one (FAIL and WAITING ones
+    aside), each trial's :class:`_Level` kept in ``cache`` and fed only its new reports."""
+    levels: dict[int, float] = {}
+    for other in trials:
+        if other.number == number or other.state in (TrialState.FAIL, TrialState.WAITING):
+            continue
+        key = _key(study_name, other)
+        level = cache.get(key)
+        if level is None:  # (setdefault built a throwaway _Level per trial per call)
+            level = cache[key] = _Level()
+        value = level.feed(other.intermediate_values, sign)
+        if value is None and other.state == TrialState.COMPLETE and other.value is not None:
+            value = sign * other.value  # no curve: its final value is all there is
+        if value is not None and math.isfinite(value):
+            levels[other.number] = value
+    return levels
