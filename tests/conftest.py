@@ -9,6 +9,8 @@ once per worker) is made once. Every other test module is a unit of its own, spr
 
 from __future__ import annotations
 
+import pytest
+
 GROUPS = {"tune": "ray", "cluster": "ray", "summarize": "summarize-sweep"}
 
 
@@ -20,6 +22,7 @@ def group_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: `-p no:xdist -n 0` runs without it
 def pytest_xdist_make_scheduler(config, log):
     # xdist's own --dist loadgroup ignores its xdist_group marks under pytest 9.2 (the node
     # ids it rewrites are no longer read), so the grouping is a scheduler of ours.
