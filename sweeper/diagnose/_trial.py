@@ -11,11 +11,10 @@ trial folder or its ``run/`` that it "holds neither a train.log nor events.out.t
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 
-from sweeper.logs import RunLog, Series
+from sweeper.logs import RunLog, Series, read_results
 
 RESULTS = "result.json"  # Ray's: one JSON object per report, "step" and the metrics
 RUN = "run"  # the trainer's output folder inside a trial folder
@@ -61,22 +60,11 @@ def held_out(trial: Path) -> dict[str, Series]:
     a resumed trial reports a step again). NaN is left out: the evaluation writes it where a
     metric is undefined (f0 error with no voiced frame, at step 0), not for a blow-up."""
     points: dict[str, dict[int, float]] = {}
-    try:
-        lines = (trial / RESULTS).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return {}
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue  # a line cut by the driver's death
-        step = row.get("step") if isinstance(row, dict) else None
-        if not isinstance(step, int) or isinstance(step, bool):
-            continue
+    for row in read_results(trial / RESULTS):
         for name, value in row.items():
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if name.startswith("val/") and number and not math.isnan(value):
-                points.setdefault(name, {})[step] = float(value)
+                points.setdefault(name, {})[row["step"]] = float(value)
     return {
         name: Series(sorted(by_step), [by_step[s] for s in sorted(by_step)])
         for name, by_step in sorted(points.items())

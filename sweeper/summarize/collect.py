@@ -7,7 +7,6 @@ in a database (``storage: postgresql://...``) is read from there.
 
 from __future__ import annotations
 
-import json
 import math
 import zipfile
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 from optuna.trial import FrozenTrial
 
 from sweeper.config import Lines, SweepConfig, load_yaml_with_lines
+from sweeper.logs import read_results
 from sweeper.tune._journal import open_existing, warn_gaps
 from sweeper.tune._resume import load_sweep_dir
 from sweeper.tune._run import SWEEP_FILE
@@ -83,21 +83,6 @@ def dashboard_storage(sweep_dir: str | Path):
     folder, cfg = load_sweep_dir(sweep_dir)
     study = open_study(cfg, folder)
     return ReadOnlyStorage(study._storage), study.study_name
-
-
-def read_results(path: Path) -> list[dict[str, Any]]:
-    """Result lines in order; a torn last line (a trial still writing) is ignored."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int):
-            out.append(row)
-    return out
 
 
 def curves_of(rows: list[dict[str, Any]]) -> dict[str, Curve]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
 
+from sweeper.logs import read_results
 from sweeper.tune._study import BEST, CONFIG, OUTCOME, RAY_ID, SweepStudy
 
 
@@ -49,20 +49,8 @@ def rows(study: SweepStudy) -> list[Row]:
 
 
 def _reached(results: Path) -> int:
-    """The highest ``step`` in a trial's result.json (one JSON object a line), 0 if none."""
-    try:
-        lines = results.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return 0
-    best = 0
-    for line in lines:
-        try:
-            step = json.loads(line).get("step")
-        except (ValueError, AttributeError):
-            continue  # a line cut by the driver's death, or not an object
-        if isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step):
-            best = max(best, int(step))
-    return best
+    """The highest ``step`` in a trial's result.json, 0 if none."""
+    return max((row["step"] for row in read_results(results)), default=0)
 
 
 def failures(table: Sequence[Row], folder: str | Path | None = None) -> list[str]:
