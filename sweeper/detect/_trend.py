@@ -158,9 +158,10 @@ def improvement_bound(
         # or more, however long the horizon), x worse is exp(x) - 1.
         best = dataclasses.replace(
             best,
-            estimate=-math.expm1(-best.estimate),
+            # Huge slopes (steps near 1e16, where log-steps barely differ): no overflow.
+            estimate=-math.expm1(-max(best.estimate, -50.0)),
             upper=-math.expm1(-best.upper),
-            lower=-math.expm1(-max(best.lower, -50.0)),  # huge slope errors: no overflow
+            lower=-math.expm1(-max(best.lower, -50.0)),
         )
     return best
 
