@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sweeper.cli._args import add_time_limit
 
-NO_VALUE = 3  # exit code: every trial ended, none with a value to rank (all failed)
+NO_VALUE = 3  # exit code: every trial ended, none with a value to rank (failed or diverged)
 HELP = "run a sweep: Ray Tune trials, Optuna sampling, convergence-based early stopping"
 
 
@@ -51,7 +51,8 @@ def print_summary(summary, cfg) -> None:
         if _no_value(summary):
             name = Path(str(summary.sweep_dir)).name  # that folder keeps the failed trials
             print(
-                "next: no trial has a value to rank; fix what the trials' errors above say "
+                "next: no trial has a value to rank (failed and diverged trials are not "
+                "ranked); fix what the trials' errors above say "
                 f"(also in `sweeper status {summary.sweep_dir}`), then `sweeper run "
                 f"SPACE.yaml --name {name}-2`"
             )
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _no_value(summary) -> bool:
-    return bool(summary.table) and all(row.best_value is None for row in summary.table)
+    return bool(summary.table) and not any(row.rankable for row in summary.table)
 
 
 def exit_code(summary, command: str, num_trials: int | None = None) -> int:

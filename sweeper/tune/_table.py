@@ -31,6 +31,16 @@ class Row:
     # the other objective metrics at that step (several objectives; None: not finite there)
     others: dict[str, float | None] = field(default_factory=dict)
 
+    @property
+    def rankable(self) -> bool:
+        """Has a best value that summarize ranks: a failed or diverged trial's does not count
+        (its best checkpoint is not a candidate there)."""
+        return (
+            self.best_value is not None
+            and self.state != "FAIL"
+            and self.rule not in ("diverged", "error", "removed")
+        )
+
 
 def rows(study: SweepStudy) -> list[Row]:
     """The study's trials; a RUNNING one with the step Ray last recorded for it (the study
@@ -108,7 +118,7 @@ def _finite(value: Any) -> float | None:
 def ranked(table: list[Row], mode: str) -> list[Row]:
     """Trials with a best value first (best first; ties: fewer steps), then the rest."""
     sign = 1.0 if mode == "min" else -1.0
-    usable = [r for r in table if r.best_value is not None and r.rule not in ("diverged",)]
+    usable = [r for r in table if r.rankable]
     rest = [r for r in table if r not in usable]
     usable.sort(key=lambda r: (sign * r.best_value, r.steps))  # type: ignore[operator]
     return usable + sorted(rest, key=lambda r: r.number)

@@ -146,3 +146,26 @@ def test_a_sweep_whose_every_trial_failed_exits_3_with_a_command_that_works(caps
     assert "no trial has a value to rank" in out and "--name seg-2`" in out
     good = Row(2, None, "COMPLETE", "converged", "", 30, 1.0, 30, {})
     assert exit_code(Summary("sweeps/seg", [*failed, good], 30, 30, 2, 5.0), "run", 3) == 0
+
+
+@pytest.mark.parametrize(("state", "rule"), [("FAIL", "error"), ("PRUNED", "diverged")])
+def test_a_sweep_whose_only_scored_trial_failed_or_diverged_exits_3(capsys, state, rule):
+    """A trial that reported values and then failed every retry (or diverged) has no best
+    checkpoint summarize ranks: the run exited 0 and pointed at export-best, which refused."""
+    from sweeper.cli._run import NO_VALUE, exit_code, print_summary
+    from sweeper.config import load_sweep
+    from sweeper.tune import Summary
+    from sweeper.tune._table import Row, ranked
+
+    scored = Row(0, None, state, rule, "RuntimeError: CUDA out of memory", 40, 0.5, 30, {})
+    unscored = Row(1, None, "FAIL", "error", "InputError: ...", 0, None, None, {})
+    good = Row(2, None, "COMPLETE", "converged", "", 30, 0.9, 30, {})
+    summary = Summary("sweeps/oom", [scored, unscored], 40, 40, 2, 5.0)
+    assert exit_code(summary, "run", num_trials=2) == NO_VALUE
+    print_summary(summary, load_sweep(Path(__file__).resolve().parents[2] / "search_spaces"
+                                      / "quick.yaml"))  # fmt: skip
+    out = capsys.readouterr().out
+    assert "no trial has a value to rank" in out and "export-best" not in out
+    # The trials table ranks as summarize does: the worse but finished trial first.
+    assert [r.number for r in ranked([scored, unscored, good], "min")] == [2, 0, 1]
+    assert exit_code(Summary("sweeps/oom", [scored, good], 70, 70, 2, 5.0), "run", 2) == 0
