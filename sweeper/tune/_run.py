@@ -9,6 +9,7 @@ import shutil
 import signal
 import threading
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -136,15 +137,19 @@ def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
     p, obj = cfg.pruner, cfg.objective
     pruner = None
     if p is not None:
-        pruner = ConvergencePruner(
-            budget=cfg.budget.max_steps,
-            epsilon=p.epsilon,
-            alpha=p.alpha,
-            n_warmup_steps=p.n_warmup_steps,
-            catch_up=p.catch_up and not obj.multi,  # trailing on one metric is not losing
-            metric=obj.metrics[0],
-            train_metric=_train_metric(cfg.trainer, p.train_metric),
-        )
+        with warnings.catch_warnings():
+            # Its short-budget warning counts steps as reports and names plain-Optuna fixes;
+            # the sweep's own note counts evaluations (few_points_note, said before Ray).
+            warnings.filterwarnings("ignore", message="ConvergencePruner: budget=")
+            pruner = ConvergencePruner(
+                budget=cfg.budget.max_steps,
+                epsilon=p.epsilon,
+                alpha=p.alpha,
+                n_warmup_steps=p.n_warmup_steps,
+                catch_up=p.catch_up and not obj.multi,  # trailing on one metric is not losing
+                metric=obj.metrics[0],
+                train_metric=_train_metric(cfg.trainer, p.train_metric),
+            )
     scheduler = PrunerScheduler(
         study, list(obj.metrics), list(obj.modes), pruner, cfg.budget.max_steps
     )

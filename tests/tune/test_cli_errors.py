@@ -236,6 +236,27 @@ def test_a_pruner_with_too_few_evaluations_to_judge_is_named(tmp_path):
     assert note(45, None) is None  # no pruner, nothing to judge
 
 
+def test_a_short_sweep_says_its_note_once_not_the_plain_optuna_warning_too(tmp_path):
+    """A sweep of max_steps under 20 also got ConvergencePruner's warning, which counts
+    steps as reports and names plain-Optuna fixes ("use another pruner"), beside its own
+    note; the sweep builds its pruner with that warning left out, and only that one."""
+    import warnings
+
+    from sweeper.config import load_sweep
+    from sweeper.testing import tiny_sweep
+    from sweeper.tune._run import _study_and_parts
+
+    sweep = tiny_sweep(budget={"max_steps": 10, "num_trials": 1}, pruner={"n_warmup_steps": 5})
+    cfg = load_sweep(write_sweep(tmp_path, **sweep))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = _study_and_parts(cfg, tmp_path / "sweeps" / "t")[2]
+        warnings.warn("ConvergencePruner: budget=10 (a later one still shows)", stacklevel=1)
+    assert scheduler.pruner is not None and scheduler.pruner.budget == 10
+    ours = [str(w.message) for w in caught if "ConvergencePruner" in str(w.message)]
+    assert ours == ["ConvergencePruner: budget=10 (a later one still shows)"]
+
+
 def test_a_space_and_a_sweep_folder_swapped_get_the_command_that_fits(tmp_path, capsys):
     """`status SPACE.yaml` named no folder, `run DIR` said "Is a directory" (probe K)."""
     space = write_sweep(tmp_path)  # name: t
