@@ -163,6 +163,8 @@ class ConvergenceDetector(Detector):
             verdict = most_urgent([held_plateau, diverged, overfit])
             if verdict.reason is Reason.CONVERGED and self.overfit.rising:
                 verdict = _rose_at_plateau(verdict, overfit, self.train_metric)
+            elif verdict.reason is Reason.CONTINUE and self.overfit.rising:
+                verdict = self._suspected(verdict, overfit)
             elif verdict.reason is Reason.DIVERGED:
                 # The divergence rule tracks no best; after a blow-up is exactly when the
                 # checkpoint to keep is needed (it said None once val/mel had been seen).
@@ -187,6 +189,23 @@ class ConvergenceDetector(Detector):
             {**verdict.evidence, "overfitting_judged": False},
         )
         return self._now(verdict, step)
+
+    def _suspected(self, verdict: Verdict, overfit: Verdict) -> Verdict:
+        """A CONTINUE whose held-out metric, taken on this check alone, sits above its best
+        by more than its noise while training clearly improves: overfitting suspected, not
+        confirmed (the test waits for ``min_points`` values and a streak). The evidence says
+        so, for a reader such as ``sweeper diagnose`` (a run of 31 evaluations 17 % above
+        its best was told "continue"); the decision is unchanged."""
+        evidence = {
+            **verdict.evidence,
+            "overfitting_suspected": True,
+            "generalization_gap": overfit.evidence.get("generalization_gap"),
+            "overfit_noise_cv": overfit.evidence.get("noise_cv"),
+            "overfit_points": overfit.evidence.get("points"),
+            "overfit_points_needed": self.overfit.min_points,
+            "train_metric": self.train_metric,
+        }
+        return dataclasses.replace(verdict, evidence=evidence)
 
     def _now(self, verdict: Verdict, step: int) -> Verdict:
         """A CONTINUE carries the step just passed. An update without the judged metric

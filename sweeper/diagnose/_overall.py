@@ -115,3 +115,38 @@ def merged_by_step(series: Mapping[str, Series]) -> Iterator[tuple[int, dict[str
             by_step.setdefault(step, {})[name] = value
     for step in sorted(by_step):
         yield step, by_step[step]
+
+
+def suspected_line(overall: Verdict, turned: str) -> str | None:
+    """The Overall words for a CONTINUE whose held-out metric turned up while training
+    clearly improves (the detector's ``overfitting_suspected``): a run of 31 evaluations,
+    17 % above its best, was told "continue" because the overfitting test waits for 40."""
+    evidence = overall.evidence
+    if evidence.get("overfitting_suspected") is not True:
+        return None
+    points, needed = evidence.get("overfit_points"), evidence.get("overfit_points_needed")
+    wait = ""
+    if isinstance(points, (int, float)) and isinstance(needed, (int, float)) and points < needed:
+        wait = f" (it needs {needed:.0f} evaluations, {points:.0f} so far)"
+    train = evidence.get("train_metric") or "the training loss"
+    keep = ""
+    if overall.best_step is not None:
+        keep = f"; stop and keep the checkpoint at or before step {overall.best_step}, or train on"
+        keep += " to confirm"
+    rise = turned.removesuffix(", so it is not improving now")
+    gap, cv = evidence.get("generalization_gap"), evidence.get("overfit_noise_cv")
+    if not rise:
+        # The signal's own "turned up" takes the plateau fit's noise, which a fall and a
+        # rise inflate; the overfitting test's noise is measured around a running median.
+        # Two of its sds: flat curves were called "likely overfitting" in 5-13 % of seeds
+        # on the one-look test alone, 0-3 % with this (60 seeds each, 31-100 points).
+        if not isinstance(gap, float) or not isinstance(cv, float):
+            return None
+        if gap <= max(float(evidence.get("epsilon", 0.015)), 2.0 * cv):
+            return None
+        rise = f"is {100 * gap:.1f} % above its best"
+    return (
+        f"likely overfitting — {overall.signal} {rise}, while {train} keeps improving; not yet "
+        f"confirmed by the overfitting test{wait}{keep}"
+    )
+

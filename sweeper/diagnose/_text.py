@@ -8,6 +8,7 @@ from typing import Any
 from sweeper.detect import Reason, Verdict
 from sweeper.diagnose._core import DESCRIPTIONS, Diagnosis, HealthReport, SignalReport
 from sweeper.diagnose._episodes import RECENT, fell_clearly
+from sweeper.diagnose._overall import suspected_line
 
 
 def label(name: str) -> str:
@@ -226,6 +227,9 @@ def render_text(diagnosis: Diagnosis) -> str:
 def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     judged = diagnosis.signals.get(overall.signal)
     turned = "" if judged is None else _turned_up(judged, diagnosis)
+    suspected = suspected_line(overall, turned) if overall.reason is Reason.CONTINUE else None
+    if suspected is not None:
+        return suspected
     if overall.reason is Reason.CONTINUE and turned:
         return f"{overall.reason.value} — {overall.signal} {turned}"
     estimate = _evidence(overall, "improvement_left")

@@ -75,3 +75,40 @@ def test_a_nan_tail_in_a_per_step_log_is_dated_from_its_first_raw_step():
     assert report.non_finite_since == 2000
     assert report.stop_step == 2000
     assert "from step 2000 to the end (1001 point(s))" in report.final.message
+
+
+def _short_run(rise: float, seed: int) -> RunLog:
+    """31 evaluations (the docs/trainer.md overfitting run's count, under the 40 the
+    overfitting test needs): val/mel falls, then climbs ``rise`` from 40 % of the run on,
+    while the training mel keeps falling; cv 2 %."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 1.0, 31)
+    val = (1 + 0.5 * np.exp(-t / 0.08) + rise * np.clip(t - 0.4, 0, None) / 0.6) * (
+        1 + 0.02 * rng.standard_normal(t.size)
+    )
+    train = 20 * (1 + 2 * np.exp(-t / 0.3)) * (1 + 0.03 * rng.standard_normal(t.size))
+    steps = np.arange(31) * 50
+    series = {"val/mel": Series(steps, val), "loss/g/mel": Series(steps, train)}
+    return RunLog(Path("run/44k"), series)
+
+
+def test_a_short_run_climbing_while_training_falls_is_likely_overfitting_not_continue():
+    """It was told "continue — val/mel turned up ...": the overfitting test waits for 40
+    evaluations. The Overall says what the rise looks like and which checkpoint to keep;
+    JSON keeps the detector's verdict (no stop) and flags the suspicion in its evidence."""
+    for seed in range(5):
+        diagnosis = diagnose(_short_run(0.15, seed))
+        line = render_text(diagnosis).splitlines()[1]
+        assert line.startswith("Overall: likely overfitting — val/mel "), line
+        assert "while loss/g/mel keeps improving" in line
+        assert "(it needs 40 evaluations, 31 so far)" in line
+        assert f"keep the checkpoint at or before step {diagnosis.overall.best_step}" in line
+        overall = json.loads(json.dumps(to_dict(diagnosis)))["overall"]
+        assert overall["verdict"] == "continue" and overall["stop_step"] is None
+        assert overall["evidence"]["overfitting_suspected"] is True
+        assert overall["message"] == line.removeprefix("Overall: ")
+
+
+def test_a_short_flat_run_is_not_called_likely_overfitting():
+    lines = [render_text(diagnose(_short_run(0.0, seed))).splitlines()[1] for seed in range(20)]
+    assert not any("overfitting" in line for line in lines), lines
