@@ -11,10 +11,8 @@ FAIL (errored for good).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ray.tune.experiment import Trial
@@ -22,7 +20,11 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
 from sweeper.pruning import ConvergencePruner, stop_verdict
-from sweeper.pruning._record import train_key
+from sweeper.pruning._record import decision_record, train_key
+from sweeper.pruning._track import _Level
+from sweeper.tune._error_line import error_line
+from sweeper.tune._latest import carry, persist, restore, values_at
+from sweeper.tune._latest import number as _number
 from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
 from sweeper.tune._trainable import REFUSED
 
@@ -44,34 +46,12 @@ class _Live:
     detector: ConvergenceDetector | None = None  # multi-objective sweeps: no Optuna pruner
     outcome: Outcome | None = None  # set when this scheduler decided to stop it
     seen: set[str] = field(default_factory=set)  # the trainer's metric names it reported
+    latest: dict = field(default_factory=dict)  # other objectives' latest (step, value)
 
 
 def _is_metric(key: str) -> bool:
     """A trainer's metric, not one of the keys Ray adds to every result."""
     return "/" in key or key.startswith("grad_norm") or key == "learning_rate"
-
-
-_MODULE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )")  # "sweeper.errors." of a class name
-
-
-def error_line(trial: Any, default: str = "the trial errored") -> str:
-    """The last line of a trial's latest error. Ray 2.60's Trial has no ``error_msg``: the
-    driver appends each failure to ``trial.error_file`` (``get_error()`` reads the synced
-    copy in storage)."""
-    text = None
-    path = getattr(trial, "error_file", None)
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = None
-    if text is None and callable(getattr(trial, "get_error", None)):
-        try:
-            text = trial.get_error()
-        except OSError:  # storage unreachable: the stop reason is then the default
-            text = None
-    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
-    return _MODULE.sub("", lines[-1]) if lines else default
 
 
 def _undefined(key: str, value: float) -> bool:
@@ -86,12 +66,6 @@ def _reported(seen: set[str], limit: int = 10) -> str:
     names = sorted((k for k in seen if not k.startswith("config/")), key=lambda k: (rank[k], k))
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 class PrunerScheduler(FIFOScheduler):
@@ -148,6 +122,8 @@ class PrunerScheduler(FIFOScheduler):
             return TrialScheduler.CONTINUE  # a restarted trial repeating reported steps
         entry.last_step = step
         entry.seen.update(k for k in result if _is_metric(k))
+        if carry(entry.latest, step, result, self.metrics[1:]):
+            persist(self.sweep.study._storage, entry.trial_id, entry.latest)
         metrics = {k: v for k, v in result.items() if self._guarded(k, v)}
         guard = entry.guard.update(step, metrics)
         if guard.reason == Reason.DIVERGED:
@@ -162,7 +138,8 @@ class PrunerScheduler(FIFOScheduler):
         # Step 0 is the model before any training (random, or the base model): not what
         # this trial's hyperparameters made, and no checkpoint of the trial holds it.
         better = entry.best is None or self._sign * value < entry.best
-        values = {m: _number(result.get(m)) for m in self.metrics}
+        # Objectives logged at other intervals: their last report at or before this step.
+        values = {self.metrics[0]: value, **values_at(entry.latest, step, self.metrics[1:])}
         # A step where another objective is undefined (NaN f0) has no values to rank by.
         defined = not any(v is not None and _undefined(m, v) for m, v in values.items())
         if step > 0 and math.isfinite(value) and better and defined:
@@ -259,7 +236,9 @@ class PrunerScheduler(FIFOScheduler):
                 # overfitting stop in it; a divergence stops at any step.
                 return TrialScheduler.CONTINUE
             rule = _RULE.get(verdict.reason, "converged")
-            return self._stop(entry, rule, verdict.message, step)
+            # It judged a maximised metric negated: the pruner's own rewording of its words.
+            record = decision_record(rule, verdict.message, verdict, _Level(), self._sign)
+            return self._stop(entry, rule, record["message"], step)
         frozen = self.sweep.study._storage.get_trial(entry.trial_id)
         if not self.pruner.prune(self.sweep.study, frozen):
             return TrialScheduler.CONTINUE
@@ -336,6 +315,8 @@ class PrunerScheduler(FIFOScheduler):
             entry.seen.add(self.metrics[0])  # reported before a driver restart
             finite = [self._sign * v for s, v in values.items() if s > 0 and math.isfinite(v)]
             entry.best = min(finite) if finite else None
+        entry.latest = restore(found.system_attrs)  # the restored trial's next report replaces
+        entry.seen.update(entry.latest)
         best = found.user_attrs.get(BEST) or {}
         entry.seen.update(k for k, v in (best.get("values") or {}).items() if v is not None)
         recorded = found.user_attrs.get(OUTCOME)
