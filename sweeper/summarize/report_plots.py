@@ -19,6 +19,10 @@ RULE_COLOURS = {
 }
 TRAIN_CURVES = ("loss/g/mel", "train/mel", "loss/g/total")  # first present is drawn
 MAX_PANELS = 24  # curve panels; more trials than this show only the best ones
+# Bars per chart, and curves labelled: at 300 trials a chart was 7,000 px tall and every
+# curve's "#N" piled up (a probe, 2026-12-07); summary.csv holds every trial.
+MAX_BARS = 40
+MAX_LABELS = 12
 DPI = 110
 
 
@@ -112,24 +116,31 @@ def overlay(summary: Summary) -> bytes:
     metric = summary.data.cfg.objective.metrics[0]
     fig, ax = plt.subplots(figsize=(9, 4))
     seen = set()
-    for t in ordered(summary):
+    trials = ordered(summary)
+    many = len(trials) > MAX_BARS  # thinner, fainter lines, so that the mass stays readable
+    for i, t in enumerate(trials):
         if metric not in t.curves:
             continue
         steps, values = _finite(*t.curves[metric])
         if not steps:
             continue
-        ax.plot(steps, values, color=colour(t), lw=1.2, alpha=0.8)
+        width, alpha = (0.7, 0.35) if many else (1.2, 0.8)
+        ax.plot(steps, values, color=colour(t), lw=width, alpha=alpha)
         label = t.rule if t.rule not in seen else None
         seen.add(t.rule)
-        ax.plot([steps[-1]], [values[-1]], "o", color=colour(t), ms=6, label=label, mec="k",
-                mew=0.5)  # fmt: skip
-        ax.annotate(f"#{t.number}", (steps[-1], values[-1]), fontsize=7,
-                    xytext=(4, 2), textcoords="offset points")  # fmt: skip
+        ax.plot([steps[-1]], [values[-1]], "o", color=colour(t), ms=4 if many else 6, label=label,
+                mec="k", mew=0.5)  # fmt: skip
+        if i < MAX_LABELS or len(trials) <= MAX_PANELS:  # the best ones only, when many
+            ax.annotate(f"#{t.number}", (steps[-1], values[-1]), fontsize=7,
+                        xytext=(4, 2), textcoords="offset points")  # fmt: skip
     _log_y(ax)
     ax.set_xlabel("step")
     ax.set_ylabel(metric)
     ax.grid(alpha=0.25)
-    ax.legend(title="stopped by", fontsize=8)
+    if len(trials) > MAX_PANELS:
+        ax.set_title(f"{len(trials)} trials; the best {MAX_LABELS} labelled", fontsize=9)
+    # A fixed corner: "best" placement searches every point (slow past 2,000 trials).
+    ax.legend(title="stopped by", fontsize=8, loc="upper right")
     return _png(fig)
 
 
@@ -137,7 +148,8 @@ def metrics(summary: Summary, names: list[str]) -> bytes:
     """One bar chart per metric, trials in ranking order, the winner highlighted."""
     plt = _plt()
     by = summary.by_number
-    trials = [by[r.key] for r in summary.ranked]
+    trials = [by[r.key] for r in summary.ranked][:MAX_BARS]
+    shown = _shown(len(trials), len(summary.ranked))
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.5 + 0.32 * len(trials) * rows
@@ -153,7 +165,7 @@ def metrics(summary: Summary, names: list[str]) -> bytes:
                 ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.4g}",
                         va="center", fontsize=7)  # fmt: skip
         arrow = "lower" if summary.criteria.directions.get(name, "min") == "min" else "higher"
-        ax.set_title(f"{name} ({arrow} is better)", fontsize=9)
+        ax.set_title(f"{name} ({arrow} is better){shown}", fontsize=9)
         ax.invert_yaxis()
         ax.tick_params(labelsize=7)
         ax.margins(x=0.2)
@@ -221,7 +233,8 @@ def pareto(summary: Summary) -> tuple[bytes, str]:
 def compute(summary: Summary) -> bytes:
     """Steps each trial ran against its budget: what early stopping saved."""
     plt = _plt()
-    trials = ordered(summary)
+    every = ordered(summary)
+    trials = every[:MAX_BARS]
     budget = summary.data.cfg.budget.max_steps
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.3 * len(trials)))
     labels = [f"#{t.number}" for t in trials]
@@ -237,13 +250,19 @@ def compute(summary: Summary) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel(f"steps (budget {budget:,} per trial)")
     ax.set_title(
-        f"{summary.steps_run:,} of {summary.steps_budget:,} steps run: {summary.saved:.0%} saved",
+        f"{summary.steps_run:,} of {summary.steps_budget:,} steps run: {summary.saved:.0%} saved"
+        f"{_shown(len(trials), len(every))}",
         fontsize=10,
     )
     ax.set_xlim(0, budget * 1.18)  # room for the labels after the bars
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.tick_params(labelsize=7)
     return _png(fig)
+
+
+def _shown(drawn: int, total: int) -> str:
+    """A title's note when a chart draws the best ``drawn`` of ``total`` trials only."""
+    return "" if drawn >= total else f"\n(the first {drawn} of {total} trials; all in summary.csv)"
 
 
 def importance(summary: Summary) -> bytes:
