@@ -218,10 +218,13 @@ def pareto(summary: Summary) -> tuple[bytes, str]:
     if len(on) >= 2:  # one point draws no line: no legend entry for a line not drawn
         ax.plot([o[1] for o in on], [o[2] for o in on], "-", color="#f2b400", lw=2, zorder=1,
                 label="Pareto front")  # fmt: skip
-    for t, x, y, f in zip(trials, xs, ys, front, strict=True):
+    few = len(trials) <= MAX_PANELS
+    for i, (t, x, y, f) in enumerate(zip(trials, xs, ys, front, strict=True)):
         ax.scatter([x], [y], s=70 if f == 0 else 35, color=colour(t), edgecolor="k",
                    lw=0.6, zorder=3)  # fmt: skip
-        ax.annotate(f"#{t.number}", (x, y), fontsize=8, xytext=(5, 3), textcoords="offset points")
+        if few or f == 0 or i < MAX_LABELS:  # many trials: the front and the best ones
+            ax.annotate(f"#{t.number}", (x, y), fontsize=8, xytext=(5, 3),
+                        textcoords="offset points")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.25)

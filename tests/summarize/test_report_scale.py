@@ -40,3 +40,13 @@ def test_the_overlay_labels_the_best_curves_only(sweep_dir, few_allowed):
     assert labels == [f"#{plots.ordered(s)[0].number}"]
     assert "the best 1 labelled" in ax.get_title()
     assert len(ax.get_lines()) >= 2 * len(s.ranked)  # every curve is still drawn
+
+
+def test_the_pareto_chart_labels_the_front_and_the_best_only(sweep_dir, few_allowed):
+    s = summarize(sweep_dir)
+    ax = plots.pareto(s)[0].axes[0]
+    labels = [c.get_text() for c in ax.get_children() if isinstance(c, Annotation)]
+    front = len(ax.get_lines()[0].get_xdata()) if ax.get_lines() else 1
+    assert front < len(s.ranked) - 1, "every trial on the front: nothing left unlabelled"
+    assert 1 <= len(labels) <= 1 + front
+    assert f"#{s.winner.number}" in labels
