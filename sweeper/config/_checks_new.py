@@ -11,22 +11,46 @@ if TYPE_CHECKING:
     from sweeper.config._schema import SweepConfig
 
 
+def drawn_metrics(searched: set[str]) -> dict[str, str]:
+    """Metric name -> the searched parameter a trainer reports under it (its last dotted
+    part: train.learning_rate is reported as learning_rate)."""
+    return {name.rsplit(".", 1)[-1]: name for name in searched}
+
+
+def check_not_drawn(key: tuple, metric: str, drawn: dict[str, str]) -> None:
+    """Refuse ranking by a searched parameter as the trainer reports it."""
+    if metric in drawn:
+        raise FieldError(
+            key,
+            f"is the searched parameter {drawn[metric]} as the trainer reports it: "
+            "trials would rank by the value they drew, not their quality", metric,
+            "rank by a held-out metric such as 'val/mel_l1'",
+        )  # fmt: skip
+
+
+def summary_ranked(cfg: SweepConfig) -> list[tuple[tuple, str]]:
+    """The summary: metrics that order trials, with their key paths: summary.metrics and the
+    weights above 0 (a weight of 0 only shows its metric; a direction ranks by nothing)."""
+    summary = cfg.summary
+    if summary is None:
+        return []
+    out = [(("summary", *key), name) for key, name in summary.named_metrics()
+           if key[0] == "metrics" or (key[0] == "weights" and summary.weights[name] > 0)]
+    return out  # fmt: skip
+
+
 def check_ranked_by_itself(cfg: SweepConfig, searched: set[str]) -> None:
-    """An objective that is a searched parameter as reported (learning_rate with
-    train.learning_rate searched ranks trials by their lr), and a pruner training metric
+    """An objective or summary metric that is a searched parameter as reported (learning_rate
+    with train.learning_rate searched ranks trials by their lr), and a pruner training metric
     that is the objective itself (overfitting is the held-out curve rising while the
     training one falls: one curve never does): both passed without comment."""
     from sweeper.config._metrics import TRAIN_METRIC
 
-    leaves = {name.rsplit(".", 1)[-1]: name for name in searched}
+    drawn = drawn_metrics(searched)
     for i, metric in enumerate(cfg.objective.metrics):
-        if metric in leaves:
-            raise FieldError(
-                ("objective", "metrics", i),
-                f"is the searched parameter {leaves[metric]} as the trainer reports it: "
-                "trials would rank by the value they drew, not their quality", metric,
-                "rank by a held-out metric such as 'val/mel_l1'",
-            )  # fmt: skip
+        check_not_drawn(("objective", "metrics", i), metric, drawn)
+    for key, metric in summary_ranked(cfg):
+        check_not_drawn(key, metric, drawn)
     setting = None if cfg.pruner is None else cfg.pruner.train_metric
     train = TRAIN_METRIC.get(cfg.trainer) if setting == "auto" else setting
     if train is not None and train in cfg.objective.metrics:

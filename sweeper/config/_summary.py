@@ -90,6 +90,21 @@ class SummarySettings:
                     ("modes", name), f"contradicts objective.modes ({known[name]})", asked,
                     f"remove {name} from summary.modes",
                 )
+        # A direction for a metric the ranking never reads was accepted and did nothing.
+        ranked = self.ranked_metrics(metrics)
+        where = "weights" if self.ranking == "composite" else "metrics"
+        for name in self.modes or {}:
+            if name not in ranked and name not in known:
+                raise FieldError(
+                    ("modes", name), f"is not a metric the ranking uses ({', '.join(ranked)})",
+                    name, f"add {name} to summary.{where}, or remove it from summary.modes",
+                )  # fmt: skip
+
+    def ranked_metrics(self, objective: tuple[str, ...]) -> tuple[str, ...]:
+        """The metrics the file's ranking orders by (a composite's weight-0 ones shown)."""
+        if self.ranking == "composite":
+            return tuple(self.weights or dict.fromkeys(objective))
+        return self.metrics or objective
 
     @property
     def ranking(self) -> str | None:

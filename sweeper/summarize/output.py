@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+from sweeper.summarize.ranking import tie_key
 from sweeper.summarize.summary import Summary
 from sweeper.tune._table import _show, compute_text, shown_params
 
@@ -143,35 +144,65 @@ def table(summary: Summary) -> str:
         out.append(f"parameters that mattered: not measured ({summary.importance_note})")
     win = summary.winner
     out.append(f"best: trial #{win.number}, checkpoint {win.checkpoint}")
-    tied = _tied_with_winner(summary)
-    front = [r.key for r in summary.ranked[1:] if r.front == 0 and r.key not in tied]
-    if front:  # a Pareto front has no order: say that the winner is only its cheapest
-        others = ", ".join(f"#{n}" for n in front[:8]) + (" ..." if len(front) > 8 else "")
-        out.append(
-            f"  the Pareto front also holds {others}: none is better on every metric, so the "
-            "cheapest (fewest steps, then trial number) is shown first; `sweeper export-best "
-            "--trial N` takes another, `--mode composite` ranks by a weighted score"
-        )
-    if tied:
-        others = ", ".join(f"#{n}" for n in tied[:8]) + (" ..." if len(tied) > 8 else "")
-        out.append(
-            f"  ties with {others} on {', '.join(summary.criteria.metrics)}: chosen by fewer "
-            "steps, then trial number; `sweeper export-best --trial N` takes another"
-        )
+    out += [f"  {line}" for line in winner_notes(summary)]
     return "\n".join(out)
 
 
+def _listed(keys: list[int]) -> str:
+    return ", ".join(f"#{n}" for n in keys[:8]) + (" ..." if len(keys) > 8 else "")
+
+
+def winner_notes(summary: Summary) -> list[str]:
+    """Why the winner and not its equals: the rest of a Pareto front, exact ties, and the
+    front's PRUNED members (the terminal and the HTML report say the same)."""
+    out = []
+    tied = _tied_with_winner(summary)
+    front = [r.key for r in summary.ranked[1:] if r.front == 0 and r.key not in tied]
+    if front:  # a Pareto front has no order: say that the winner is only its cheapest
+        out.append(
+            f"the Pareto front also holds {_listed(front)}: none is better on every metric, so "
+            "the cheapest (fewest steps, then trial number) is shown first; `sweeper export-best "
+            "--trial N` takes another, `--mode composite` ranks by a weighted score"
+        )
+    if tied:
+        out.append(
+            f"ties with {_listed(tied)} on {', '.join(summary.criteria.metrics)}: chosen by "
+            "fewer steps, then trial number; `sweeper export-best --trial N` takes another"
+        )
+    if (line := _pruned_on_front(summary)) is not None:
+        out.append(line)
+    return out
+
+
+def _pruned_on_front(summary: Summary) -> str | None:
+    """Optuna's own front (study.best_trials, optuna-dashboard) leaves out PRUNED trials: a
+    multi-objective study stores no values for them. This one ranks a trial stopped for
+    overfitting at its best checkpoint, so the two fronts can differ: said once, when so."""
+    by = summary.by_number
+    pruned = [r.key for r in summary.ranked if r.front == 0 and by[r.key].state == "PRUNED"]
+    if not pruned:
+        return None
+    rules = sorted({by[k].rule or "pruned" for k in pruned})
+    verb = "is" if len(pruned) == 1 else "are"
+    return (
+        f"note: {_listed(pruned)} on this front stopped early ({', '.join(rules)}, PRUNED) and "
+        f"{verb} ranked at the best checkpoint; Optuna's study.best_trials and optuna-dashboard "
+        "leave PRUNED trials out (no values stored), so their Pareto front can differ"
+    )
+
+
 def _tied_with_winner(summary: Summary) -> list[int]:
-    """Ranked trials whose every ranking metric equals the winner's (an all-tie sweep got
-    an arbitrary winner without a word)."""
+    """Ranked trials whose every ranking metric equals the winner's, float noise aside (an
+    all-tie sweep got an arbitrary winner without a word)."""
     by = summary.by_number
     win = by[summary.ranked[0].key].values
-    metrics = summary.criteria.metrics
-    return [
-        r.key
-        for r in summary.ranked[1:]
-        if all(by[r.key].values.get(m) == win.get(m) for m in metrics)
-    ]
+
+    def same(values: dict, m: str) -> bool:
+        a, b = values.get(m), win.get(m)
+        return a == b or (a is not None and b is not None and tie_key(a) == tie_key(b))
+
+    return [r.key for r in summary.ranked[1:]
+            if all(same(by[r.key].values, m) for m in summary.criteria.metrics)]  # fmt: skip
 
 
 def to_csv(summary: Summary) -> str:

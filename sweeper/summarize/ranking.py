@@ -31,6 +31,13 @@ from sweeper.errors import InputError
 _TIE_DIGITS = 12
 
 
+def tie_key(value: float) -> float:
+    """``value`` to _TIE_DIGITS significant digits: metric values equal but for float noise
+    (0.1 + 0.2 against 0.3) compare equal, so the next metric or the compute decides. Relative,
+    not absolute, digits: a metric may be 1e-6 or 1e6."""
+    return float(f"{value:.{_TIE_DIGITS}g}") if math.isfinite(value) else value
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One trial as the ranking sees it."""
@@ -109,7 +116,7 @@ def normalise(values: Sequence[float], kind: str) -> list[float]:
         i = 0
         while i < n:  # equal values share their average rank
             j = i
-            while j + 1 < n and values[order[j + 1]] == values[order[i]]:
+            while j + 1 < n and tie_key(values[order[j + 1]]) == tie_key(values[order[i]]):
                 j += 1
             for k in range(i, j + 1):
                 ranks[order[k]] = (i + j) / 2
@@ -152,6 +159,14 @@ def pareto_fronts(points: Sequence[Sequence[float]]) -> list[int]:
     return front
 
 
+def _scaled_weights(weights: Mapping[str, float], needed: Sequence[str]) -> dict[str, float]:
+    """The weights of ``needed`` divided by the largest: the same composite (weights need
+    not sum to 1), but their total stays finite (two weights of 1e308 summed to inf, which
+    made every score 0 and left the order to the step counts)."""
+    top = max(weights[m] for m in needed)
+    return {m: weights[m] / top for m in needed}
+
+
 def rank(
     candidates: Sequence[Candidate], criteria: Criteria
 ) -> tuple[list[Ranked], list[Excluded]]:
@@ -170,19 +185,22 @@ def rank(
             excluded.append(Excluded(cand.key, f"no finite value of {', '.join(bad)}"))
         else:
             usable.append(cand)
+    # Tie-rounded: a lexicographic place or a domination must not hang on float noise.
     vectors = [
-        [oriented(float(c.values[m]), criteria.directions[m]) for m in needed] for c in usable
+        [tie_key(oriented(float(c.values[m]), criteria.directions[m])) for m in needed]
+        for c in usable
     ]
     scores: list[float | None] = [None] * len(usable)
     fronts: list[int | None] = [None] * len(usable)
     norms: list[dict[str, float]] = [{} for _ in usable]
     if criteria.mode == "composite":
-        total = sum(criteria.weights[m] for m in needed)
+        weights = _scaled_weights(criteria.weights, needed)
+        total = sum(weights.values())
         acc = [0.0] * len(usable)
         for metric in criteria.metrics:
             have = {i: v for i, c in enumerate(usable) if (v := _value(c, metric)) is not None}
             values = [oriented(v, criteria.directions[metric]) for v in have.values()]
-            weight = criteria.weights.get(metric, 0.0) if metric in needed else 0.0
+            weight = weights.get(metric, 0.0)
             for i, x in zip(have, normalise(values, criteria.normalize), strict=True):
                 norms[i][metric] = x
                 acc[i] += weight * x / total

@@ -10,11 +10,19 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 import time
 from typing import Any
 
 from sweeper.summarize import report_plots as plots
-from sweeper.summarize.output import _fmt, param_cell, rows, shown_metrics, varying_params
+from sweeper.summarize.output import (
+    _fmt,
+    param_cell,
+    rows,
+    shown_metrics,
+    varying_params,
+    winner_notes,
+)
 from sweeper.summarize.summary import Summary
 
 CSS = """
@@ -38,7 +46,9 @@ tr.why div{max-width:1080px}
 tr.win td{background:#fff6d6;font-weight:600}tr.out td{color:#8a8f99}
 .rule{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:12px}
 img{max-width:100%;height:auto;display:block;margin:6px auto}
-.note{color:#5a6170;font-size:12px}code{background:#eef1f6;padding:1px 4px;border-radius:3px}
+.note{color:#5a6170;font-size:12px}
+.why-best{background:#fff6d6;border-left:3px solid #e0b400;padding:4px 10px;margin:6px 0}
+code{background:#eef1f6;padding:1px 4px;border-radius:3px}
 """
 
 
@@ -92,6 +102,11 @@ def _table(summary: Summary) -> str:
         out.append(f'<tr class="why {cls}"><td colspan="{len(heads)}">{cell}</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
+
+
+def _code(text: str) -> str:
+    """A terminal line as HTML: its `commands` set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def _card(value: str, label: str) -> str:
@@ -175,6 +190,9 @@ def render(summary: Summary) -> str:
         f" · written {time.strftime('%Y-%m-%d %H:%M')}</p>",
         f"<div class='cards'>{cards}</div>",
         f"<p class='note'>Best checkpoint: <code>{html.escape(str(win.checkpoint))}</code></p>",
+        # the terminal's lines on the winner's equals (the rest of a Pareto front, ties):
+        # the highlighted "best trial" alone read as the one answer
+        *[f"<p class='why-best'>{_code(line)}</p>" for line in winner_notes(summary)],
     ]
     for title, body, caption in sections:
         parts.append(f"<section><h2>{html.escape(title)}</h2>{body}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sweeper.config import SweepConfig
+from sweeper.config._checks_new import check_not_drawn, drawn_metrics, summary_ranked
 from sweeper.config._metrics import check_scale, zero_weights
 from sweeper.config._summary import SummarySettings
 from sweeper.errors import InputError
@@ -57,7 +58,7 @@ class Summary:
                 what += " (one metric: the lexicographic order; name 2+ in summary.metrics)"
         else:
             what = "lexicographic: " + " then ".join(m + arrows[m] for m in c.metrics)
-        return f"{what}; ties: fewer steps first"
+        return f"{what}; ties: fewer steps first, then trial number"
 
 
 def direction(name: str, cfg: SweepConfig, settings: SummarySettings) -> str:
@@ -108,8 +109,17 @@ def criteria_for(data: SweepData, present: list[str], mode: str | None = None) -
                 check_scale(("summary", *key), name, searched, zero)
             except FieldError as err:
                 raise data.lines.error(err) from None
-    # A metric scaled by a searched weight is shown, but never offered to rank by.
-    offered = ", ".join(m for m in present if not scaled(m, searched, zero))
+    drawn = drawn_metrics(searched)
+    for key, name in summary_ranked(cfg):  # learning_rate ranked trials by the lr they drew
+        try:
+            check_not_drawn(key, name, drawn)
+        except FieldError as err:
+            raise data.lines.error(err) from None
+    # A metric scaled by a searched weight, or a searched parameter as reported, is shown,
+    # but never offered to rank by.
+    offered = ", ".join(
+        m for m in present if not scaled(m, searched, zero) and m not in drawn
+    )
     for key, name in settings.named_metrics():
         if name not in present:
             hint = ""

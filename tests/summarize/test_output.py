@@ -67,3 +67,48 @@ def test_a_pareto_winner_says_the_front_has_no_order(tmp_path):
     assert "best: trial #1" in text  # front {#0, #1}: #1 ran fewer steps
     assert "the Pareto front also holds #0: none is better on every metric" in text
     assert "#2" not in text.split("best:")[1]
+
+
+def _pareto_data(tmp_path, states=("COMPLETE", "COMPLETE", "COMPLETE")) -> SweepData:
+    """Two objectives; #0 and #1 trade off, #2 is dominated; #1 ran fewer steps."""
+    sweep = tiny_sweep("t", (1e-3, 2e-3))
+    sweep["objective"] = {"metrics": ["val/mel_l1", "val/vuv_error"], "modes": ["min", "min"]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    values = [(0.9, 0.2), (0.8, 0.3), (0.95, 0.35)]
+    rules = {"COMPLETE": "converged", "PRUNED": "overfitting"}
+    trials = [
+        TrialRecord(n, None, state, rules[state], "", 30 - n, 30, {},
+                    {"val/mel_l1": a, "val/vuv_error": b})
+        for n, ((a, b), state) in enumerate(zip(values, states, strict=True))
+    ]  # fmt: skip
+    return SweepData(tmp_path, load_sweep(path), load_yaml_with_lines(path)[1], trials, [])
+
+
+def test_the_html_report_names_the_rest_of_the_front_and_the_tie_rule(tmp_path, monkeypatch):
+    """The report highlighted "#1 best trial" and never said #0 was on the front too, nor why
+    #1 was picked; its caption left out "then trial number" (a probe)."""
+    import sweeper.summarize.report_plots as plots
+    from sweeper.summarize.report_html import render
+
+    for name in ("curves", "overlay", "metrics", "compute", "importance"):
+        monkeypatch.setattr(plots, name, lambda *a: b"")
+    monkeypatch.setattr(plots, "pareto", lambda s: (b"", "axes"))
+    page = render(build(_pareto_data(tmp_path, ("PRUNED", "COMPLETE", "COMPLETE"))))
+    assert "the Pareto front also holds #0: none is better on every metric" in page
+    assert "the cheapest (fewest steps, then trial number) is shown first" in page
+    assert "<code>sweeper export-best --trial N</code> takes another" in page
+    assert "ties: fewer steps first, then trial number" in page
+    assert "note: #0 on this front stopped early (overfitting, PRUNED)" in page
+
+
+def test_a_pruned_trial_on_the_front_says_optunas_front_differs(tmp_path):
+    """Optuna stores no values for a PRUNED trial of a multi-objective study, so
+    study.best_trials and optuna-dashboard leave out a trial stopped for overfitting that this
+    front ranks at its best checkpoint: said once, and only then."""
+    text = table(build(_pareto_data(tmp_path, ("PRUNED", "COMPLETE", "PRUNED"))))
+    notes = [ln for ln in text.splitlines() if "study.best_trials" in ln]
+    assert len(notes) == 1 and notes[0].startswith("  note: #0 on this front stopped early ")
+    assert "(overfitting, PRUNED) and is ranked at the best checkpoint" in notes[0]
+    assert "#2" not in notes[0]  # pruned too, but not on the front
+    assert "study.best_trials" not in table(build(_pareto_data(tmp_path)))

@@ -199,3 +199,29 @@ def test_scikit_learn_is_a_dependency_of_the_plain_install():
 
     plain = [r for r in requires("sovits-sweeper") or [] if "extra ==" not in r]
     assert any(r.startswith("scikit-learn") for r in plain), plain
+
+
+def test_huge_weights_keep_the_composite():
+    """Weights need not sum to 1: 1e308 each summed to inf, every score was 0 and the trials
+    were ordered by their steps (a probe). Divided by the largest, they rank as 1 and 1."""
+    cands = [_c(0, 10, a=3.0, b=3.0), _c(1, 300, a=1.0, b=1.0), _c(2, 20, a=2.0, b=2.0)]
+    huge = _order(cands, "a", "b", mode="composite", weights={"a": 1e308, "b": 1e308})
+    assert huge == _order(cands, "a", "b", mode="composite", weights={"a": 1, "b": 1}) == [1, 2, 0]
+    ranked, _ = rank(cands, Criteria("composite", ("a", "b"), {"a": "min", "b": "min"},
+                                     {"a": 1e308, "b": 1e-300}, "minmax"))  # fmt: skip
+    assert [r.score for r in ranked] == pytest.approx([0.0, 0.5, 1.0])  # a alone, in effect
+
+
+@pytest.mark.parametrize("mode", ["lexicographic", "pareto"])
+def test_float_noise_does_not_decide_a_place(mode):
+    """0.1 + 0.2 against 0.3 (4e-17 apart) decided the lexicographic order before the second
+    metric was consulted; now they tie there, and val/b (or the compute) decides."""
+    cands = [_c(0, 100, val_a=0.1 + 0.2, val_b=1.0), _c(1, 100, val_a=0.3, val_b=2.0)]
+    assert _order(cands, "val/a", "val/b", mode=mode) == [0, 1]
+    # relative digits, not absolute: noise at 3e5 ties, a real difference at 1e-5 still counts
+    assert _order([_c(0, 200, m=3e5 * (1 - 1e-15)), _c(1, 100, m=3e5)], "m", mode=mode) == [1, 0]
+    assert _order([_c(0, 200, m=3e5 - 1e-5), _c(1, 100, m=3e5)], "m", mode=mode) == [0, 1]
+    assert _order([_c(0, 200, m=3e-9), _c(1, 100, m=3.01e-9)], "m", mode=mode) == [0, 1]
+
+def test_rank_normalisation_ties_float_noise():
+    assert normalise([0.1 + 0.2, 0.3, 1.0], "rank") == [0.25, 0.25, 1.0]

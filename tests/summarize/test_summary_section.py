@@ -96,3 +96,22 @@ def test_summary_modes_against_the_objective_is_a_line_numbered_error(tmp_path):
     assert text.startswith(f"{path}:{_line_of(path, 'val/mel: max')}:")
     assert "summary.modes.val/mel contradicts objective.modes (min) (got 'max')" in text
     assert "fix: remove val/mel from summary.modes" in text and "\n" not in text
+
+
+def test_a_summary_added_after_the_run_may_not_rank_by_a_searched_parameter(tmp_path):
+    """summary.metrics: [learning_rate] ranked trials by the learning rate they drew, and the
+    "use one of" list offered learning_rate (a probe): refused as `sweeper check` refuses it."""
+    path = _write(tmp_path, {"metrics": ["val/mel", "learning_rate"]})
+    data = SimpleNamespace(cfg=load_sweep(path), lines=load_yaml_with_lines(path)[1],
+                           folder=tmp_path)  # fmt: skip
+    with pytest.raises(InputError) as err:
+        criteria_for(data, ["learning_rate", "val/mel", "val/mel_l1"])
+    text = str(err.value)
+    assert text.startswith(f"{path}:{_line_of(path, '- learning_rate')}: summary.metrics[1] ")
+    assert "is the searched parameter train.learning_rate as the trainer reports it" in text
+    path = _write(tmp_path, {"metrics": ["val/mel", "eval/mcd_db"]})
+    data = SimpleNamespace(cfg=load_sweep(path), lines=load_yaml_with_lines(path)[1],
+                           folder=tmp_path)  # fmt: skip
+    with pytest.raises(InputError) as err:
+        criteria_for(data, ["learning_rate", "val/mel", "val/mel_l1"])
+    assert str(err.value).endswith("use one of: val/mel, val/mel_l1")
