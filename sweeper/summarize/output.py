@@ -13,6 +13,9 @@ from sweeper.summarize.summary import Summary
 from sweeper.tune._table import _show, compute_text, shown_params
 
 MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
+# Trials listed per part of the terminal view (a 2,700-trial sweep printed 4,468 lines);
+# summary.csv and the report have every one.
+MAX_TERMINAL_TRIALS = 40
 
 
 def _short(name: str) -> str:
@@ -83,6 +86,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _more(count: int, what: str) -> list[str]:
+    return [f"  ... {count} more {what} in summary.csv and the report"] if count > 0 else []
+
+
 def table(summary: Summary) -> str:
     """The terminal view: header, ranked table, excluded trials, compute, importance."""
     data = summary.data
@@ -109,6 +116,8 @@ def table(summary: Summary) -> str:
         cells = [param_cell(row, k) if k in params else _fmt(row[k]) for k in cols]
         cells[1] = f"#{row['trial']}"
         body.append(cells)
+    more = len(body) - MAX_TERMINAL_TRIALS
+    body = body[:MAX_TERMINAL_TRIALS]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(heads)]
     left = {2}  # the stop rule reads better left-aligned
     def line(cells: list[str]) -> str:
@@ -124,14 +133,18 @@ def table(summary: Summary) -> str:
         line(["-" * w for w in widths]),
         *[line(b) for b in body],
     ]
+    out += _more(more, "ranked trials")
     if hidden:
         out.append(f"({hidden} more metrics, eval/* among them, in summary.csv and the report)")
     if summary.excluded:
         out += ["", "not ranked:"]
-        out += [f"  #{t.number:<3} {why}" for t, why in summary.excluded]
+        out += [f"  #{t.number:<3} {why}" for t, why in summary.excluded[:MAX_TERMINAL_TRIALS]]
+        out += _more(len(summary.excluded) - MAX_TERMINAL_TRIALS, "trials not ranked")
     out += ["", "why each ranked trial stopped:"]
     by = summary.by_number
-    out += [f"  #{r.key:<3} {by[r.key].message or by[r.key].rule}" for r in summary.ranked]
+    shown = summary.ranked[:MAX_TERMINAL_TRIALS]
+    out += [f"  #{r.key:<3} {by[r.key].message or by[r.key].rule}" for r in shown]
+    out += _more(more, "ranked trials")
     out += [
         "",
         f"compute (steps; budget.max_steps={data.cfg.budget.max_steps:,}): "

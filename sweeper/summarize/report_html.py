@@ -25,6 +25,8 @@ from sweeper.summarize.output import (
 )
 from sweeper.summarize.summary import Summary
 
+TABLE_ROWS = 40  # trials in the ranking table; the rest fold into <details>
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;
 margin:0;background:#f5f6f8}
@@ -49,6 +51,7 @@ img{max-width:100%;height:auto;display:block;margin:6px auto}
 .note{color:#5a6170;font-size:12px}
 .why-best{background:#fff6d6;border-left:3px solid #e0b400;padding:4px 10px;margin:6px 0}
 code{background:#eef1f6;padding:1px 4px;border-radius:3px}
+details summary{cursor:pointer;color:#1f4e9c;margin:8px 0}
 """
 
 
@@ -69,13 +72,26 @@ def _table(summary: Summary) -> str:
     extra = {"composite": ["score"], "pareto": ["front"]}.get(summary.criteria.mode, [])
     heads = ["place", "trial", "stopped by", "stop step", "best step", *extra, *metrics]
     heads += [p.rsplit(".", 1)[-1] for p in params]
-    out = ["<div class='scroll'><table><thead><tr>"]
     # headers wrap after "/" and "_" (eval/f0_gross_error), so many metrics still fit the page
-    out += [f'<th class="{"l" if h.startswith("stopped") else ""}">'
-            + html.escape(h).replace("/", "/<wbr>").replace("_", "_<wbr>") + "</th>"
-            for h in heads]  # fmt: skip
-    out.append("</tr></thead><tbody>")
-    for row in rows(summary):
+    head = ["<div class='scroll'><table><thead><tr>"]
+    head += [f'<th class="{"l" if h.startswith("stopped") else ""}">'
+             + html.escape(h).replace("/", "/<wbr>").replace("_", "_<wbr>") + "</th>"
+             for h in heads]  # fmt: skip
+    head.append("</tr></thead><tbody>")
+    found = rows(summary)
+    first, rest = found[:TABLE_ROWS], found[TABLE_ROWS:]
+    out = [*head, *_rows(first, heads, extra, metrics, params), "</tbody></table></div>"]
+    if rest:  # folded (no script: <details>): 300 trials made a table 15,000 px long
+        out.append(f"<details><summary>the other {len(rest)} trials</summary>")
+        out += [*head, *_rows(rest, heads, extra, metrics, params), "</tbody></table></div>"]
+        out.append("</details>")
+    return "".join(out)
+
+
+def _rows(found: list, heads: list, extra: list, metrics: list, params: list) -> list[str]:
+    """Two table rows per trial: its values, then why it stopped (or is not ranked)."""
+    out = []
+    for row in found:
         cls = "win" if row["place"] == 1 else ("out" if row["place"] is None else "")
         cells = [
             _fmt(row["place"]),
@@ -100,8 +116,7 @@ def _table(summary: Summary) -> str:
         lead = "not ranked: " if row["place"] is None else "stopped: "
         cell = f"<div>{lead}{html.escape(why)}</div>"
         out.append(f'<tr class="why {cls}"><td colspan="{len(heads)}">{cell}</td></tr>')
-    out.append("</tbody></table></div>")
-    return "".join(out)
+    return out
 
 
 def _code(text: str) -> str:

@@ -50,3 +50,25 @@ def test_the_pareto_chart_labels_the_front_and_the_best_only(sweep_dir, few_allo
     assert front < len(s.ranked) - 1, "every trial on the front: nothing left unlabelled"
     assert 1 <= len(labels) <= 1 + front
     assert f"#{s.winner.number}" in labels
+
+
+def test_the_report_table_folds_and_the_terminal_lists_the_first_trials(sweep_dir, monkeypatch):
+    """300 trials: a 15,000 px ranking table in the report and 508 terminal lines."""
+    import sweeper.summarize.output as output
+    import sweeper.summarize.report_html as report_html
+
+    monkeypatch.setattr(report_html, "TABLE_ROWS", 2)
+    monkeypatch.setattr(output, "MAX_TERMINAL_TRIALS", 2)
+    monkeypatch.setattr(plots, "_png", lambda fig: b"\x89PNG")  # the table is what is read
+    s = summarize(sweep_dir)
+    n_all = len(s.data.trials)
+    page = report_html.render(s)
+    open_part, _, folded = page.partition(f"<details><summary>the other {n_all - 2} trials")
+    assert folded and "</details>" in folded
+    assert open_part.count('<tr class="trial') == 2
+    assert folded.count('<tr class="trial') == n_all - 2
+    text = output.table(s)
+    more = len(s.ranked) - 2
+    assert text.count(f"  ... {more} more ranked trials in summary.csv and the report") == 2
+    why = text.split("why each ranked trial stopped:\n")[1].split("\n\n")[0].splitlines()
+    assert len(why) == 3  # two trials, then the count
