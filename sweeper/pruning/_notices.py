@@ -84,6 +84,19 @@ class Notices:
                 stacklevel=5,
             )
 
+    def check_train_missing(self, study: Any, number: int, name: str | None) -> None:
+        """A training metric set but never found at a judged step: reported at other steps
+        (a batch counter where trial.report has the eval step) or not at all; overfitting
+        was then judged without it in silence (a probe, 2026-12-07)."""
+        if self._first("train_missing", study):
+            warnings.warn(
+                f"ConvergencePruner: train_metric={name!r} is set, but trial {number} has no "
+                f"training value at any of its first {TREND_REPORTS} reported steps, so "
+                "overfitting is judged without it; fix: call report_training(trial, value, "
+                "step) with the same step as trial.report, before should_prune",
+                stacklevel=5,
+            )
+
     def check_train_order(self, study: Any, number: int, step: int) -> None:
         """A training value reported for a step the pruner already judged is never read."""
         if self._first("train_order", study):

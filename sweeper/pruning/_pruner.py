@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sweeper.detect import ConvergenceDetector, Reason, Verdict
 from sweeper.detect._stats import z_quantile
 from sweeper.pruning._args import PrunerArgs
-from sweeper.pruning._notices import Notices, warn_short_budget
+from sweeper.pruning._notices import TREND_REPORTS, Notices, warn_short_budget
 from sweeper.pruning._record import (
     RULES,
     STOP_ATTR,
@@ -228,11 +228,14 @@ class ConvergencePruner(BasePruner):
             track = self._tracks[key] = _Track(self.detector())
         untrained = track.untrained
         if untrained is not None and _finite(trial.system_attrs.get(train_key(untrained))):
+            track.late_train = True
             self._notices.check_train_order(which, trial.number, untrained)
         self._feed(track, trial, sign)
         cursor = track.cursor
         self._notices.check_budget(which, self.budget, trial.number, cursor.last_step)
         self._notices.check_order(which, trial.number, cursor.skipped, cursor.last_step)
+        if track.missing_train >= TREND_REPORTS and not (track.train_head or track.late_train):
+            self._notices.check_train_missing(which, trial.number, self.train_metric)
         rises = track.train_rises() if sign < 0 else None
         if rises is not None:
             self._notices.check_train_rises(which, trial.number, self.train_metric, rises)
@@ -325,6 +328,7 @@ class ConvergencePruner(BasePruner):
                 track.add_train(float(train))
             elif self.train_metric is not None:
                 track.untrained = step  # reported later, it is never read: say so then
+                track.missing_train += 1
             verdict = track.detector.update(step, metrics)
             # The detector watches only loss/val/grad_norm names for NaN; any name here. A
             # maximised metric's own message named the negated value ("-inf" for an inf).

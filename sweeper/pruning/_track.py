@@ -95,6 +95,10 @@ class _Track:
     # The last step fed without a training value (train_metric set): one reported for it
     # afterwards is never read, which the pruner warns of.
     untrained: int | None = None
+    # Steps fed without a training value: many and none with one is a training metric
+    # reported at other steps (a batch counter) or never, which the pruner warns of.
+    missing_train: int = 0
+    late_train: bool = False  # one came after its step was judged: that warning says it
     # The first and the latest few training values: a maximised study's training metric
     # that rises over the run is likely an accuracy, not the loss it must be.
     train_head: list[float] = field(default_factory=list)

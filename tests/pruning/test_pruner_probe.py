@@ -219,3 +219,33 @@ def test_a_rising_training_metric_in_a_maximised_study_warns():
                 trial.should_prune()
         said[name] = [m for m in _ours(caught) if "must be a loss" in m]
     assert len(said["acc"]) == 1 and "fix:" in said["acc"][0] and said["loss"] == [], said
+
+
+@pytest.mark.parametrize("how", ["batch counter", "never", "late", "right"])
+def test_a_training_metric_never_found_at_a_judged_step_warns_once(how):
+    """train_metric set, but the training value reported at a batch counter (step * 100)
+    where trial.report has the eval step, or never: overfitting was judged without it and
+    nothing said so (a probe, 2026-12-07). A late one keeps its own warning only."""
+    study = optuna.create_study(pruner=ConvergencePruner(budget=100, train_metric="train/loss"))
+    said = []
+    for _ in range(2):
+        trial = study.ask()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for step in range(1, 31):
+                if how == "batch counter":
+                    report_training(trial, 10.0 / step, step * 100)
+                elif how == "right":
+                    report_training(trial, 10.0 / step, step)
+                trial.report(20.0 / step, step)
+                trial.should_prune()
+                if how == "late":
+                    report_training(trial, 10.0 / step, step)
+        said += [m for m in _ours(caught) if "has no training value" in m]
+        study.tell(trial, 1.0)
+    if how in ("late", "right"):
+        assert said == []
+    else:
+        assert len(said) == 1, said  # once per study, not per trial
+        assert "train_metric='train/loss' is set" in said[0]
+        assert "with the same step as trial.report" in said[0]
