@@ -229,7 +229,7 @@ def run(
     jobs: int = 1,
 ) -> tuple[Truth, list[Result]]:
     """Replay ``n_orders`` sweeps per method, ``jobs`` orders at a time (same results);
-    ``progress(method, orders_done, seconds)``."""
+    ``progress(method, orders_done, seconds)``, also with 0 done as each method starts."""
     if n_orders < 1 or concurrency < 1:
         raise InputError(
             f"need n_orders >= 1 and concurrency >= 1, got {n_orders=}, {concurrency=}; "
@@ -247,6 +247,8 @@ def run(
     results = []
     for method in methods:
         began = time.perf_counter()
+        if progress is not None:
+            progress(method, 0, 0.0)  # started: a long order is otherwise minutes of silence
         try:
             method.build(grid, "probe")
         except ImportError as err:  # ConvergencePruner not importable: say so, run the rest

@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -216,6 +217,38 @@ def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, i
     return progress
 
 
+class _Heartbeat:
+    """A stderr line every ``every`` seconds while a method replays its orders: one order of
+    2,000 curves took minutes, and progress came only when an order ended (a probe)."""
+
+    def __init__(self, progress: Callable[[Any, int, float], None], every: float = 30.0):
+        import threading
+
+        self._progress, self.every = progress, every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._now: tuple[Any, int, float] | None = None  # method, orders done, its start
+
+    def __call__(self, method: Any, done: int, seconds: float) -> None:
+        self._now = (method, done, time.monotonic() - seconds)
+        self._progress(method, done, seconds)
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.every):
+            now = self._now
+            if now is not None:
+                method, done, began = now
+                print(f"  {method.name}: {done} orders done, still replaying "
+                      f"({time.monotonic() - began:.0f} s)", file=sys.stderr)  # fmt: skip
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+
 def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[Method]:
     if requested is None:
         return list(known.values())
@@ -282,16 +315,16 @@ def _run_pruner(args: argparse.Namespace) -> int:
     _check_plot(args.plot)
     data = _load(curves, args)
 
-    progress = _progress(methods, args.orders, "orders")
-    truth, results = pruner.run(
-        data,
-        methods,
-        n_orders=args.orders,
-        concurrency=args.concurrency,
-        seed=args.seed,
-        progress=progress,
-        jobs=jobs,
-    )
+    with _Heartbeat(_progress(methods, args.orders, "orders")) as progress:
+        truth, results = pruner.run(
+            data,
+            methods,
+            n_orders=args.orders,
+            concurrency=args.concurrency,
+            seed=args.seed,
+            progress=progress,
+            jobs=jobs,
+        )
     setup = {"orders": args.orders, "concurrency": args.concurrency, "seed": args.seed}
     plot = None
     if args.plot is not None:

@@ -307,3 +307,25 @@ def test_orders_in_parallel_processes_give_the_same_results():
     two = bench.run(curves, methods, n_orders=2, jobs=2)[1]
     for a, b in zip(one, two, strict=True):
         assert a.scores == b.scores and a.stops == b.stops and a.kept == b.kept
+
+
+def test_progress_is_told_as_each_method_starts_and_a_heartbeat_fills_the_wait(six, capsys):
+    """One order of 2,000 curves ran for minutes with no line (a probe, 2026-12-07): run()
+    now says when a method starts, and the CLI repeats where it is while orders run."""
+    import time
+
+    from sweeper.cli._bench import _Heartbeat
+
+    calls = []
+    methods = [bench.METHODS["none"], bench.METHODS["median"]]
+    bench.run(six, methods, n_orders=2, progress=lambda m, done, s: calls.append((m.name, done)))
+    assert calls == [("none", 0), ("none", 1), ("none", 2), ("median", 0), ("median", 1),
+                     ("median", 2)]  # fmt: skip
+    told = []
+    with _Heartbeat(lambda m, done, s: told.append(done), every=0.05) as beat:
+        beat(methods[1], 0, 0.0)
+        time.sleep(0.3)
+    time.sleep(0.1)  # the beat thread sees the stop and ends
+    lines = capsys.readouterr().err.splitlines()
+    assert told == [0] and len(lines) >= 3
+    assert all(line.startswith("  median: 0 orders done, still replaying (") for line in lines)
