@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from sweeper.summarize import summarize
     from sweeper.summarize.collect import NOT_RANKED
     from sweeper.summarize.export import export_best
+    from sweeper.summarize.output import pruned_on_front
     from sweeper.tune._resume import unfinished_warning
 
     summary = summarize(args.dir, mode=args.mode)
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         others = ", ".join(f"#{k}" for k in tied)
         print(f"also on the Pareto front: {others} (none is better on every metric; "
               "choose one with --trial N)")  # fmt: skip
+        if (note := pruned_on_front(summary)) is not None:
+            print(note)  # as summarize says it: Optuna's own front may differ
     for name, value in done.applied.items():
         print(f"  {name} = {json.dumps(value)}")
     by_why: dict[str, list[str]] = {}  # one line per reason (the fixed keys share one)

@@ -182,12 +182,12 @@ def winner_notes(summary: Summary) -> list[str]:
             f"ties with {_listed(tied)} on {', '.join(summary.criteria.metrics)}: chosen by "
             "fewer steps, then trial number; `sweeper export-best --trial N` takes another"
         )
-    if (line := _pruned_on_front(summary)) is not None:
+    if (line := pruned_on_front(summary)) is not None:
         out.append(line)
     return out
 
 
-def _pruned_on_front(summary: Summary) -> str | None:
+def pruned_on_front(summary: Summary) -> str | None:
     """Optuna's own front (study.best_trials, optuna-dashboard) leaves out PRUNED trials: a
     multi-objective study stores no values for them. This one ranks a trial stopped for
     overfitting at its best checkpoint, so the two fronts can differ: said once, when so."""

@@ -110,6 +110,33 @@ def test_export_best_names_the_others_on_the_pareto_front(sweep_copy, tmp_path, 
         assert f"also on the Pareto front: {', '.join(others)}" in out
     else:
         assert "also on the Pareto front" not in out
+    assert "study.best_trials" not in out  # no PRUNED trial on this front
+
+
+def test_export_best_says_optunas_front_leaves_a_pruned_member_out(
+    sweep_copy, tmp_path, capsys, monkeypatch
+):
+    """As summarize says it: a multi-objective study stores no values for a PRUNED trial,
+    so study.best_trials and optuna-dashboard leave it out (export-best said nothing)."""
+    import dataclasses
+
+    import sweeper.summarize as pkg
+    from sweeper.cli import main
+
+    real = pkg.summarize
+
+    def one_front_with_a_pruned_member(*args, **kwargs):
+        s = real(*args, **kwargs)
+        s.ranked = [dataclasses.replace(r, front=0) for r in s.ranked]
+        s.by_number[s.ranked[1].key].state = "PRUNED"
+        return s
+
+    _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "val/vuv_error"]})
+    monkeypatch.setattr(pkg, "summarize", one_front_with_a_pruned_member)
+    assert main(["export-best", str(sweep_copy), "--out", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    assert "also on the Pareto front: " in out
+    assert "on this front stopped early" in out and "Optuna's study.best_trials" in out
 
 
 def test_eval_metric_before_evaluate_says_how_to_measure_it(sweep_copy):
