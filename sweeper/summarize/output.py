@@ -193,7 +193,7 @@ def pruned_on_front(summary: Summary) -> str | None:
     overfitting at its best checkpoint, so the two fronts can differ: said once, when so."""
     by = summary.by_number
     pruned = [r.key for r in summary.ranked if r.front == 0 and by[r.key].state == "PRUNED"]
-    if not pruned:
+    if not pruned or not summary.data.cfg.objective.multi:  # one objective: values stored
         return None
     rules = sorted({by[k].rule or "pruned" for k in pruned})
     verb = "is" if len(pruned) == 1 else "are"

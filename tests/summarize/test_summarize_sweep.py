@@ -129,6 +129,10 @@ def test_export_best_says_optunas_front_leaves_a_pruned_member_out(
         s = real(*args, **kwargs)
         s.ranked = [dataclasses.replace(r, front=0) for r in s.ranked]
         s.by_number[s.ranked[1].key].state = "PRUNED"
+        objective = dataclasses.replace(  # a multi-objective study: PRUNED has no values
+            s.data.cfg.objective, metrics=("val/mel", "val/vuv_error"), modes=("min", "min")
+        )
+        s.data.cfg = dataclasses.replace(s.data.cfg, objective=objective)
         return s
 
     _set_summary(sweep_copy, {"mode": "pareto", "metrics": ["val/mel", "val/vuv_error"]})
