@@ -93,7 +93,9 @@ class Notices:
                 f"ConvergencePruner: train_metric={name!r} is set, but trial {number} has no "
                 f"training value at any of its first {TREND_REPORTS} reported steps, so "
                 "overfitting is judged without it; fix: call report_training(trial, value, "
-                "step) with the same step as trial.report, before should_prune",
+                "step) with the same step as trial.report, before should_prune (a sweeper "
+                "sweep: set pruner.train_metric to a metric the trainer reports with each "
+                "evaluation, or null)",
                 stacklevel=5,
             )
 

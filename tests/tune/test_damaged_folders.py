@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 import torch
 from sweep_tools import write_sweep
 
@@ -149,6 +150,9 @@ def test_a_start_killed_before_writing_anything_is_named(tmp_path, capsys):
         assert f"--name sk --storage {folder.parent}`" in err and f"rm -r {folder}" in err
 
 
+# The journal made here holds val/mel reports only: the pruner rightly says it has no
+# training value to judge overfitting with, which is not what this test is about.
+@pytest.mark.filterwarnings("ignore:ConvergencePruner. train_metric=")
 def test_a_trial_whose_journal_lost_only_its_stop_ends_by_the_rule_that_stopped_it(tmp_path):
     # Its reports were all in the journal, so the replay skipped them as repeats and no rule
     # ran: a converged trial ended "ended by its trainer at step 200, before the budget".
