@@ -102,17 +102,21 @@ def stop_verdict(trial: optuna.Trial | FrozenTrial) -> dict[str, Any] | None:
     return None if record is None else copy.deepcopy(dict(record))
 
 
+def framed(message: str, sign: float) -> str:
+    """A detector message in the study's direction: the detector judged a maximised metric
+    negated, so worse is lower there."""
+    return message.replace(" above its best", " below its best") if sign < 0 else message
+
+
 def decision_record(
     rule: str, message: str, verdict: Verdict, level: _Level, sign: float
 ) -> dict[str, Any]:
     """What a stop leaves in its trial: rule, message, steps, best value, the verdict."""
     best = level.best.value
-    if sign < 0:  # the detector judged the negated metric: worse is lower here
-        message = message.replace(" above its best", " below its best")
     return plain(
         {
             "rule": rule,
-            "message": message,
+            "message": framed(message, sign),
             "step": verdict.step,
             "best_step": level.best.step,
             "best_value": None if best is None else sign * best,

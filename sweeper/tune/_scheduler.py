@@ -20,8 +20,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
 from sweeper.pruning import ConvergencePruner, stop_verdict
-from sweeper.pruning._record import decision_record, train_key
-from sweeper.pruning._track import _Level
+from sweeper.pruning._record import framed, train_key
 from sweeper.tune._error_line import error_line
 from sweeper.tune._latest import carry, persist, restore, values_at
 from sweeper.tune._latest import number as _number
@@ -237,8 +236,7 @@ class PrunerScheduler(FIFOScheduler):
                 return TrialScheduler.CONTINUE
             rule = _RULE.get(verdict.reason, "converged")
             # It judged a maximised metric negated: the pruner's own rewording of its words.
-            record = decision_record(rule, verdict.message, verdict, _Level(), self._sign)
-            return self._stop(entry, rule, record["message"], step)
+            return self._stop(entry, rule, framed(verdict.message, self._sign), step)
         frozen = self.sweep.study._storage.get_trial(entry.trial_id)
         if not self.pruner.prune(self.sweep.study, frozen):
             return TrialScheduler.CONTINUE
