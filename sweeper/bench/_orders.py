@@ -1,6 +1,7 @@
-"""Trial orders replayed side by side: each order is an independent sweep, so ``jobs``
-forked processes give the same results as one process, in order, in a fraction of the time
-(ConvergencePruner's replay costs ~1 min per order of 120 curves on one core)."""
+"""Independent replays side by side - the pruner bench's trial orders (each a sweep of its
+own), the detector bench's blocks of curves - so ``jobs`` forked processes give the same
+results as one process, in order, in a fraction of the time (ConvergencePruner's replay
+costs ~1 min per order of 120 curves on one core)."""
 
 from __future__ import annotations
 

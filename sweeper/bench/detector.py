@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sweeper.bench import _orders
 from sweeper.bench.curves import CurveSet, curve_base
 from sweeper.bench.truth import FALSE_STOP_LEFT, Truth, truth_of
 from sweeper.detect import ConvergenceDetector, Detector
@@ -46,6 +47,7 @@ OVERFIT_WINDOW = 0.1  # overfitting must be caught within 10 % of the budget aft
 DIVERGE_WINDOW = 5  # points after the divergence onset that still count as caught
 PLATEAU_LIKE = ("plateau", "late_plateau", "two_phase", "flat")
 MID_BUDGET = ("plateau", "flat")
+CHUNK = 50  # curves per block: a progress line, and a job for a forked process
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def first_stops(
     curves: CurveSet,
     build: Callable[[int], Detector],
     tick: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> tuple[list[int | None], list[str | None]]:
     """Replay every curve through a fresh detector: first stop index and reason per curve.
 
@@ -136,38 +139,50 @@ def first_stops(
     evaluation (``bench record`` writes NaN at step 0, and where a sweep logs less often than
     it evaluates), as ``bench pruner`` (``report_training``) skips it. Until 2026-12-07 one
     after a finite one was fed, and every such curve was stopped as diverged.
-    ``tick(curves_done)`` is called after every 50 curves.
+    Curves are independent: blocks of ``CHUNK`` are replayed by up to ``jobs`` forked
+    processes, with the same result as one. ``tick(curves_done)`` is called after each block.
     """
     lengths = curves.lengths()
+    blocks = [range(a, min(a + CHUNK, curves.n_curves)) for a in range(0, curves.n_curves, CHUNK)]
+
+    def one(k: int) -> list[tuple[int | None, str | None]]:
+        return [_first_stop(curves, build, i, int(lengths[i])) for i in blocks[k]]
+
     stops: list[int | None] = []
     reasons: list[str | None] = []
-    for i in range(curves.n_curves):
-        # At least 1: a grid from step 0 with one point would give a budget of 0.
-        det = build(max(1, int(curves.steps[lengths[i] - 1])))
-        stop, reason = None, None
-        for t in range(int(lengths[i])):
-            metrics = {VAL: float(curves.val[i, t])}
-            if curves.train is not None and not np.isnan(curves.train[i, t]):
-                metrics[TRAIN] = float(curves.train[i, t])
-            verdict = det.update(int(curves.steps[t]), metrics)
-            if verdict.stops:
-                stop, reason = t, verdict.reason.value
-                break
-        stops.append(stop)
-        reasons.append(reason)
-        if tick is not None and (i + 1) % 50 == 0:
-            tick(i + 1)
+    for block in _orders.each(one, len(blocks), jobs):
+        for stop, reason in block:
+            stops.append(stop)
+            reasons.append(reason)
+        if tick is not None:
+            tick(len(stops))
     return stops, reasons
+
+
+def _first_stop(
+    curves: CurveSet, build: Callable[[int], Detector], i: int, length: int
+) -> tuple[int | None, str | None]:
+    # At least 1: a grid from step 0 with one point would give a budget of 0.
+    det = build(max(1, int(curves.steps[length - 1])))
+    for t in range(length):
+        metrics = {VAL: float(curves.val[i, t])}
+        if curves.train is not None and not np.isnan(curves.train[i, t]):
+            metrics[TRAIN] = float(curves.train[i, t])
+        verdict = det.update(int(curves.steps[t]), metrics)
+        if verdict.stops:
+            return t, verdict.reason.value
+    return None, None
 
 
 def run(
     curves: CurveSet,
     methods: Sequence[Method],
     progress: Callable[[Method, int, float], None] | None = None,
+    jobs: int = 1,
 ) -> tuple[Truth, list[Result]]:
-    """Score each method on ``curves``.
+    """Score each method on ``curves``, its curves replayed by up to ``jobs`` processes.
 
-    ``progress(method, curves_done, seconds)`` is called every 50 curves and after each method.
+    ``progress(method, curves_done, seconds)`` is called every ``CHUNK`` curves and at the end.
     """
     truth = truth_of(curves)
     results = []
@@ -178,10 +193,8 @@ def run(
             if progress is not None:
                 progress(method, done, time.perf_counter() - began)
 
-        stops, reasons = first_stops(curves, method.build, tick)
+        stops, reasons = first_stops(curves, method.build, tick, jobs)
         results.append(Result(method, stops, reasons, score_stops(truth, stops, reasons)))
-        if curves.n_curves % 50:
-            tick(curves.n_curves)
     return truth, results
 
 

@@ -56,6 +56,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="methods to run, space- or comma-separated (default: all; see the table)",
     )
+    det.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes replaying curves at once; the results do not depend on it "
+        "(default: one per CPU core)",
+    )
     det.set_defaults(_bench=_run_detector)
     _configure_pruner(sub)
     gen = sub.add_parser(
@@ -141,12 +148,15 @@ def _run_record(args: argparse.Namespace) -> int:
 def _run_detector(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, detector
 
+    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got --jobs {jobs}; pass a positive count")
     methods = _pick(args.methods, detector.METHODS)
     _check_plot(args.plot)
     data = _load(curves, args)
 
     progress = _progress(methods, data.n_curves, "curves")
-    truth, results = detector.run(data, methods, progress)
+    truth, results = detector.run(data, methods, progress, jobs)
     plot = None
     if args.plot is not None:
         from sweeper.bench.plots import detector_png

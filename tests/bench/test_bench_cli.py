@@ -59,6 +59,7 @@ def test_detector_says_when_truth_is_estimated(tmp_path, capsys):
     [
         (["bench", "detector", "MISSING.npz"], "cannot read curves file"),
         (["bench", "detector", "X.npz", "--methods", "nope"], "unknown method(s) ['nope']"),
+        (["bench", "detector", "X.npz", "--jobs", "0"], "--jobs must be >= 1, got --jobs 0"),
         (["bench"], "choose a benchmark"),
     ],
 )

@@ -219,3 +219,17 @@ def test_estimated_truth_of_negative_curves_uses_their_range_not_ratios():
     falling = -2.0 - 3.0 * (1 - np.exp(-np.arange(200) / 30)) + 0.05 * rng.standard_normal(200)
     est = bench.truth_of(CurveSet(steps=steps, val=np.vstack([flat, falling])))
     assert set(est.kind) <= {"plateau", "late_plateau"}, list(est.kind)
+
+
+def test_jobs_replay_blocks_of_curves_in_processes_with_the_same_stops(monkeypatch):
+    # Blocks of 3 curves over 8: the last block is short, and the stops must come back in the
+    # file's order whichever process replayed them.
+    monkeypatch.setattr(bench, "CHUNK", 3)
+    curves = generate(8, seed=3, points=120)
+    methods = [bench.METHODS["sweeper"], bench.METHODS["mk"]]
+    ticks: list = []
+    _, one = bench.run(curves, methods)
+    _, two = bench.run(curves, methods, lambda m, done, s: ticks.append((m.name, done)), jobs=2)
+    assert [(r.stops, r.reasons) for r in two] == [(r.stops, r.reasons) for r in one]
+    assert any(s is not None for r in one for s in r.stops)  # something to keep in order
+    assert ticks == [(m.name, done) for m in methods for done in (3, 6, 8)]
