@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "status": "sweeper.cli._status",
     "summarize": "sweeper.cli._summarize",
     "export-best": "sweeper.cli._export",
+    "clean": "sweeper.cli._clean",
     "dashboard": "sweeper.cli._dashboard",
     "diagnose": "sweeper.cli._diagnose",
     "bench": "sweeper.cli._bench",

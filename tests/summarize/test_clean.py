@@ -1,0 +1,185 @@
+"""``sweeper clean``: the older checkpoints' and run/'s .pth files of ended trials go; the
+newest checkpoint, every log and what summarize, export-best and resume read stay."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sweeper.cli import main
+from sweeper.summarize import summarize
+from sweeper.summarize.clean import freed_bytes, human, plan_clean
+from sweeper.tune._lock import DriverLock
+from tests.summarize.conftest import replace_file, run_cli
+
+
+def _files(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+
+
+def _named(folder: Path) -> dict[int, tuple[int, str]]:
+    """Per ranked trial: its place and the best checkpoint summarize names."""
+    s = summarize(folder)
+    return {r.key: (place, str(s.by_number[r.key].checkpoint))
+            for place, r in enumerate(s.ranked)}  # fmt: skip
+
+
+def _best_line(folder: Path, out: Path, capsys) -> str:
+    assert main(["export-best", str(folder), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return next(line for line in lines if line.startswith("best checkpoint:"))
+
+
+def _ids(folder: Path) -> dict[int, Path]:
+    """Trial number -> its folder."""
+    return {t.number: t.folder for t in plan_clean(folder).trials if t.number is not None}
+
+
+@pytest.fixture
+def full_copy(sweep_dir, tmp_path) -> Path:
+    # A real copy (not hard links): deleting a linked file frees nothing.
+    skip = shutil.ignore_patterns("summary")
+    return Path(shutil.copytree(sweep_dir, tmp_path / "s", ignore=skip))
+
+
+def test_clean_keeps_the_newest_checkpoint_and_all_that_commands_read(full_copy, capsys):
+    folder = full_copy
+    before = _files(folder)
+    named, best = _named(folder), _best_line(folder, folder.parent / "a.json", capsys)
+    assert main(["status", str(folder), "--json"]) == 0
+    status = capsys.readouterr().out
+
+    assert main(["clean", str(folder), "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert _files(folder) == before  # --dry-run deletes nothing
+
+    assert main(["clean", str(folder)]) == 0
+    out = capsys.readouterr().out
+    after = _files(folder)
+    gone = {k: v for k, v in before.items() if k not in after}
+    freed = sum(gone.values())
+    assert freed > 10_000_000  # 3 trials x 4 older .pth pairs of about 2.9 MB
+    assert f"freed {human(freed)} in 3 trial(s); kept each trial's newest checkpoint" in out
+    assert f"would free {human(freed)} in 3 trial(s)" in dry
+    assert all(k.endswith(".pth") for k in gone)  # logs, events, results, configs stay
+    for trial in folder.glob("trial_*"):
+        newest = sorted(trial.glob("checkpoint_*"))[-1]
+        left = {p.relative_to(trial) for p in trial.rglob("*.pth")}
+        assert left and all(p.parts[0] == newest.name for p in left), left
+        assert {p.name for p in left} == {"G_30.pth", "D_30.pth"}  # latest and best/
+        assert (trial / "run").is_dir() and list((trial / "run").glob("events.out.tfevents.*"))
+        assert len(list(trial.glob("checkpoint_*"))) == 2  # folders stay (Ray's state names them)
+
+    assert _named(folder) == named  # same ranking, same checkpoint named
+    assert _best_line(folder, folder.parent / "b.json", capsys) == best
+    assert main(["status", str(folder), "--json"]) == 0
+    assert capsys.readouterr().out == status
+
+    assert main(["clean", str(folder)]) == 0
+    assert "freed 0 B: nothing left to clean (3 ended trial(s)" in capsys.readouterr().out
+    assert _files(folder) == after
+
+    done = run_cli("resume", str(folder))  # a finished sweep: nothing to train, nothing lost
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert {k for k in _files(folder) if k.endswith(".pth")} == {
+        k for k in after if k.endswith(".pth")
+    }
+    assert _named(folder) == named
+
+
+def _unfinish(folder: Path, number: int) -> None:
+    """The study loses trial ``number``'s end, as when its driver was killed."""
+    journal = folder / "study.journal"
+    kept = [
+        line for line in journal.read_text().splitlines(keepends=True)
+        if not ((op := json.loads(line))["op_code"] == 6 and op.get("trial_id") == number
+                and op.get("state") != 0)
+    ]  # fmt: skip
+    journal.write_text("".join(kept))
+
+
+def _ray_status(folder: Path, ray_id: str, status: str) -> None:
+    state = sorted(folder.glob("experiment_state-*.json"))[-1]
+    data = json.loads(state.read_text())
+    for entry in data["trial_data"]:
+        trial = json.loads(entry[0])
+        if trial["trial_id"] == ray_id:
+            trial["status"] = status
+            entry[0] = json.dumps(trial)
+    state.write_text(json.dumps(data))
+
+
+def test_unfinished_trials_are_untouched(full_copy, capsys):
+    folder = full_copy
+    trials = _ids(folder)
+    _unfinish(folder, 0)
+    _ray_status(folder, trials[1].name.removeprefix("trial_"), "ERROR")
+    kept = {n: _files(trials[n]) for n in (0, 1)}
+    assert main(["clean", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert {n: _files(trials[n]) for n in (0, 1)} == kept
+    assert f"#0 {trials[0].name}: untouched, not ended (RUNNING)" in out
+    assert f"#1 {trials[1].name}: untouched, Ray lists it as ERROR: a resume would" in out
+    assert f"#2 {trials[2].name} COMPLETE: freed " in out
+    assert not list((trials[2] / "run").rglob("*.pth"))
+    assert "in 1 trial(s)" in out and "2 trial(s) untouched" in out
+
+
+def test_a_trial_whose_best_g_is_not_intact_in_the_newest_checkpoint_is_untouched(
+    full_copy, capsys
+):
+    folder = full_copy
+    trials = _ids(folder)
+    newest = {n: sorted(t.glob("checkpoint_*"))[-1] for n, t in trials.items()}
+    corrupt = newest[0] / "best" / "G_30.pth"
+    corrupt.write_bytes(corrupt.read_bytes()[:100_000])  # a copy cut short
+    for path in (newest[1] / "best" / "G_30.pth", newest[1] / "G_30.pth"):
+        path.unlink()  # the best G is left only in run/
+    kept = {n: _files(trials[n]) for n in (0, 1)}
+    assert main(["clean", str(folder), "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert main(["clean", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert {n: _files(trials[n]) for n in (0, 1)} == kept
+    assert (trials[1] / "run" / "best" / "G_30.pth").is_file()
+    assert f"#0 {trials[0].name}: untouched, G_30.pth is corrupt" in out
+    only_run = "untouched, its best checkpoint G_30.pth is only in run/best/"
+    assert f"#1 {trials[1].name}: {only_run}" in out
+    assert "in 1 trial(s)" in out and "in 1 trial(s)" in dry
+    assert not list((trials[2] / "run").rglob("*.pth"))
+
+
+def test_a_running_driver_or_a_folder_that_is_no_sweep_is_refused(sweep_copy, tmp_path, capsys):
+    lock_file = sweep_copy / ".sweeper.lock"
+    replace_file(lock_file, lock_file.read_bytes())  # hard-linked: the driver writes in it
+    before = _files(sweep_copy)
+    lock = DriverLock(sweep_copy, "sweeper run").acquire()
+    try:
+        for extra in ([], ["--dry-run"]):
+            assert main(["clean", str(sweep_copy), *extra]) == 2
+            err = capsys.readouterr().err.strip()
+            assert "\n" not in err and "is being run by `sweeper run`" in err, err
+            assert "fix: run clean after the driver ends" in err
+    finally:
+        lock.release()
+    after = _files(sweep_copy)
+    assert after.pop(".sweeper.lock") and before.pop(".sweeper.lock")  # (what held it)
+    assert after == before
+    assert main(["clean", str(tmp_path)]) == 2
+    assert "is not a sweep folder (no sweep.yaml)" in capsys.readouterr().err
+
+
+def test_freed_bytes_count_a_file_once_its_last_link_goes(tmp_path):
+    one, two, solo = tmp_path / "G_5.pth", tmp_path / "best_G_5.pth", tmp_path / "D_5.pth"
+    one.write_bytes(b"x" * 1000)
+    os.link(one, two)
+    solo.write_bytes(b"y" * 10)
+    assert freed_bytes([one.stat(), solo.stat()]) == 10  # best_G_5 still holds it
+    assert freed_bytes([one.stat(), two.stat(), solo.stat()]) == 1010
+    assert [human(n) for n in (0, 999, 26_000_000, 1_300_000_000)] == [
+        "0 B", "999 B", "26.0 MB", "1.3 GB"
+    ]
