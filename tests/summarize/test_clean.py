@@ -118,6 +118,9 @@ def test_unfinished_trials_are_untouched(full_copy, capsys):
     trials = _ids(folder)
     _unfinish(folder, 0)
     _ray_status(folder, trials[1].name.removeprefix("trial_"), "ERROR")
+    stray = folder / "trial_f00dcafe" / "checkpoint_000000"  # a folder the study lost
+    stray.mkdir(parents=True)
+    shutil.copy(next(trials[2].glob("checkpoint_*/G_*.pth")), stray / "G_5.pth")
     kept = {n: _files(trials[n]) for n in (0, 1)}
     assert main(["clean", str(folder)]) == 0
     out = capsys.readouterr().out
@@ -125,8 +128,10 @@ def test_unfinished_trials_are_untouched(full_copy, capsys):
     assert f"#0 {trials[0].name}: untouched, not ended (RUNNING)" in out
     assert f"#1 {trials[1].name}: untouched, Ray lists it as ERROR: a resume would" in out
     assert f"#2 {trials[2].name} COMPLETE: freed " in out
+    assert "#? trial_f00dcafe: untouched, not in the study" in out
+    assert (stray / "G_5.pth").is_file()
     assert not list((trials[2] / "run").rglob("*.pth"))
-    assert "in 1 trial(s)" in out and "2 trial(s) untouched" in out
+    assert "in 1 trial(s)" in out and "3 trial(s) untouched" in out
 
 
 def test_a_trial_whose_best_g_is_not_intact_in_the_newest_checkpoint_is_untouched(
