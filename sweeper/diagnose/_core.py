@@ -25,7 +25,7 @@ from sweeper.diagnose._episodes import (
 )
 from sweeper.diagnose._keep import Pick, advise
 from sweeper.diagnose._overall import overall_verdicts, raw_nan_start
-from sweeper.diagnose._trial import with_held_out
+from sweeper.diagnose._trial import with_held_out, with_kept_checkpoints
 from sweeper.diagnose._verdicts import settle
 from sweeper.errors import InputError
 from sweeper.logs import RunLog, Series, condense
@@ -197,6 +197,7 @@ def diagnose(
     if budget is not None and budget <= 0:
         raise InputError(f"--budget must be a positive number of steps, got {budget}")
     run = with_held_out(run)  # a sweeper trial's val/* are in its result.json
+    run = with_kept_checkpoints(run)  # a cleaned trial's G files: its newest checkpoint
     run = lone_last_non_finite(run)  # one NaN/inf at the very end: no divergence yet
     raw = run.series  # where a NaN tail starts and how long it is: read from every point
     run = condense(run)  # a run logged every step is judged on span means

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import re
 from pathlib import Path
 
 from sweeper.logs import RunLog, Series, read_results
@@ -19,6 +21,7 @@ from sweeper.logs import RunLog, Series, read_results
 RESULTS = "result.json"  # Ray's: one JSON object per report, "step" and the metrics
 RUN = "run"  # the trainer's output folder inside a trial folder
 _LOGS = ("train.log", "events.out.tfevents.*")
+_BEST_G = re.compile(r"G_(\d+)\.pth")
 
 
 def _has_logs(folder: Path) -> bool:
@@ -85,3 +88,25 @@ def with_held_out(run: RunLog) -> RunLog:
         f"{trial / RESULTS} (so-vits-svc's own logs hold no validation loss)"
     )
     return dataclasses.replace(run, series={**run.series, **found}, notes=[*run.notes, note])
+
+
+def with_kept_checkpoints(run: RunLog) -> RunLog:
+    """``run`` whose logs' folder lists no ``G_*.pth`` (``sweeper clean`` deleted the trial's
+    copies in ``run/``) with the best pair of its trial's newest Ray checkpoint, which is
+    kept: diagnose advised "G_240.pth (saved per train.log)", a deleted file."""
+    if run.checkpoints or run.kept_best:
+        return run
+    trial = trial_of(run.source)
+    newest = sorted(p for p in trial.glob("checkpoint_*") if p.is_dir()) if trial else []
+    if not newest:
+        return run
+    best = newest[-1] / "best"
+    try:
+        found = (_BEST_G.fullmatch(entry.name) for entry in best.iterdir())
+        steps = tuple(sorted(int(m.group(1)) for m in found if m is not None))
+    except OSError:
+        return run
+    if not steps:
+        return run
+    logs = run.source if run.source.is_dir() else run.source.parent
+    return dataclasses.replace(run, kept_best=steps, best_dir=os.path.relpath(best, logs))

@@ -6,9 +6,9 @@ the study and in Ray's run state) only its newest ``checkpoint_*`` is read again
 :func:`~sweeper.summarize.collect.find_checkpoint` looks first (summarize, export-best,
 --evaluate), and Ray never restores a trial it has TERMINATED. So the ``*.pth`` files of its
 older checkpoint folders and of ``run/`` go; logs, event files, configs and the folders stay
-(summarize reads ``run/``'s event files). A trial is cleaned only when that newest folder
-holds an intact ``G_<best step>.pth``, the file summarize names; any other trial is left as
-it is, with the reason.
+(summarize reads ``run/``'s event files). A trial with a best step is cleaned only when that
+newest folder holds an intact ``G_<best step>.pth``, the file summarize names (one with none,
+no finite value, has no best G to protect); any other trial is left as it is, with the reason.
 """
 
 from __future__ import annotations
@@ -109,8 +109,6 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
             f"Ray lists it as {unfinished[row.ray_id]}: a resume would restart it from its "
             "checkpoints"
         )
-    elif row.best_step is None:
-        plan.reason = "no best step recorded (no finite validation value), so no best G to keep"
     if plan.reason is not None:
         return plan
     newest = sorted(p for p in plan.folder.glob(CHECKPOINTS) if p.is_dir())
@@ -118,6 +116,8 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
         plan.reason = "no checkpoint_* folder: its only checkpoints are in run/"
         return plan
     plan.kept = newest[-1]
+    if row.best_step is None:  # no finite value (diverged at once): no best G to protect
+        return _add_files(plan, newest[:-1])
     best = find_checkpoint(plan.folder, row.best_step)
     name = f"G_{row.best_step}.pth"
     if best is None:
@@ -130,7 +130,12 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
     if plan.reason is not None:
         return plan
     plan.best = best
-    for place in [*newest[:-1], plan.folder / RUN]:
+    return _add_files(plan, newest[:-1])
+
+
+def _add_files(plan: TrialClean, older: list[Path]) -> TrialClean:
+    """The ``*.pth`` files of the older checkpoint folders and of ``run/``, to delete."""
+    for place in [*older, plan.folder / RUN]:
         plan.files += _pth_files(place) if place.is_dir() else []
     plan.freed = freed_bytes([p.stat() for p in plan.files])
     return plan
@@ -222,11 +227,11 @@ def report_lines(plan: CleanPlan) -> list[str]:
     verb = "would free" if plan.dry_run else "freed"
     lines = []
     for t in plan.cleaned:
-        kept, best = t.kept or t.folder, t.best or t.folder  # (both set: a cleaned trial)
+        kept = t.kept or t.folder  # (set: a cleaned trial)
+        what = "no best step" if t.best is None else str(t.best.relative_to(kept))
         lines.append(
             f"{t.label} {t.state}: {verb} {human(t.freed)} ({len(t.files)} .pth files in "
-            f"older checkpoints and run/); kept {kept.name}/ with "
-            f"{best.relative_to(kept)}"
+            f"older checkpoints and run/); kept {kept.name}/ ({what})"
         )
         lines += [f"  could not delete {why}" for why in t.failed]
     untouched = [t for t in plan.trials if t.reason is not None]

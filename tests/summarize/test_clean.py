@@ -18,7 +18,9 @@ from tests.summarize.conftest import replace_file, run_cli
 
 
 def _files(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+    """Every file's size, but the driver lock's (clean holds it: it writes its pid and time)."""
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*")
+            if p.is_file() and p.name != ".sweeper.lock"}  # fmt: skip
 
 
 def _named(folder: Path) -> dict[int, tuple[int, str]]:
@@ -76,6 +78,12 @@ def test_clean_keeps_the_newest_checkpoint_and_all_that_commands_read(full_copy,
 
     assert _named(folder) == named  # same ranking, same checkpoint named
     assert _best_line(folder, folder.parent / "b.json", capsys) == best
+    # diagnose advised run/'s G_30.pth "(saved per train.log)", deleted: now the kept best/
+    trial = sorted(folder.glob("trial_*"))[0]
+    assert main(["diagnose", str(trial), "--json", "--no-plot"]) == 0
+    signals = json.loads(capsys.readouterr().out)["signals"]
+    files = {s["checkpoint_file"] for s in signals.values()} - {None}
+    assert files and all((trial / "run" / f).is_file() for f in files), files
     assert main(["status", str(folder), "--json"]) == 0
     assert capsys.readouterr().out == status
 
@@ -158,6 +166,27 @@ def test_a_trial_whose_best_g_is_not_intact_in_the_newest_checkpoint_is_untouche
     assert not list((trials[2] / "run").rglob("*.pth"))
 
 
+def test_a_trial_with_no_best_step_keeps_its_newest_checkpoint(full_copy, capsys):
+    # A trial that diverged at its first check has no finite value, so no best G; its
+    # older checkpoints and run/ are freed all the same (they were kept whole until the review).
+    folder = full_copy
+    trial = _ids(folder)[2]
+    journal = folder / "study.journal"
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(
+        line for line in lines
+        if not ((op := json.loads(line))["op_code"] == 8 and op.get("trial_id") == 2
+                and "best" in op.get("user_attr", {}))
+    ))  # fmt: skip
+    newest = sorted(trial.glob("checkpoint_*"))[-1]
+    kept = {p: p.stat().st_size for p in newest.rglob("*.pth")}
+    assert main(["clean", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"#2 {trial.name} COMPLETE: freed " in out
+    assert f"kept {newest.name}/ (no best step)" in out
+    assert {p: p.stat().st_size for p in trial.rglob("*.pth")} == kept
+
+
 def test_a_running_driver_or_a_folder_that_is_no_sweep_is_refused(sweep_copy, tmp_path, capsys):
     lock_file = sweep_copy / ".sweeper.lock"
     replace_file(lock_file, lock_file.read_bytes())  # hard-linked: the driver writes in it
@@ -171,9 +200,7 @@ def test_a_running_driver_or_a_folder_that_is_no_sweep_is_refused(sweep_copy, tm
             assert "fix: run clean after the driver ends" in err
     finally:
         lock.release()
-    after = _files(sweep_copy)
-    assert after.pop(".sweeper.lock") and before.pop(".sweeper.lock")  # (what held it)
-    assert after == before
+    assert _files(sweep_copy) == before
     assert main(["clean", str(tmp_path)]) == 2
     assert "is not a sweep folder (no sweep.yaml)" in capsys.readouterr().err
 
