@@ -31,7 +31,7 @@ def listed(run: RunLog) -> bool:
 
 def _saved(run: RunLog) -> list[dict[int, Pick]]:
     """Files on disk (with a trial's kept best); train.log's save lines only with no listing."""
-    present = {s: Pick(s, f"G_{s}.pth", True) for s in run.checkpoints}
+    present = {s: Pick(s, f"{run.checkpoint_dir}G_{s}.pth", True) for s in run.checkpoints}
     present.update({s: Pick(s, f"{run.best_dir}/G_{s}.pth", True) for s in run.kept_best})
     if listed(run):
         return [present]

@@ -21,7 +21,7 @@ from sweeper.logs import RunLog, Series, read_results
 RESULTS = "result.json"  # Ray's: one JSON object per report, "step" and the metrics
 RUN = "run"  # the trainer's output folder inside a trial folder
 _LOGS = ("train.log", "events.out.tfevents.*")
-_BEST_G = re.compile(r"G_(\d+)\.pth")
+_G_FILE = re.compile(r"G_(\d+)\.pth")
 
 
 def _has_logs(folder: Path) -> bool:
@@ -91,22 +91,34 @@ def with_held_out(run: RunLog) -> RunLog:
 
 
 def with_kept_checkpoints(run: RunLog) -> RunLog:
-    """``run`` whose logs' folder lists no ``G_*.pth`` (``sweeper clean`` deleted the trial's
-    copies in ``run/``) with the best pair of its trial's newest Ray checkpoint, which is
-    kept: diagnose advised "G_240.pth (saved per train.log)", a deleted file."""
+    """``run`` whose logs' folder lists no ``G_*.pth`` (``sweeper clean`` deleted a trial's
+    copies in ``run/``) with those of its trial's newest Ray checkpoint, which is kept: its
+    latest pair where the logs' folder had it and its ``best/`` (diagnose advised "G_240.pth
+    (saved per train.log)", a deleted file, and then an older best/ over the latest kept)."""
     if run.checkpoints or run.kept_best:
         return run
     trial = trial_of(run.source)
     newest = sorted(p for p in trial.glob("checkpoint_*") if p.is_dir()) if trial else []
-    if not newest:
-        return run
-    best = newest[-1] / "best"
-    try:
-        found = (_BEST_G.fullmatch(entry.name) for entry in best.iterdir())
-        steps = tuple(sorted(int(m.group(1)) for m in found if m is not None))
-    except OSError:
-        return run
-    if not steps:
-        return run
     logs = run.source if run.source.is_dir() else run.source.parent
-    return dataclasses.replace(run, kept_best=steps, best_dir=os.path.relpath(best, logs))
+    try:
+        mirror = newest[-1] / logs.resolve().relative_to((trial / RUN).resolve())
+    except (IndexError, ValueError):  # no checkpoint, or logs outside run/
+        return run
+    latest, best = _g_steps(mirror), _g_steps(newest[-1] / "best")
+    if not (latest or best):
+        return run
+    return dataclasses.replace(
+        run,
+        checkpoints=latest,
+        checkpoint_dir=os.path.relpath(mirror, logs) + "/",
+        kept_best=best,
+        best_dir=os.path.relpath(newest[-1] / "best", logs),
+    )
+
+
+def _g_steps(folder: Path) -> tuple[int, ...]:
+    try:
+        found = (_G_FILE.fullmatch(entry.name) for entry in folder.iterdir())
+        return tuple(sorted(int(m.group(1)) for m in found if m is not None))
+    except OSError:
+        return ()

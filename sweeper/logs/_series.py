@@ -62,6 +62,8 @@ class RunLog:
             trainers keep a trial's best, out of the way of the rolling checkpoints.
         best_dir: that folder, relative to the logs (``../../best`` for a so-vits-svc trial,
             whose logs are in ``run/logs/44k``).
+        checkpoint_dir: where the ``checkpoints`` are, relative to the logs, with a trailing
+            slash ("": beside them; a cleaned sweeper trial's newest Ray checkpoint else).
         logged_checkpoints: steps of ``G_<step>.pth`` the text log says were saved and not
             deleted since (they may have been removed by hand).
         restarts: how many times training started again within these logs.
@@ -78,6 +80,7 @@ class RunLog:
     checkpoints: tuple[int, ...] = ()
     kept_best: tuple[int, ...] = ()
     best_dir: str = "best"
+    checkpoint_dir: str = ""
     logged_checkpoints: tuple[int, ...] = ()
     restarts: int = 0
     overwritten: int = 0

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ from sweeper.tune._trainable import RUN
 
 ENDED = ("COMPLETE", "PRUNED", "FAIL")  # Optuna states a trial never leaves
 CHECKPOINTS = "checkpoint_*"  # Ray's checkpoint folders; the names sort by age
+_CHECKPOINT = re.compile(r"[GD]_(\d+)\.pth")  # a generator's or discriminator's step
 
 
 @dataclass
@@ -68,21 +71,30 @@ class CleanPlan:
         return [t for t in self.trials if t.reason is None and t.files]
 
 
-def ray_unfinished(folder: Path) -> dict[str, str]:
+def ray_unfinished(folder: Path, every_trial_ended: bool) -> dict[str, str]:
     """Trial id -> status, for each trial Ray's newest run state has not TERMINATED (a
-    resume restores those from their checkpoints: ERROR ones too, ``resume_errored``)."""
+    resume restores those from their checkpoints: ERROR ones too, ``resume_errored``).
+    An unreadable state matters only while a trial has not ended in the study: a sweep
+    whose every trial ended has nothing left to resume (``resume`` says so)."""
     states = sorted(folder.glob("experiment_state-*.json"))
     if not states:
         return {}  # no run state: Ray restores nothing (status and summarize need none)
     try:
         data = json.loads(states[-1].read_text(encoding="utf-8"))
         trials = [json.loads(entry[0]) for entry in data["trial_data"]]
+        return {
+            t["trial_id"]: str(t.get("status"))
+            for t in trials
+            if t.get("status") != "TERMINATED"
+        }
     except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+        if every_trial_ended:
+            return {}
         raise InputError(
-            f"{states[-1]} cannot be read ({type(err).__name__}), so which trials Ray would "
-            "resume is unknown; fix: restore it (a backup) before cleaning"
+            f"{states[-1]} cannot be read ({type(err).__name__}), and the sweep has trials "
+            "that have not ended, so which checkpoints a resume needs is unknown; fix: "
+            "restore that file from a backup, or leave this sweep's checkpoints as they are"
         ) from None
-    return {t["trial_id"]: str(t.get("status")) for t in trials if t.get("status") != "TERMINATED"}
 
 
 def _pth_files(place: Path) -> list[Path]:
@@ -113,9 +125,16 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
         return plan
     newest = sorted(p for p in plan.folder.glob(CHECKPOINTS) if p.is_dir())
     if not newest:
-        plan.reason = "no checkpoint_* folder: its only checkpoints are in run/"
+        plan.reason = "no checkpoint_* folder, the copy clean would keep; left as it is"
         return plan
     plan.kept = newest[-1]
+    damaged = next(filter(None, map(_damage, _pth_files(plan.kept))), None)
+    if damaged is not None:
+        plan.reason = (
+            f"{damaged} in {plan.kept.name}/; fix: copy an intact one over it (run/ or an "
+            "older checkpoint_* may hold one) and clean again, or leave this trial as it is"
+        )
+        return plan
     if row.best_step is None:  # no finite value (diverged at once): no best G to protect
         return _add_files(plan, newest[:-1])
     best = find_checkpoint(plan.folder, row.best_step)
@@ -125,20 +144,45 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
     elif plan.kept not in best.parents:
         where = best.parent.relative_to(plan.folder)
         plan.reason = f"its best checkpoint {name} is only in {where}/, not in {plan.kept.name}/"
-    elif (problem := checkpoint_problem(best)) is not None:
-        plan.reason = f"{problem} in {plan.kept.name}/"
     if plan.reason is not None:
         return plan
     plan.best = best
     return _add_files(plan, newest[:-1])
 
 
+def _damage(path: Path) -> str | None:
+    """Why a kept torch checkpoint is damaged, or None. Every kept file is read whole: its
+    copies are about to go, and ``checkpoint_problem`` (enough for summarize) checks only
+    the zip's directory and its pickle - a file zeroed inside passed it (a probe)."""
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # every member's CRC-32: torch.save writes them
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        return f"{path.name} is corrupt ({type(err).__name__}: {err})"
+    return None if bad is None else f"{path.name} is corrupt ({bad} fails its CRC check)"
+
+
 def _add_files(plan: TrialClean, older: list[Path]) -> TrialClean:
-    """The ``*.pth`` files of the older checkpoint folders and of ``run/``, to delete."""
+    """The ``*.pth`` files of the older checkpoint folders and of ``run/``, to delete; in
+    ``run/`` not a ``G_/D_<step>`` saved after the kept folder's latest (so-vits-svc's
+    train.py saves on its own, and may have saved one after Ray's last checkpoint)."""
+    kept = [_step(p) for p in _pth_files(plan.kept)]
+    latest = max((k for k in kept if k is not None), default=None)
+    newer = [] if latest is None else [
+        p for p in _pth_files(plan.folder / RUN) if (_step(p) or 0) > latest
+    ]  # fmt: skip
     for place in [*older, plan.folder / RUN]:
-        plan.files += _pth_files(place) if place.is_dir() else []
+        plan.files += [p for p in _pth_files(place) if p not in newer] if place.is_dir() else []
     plan.freed = freed_bytes([p.stat() for p in plan.files])
     return plan
+
+
+def _step(path: Path) -> int | None:
+    found = _CHECKPOINT.fullmatch(path.name)
+    return None if found is None else int(found.group(1))
 
 
 def _open(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
@@ -150,6 +194,12 @@ def _open(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
             "a local or mounted copy, or delete old checkpoint_* objects with the store's tools"
         )
     holder = driver_running(folder)
+    if holder is not None and holder.get("command") == "sweeper clean":
+        raise InputError(
+            f"{str(folder)!r} is being cleaned by another `sweeper clean` (pid "
+            f"{holder.get('pid', '?')} on {holder.get('host', '?')}); fix: let it end, then "
+            "run clean again if you need to"
+        )
     if holder is not None:
         raise InputError(
             f"{str(folder)!r} is being run by `{holder.get('command', 'a sweeper driver')}` "
@@ -160,8 +210,8 @@ def _open(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
 
 
 def _plan(folder: Path, cfg: SweepConfig, dry_run: bool) -> CleanPlan:
-    unfinished = ray_unfinished(folder)
     trials = open_study(cfg, folder).get_trials(deepcopy=False)
+    unfinished = ray_unfinished(folder, all(t.state.name in ENDED for t in trials))
     plans = [_plan_trial(t, folder, unfinished) for t in trials if _row(t).ray_id is not None]
     plans = [p for p in plans if p.folder.is_dir()]  # (none on disk: nothing to free)
     known = {f"trial_{_row(t).ray_id}" for t in trials}
@@ -230,8 +280,8 @@ def report_lines(plan: CleanPlan) -> list[str]:
         kept = t.kept or t.folder  # (set: a cleaned trial)
         what = "no best step" if t.best is None else str(t.best.relative_to(kept))
         lines.append(
-            f"{t.label} {t.state}: {verb} {human(t.freed)} ({len(t.files)} .pth files in "
-            f"older checkpoints and run/); kept {kept.name}/ ({what})"
+            f"{t.label} {t.state}: {verb} {human(t.freed)} ({_count(len(t.files), '.pth file')}"
+            f" in older checkpoints and run/); kept {kept.name}/ ({what})"
         )
         lines += [f"  could not delete {why}" for why in t.failed]
     untouched = [t for t in plan.trials if t.reason is not None]
@@ -249,7 +299,17 @@ def report_lines(plan: CleanPlan) -> list[str]:
         lines.append(f"{what}; kept each trial's newest checkpoint (latest and best pairs)")
     if untouched:
         lines.append(f"{len(untouched)} trial(s) untouched (above: why)")
+    failed = sum(len(t.failed) for t in plan.trials)
+    if failed:
+        lines.append(
+            f"{_count(failed, 'file')} could not be deleted (above: why); fix: make them "
+            "deletable (permissions, immutable flag) and run clean again"
+        )
     return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 __all__ = ["CleanPlan", "TrialClean", "clean", "human", "plan_clean", "report_lines"]

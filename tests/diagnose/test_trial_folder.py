@@ -88,3 +88,32 @@ def test_a_checkpoint_kept_long_before_the_best_step_is_said_to_be(tmp_path):
     assert checkpoint_for(45, run) == "../../best/G_10.pth, the latest kept before step 45"
     assert checkpoint_for(15, run) == "../../best/G_10.pth"  # the save before it: as always
     assert checkpoint_for(45, RunLog(tmp_path, kept_best=(10,))) == "best/G_10.pth"
+
+
+def test_a_cleaned_trials_checkpoints_are_read_from_its_newest_ray_checkpoint(tmp_path):
+    # `sweeper clean` leaves no G_*.pth in run/: diagnose named a deleted file from train.log's
+    # save lines, then (first fix) only the kept best/, advising best/G_30 for a signal whose
+    # best step, 55, the kept latest G_50 is nearer to.
+    from sweeper.diagnose._trial import with_kept_checkpoints
+
+    for trial, logs, mirror in (
+        (tmp_path / "ref" / "trial_a", "run", ""),  # the reference trainer
+        (_sovits_trial(tmp_path), "run/logs/44k", "logs/44k/"),  # so-vits-svc's layout
+    ):
+        (trial / "run").mkdir(parents=True, exist_ok=True)
+        for p in (trial / "run").rglob("*.pth"):
+            p.unlink()
+        (trial / "result.json").write_text('{"step": 0}\n')
+        for n, latest in ((1, 40), (2, 50)):  # Ray keeps two; the newer one counts
+            (trial / f"checkpoint_00000{n}" / mirror / "best").mkdir(parents=True, exist_ok=True)
+            (trial / f"checkpoint_00000{n}" / mirror / f"G_{latest}.pth").write_bytes(b"")
+            (trial / f"checkpoint_00000{n}" / "best").mkdir(exist_ok=True)
+            (trial / f"checkpoint_00000{n}" / "best" / "G_30.pth").write_bytes(b"")
+        run = with_kept_checkpoints(RunLog(trial / logs))
+        up = "../" * logs.count("/") + "../checkpoint_000002/"
+        assert (run.checkpoints, run.kept_best) == ((50,), (30,))
+        assert checkpoint_for(55, run) == f"{up}{mirror}G_50.pth"
+        assert checkpoint_for(35, run) == f"{up}best/G_30.pth"
+        assert (trial / logs / checkpoint_for(55, run)).is_file()
+        listed = RunLog(trial / logs, checkpoints=(60,))  # files beside the logs: they count
+        assert with_kept_checkpoints(listed) is listed

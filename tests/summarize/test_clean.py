@@ -36,6 +36,15 @@ def _best_line(folder: Path, out: Path, capsys) -> str:
     return next(line for line in lines if line.startswith("best checkpoint:"))
 
 
+def _advice(trial: Path, capsys, key: str = "checkpoint_step") -> dict[str, object]:
+    """What ``sweeper diagnose TRIAL --json`` advises per signal."""
+    assert main(["diagnose", str(trial), "--json", "--no-plot"]) == 0
+    signals = json.loads(capsys.readouterr().out)["signals"]
+    advised = {name: s[key] for name, s in signals.items() if s[key] is not None}
+    assert advised
+    return advised
+
+
 def _ids(folder: Path) -> dict[int, Path]:
     """Trial number -> its folder."""
     return {t.number: t.folder for t in plan_clean(folder).trials if t.number is not None}
@@ -54,6 +63,9 @@ def test_clean_keeps_the_newest_checkpoint_and_all_that_commands_read(full_copy,
     named, best = _named(folder), _best_line(folder, folder.parent / "a.json", capsys)
     assert main(["status", str(folder), "--json"]) == 0
     status = capsys.readouterr().out
+
+    trial = sorted(folder.glob("trial_*"))[0]
+    advice = _advice(trial, capsys)
 
     assert main(["clean", str(folder), "--dry-run"]) == 0
     dry = capsys.readouterr().out
@@ -78,12 +90,11 @@ def test_clean_keeps_the_newest_checkpoint_and_all_that_commands_read(full_copy,
 
     assert _named(folder) == named  # same ranking, same checkpoint named
     assert _best_line(folder, folder.parent / "b.json", capsys) == best
-    # diagnose advised run/'s G_30.pth "(saved per train.log)", deleted: now the kept best/
-    trial = sorted(folder.glob("trial_*"))[0]
-    assert main(["diagnose", str(trial), "--json", "--no-plot"]) == 0
-    signals = json.loads(capsys.readouterr().out)["signals"]
-    files = {s["checkpoint_file"] for s in signals.values()} - {None}
-    assert files and all((trial / "run" / f).is_file() for f in files), files
+    # diagnose advised run/'s G_30.pth "(saved per train.log)", deleted, then an older best/
+    # over the latest pair kept: now the same steps as before, in the newest checkpoint
+    assert _advice(trial, capsys) == advice
+    files = _advice(trial, capsys, "checkpoint_file").values()
+    assert all((trial / "run" / str(f)).is_file() for f in files), files
     assert main(["status", str(folder), "--json"]) == 0
     assert capsys.readouterr().out == status
 
@@ -166,6 +177,40 @@ def test_a_trial_whose_best_g_is_not_intact_in_the_newest_checkpoint_is_untouche
     assert not list((trials[2] / "run").rglob("*.pth"))
 
 
+def test_every_kept_file_is_read_whole_before_its_copies_go(full_copy, capsys):
+    # A probe: a kept best G zeroed inside (its zip directory and pickle intact) and a kept
+    # best D cut short both passed, and clean deleted their intact copies in run/ and the
+    # older checkpoint. A damaged Ray run state refused a sweep whose every trial had ended.
+    folder = full_copy
+    trials = _ids(folder)
+    newest = {n: sorted(t.glob("checkpoint_*"))[-1] for n, t in trials.items()}
+    zeroed = newest[0] / "best" / "G_30.pth"
+    data = bytearray(zeroed.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 65536] = bytes(65536)
+    zeroed.write_bytes(bytes(data))
+    cut = newest[1] / "best" / "D_30.pth"
+    cut.write_bytes(cut.read_bytes()[:1000])
+    newer = [trials[2] / "run" / f"{k}_35.pth" for k in "GD"]  # saved after Ray's last one
+    for path in newer:
+        shutil.copy(trials[2] / "run" / "G_30.pth", path)
+    state = sorted(folder.glob("experiment_state-*.json"))[-1]
+    state.write_text(state.read_text()[:100])
+    kept = {n: _files(trials[n]) for n in (0, 1)}
+    assert main(["clean", str(folder)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert {n: _files(trials[n]) for n in (0, 1)} == kept
+    assert f"#0 {trials[0].name}: untouched, G_30.pth is corrupt (" in out
+    assert f"#1 {trials[1].name}: untouched, D_30.pth is corrupt (" in out
+    assert "fix: copy an intact one over it" in out
+    assert all(p.is_file() for p in newer) and not (trials[2] / "run" / "G_30.pth").exists()
+    assert "freed" in out and "in 1 trial(s)" in out
+    _unfinish(folder, 0)  # a trial that has not ended: the lost state matters now
+    assert main(["clean", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read (JSONDecodeError), and the sweep has trials that have not" in err
+
+
 def test_a_trial_with_no_best_step_keeps_its_newest_checkpoint(full_copy, capsys):
     # A trial that diverged at its first check has no finite value, so no best G; its
     # older checkpoints and run/ are freed all the same (they were kept whole until the review).
@@ -203,6 +248,26 @@ def test_a_running_driver_or_a_folder_that_is_no_sweep_is_refused(sweep_copy, tm
     assert _files(sweep_copy) == before
     assert main(["clean", str(tmp_path)]) == 2
     assert "is not a sweep folder (no sweep.yaml)" in capsys.readouterr().err
+
+
+def test_a_second_clean_and_files_that_resist_are_named(sweep_copy, tmp_path, capsys):
+    lock_file = sweep_copy / ".sweeper.lock"
+    replace_file(lock_file, lock_file.read_bytes())  # hard-linked: the lock writes in it
+    lock = DriverLock(sweep_copy, "sweeper clean").acquire()
+    try:
+        assert main(["clean", str(sweep_copy)]) == 2
+        err = capsys.readouterr().err
+        assert "is being cleaned by another `sweeper clean`" in err and "fix: let it end" in err
+    finally:
+        lock.release()
+    from sweeper.summarize.clean import CleanPlan, TrialClean, report_lines
+
+    trial = TrialClean(tmp_path, 3, "COMPLETE", kept=tmp_path, files=[tmp_path / "G_5.pth"])
+    trial.failed = [f"{tmp_path / 'G_10.pth'}: Operation not permitted"]
+    lines = report_lines(CleanPlan(tmp_path, [trial], dry_run=False))
+    assert "(1 .pth file in older checkpoints and run/)" in lines[0]
+    assert lines[1] == f"  could not delete {tmp_path / 'G_10.pth'}: Operation not permitted"
+    assert lines[-1].startswith("1 file could not be deleted (above: why); fix: make them")
 
 
 def test_freed_bytes_count_a_file_once_its_last_link_goes(tmp_path):
