@@ -59,7 +59,8 @@ def print_summary(summary, cfg) -> None:
             return
         print(
             f"next: `sweeper summarize {summary.sweep_dir}` (ranking, HTML report), "
-            f"`sweeper export-best {summary.sweep_dir} --out config.json`"
+            f"`sweeper export-best {summary.sweep_dir} --out config.json`; "
+            f"`sweeper clean {summary.sweep_dir}` frees the older checkpoints' disk"
         )
 
 

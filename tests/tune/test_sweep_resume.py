@@ -114,6 +114,7 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     assert (original / "study.journal").read_bytes() == journal
     assert f"results: {sweep_dir}" in text
     assert f"next: `sweeper summarize {sweep_dir}`" in text  # what to do with a finished sweep
+    assert f"`sweeper clean {sweep_dir}` frees the older checkpoints' disk" in text
     study = load_study(sweep_dir)
     trials = study.get_trials(deepcopy=False)
     assert len(trials) == 3, [t.user_attrs for t in trials]
