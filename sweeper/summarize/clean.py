@@ -128,12 +128,16 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
         plan.reason = "no checkpoint_* folder, the copy clean would keep; left as it is"
         return plan
     plan.kept = newest[-1]
-    damaged = next(filter(None, map(_damage, _pth_files(plan.kept))), None)
-    if damaged is not None:
+    kept = _pth_files(plan.kept)
+    damaged = next(filter(None, map(_damage, kept)), None)
+    if not kept:  # (a trial with no best step would be left with no weights at all)
+        plan.reason = f"its newest checkpoint {plan.kept.name}/ holds no .pth file; left as it is"
+    elif damaged is not None:
         plan.reason = (
             f"{damaged} in {plan.kept.name}/; fix: copy an intact one over it (run/ or an "
             "older checkpoint_* may hold one) and clean again, or leave this trial as it is"
         )
+    if plan.reason is not None:
         return plan
     if row.best_step is None:  # no finite value (diverged at once): no best G to protect
         return _add_files(plan, newest[:-1])

@@ -225,10 +225,23 @@ def test_a_trial_with_no_best_step_keeps_its_newest_checkpoint(full_copy, capsys
     ))  # fmt: skip
     newest = sorted(trial.glob("checkpoint_*"))[-1]
     kept = {p: p.stat().st_size for p in newest.rglob("*.pth")}
+    assert main(["clean", str(folder), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"#2 {trial.name} COMPLETE: would free " in out
+    assert f"kept {newest.name}/ (no best step)" in out
+    saved = {p: p.read_bytes() for p in kept}
+    for p in kept:  # a newest checkpoint with no weights: it keeps them where they are
+        p.unlink()
+    before = _files(trial)
+    assert main(["clean", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"#2 {trial.name}: untouched, its newest checkpoint {newest.name}/ holds no" in out
+    assert _files(trial) == before
+    for p, data in saved.items():
+        p.write_bytes(data)
     assert main(["clean", str(folder)]) == 0
     out = capsys.readouterr().out
     assert f"#2 {trial.name} COMPLETE: freed " in out
-    assert f"kept {newest.name}/ (no best step)" in out
     assert {p: p.stat().st_size for p in trial.rglob("*.pth")} == kept
 
 
