@@ -57,10 +57,14 @@ def print_summary(summary, cfg) -> None:
                 f"SPACE.yaml --name {name}-2`"
             )
             return
+        from sweeper.tune.remote import is_uri
+
+        where = summary.sweep_dir
+        disk = f"; `sweeper clean {where}` frees the older checkpoints' disk"
+        disk = "" if is_uri(where) else disk  # clean refuses an object store
         print(
-            f"next: `sweeper summarize {summary.sweep_dir}` (ranking, HTML report), "
-            f"`sweeper export-best {summary.sweep_dir} --out config.json`; "
-            f"`sweeper clean {summary.sweep_dir}` frees the older checkpoints' disk"
+            f"next: `sweeper summarize {where}` (ranking, HTML report), "
+            f"`sweeper export-best {where} --out config.json`{disk}"
         )
 
 

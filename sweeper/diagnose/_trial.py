@@ -91,29 +91,27 @@ def with_held_out(run: RunLog) -> RunLog:
 
 
 def with_kept_checkpoints(run: RunLog) -> RunLog:
-    """``run`` whose logs' folder lists no ``G_*.pth`` (``sweeper clean`` deleted a trial's
-    copies in ``run/``) with those of its trial's newest Ray checkpoint, which is kept: its
-    latest pair where the logs' folder had it and its ``best/`` (diagnose advised "G_240.pth
-    (saved per train.log)", a deleted file, and then an older best/ over the latest kept)."""
-    if run.checkpoints or run.kept_best:
+    """``run`` with its trial's newest Ray checkpoint as the place of the checkpoints its
+    logs' folder lacks (``sweeper clean`` deletes a trial's copies in ``run/``): that
+    checkpoint's ``best/`` where no best/ is listed, its latest pair where no G_*.pth is."""
+    if run.kept_best:
         return run
     trial = trial_of(run.source)
-    newest = sorted(p for p in trial.glob("checkpoint_*") if p.is_dir()) if trial else []
-    logs = run.source if run.source.is_dir() else run.source.parent
+    if trial is None:
+        return run
+    newest = sorted(p for p in trial.glob("checkpoint_*") if p.is_dir())
+    logs = (run.source if run.source.is_dir() else run.source.parent).resolve()
     try:
-        mirror = newest[-1] / logs.resolve().relative_to((trial / RUN).resolve())
-    except (IndexError, ValueError):  # no checkpoint, or logs outside run/
+        mirror = newest[-1] / logs.relative_to((trial / RUN).resolve())
+    except (IndexError, ValueError):  # no checkpoint folder, or logs outside run/
         return run
-    latest, best = _g_steps(mirror), _g_steps(newest[-1] / "best")
-    if not (latest or best):
-        return run
-    return dataclasses.replace(
-        run,
-        checkpoints=latest,
-        checkpoint_dir=os.path.relpath(mirror, logs) + "/",
-        kept_best=best,
-        best_dir=os.path.relpath(newest[-1] / "best", logs),
-    )
+    best = newest[-1] / "best"
+    relative = os.path.relpath(best, logs)
+    found = dataclasses.replace(run, kept_best=_g_steps(best), best_dir=relative)
+    if not run.checkpoints:  # (clean keeps run/'s G_ saved after the checkpoint's latest)
+        found.checkpoints = _g_steps(mirror)
+        found.checkpoint_dir = os.path.relpath(mirror, logs) + "/"
+    return found if found.checkpoints or found.kept_best else run
 
 
 def _g_steps(folder: Path) -> tuple[int, ...]:

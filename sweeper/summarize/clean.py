@@ -25,7 +25,12 @@ from optuna.trial import FrozenTrial
 
 from sweeper.config import SweepConfig
 from sweeper.errors import InputError
-from sweeper.summarize.collect import checkpoint_problem, find_checkpoint, open_study
+from sweeper.summarize.collect import (
+    UNREADABLE,
+    checkpoint_problem,
+    find_checkpoint,
+    open_study,
+)
 from sweeper.tune._lock import DriverLock, driver_running
 from sweeper.tune._resume import load_sweep_dir
 from sweeper.tune._table import _row
@@ -45,7 +50,8 @@ class TrialClean:
     state: str
     kept: Path | None = None  # the newest checkpoint folder, kept whole
     best: Path | None = None  # the best G summarize names (in ``kept``)
-    files: list[Path] = field(default_factory=list)  # *.pth to delete
+    files: list[Path] = field(default_factory=list)  # G_/D_<step>.pth to delete
+    deleted: int = 0  # how many of ``files`` were deleted (or would be, in a dry run)
     freed: int = 0  # bytes the deletion frees (hard links to kept files free nothing)
     reason: str | None = None  # why the trial is left untouched (None: cleaned)
     failed: list[str] = field(default_factory=list)  # files that could not be deleted
@@ -68,14 +74,14 @@ class CleanPlan:
 
     @property
     def cleaned(self) -> list[TrialClean]:
+        """Trials with files to delete (some may have resisted: ``failed``)."""
         return [t for t in self.trials if t.reason is None and t.files]
 
 
-def ray_unfinished(folder: Path, every_trial_ended: bool) -> dict[str, str]:
+def ray_unfinished(folder: Path) -> dict[str, str] | None:
     """Trial id -> status, for each trial Ray's newest run state has not TERMINATED (a
-    resume restores those from their checkpoints: ERROR ones too, ``resume_errored``).
-    An unreadable state matters only while a trial has not ended in the study: a sweep
-    whose every trial ended has nothing left to resume (``resume`` says so)."""
+    resume restores those from their checkpoints: ERROR ones too, ``resume_errored``);
+    None when it cannot be read."""
     states = sorted(folder.glob("experiment_state-*.json"))
     if not states:
         return {}  # no run state: Ray restores nothing (status and summarize need none)
@@ -87,14 +93,8 @@ def ray_unfinished(folder: Path, every_trial_ended: bool) -> dict[str, str]:
             for t in trials
             if t.get("status") != "TERMINATED"
         }
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-        if every_trial_ended:
-            return {}
-        raise InputError(
-            f"{states[-1]} cannot be read ({type(err).__name__}), and the sweep has trials "
-            "that have not ended, so which checkpoints a resume needs is unknown; fix: "
-            "restore that file from a backup, or leave this sweep's checkpoints as they are"
-        ) from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def _pth_files(place: Path) -> list[Path]:
@@ -107,7 +107,9 @@ def freed_bytes(stats: list[os.stat_result]) -> int:
     hard link goes (the so-vits-svc trainer hard-links best/G; a copy made with hard links
     frees nothing)."""
     gone: Counter[tuple[int, int]] = Counter((st.st_dev, st.st_ino) for st in stats)
-    first = {(st.st_dev, st.st_ino): st for st in stats}
+    first: dict[tuple[int, int], os.stat_result] = {}
+    for st in stats:  # the first stat of an inode: taken before any of its links went
+        first.setdefault((st.st_dev, st.st_ino), st)
     return sum(first[k].st_size for k, n in gone.items() if n >= first[k].st_nlink)
 
 
@@ -158,13 +160,13 @@ def _damage(path: Path) -> str | None:
     """Why a kept torch checkpoint is damaged, or None. Every kept file is read whole: its
     copies are about to go, and ``checkpoint_problem`` (enough for summarize) checks only
     the zip's directory and its pickle - a file zeroed inside passed it (a probe)."""
-    problem = checkpoint_problem(path)
+    problem = checkpoint_problem(path)  # not a torch file at all (no data.pkl), or cut
     if problem is not None:
         return problem
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()  # every member's CRC-32: torch.save writes them
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+    except UNREADABLE as err:
         return f"{path.name} is corrupt ({type(err).__name__}: {err})"
     return None if bad is None else f"{path.name} is corrupt ({bad} fails its CRC check)"
 
@@ -178,9 +180,11 @@ def _add_files(plan: TrialClean, older: list[Path]) -> TrialClean:
     newer = [] if latest is None else [
         p for p in _pth_files(plan.folder / RUN) if (_step(p) or 0) > latest
     ]  # fmt: skip
-    for place in [*older, plan.folder / RUN]:
-        plan.files += [p for p in _pth_files(place) if p not in newer] if place.is_dir() else []
+    for place in [*older, plan.folder / RUN]:  # checkpoints only: another .pth is not ours
+        found = _pth_files(place) if place.is_dir() else []
+        plan.files += [p for p in found if _step(p) is not None and p not in newer]
     plan.freed = freed_bytes([p.stat() for p in plan.files])
+    plan.deleted = len(plan.files)
     return plan
 
 
@@ -215,7 +219,16 @@ def _open(sweep_dir: str | Path) -> tuple[Path, SweepConfig]:
 
 def _plan(folder: Path, cfg: SweepConfig, dry_run: bool) -> CleanPlan:
     trials = open_study(cfg, folder).get_trials(deepcopy=False)
-    unfinished = ray_unfinished(folder, all(t.state.name in ENDED for t in trials))
+    unfinished = ray_unfinished(folder)
+    if unfinished is None and all(t.state.name in ENDED for t in trials):
+        unfinished = {}  # every trial ended: nothing is left to resume (resume says so)
+    elif unfinished is None:
+        state = sorted(folder.glob("experiment_state-*.json"))[-1]
+        raise InputError(
+            f"{state} cannot be read, and the sweep has trials that have not ended, so "
+            "which checkpoints a resume needs is unknown; fix: restore that file from a "
+            "backup, or leave this sweep's checkpoints as they are"
+        )
     plans = [_plan_trial(t, folder, unfinished) for t in trials if _row(t).ray_id is not None]
     plans = [p for p in plans if p.folder.is_dir()]  # (none on disk: nothing to free)
     known = {f"trial_{_row(t).ray_id}" for t in trials}
@@ -226,9 +239,9 @@ def _plan(folder: Path, cfg: SweepConfig, dry_run: bool) -> CleanPlan:
     return CleanPlan(folder, plans, dry_run)
 
 
-def plan_clean(sweep_dir: str | Path, dry_run: bool = True) -> CleanPlan:
+def plan_clean(sweep_dir: str | Path) -> CleanPlan:
     """What ``clean`` would delete in a sweep folder, trial by trial; deletes nothing."""
-    return _plan(*_open(sweep_dir), dry_run)
+    return _plan(*_open(sweep_dir), dry_run=True)
 
 
 def clean(sweep_dir: str | Path, dry_run: bool = False) -> CleanPlan:
@@ -248,20 +261,25 @@ def clean(sweep_dir: str | Path, dry_run: bool = False) -> CleanPlan:
 
 
 def _delete(trial: TrialClean) -> None:
-    """Delete the trial's files; one that resists is kept, named, and not counted."""
-    stats, gone = [], []
+    """Delete the trial's files; one that resists is kept, named, and not counted. Every
+    file is stat'ed before any goes: a hard link's count drops as its siblings go."""
+    stats = {}
     for path in trial.files:
         try:
-            st = path.stat()
+            stats[path] = path.stat()
+        except FileNotFoundError:
+            continue  # gone already
+    gone = []
+    for path, st in stats.items():
+        try:
             path.unlink()
         except FileNotFoundError:
-            continue  # gone already (a clean run beside this one)
+            continue
         except OSError as err:
             trial.failed.append(f"{path}: {err.strerror or err}")
             continue
-        stats.append(st)
-        gone.append(path)
-    trial.files, trial.freed = gone, freed_bytes(stats)
+        gone.append(st)
+    trial.deleted, trial.freed = len(gone), freed_bytes(gone)
 
 
 def human(n: int) -> str:
@@ -284,14 +302,16 @@ def report_lines(plan: CleanPlan) -> list[str]:
         kept = t.kept or t.folder  # (set: a cleaned trial)
         what = "no best step" if t.best is None else str(t.best.relative_to(kept))
         lines.append(
-            f"{t.label} {t.state}: {verb} {human(t.freed)} ({_count(len(t.files), '.pth file')}"
+            f"{t.label} {t.state}: {verb} {human(t.freed)} ({_count(t.deleted, '.pth file')}"
             f" in older checkpoints and run/); kept {kept.name}/ ({what})"
         )
         lines += [f"  could not delete {why}" for why in t.failed]
     untouched = [t for t in plan.trials if t.reason is not None]
     lines += [f"{t.label}: untouched, {t.reason}" for t in untouched]
     done = [t for t in plan.trials if t.reason is None]
-    if not plan.cleaned and done:
+    if plan.cleaned and not plan.freed and not any(t.deleted for t in plan.cleaned):
+        lines.append(f"{verb} 0 B: no file could be deleted")
+    elif not plan.cleaned and done:
         lines.append(
             f"{verb} 0 B: nothing left to clean ({len(done)} ended trial(s) already hold only "
             "their newest checkpoint's files)"

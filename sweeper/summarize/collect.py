@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,9 +179,14 @@ def checkpoint_problem(path: Path) -> str | None:
             with archive.open(pickles[0]) as f:
                 while f.read(1 << 20):
                     pass
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+    except UNREADABLE as err:
         return f"{path.name} is corrupt ({type(err).__name__}: {err})"
     return None
+
+
+# What reading a damaged zip raises: a cut file, a bad header, a compression method field
+# garbled into one zipfile lacks (NotImplementedError), damaged deflated data (zlib.error).
+UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error, ValueError)
 
 
 def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:

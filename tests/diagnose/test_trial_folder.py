@@ -115,5 +115,9 @@ def test_a_cleaned_trials_checkpoints_are_read_from_its_newest_ray_checkpoint(tm
         assert checkpoint_for(55, run) == f"{up}{mirror}G_50.pth"
         assert checkpoint_for(35, run) == f"{up}best/G_30.pth"
         assert (trial / logs / checkpoint_for(55, run)).is_file()
-        listed = RunLog(trial / logs, checkpoints=(60,))  # files beside the logs: they count
-        assert with_kept_checkpoints(listed) is listed
+        # clean keeps run/'s G_ saved after the checkpoint's latest: it stays, best/ is added
+        newer = with_kept_checkpoints(RunLog(trial / logs, checkpoints=(60,)))
+        assert (newer.checkpoints, newer.checkpoint_dir, newer.kept_best) == ((60,), "", (30,))
+        assert checkpoint_for(35, newer) == f"{up}best/G_30.pth"
+        live = RunLog(trial / logs, kept_best=(30,))  # a best/ beside the logs: as it is
+        assert with_kept_checkpoints(live) is live

@@ -194,6 +194,8 @@ def test_every_kept_file_is_read_whole_before_its_copies_go(full_copy, capsys):
     newer = [trials[2] / "run" / f"{k}_35.pth" for k in "GD"]  # saved after Ray's last one
     for path in newer:
         shutil.copy(trials[2] / "run" / "G_30.pth", path)
+    newer.append(trials[2] / "run" / "spk_mix.pth")  # not a checkpoint of ours: it stays
+    newer[-1].write_bytes(b"a speaker mix")
     state = sorted(folder.glob("experiment_state-*.json"))[-1]
     state.write_text(state.read_text()[:100])
     kept = {n: _files(trials[n]) for n in (0, 1)}
@@ -208,7 +210,7 @@ def test_every_kept_file_is_read_whole_before_its_copies_go(full_copy, capsys):
     _unfinish(folder, 0)  # a trial that has not ended: the lost state matters now
     assert main(["clean", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert "cannot be read (JSONDecodeError), and the sweep has trials that have not" in err
+    assert "cannot be read, and the sweep has trials that have not ended" in err
 
 
 def test_a_trial_with_no_best_step_keeps_its_newest_checkpoint(full_copy, capsys):
@@ -275,12 +277,19 @@ def test_a_second_clean_and_files_that_resist_are_named(sweep_copy, tmp_path, ca
         lock.release()
     from sweeper.summarize.clean import CleanPlan, TrialClean, report_lines
 
-    trial = TrialClean(tmp_path, 3, "COMPLETE", kept=tmp_path, files=[tmp_path / "G_5.pth"])
+    files = [tmp_path / "G_5.pth", tmp_path / "G_10.pth"]
+    trial = TrialClean(tmp_path, 3, "COMPLETE", kept=tmp_path, files=files, deleted=1)
     trial.failed = [f"{tmp_path / 'G_10.pth'}: Operation not permitted"]
     lines = report_lines(CleanPlan(tmp_path, [trial], dry_run=False))
     assert "(1 .pth file in older checkpoints and run/)" in lines[0]
     assert lines[1] == f"  could not delete {tmp_path / 'G_10.pth'}: Operation not permitted"
     assert lines[-1].startswith("1 file could not be deleted (above: why); fix: make them")
+    # A read-only folder: every file resists. It said "nothing left to clean" (a review).
+    trial.deleted, trial.failed = 0, [f"{f}: Permission denied" for f in files]
+    lines = report_lines(CleanPlan(tmp_path, [trial], dry_run=False))
+    assert sum("could not delete" in line for line in lines) == 2
+    assert "freed 0 B: no file could be deleted" in lines and "nothing left" not in str(lines)
+    assert lines[-1].startswith("2 files could not be deleted (above: why)")
 
 
 def test_freed_bytes_count_a_file_once_its_last_link_goes(tmp_path):
@@ -293,3 +302,13 @@ def test_freed_bytes_count_a_file_once_its_last_link_goes(tmp_path):
     assert [human(n) for n in (0, 999, 26_000_000, 1_300_000_000)] == [
         "0 B", "999 B", "26.0 MB", "1.3 GB"
     ]
+    # Deleting: each file is stat'ed before any goes. Stat'ed one by one as they went, two
+    # deleted links of a file a third keeps read as freed (the last stat's count had dropped).
+    from sweeper.summarize.clean import TrialClean, _delete
+
+    keep = tmp_path / "kept_G_5.pth"
+    os.link(one, keep)
+    trial = TrialClean(tmp_path, 0, "COMPLETE", files=[one, two, solo])
+    _delete(trial)
+    assert (trial.freed, trial.deleted, trial.failed) == (10, 3, [])
+    assert keep.read_bytes() == b"x" * 1000

@@ -104,6 +104,7 @@ def test_a_driver_killed_mid_sweep_resumes_from_the_bucket_and_is_summarized_fro
     sweep = uri.replace("/runs?", "/runs/tb?")
     text = procs.run("resume", sweep, cwd=tmp_path, log=tmp_path / "resume.log")
     assert "trials: 3 (3 budget)" in text, text[-2000:]
+    assert "next: `sweeper summarize" in text and "sweeper clean" not in text  # (it refuses)
     trials = optuna.load_study(study_name="tb", storage=db).get_trials()
     assert sorted(t.user_attrs["config"]["train.learning_rate"] for t in trials) == [
         2.0e-3,
