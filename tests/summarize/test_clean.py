@@ -312,3 +312,23 @@ def test_freed_bytes_count_a_file_once_its_last_link_goes(tmp_path):
     _delete(trial)
     assert (trial.freed, trial.deleted, trial.failed) == (10, 3, [])
     assert keep.read_bytes() == b"x" * 1000
+
+
+def test_a_garbled_zip_is_named_corrupt_not_an_internal_error(tmp_path):
+    # A review: a compression method garbled in the zip's directory raised
+    # NotImplementedError through summarize's and clean's checks ("internal error").
+    import torch
+
+    from sweeper.summarize.clean import _damage
+    from sweeper.summarize.collect import checkpoint_problem
+
+    path = tmp_path / "G_5.pth"
+    torch.save({"w": torch.zeros(1000)}, path)
+    assert checkpoint_problem(path) is None and _damage(path) is None
+    data = bytearray(path.read_bytes())
+    for at in range(len(data) - 4):
+        if data[at : at + 4] == b"PK\x01\x02":  # each central directory entry
+            data[at + 10 : at + 12] = (99).to_bytes(2, "little")  # compression method
+    path.write_bytes(bytes(data))
+    for problem in (checkpoint_problem(path), _damage(path)):
+        assert problem is not None and problem.startswith("G_5.pth is corrupt (")
