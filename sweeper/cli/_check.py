@@ -177,11 +177,11 @@ def _short(value) -> str:
     """A drawn value as status shows it: 3 significant digits, more near 1 (an lr_decay of
     0.9999 showed as 1)."""
     from sweeper.space._fields import choice_label
-    from sweeper.space._space import _as_yaml
-    from sweeper.tune._table import _show
+    from sweeper.space._space import as_yaml
+    from sweeper.tune._table import show_value
 
     if isinstance(value, float):
-        return _show(value)
+        return show_value(value)
     if value is None or isinstance(value, bool):  # as the file writes them
-        return _as_yaml(value)
+        return as_yaml(value)
     return str(choice_label(value))

@@ -234,16 +234,16 @@ class Space:
 
 def _describe(spec: Param) -> str:
     if isinstance(spec, CategoricalParam | FixedParam):
-        return ", ".join(_as_yaml(thaw(v)) for v in spec.values())
+        return ", ".join(as_yaml(thaw(v)) for v in spec.values())
     return f"{spec.low}..{spec.high} step {spec.step}"
 
 
-def _as_yaml(value: Any) -> str:
+def as_yaml(value: Any) -> str:
     """A value as the sweep file writes it: true, false and null, not Python's names."""
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, list):
-        return "[" + ", ".join(_as_yaml(v) for v in value) + "]"
+        return "[" + ", ".join(as_yaml(v) for v in value) + "]"
     return repr(value)
 
 

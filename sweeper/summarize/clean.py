@@ -33,7 +33,7 @@ from sweeper.summarize.collect import (
 )
 from sweeper.tune._lock import DriverLock, driver_running
 from sweeper.tune._resume import load_sweep_dir
-from sweeper.tune._table import _row
+from sweeper.tune._table import row_of
 from sweeper.tune._trainable import RUN
 
 ENDED = ("COMPLETE", "PRUNED", "FAIL")  # Optuna states a trial never leaves
@@ -114,7 +114,7 @@ def freed_bytes(stats: list[os.stat_result]) -> int:
 
 
 def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) -> TrialClean:
-    row = _row(trial)
+    row = row_of(trial)
     plan = TrialClean(folder / f"trial_{row.ray_id}", row.number, row.state)
     if row.state not in ENDED:
         plan.reason = f"not ended ({row.state}): a resume goes on from its checkpoints"
@@ -229,9 +229,9 @@ def _plan(folder: Path, cfg: SweepConfig, dry_run: bool) -> CleanPlan:
             "which checkpoints a resume needs is unknown; fix: restore that file from a "
             "backup, or leave this sweep's checkpoints as they are"
         )
-    plans = [_plan_trial(t, folder, unfinished) for t in trials if _row(t).ray_id is not None]
+    plans = [_plan_trial(t, folder, unfinished) for t in trials if row_of(t).ray_id is not None]
     plans = [p for p in plans if p.folder.is_dir()]  # (none on disk: nothing to free)
-    known = {f"trial_{_row(t).ray_id}" for t in trials}
+    known = {f"trial_{row_of(t).ray_id}" for t in trials}
     for stray in sorted(p for p in folder.glob("trial_*") if p.is_dir()):
         if stray.name not in known:  # a journal cut short: the study lost its end
             plans.append(TrialClean(stray, None, "?", reason="not in the study: left as it is"))

@@ -21,7 +21,7 @@ from sweeper.logs import read_results
 from sweeper.tune._journal import open_existing, warn_gaps
 from sweeper.tune._resume import load_sweep_dir
 from sweeper.tune._run import SWEEP_FILE
-from sweeper.tune._table import _row
+from sweeper.tune._table import row_of
 
 RESULT = "result.json"  # one JSON line per report (Ray's JsonLoggerCallback)
 # Ray's own fields in each result line: not metrics of the trainer.
@@ -190,7 +190,7 @@ UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.e
 
 
 def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
-    row = _row(trial)
+    row = row_of(trial)
     rec = TrialRecord(
         row.number, row.ray_id, row.state, row.rule, row.message, row.steps, row.best_step,
         row.params,

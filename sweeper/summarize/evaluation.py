@@ -70,7 +70,7 @@ def data_digest(data: SweepData) -> str | None:
     from sweeper.trainers.reference.config import load_config
     from sweeper.trainers.reference.data import read_filelist
 
-    job = _job(data)
+    job = evaluation_job(data)
     h = hashlib.sha256(str(_VERSION).encode())
     if job.toy is not None:
         h.update(json.dumps(job.toy, sort_keys=True, default=str).encode())
@@ -138,7 +138,7 @@ def load_cached(data: SweepData) -> int:
     return n
 
 
-def _job(data: SweepData) -> Job:
+def evaluation_job(data: SweepData) -> Job:
     """The sweep's Job. Its relative paths were resolved from the directory the sweep ran in
     when the folder was loaded (``tune._resume.load_sweep_dir``)."""
     return Job.from_sweep(data.cfg)
@@ -308,13 +308,13 @@ def _measure(
     """Measure ``todo`` as Ray tasks; results cached and put into the trials."""
     import ray
 
-    from sweeper.tune._run import _connect
+    from sweeper.tune._run import connect_ray
 
-    _connect(address)
+    connect_ray(address)
     cpu, gpu, note = _resources(data.cfg)
     log(f"evaluating {len(todo)} checkpoint(s) as Ray tasks ({cpu:g} CPU, {gpu:g} GPU each){note}")
     task = ray.remote(num_cpus=cpu, num_gpus=gpu, max_calls=0)(evaluate_checkpoint)
-    job = _job(data)
+    job = evaluation_job(data)
     refs = {
         task.remote(EvalRequest(job, rec.params, str(rec.checkpoint), metrics, cpu)): rec
         for rec in todo

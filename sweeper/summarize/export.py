@@ -67,12 +67,12 @@ def _pick(summary: Summary, trial: int | None) -> TrialRecord:
 
 def _speakers(summary: Summary) -> dict[str, int]:
     """The reference trial's speaker map (sorted speaker folders), where the data is here."""
-    from sweeper.summarize.evaluation import _job
+    from sweeper.summarize.evaluation import evaluation_job
     from sweeper.trainers.reference.config import load_config
     from sweeper.trainers.reference.data import read_filelist, speaker_map
     from sweeper.tune._trainable import toy_data
 
-    job = _job(summary.data)
+    job = evaluation_job(summary.data)
     data_dir = toy_data(job) if job.toy is not None else job.data_dir
     if data_dir is None or not Path(data_dir).is_dir():
         return {}
@@ -103,9 +103,9 @@ def build_config(
     # finding, and would silently replace the base's (lr_decay 0.999875 became 0.999).
     fixed = fixed_params(cfg) if base is not None else set()
     if base is None and cfg.trainer == "sovits-svc" and cfg.base.config is not None:
-        from sweeper.summarize.evaluation import _job
+        from sweeper.summarize.evaluation import evaluation_job
 
-        base = Path(str(_job(summary.data).config))
+        base = Path(str(evaluation_job(summary.data).config))
     base_raw, notes = None, []
     if base is not None:
         raw, notes = read_base(base)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sweeper.summarize.ranking import tie_key
 from sweeper.summarize.summary import Summary
-from sweeper.tune._table import _show, compute_text, shown_params
+from sweeper.tune._table import compute_text, show_value, shown_params
 
 MAX_TERMINAL_METRICS = 6  # metric columns in the terminal table
 # Trials listed per part of the terminal view (a 2,700-trial sweep printed 4,468 lines);
@@ -75,7 +75,7 @@ def param_cell(row: dict[str, Any], name: str) -> str:
     if name not in row:
         return "-"
     value = row[name]
-    return _show(value) if value is None or isinstance(value, bool) else _fmt(value)
+    return show_value(value) if value is None or isinstance(value, bool) else _fmt(value)
 
 
 def _fmt(value: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sweeper.config import SweepConfig
 from sweeper.space import CategoricalParam, FixedParam, FloatParam, IntParam, Param
 from sweeper.space._fields import thaw
-from sweeper.space._space import _as_yaml
+from sweeper.space._space import as_yaml
 from sweeper.tune._study import JOURNAL, SweepStudy
 
 TPE_STARTUP = 10  # Optuna's TPESampler draws its first n_startup_trials at random
@@ -62,7 +62,7 @@ def describe(cfg: SweepConfig) -> list[str]:
     if fixed:
         # a conditional one is set only where its when: holds, so it says so
         values = ", ".join(
-            f"{n}={_as_yaml(thaw(space.params[n].value))}{_when(space, n, ' (', ')')}"
+            f"{n}={as_yaml(thaw(space.params[n].value))}{_when(space, n, ' (', ')')}"
             for n in fixed
         )
         lines.append(f"fixed ({len(fixed)}): {values}")
@@ -95,9 +95,9 @@ def _when(space, name: str, before: str = " ", after: str = "") -> str:
     parts = []
     for parent, values in space._accept[name].items():
         if len(values) == 1:
-            parts.append(f"{parent} = {_as_yaml(thaw(values[0]))}")
+            parts.append(f"{parent} = {as_yaml(thaw(values[0]))}")
         else:
-            parts.append(f"{parent} in {_as_yaml([thaw(v) for v in values])}")
+            parts.append(f"{parent} in {as_yaml([thaw(v) for v in values])}")
     return f"{before}when {' and '.join(parts)}{after}" if parts else ""
 
 
@@ -106,7 +106,7 @@ def _range(space, name: str) -> str:
     when = _when(space, name)
     if isinstance(spec, CategoricalParam):
         alone = " (one choice: acts as fixed)" if len(spec.choices) == 1 else ""
-        return "one of " + ", ".join(_as_yaml(thaw(v)) for v in spec.choices) + alone + when
+        return "one of " + ", ".join(as_yaml(thaw(v)) for v in spec.choices) + alone + when
     if isinstance(spec, FloatParam | IntParam):
         scale = " (log)" if spec.log else ""
         step = f" step {spec.step}" if spec.step not in (None, 1) else ""

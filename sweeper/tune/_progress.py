@@ -13,7 +13,7 @@ from ray.tune import Callback
 from sweeper.space import FixedParam
 from sweeper.tune._scheduler import error_line
 from sweeper.tune._study import CONFIG, OUTCOME, SweepStudy
-from sweeper.tune._table import _show, rows
+from sweeper.tune._table import rows, show_value
 
 STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial event)
 
@@ -22,7 +22,7 @@ STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial eve
 
 def describe_params(config: dict[str, Any], limit: int = 4) -> str:
     """``lr=0.0123 train_clips=1``: the last part of each dotted key, fixed values skipped."""
-    parts = [f"{k.rsplit('.', 1)[-1]}={_show(v)}" for k, v in config.items()]
+    parts = [f"{k.rsplit('.', 1)[-1]}={show_value(v)}" for k, v in config.items()]
     return " ".join(parts[:limit]) + (" ..." if len(parts) > limit else "")
 
 

@@ -30,10 +30,10 @@ from sweeper.tune._run import (
     META_FILE,
     SWEEP_FILE,
     Summary,
-    _connect,
     _fit,
     _trainable,
     check_resources,
+    connect_ray,
     summarize,
 )
 from sweeper.tune._signals import interruptible
@@ -144,7 +144,7 @@ def _resume_sweep(sweep_dir, address, time_limit_s) -> Summary:
 def _resume(
     folder: Path | str, cfg: SweepConfig, address: str | None, time_limit_s: float | None
 ) -> Summary:
-    _connect(address)
+    connect_ray(address)
     check_resources(cfg)
     from ray import tune
 

@@ -57,7 +57,7 @@ class Summary:
     time_limit_s: float | None = None  # the --time-limit that stopped this run, if one did
 
 
-def _connect(address: str | None) -> None:
+def connect_ray(address: str | None) -> None:
     import ray
 
     for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
@@ -271,7 +271,7 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
         journal_existed = local and (sweep_dir / JOURNAL).exists()
         try:
             # Ray and the cluster's size first: a request no node can meet writes nothing.
-            _connect(address)
+            connect_ray(address)
             check_resources(cfg, space_file)
             tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
         except BaseException:

@@ -49,7 +49,7 @@ def rows(study: SweepStudy) -> list[Row]:
     folder = getattr(study, "folder", None)
     out = []
     for trial in study.study.get_trials(deepcopy=False):
-        row = _row(trial)
+        row = row_of(trial)
         if row.state == TrialState.RUNNING.name and folder and row.ray_id:
             reached = _reached(Path(folder) / f"trial_{row.ray_id}" / "result.json")
             if reached > row.steps:
@@ -86,7 +86,8 @@ def _last_line(path: Path) -> str:
     return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
 
 
-def _row(trial: FrozenTrial) -> Row:
+def row_of(trial: FrozenTrial) -> Row:
+    """One trial's row, from what the sweep recorded on it (its stop, best and config)."""
     outcome = trial.user_attrs.get(OUTCOME) or {}
     best = trial.user_attrs.get(BEST) or {}
     values = trial.intermediate_values
@@ -159,7 +160,7 @@ def shown_params(trials: Sequence[Any], searched: Sequence[str] = ()) -> list[st
     return [k for k in keys if k in searched or len({repr(t.params.get(k)) for t in trials}) > 1]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """3 significant digits; more near 1, where they are the value (an lr_decay of 0.99966
     showed as "1", no decay)."""
     if value is None or isinstance(value, bool):  # as the sweep file writes them; an
@@ -183,7 +184,7 @@ def format_table(table: list[Row], metric: str, searched: Sequence[str] = ()) ->
     names = ["best " + metric, *others]
     head = f"{'trial':>5}  {'state':<8} {'stopped by':<15} {'steps':>6}  "
     head += "  ".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))
-    cells = [[_show(r.params[k]) if k in r.params else "-" for k in keys] for r in table]
+    cells = [[show_value(r.params[k]) if k in r.params else "-" for k in keys] for r in table]
     # A column is as wide as its longest value ([0.8, 0.99] under "betas" pushed the rest on).
     spans = [max([len(k.rsplit(".", 1)[-1]), *(len(c[i]) for c in cells)]) for i, k in
              enumerate(keys)]  # fmt: skip

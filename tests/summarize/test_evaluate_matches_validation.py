@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sweeper.summarize.collect import collect
-from sweeper.summarize.evaluation import EvalRequest, _job, evaluate_checkpoint
+from sweeper.summarize.evaluation import EvalRequest, evaluate_checkpoint, evaluation_job
 
 
 def test_eval_metrics_equal_the_val_metrics_reported_at_the_best_step(sweep_copy):
@@ -17,7 +17,7 @@ def test_eval_metrics_equal_the_val_metrics_reported_at_the_best_step(sweep_copy
     assert len(trials) == 3
     for rec in trials:
         assert rec.checkpoint is not None and rec.checkpoint.name == f"G_{rec.best_step}.pth"
-        req = EvalRequest(_job(data), rec.params, str(rec.checkpoint), names, 1.0)
+        req = EvalRequest(evaluation_job(data), rec.params, str(rec.checkpoint), names, 1.0)
         found = evaluate_checkpoint(req)
         assert "error" not in found, found
         # Seed 0 was off by 4e-5 to 2e-3 (relative) here; the same seed agrees to float noise.

@@ -14,9 +14,9 @@ from sweeper.summarize import summarize
 from sweeper.summarize.collect import collect
 from sweeper.summarize.evaluation import (
     DataError,
-    _job,
     cache_path,
     evaluate_trials,
+    evaluation_job,
     load_cached,
 )
 
@@ -45,10 +45,10 @@ def local(sweep_copy, tmp_path, monkeypatch):
     from sweeper.tune._trainable import toy_data
 
     data = tmp_path / "data"
-    shutil.copytree(toy_data(_job(collect(sweep_copy))), data)
-    as_dir = lambda d: replace(_job(d), toy=None, data_dir=str(data))  # noqa: E731
-    monkeypatch.setattr(evaluation, "_job", as_dir)
-    monkeypatch.setattr(tune_run, "_connect", lambda address: None)
+    shutil.copytree(toy_data(evaluation_job(collect(sweep_copy))), data)
+    as_dir = lambda d: replace(evaluation_job(d), toy=None, data_dir=str(data))  # noqa: E731
+    monkeypatch.setattr(evaluation, "evaluation_job", as_dir)
+    monkeypatch.setattr(tune_run, "connect_ray", lambda address: None)
     monkeypatch.setattr(evaluation, "_resources", lambda cfg: (1.0, 0.0, ""))
     monkeypatch.setattr(ray, "remote", lambda **kw: _Task)
     monkeypatch.setattr(ray, "get", lambda ref: ref.value)

@@ -257,7 +257,7 @@ def test_evaluate_measures_best_checkpoints_once_and_caches(sweep_copy, monkeypa
     def refuse(address):
         raise WouldMeasure
 
-    monkeypatch.setattr(tune_run, "_connect", refuse)
+    monkeypatch.setattr(tune_run, "connect_ray", refuse)
     with pytest.raises(WouldMeasure):
         evaluate_trials(collect(sweep_copy), metrics=None)
     evaluate_trials(collect(sweep_copy), metrics=["mcd_db"])  # a covered subset: no work

@@ -14,7 +14,7 @@ from sweeper.tune._table import Row, compute_text, rows
 
 
 def _frozen(number, state, ray_id, outcome=None, values=None):
-    """What _row reads of an Optuna trial."""
+    """What row_of reads of an Optuna trial."""
     attrs = {RAY_ID: ray_id, **({OUTCOME: outcome} if outcome else {})}
     return SimpleNamespace(number=number, state=SimpleNamespace(name=state),
                            intermediate_values=values or {}, user_attrs=attrs)  # fmt: skip
@@ -39,7 +39,7 @@ def test_steps_past_the_budget_are_not_negative_savings():
     assert compute_text(40, 40, 0).endswith("0% saved")
 
 
-def _row(number, state, message="", ray_id=None):
+def row_of(number, state, message="", ray_id=None):
     return Row(number, ray_id, state, "error" if state == "FAIL" else "budget", message, 0,
                None, None, {})  # fmt: skip
 
@@ -50,9 +50,9 @@ def test_status_prints_each_failed_trials_error(tmp_path, monkeypatch, capsys):
     (tmp_path / "trial_r2").mkdir()
     (tmp_path / "trial_r2" / "error.txt").write_text("Traceback ...\n  x\nRuntimeError: boom\n\n")
     table = [
-        _row(0, "FAIL", "InputError: sovits.python 'x' is not an executable; fix: ...\nmore"),
-        _row(1, "COMPLETE"),
-        _row(2, "FAIL", "", "r2"),
+        row_of(0, "FAIL", "InputError: sovits.python 'x' is not an executable; fix: ...\nmore"),
+        row_of(1, "COMPLETE"),
+        row_of(2, "FAIL", "", "r2"),
     ]
     assert failures(table, tmp_path) == [
         "#0: InputError: sovits.python 'x' is not an executable; fix: ...",

@@ -107,15 +107,15 @@ def test_several_objectives_show_every_metric_at_the_best_step(tmp_path):
     second metric (val/vuv_error) was in summarize alone."""
     from types import SimpleNamespace
 
-    from sweeper.tune._table import Row, _row, format_table
+    from sweeper.tune._table import Row, format_table, row_of
 
     best = {"step": 5, "metrics": ["val/mel_l1", "val/vuv_error"],
             "values": {"val/mel_l1": 0.9, "val/vuv_error": 0.21}}  # fmt: skip
-    frozen = SimpleNamespace(  # what _row reads of an Optuna trial
+    frozen = SimpleNamespace(  # what row_of reads of an Optuna trial
         number=0, state=SimpleNamespace(name="COMPLETE"), intermediate_values={5: 0.9},
         user_attrs={"best": best},
     )  # fmt: skip
-    row = _row(frozen)
+    row = row_of(frozen)
     assert row.others == {"val/vuv_error": 0.21}
     failed = Row(1, None, "FAIL", "error", "", 3, None, None, {}, {"val/vuv_error": None})
     lines = format_table([row, failed], "val/mel_l1").splitlines()
