@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sweeper.cli._args import seed_arg
+from sweeper.cli._bench_progress import Heartbeat, cores, progress_lines
 from sweeper.cli._bench_tables import LEGEND, PRUNER_LEGEND, kind_table, pruner_table, table
 from sweeper.errors import InputError
 
@@ -148,14 +147,14 @@ def _run_record(args: argparse.Namespace) -> int:
 def _run_detector(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, detector
 
-    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+    jobs = cores() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be >= 1, got --jobs {jobs}; pass a positive count")
     methods = _pick(args.methods, detector.METHODS)
     _check_plot(args.plot)
     data = _load(curves, args)
 
-    progress = _progress(methods, data.n_curves, "curves")
+    progress = progress_lines(methods, data.n_curves, "curves")
     truth, results = detector.run(data, methods, progress, jobs)
     plot = None
     if args.plot is not None:
@@ -216,49 +215,6 @@ def _finite(x: object) -> object:
     return x
 
 
-def _progress(methods: Sequence[Any], total: int, unit: str) -> Callable[[Any, int, float], None]:
-    """A stderr line per finished method; long replays also report along the way."""
-
-    def progress(method: Any, done: int, seconds: float) -> None:
-        if done == total or seconds > 10:
-            rank = f"[{methods.index(method) + 1}/{len(methods)}]"
-            print(f"{rank} {method.name}: {done}/{total} {unit}, {seconds:.1f} s", file=sys.stderr)
-
-    return progress
-
-
-class _Heartbeat:
-    """A stderr line every ``every`` seconds while a method replays its orders: one order of
-    2,000 curves took minutes, and progress came only when an order ended (a probe)."""
-
-    def __init__(self, progress: Callable[[Any, int, float], None], every: float = 30.0):
-        import threading
-
-        self._progress, self.every = progress, every
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
-        self._now: tuple[Any, int, float] | None = None  # method, orders done, its start
-
-    def __call__(self, method: Any, done: int, seconds: float) -> None:
-        self._now = (method, done, time.monotonic() - seconds)
-        self._progress(method, done, seconds)
-
-    def _beat(self) -> None:
-        while not self._done.wait(self.every):
-            now = self._now
-            if now is not None:
-                method, done, began = now
-                print(f"  {method.name}: {done} orders done, still replaying "
-                      f"({time.monotonic() - began:.0f} s)", file=sys.stderr)  # fmt: skip
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-
-
 def _pick(requested: Sequence[str] | None, known: Mapping[str, Method]) -> list[Method]:
     if requested is None:
         return list(known.values())
@@ -315,7 +271,7 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
 def _run_pruner(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, pruner
 
-    jobs = min(args.orders, os.cpu_count() or 1) if args.jobs is None else args.jobs
+    jobs = min(args.orders, cores()) if args.jobs is None else args.jobs
     if args.orders < 1 or args.concurrency < 1 or jobs < 1:
         raise InputError(
             f"--orders, --concurrency and --jobs must be >= 1, got --orders {args.orders} "
@@ -325,7 +281,7 @@ def _run_pruner(args: argparse.Namespace) -> int:
     _check_plot(args.plot)
     data = _load(curves, args)
 
-    with _Heartbeat(_progress(methods, args.orders, "orders")) as progress:
+    with Heartbeat(progress_lines(methods, args.orders, "orders")) as progress:
         truth, results = pruner.run(
             data,
             methods,

@@ -42,7 +42,8 @@ class PlateauDetector(Detector):
     counts. Repeated checks spend alpha over looks:
     each 4x growth of the step count since the first check (when the last-75 % window has
     renewed all its points) is a new look k and gets alpha / (k (k + 1)), which sums to
-    alpha; ``confirm`` consecutive rejections are required within a look.
+    alpha; ``confirm`` consecutive rejections are required, each at the level of the look
+    it falls in (a streak may span two looks).
 
     NaN and inf values are skipped (the divergence guard judges them).
 

@@ -314,7 +314,7 @@ def test_progress_is_told_as_each_method_starts_and_a_heartbeat_fills_the_wait(s
     now says when a method starts, and the CLI repeats where it is while orders run."""
     import time
 
-    from sweeper.cli._bench import _Heartbeat
+    from sweeper.cli._bench_progress import Heartbeat
 
     calls = []
     methods = [bench.METHODS["none"], bench.METHODS["median"]]
@@ -322,7 +322,7 @@ def test_progress_is_told_as_each_method_starts_and_a_heartbeat_fills_the_wait(s
     assert calls == [("none", 0), ("none", 1), ("none", 2), ("median", 0), ("median", 1),
                      ("median", 2)]  # fmt: skip
     told = []
-    with _Heartbeat(lambda m, done, s: told.append(done), every=0.05) as beat:
+    with Heartbeat(lambda m, done, s: told.append(done), every=0.05) as beat:
         beat(methods[1], 0, 0.0)
         time.sleep(0.3)
     time.sleep(0.1)  # the beat thread sees the stop and ends
