@@ -172,12 +172,12 @@ class ConvergencePruner(BasePruner):
         holds for a running trial, which the catch-up rule spared because it could lead or
         rank in the top share; None when there is none. A trial that then runs to its budget
         can say why it was not stopped (it read as a plain "ran to its budget")."""
-        with self._lock:
+        with self._lock:  # (read together: another thread may be feeding the track)
             track = self._tracks.get(_key(study.study_name, trial))
-        last = None if track is None else track.last
+            last, held = (None, None) if track is None else (track.last, track.held)
         if last is None or not plateau_stop(last):
             return None  # (it moved on since: no longer flat)
-        return track.held or last
+        return held or last
 
     def __getstate__(self) -> dict[str, Any]:
         # The caches are rebuilt by replay; a lock does not pickle.
