@@ -6,6 +6,7 @@ costs ~1 min per order of 120 curves on one core)."""
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -30,7 +31,12 @@ def each(one: Callable[[int], T], n: int, jobs: int) -> Iterator[T]:
         return
     _ONE = one
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, n)) as pool:
+        # Ctrl-C is the parent's to handle: it ends the pool (terminate, on leaving the
+        # block). Workers that took it too printed half tracebacks over its one line.
+        pool = multiprocessing.get_context("fork").Pool(
+            min(jobs, n), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+        )
+        with pool:
             yield from pool.imap(_call, range(n))
     finally:
         _ONE = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,3 +178,31 @@ def test_several_sweeps_make_one_file_with_prefixed_names(tmp_path):
     with np.load(out) as raw:
         assert raw["trial"].tolist() == ["one/trial_a", "two/trial_a"]
     assert load(out).lengths().tolist() == [3, 2]
+
+
+def test_ctrl_c_during_a_forked_replay_prints_one_line(tmp_path):
+    # The workers took the Ctrl-C too and printed "Process ForkPoolWorker-1:" and half
+    # tracebacks over the parent's one line.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "many.npz"
+    assert main(["bench", "curves", str(path), "--n", "400", "--seed", "1"]) == 0
+    argv = [sys.executable, "-m", "sweeper", "bench", "detector", str(path), "--jobs", "2"]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own group: Ctrl-C reaches the workers too, as in a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 60
+    while len(children.read_text().split()) < 2:  # the pool has forked its workers
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, "sweeper bench: interrupted\n")
