@@ -11,11 +11,14 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
 
 from sweeper.errors import SweeperError
+
+INTERRUPTED = 130  # the exit code of a Ctrl-C, as shells give it (128 + SIGINT)
 
 # name -> module; order is the order of ``sweeper --help``.
 COMMANDS: dict[str, str] = {
@@ -66,8 +69,11 @@ def _debug_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code (0 ok, 1 failure, 2 bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        parser = build_parser()  # imports every command's module: a Ctrl-C may land here
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        return _interrupted("sweeper")
     if args.command is None:
         parser.print_help()
         return 2
@@ -89,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print(f"sweeper {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(f"sweeper {args.command}")
     except Exception as err:
         if args.debug:
             raise
@@ -105,6 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _interrupted(who: str) -> int:
+    print(f"{who}: interrupted", file=sys.stderr)
+    return INTERRUPTED
+
+
 def _one_line(command: str):
     """Warnings as the CLI's other notes are: one line, no source line (--debug keeps them)."""
 
@@ -115,4 +125,10 @@ def _one_line(command: str):
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    if code == INTERRUPTED:
+        # The process ends: a second Ctrl-C would break Ray's own shutdown at exit (an
+        # atexit traceback, and Ray's agents left running; a probe). (Not in main(): tests
+        # and other callers keep their Ctrl-C.)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.dir)
     if root.exists() and any(root.iterdir()):
-        raise InputError(f"{args.dir!r} is not empty; fix: give a new or empty directory")
+        raise InputError(
+            f"{args.dir!r} is not empty; fix: give a new or empty directory (one an "
+            "interrupted `sweeper data` left holds a partial set: delete it and run again)"
+        )
     if args.data_command == "speech":
         return _speech(args, root)
     from sweeper.data.toy import ToySpec, write_toy_dataset

@@ -34,3 +34,25 @@ def test_a_warning_is_one_line_naming_the_command(tmp_path, capsys):
     assert code == 2 and len(err) == 2, err  # the warning, then the missing data's error
     assert err[0].startswith("sweeper train: warning: ") and "key(s) absent" in err[0]
     assert err[1].startswith("sweeper train: error: missing filelist")
+
+
+def test_an_interrupted_command_ignores_a_second_ctrl_c_while_it_exits(monkeypatch):
+    # A probe: a second Ctrl-C broke Ray's shutdown at exit (summarize --evaluate printed an
+    # atexit traceback and left Ray's agents running). main() itself leaves SIGINT alone.
+    import signal
+
+    import sweeper.cli as cli
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        monkeypatch.setattr(cli, "main", lambda: cli.INTERRUPTED)
+        with pytest.raises(SystemExit) as exited:
+            cli.entry_point()
+        assert exited.value.code == 130 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.signal(signal.SIGINT, before)
+        monkeypatch.setattr(cli, "main", lambda: 0)
+        with pytest.raises(SystemExit):
+            cli.entry_point()
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        signal.signal(signal.SIGINT, before)
