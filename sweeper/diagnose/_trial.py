@@ -13,15 +13,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 from pathlib import Path
 
-from sweeper.logs import RunLog, Series, read_results
+from sweeper.logs import RunLog, Series, list_checkpoints, read_results
 
 RESULTS = "result.json"  # Ray's: one JSON object per report, "step" and the metrics
 RUN = "run"  # the trainer's output folder inside a trial folder
 _LOGS = ("train.log", "events.out.tfevents.*")
-_G_FILE = re.compile(r"G_(\d+)\.pth")
 
 
 def _has_logs(folder: Path) -> bool:
@@ -107,16 +105,8 @@ def with_kept_checkpoints(run: RunLog) -> RunLog:
         return run
     best = newest[-1] / "best"
     relative = os.path.relpath(best, logs)
-    found = dataclasses.replace(run, kept_best=_g_steps(best), best_dir=relative)
+    found = dataclasses.replace(run, kept_best=list_checkpoints(best), best_dir=relative)
     if not run.checkpoints:  # (clean keeps run/'s G_ saved after the checkpoint's latest)
-        found.checkpoints = _g_steps(mirror)
+        found.checkpoints = list_checkpoints(mirror)
         found.checkpoint_dir = os.path.relpath(mirror, logs) + "/"
     return found if found.checkpoints or found.kept_best else run
-
-
-def _g_steps(folder: Path) -> tuple[int, ...]:
-    try:
-        found = (_G_FILE.fullmatch(entry.name) for entry in folder.iterdir())
-        return tuple(sorted(int(m.group(1)) for m in found if m is not None))
-    except OSError:
-        return ()
