@@ -142,7 +142,7 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
     if plan.reason is not None:
         return plan
     if row.best_step is None:  # no finite value (diverged at once): no best G to protect
-        return _add_files(plan, newest[:-1])
+        return _add_files(plan, newest[:-1], kept)
     best = find_checkpoint(plan.folder, row.best_step)
     name = f"G_{row.best_step}.pth"
     if best is None:
@@ -153,7 +153,7 @@ def _plan_trial(trial: FrozenTrial, folder: Path, unfinished: dict[str, str]) ->
     if plan.reason is not None:
         return plan
     plan.best = best
-    return _add_files(plan, newest[:-1])
+    return _add_files(plan, newest[:-1], kept)
 
 
 def _damage(path: Path) -> str | None:
@@ -171,18 +171,17 @@ def _damage(path: Path) -> str | None:
     return None if bad is None else f"{path.name} is corrupt ({bad} fails its CRC check)"
 
 
-def _add_files(plan: TrialClean, older: list[Path]) -> TrialClean:
-    """The ``*.pth`` files of the older checkpoint folders and of ``run/``, to delete; in
-    ``run/`` not a ``G_/D_<step>`` saved after the kept folder's latest (so-vits-svc's
-    train.py saves on its own, and may have saved one after Ray's last checkpoint)."""
-    kept = [_step(p) for p in _pth_files(plan.kept)]
-    latest = max((k for k in kept if k is not None), default=None)
-    newer = [] if latest is None else [
-        p for p in _pth_files(plan.folder / RUN) if (_step(p) or 0) > latest
-    ]  # fmt: skip
-    for place in [*older, plan.folder / RUN]:  # checkpoints only: another .pth is not ours
-        found = _pth_files(place) if place.is_dir() else []
-        plan.files += [p for p in found if _step(p) is not None and p not in newer]
+def _add_files(plan: TrialClean, older: list[Path], kept: list[Path]) -> TrialClean:
+    """The ``G_/D_<step>.pth`` files of the older checkpoint folders and of ``run/``, to
+    delete (another ``.pth`` is not ours); in ``run/`` not one saved after the latest of
+    ``kept`` (so-vits-svc's train.py saves on its own, maybe after Ray's last checkpoint)."""
+    latest = max((k for k in map(_step, kept) if k is not None), default=None)
+    for place in [*older, plan.folder / RUN]:
+        for path in _pth_files(place) if place.is_dir() else []:
+            step = _step(path)
+            newer = place.name == RUN and latest is not None and (step or 0) > latest
+            if step is not None and not newer:
+                plan.files.append(path)
     plan.freed = freed_bytes([p.stat() for p in plan.files])
     plan.deleted = len(plan.files)
     return plan
