@@ -94,8 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        return _interrupted(f"sweeper {args.command}")
+    except KeyboardInterrupt as stop:
+        # A command may say where it stopped (sweeper train: the step and its checkpoint).
+        return _interrupted(f"sweeper {args.command}", *stop.args[:1])
     except Exception as err:
         if args.debug:
             raise
@@ -110,8 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _interrupted(who: str) -> int:
-    print(f"{who}: interrupted", file=sys.stderr)
+def _interrupted(who: str, where: object = None) -> int:
+    print(f"{who}: interrupted" + ("" if where is None else f" {where}"), file=sys.stderr)
     return INTERRUPTED
 
 

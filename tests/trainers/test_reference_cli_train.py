@@ -122,3 +122,52 @@ def test_max_steps_0_says_no_step_ran(toy_dir, tmp_path, capsys):
     assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "0"])) == 0
     out = capsys.readouterr().out
     assert "no training step ran" in out and "no finite" not in out
+
+
+def test_ctrl_c_says_the_step_and_the_checkpoint_a_rerun_resumes_from(
+    toy_dir, tmp_path, capsys, monkeypatch
+):
+    """Until 2026-12-07 a Ctrl-C said only "interrupted": the steps since the newest pair,
+    trained again on resume, were lost without a word."""
+    from sweeper import cli
+    from sweeper.trainers.reference import training
+
+    config = tmp_path / "often.yaml"
+    config.write_text("preset: micro\ntrain: {log_interval: 1, eval_interval: 2}\n")
+    real_train = training.train
+
+    def ctrl_c_at_step(stop_at):
+        def report(step, metrics, checkpoint_dir=None):
+            if step == stop_at:  # a Ctrl-C right after this step's report
+                raise KeyboardInterrupt
+
+        def train(*args, **kwargs):
+            return real_train(*args, **kwargs, report=report)
+
+        monkeypatch.setattr(training, "train", train)
+
+    out = tmp_path / "run"
+    argv = ["train", str(config), "--data", str(toy_dir), "--out", str(out), "--no-progress"]
+    ctrl_c_at_step(3)
+    assert cli.main(argv) == cli.INTERRUPTED
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line == (
+        f"sweeper train: interrupted at step 3; the newest checkpoint is G_2.pth: the same "
+        f"command resumes {out} from step 2 (1 step(s) to train again)"
+    )
+    assert line.removeprefix("sweeper train: interrupted ") in (out / "train.log").read_text()
+    ctrl_c_at_step(4)  # resumed from step 2, as said; step 4 is a checkpoint step
+    assert cli.main(argv) == cli.INTERRUPTED
+    err = capsys.readouterr().err
+    assert f"resuming {out} at step 2" in err
+    assert err.splitlines()[-1].endswith(
+        f"the newest checkpoint is G_4.pth: the same command resumes {out} from step 4"
+    )
+    ctrl_c_at_step(0)  # the untrained model's report, on a new folder: nothing kept yet
+    fresh = tmp_path / "fresh"
+    argv[argv.index(str(out))] = str(fresh)
+    assert cli.main(argv) == cli.INTERRUPTED
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"sweeper train: interrupted at step 0, before the first checkpoint: nothing of this "
+        f"run was kept, the same command starts {fresh} again from step 0"
+    )

@@ -221,6 +221,7 @@ def _train(
             unit="step",
             dynamic_ncols=True,
         )
+    saved = tr.step if resumed is not None else None  # the newest pair on disk
     try:
         if tr.step == 0 and resumed is None:
             first = validate()
@@ -277,6 +278,7 @@ def _train(
                 writer.flush()
                 path = ckpt.save_pair(run_dir, tr.step, *tr.states(), keep=t.keep_ckpts)
                 log.info(f"Saving model and optimizer state at iteration {tr.epoch} to {path}")
+                saved = tr.step
                 if improved:
                     ckpt.save_best(run_dir, tr.step)
                 ckpt_dir = str(run_dir)
@@ -292,6 +294,11 @@ def _train(
                 if result.last_val:
                     shown["val_mel"] = f"{result.last_val['val/mel']:.2f}"
                 bar.set_postfix(shown, refresh=False)
+    except KeyboardInterrupt:
+        # Said, not only lost: the steps since the newest pair are trained again on resume.
+        note = _interrupted_note(tr.step, saved, run_dir)
+        log.info(note)
+        raise KeyboardInterrupt(note) from None
     finally:
         writer.close()
         if bar is not None:
@@ -299,3 +306,17 @@ def _train(
     result.step, result.epoch = tr.step, tr.epoch
     result.best_step, result.best_val_mel = best.step, best.value
     return result
+
+
+def _interrupted_note(step: int, saved: int | None, run_dir: Path) -> str:
+    """Where a Ctrl-C left the run, and where running it again starts."""
+    if saved is None:
+        return (
+            f"at step {step}, before the first checkpoint: nothing of this run was kept, "
+            f"the same command starts {run_dir} again from step 0"
+        )
+    redo = f" ({step - saved} step(s) to train again)" if step > saved else ""
+    return (
+        f"at step {step}; the newest checkpoint is G_{saved}.pth: the same command resumes "
+        f"{run_dir} from step {saved}{redo}"
+    )
