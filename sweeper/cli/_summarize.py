@@ -72,19 +72,22 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else summary.data.folder / "summary"
     text = to_json(summary)
     files = {"summary.json": text + "\n", "summary.csv": to_csv(summary)}
-    # The tables first: a report that fails to render must not take them with it.
-    _write(out, files, given=bool(args.out))
     if not args.no_html:
+        # Rendered before anything is written: a Ctrl-C while it renders leaves the earlier
+        # three files as they were, not new tables beside an old report.
         from sweeper.summarize.report_html import render
 
         try:
-            page = render(summary)
+            files["report.html"] = render(summary)
         except Exception:
+            # A report that fails to render must not take the tables with it.
+            _write(out, files, given=bool(args.out))
+            earlier = (out / "report.html").exists()
+            old = " (the report.html there is an earlier one)" if earlier else ""
             print(f"sweeper summarize: wrote {out / 'summary.csv'} and {out / 'summary.json'}"
-                  "; report.html was not written:", file=sys.stderr)  # fmt: skip
+                  f"; report.html was not written{old}:", file=sys.stderr)  # fmt: skip
             raise
-        _write(out, {"report.html": page}, given=bool(args.out))
-        files["report.html"] = page
+    _write(out, files, given=bool(args.out))
     written = [out / name for name in ("report.html", "summary.csv", "summary.json")]
     written = [p for p in written if p.name in files]
     if args.json:
@@ -98,12 +101,17 @@ def run(args: argparse.Namespace) -> int:
 def _write(out, files: dict[str, str], given: bool) -> None:
     """Write the outputs; a folder that cannot take them (a read-only sweep folder) is a
     one-line error naming it, not a traceback."""
+    import os
+
     from sweeper.errors import InputError
 
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
-            (out / name).write_text(content, encoding="utf-8")
+            # Whole or not at all: a full disk or a kill mid-write keeps the earlier file.
+            tmp = out / f".{name}.tmp"
+            tmp.write_text(content, encoding="utf-8")
+            os.replace(tmp, out / name)
     except OSError as err:
         fix = "choose a writable folder" if given else "write it elsewhere with --out DIR"
         raise InputError(

@@ -85,3 +85,36 @@ def test_summary_csv_and_json_are_written_when_the_report_fails(
     assert not (out / "report.html").exists()
     err = capsys.readouterr().err
     assert "report.html was not written" in err and "internal error: KeyError" in err
+
+
+def test_a_ctrl_c_while_the_report_renders_leaves_the_earlier_files_as_they_were(
+    sweep_dir, tmp_path, monkeypatch, capsys
+):
+    """Until 2026-12-07 the tables were written before the report rendered: a Ctrl-C there
+    left new summary.csv/json beside the report.html of an earlier summarize."""
+    import sweeper.summarize.report_html as report_html
+
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ("summary.csv", "summary.json", "report.html")
+    earlier = {name: f"earlier {name}\n" for name in names}
+    for name, text in earlier.items():
+        (out / name).write_text(text)
+
+    def interrupted(summary):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_html, "render", interrupted)
+    assert main(["summarize", str(sweep_dir), "--out", str(out)]) == 130
+    assert {p.name: p.read_text() for p in out.iterdir()} == earlier  # and no temporary file
+
+    def broken(summary):
+        raise KeyError("val/f0_rmse_cents")
+
+    monkeypatch.setattr(report_html, "render", broken)
+    capsys.readouterr()
+    assert main(["summarize", str(sweep_dir), "--out", str(out)]) == 1
+    assert (out / "summary.csv").read_text() != earlier["summary.csv"]
+    assert "report.html was not written (the report.html there is an earlier one)" in (
+        capsys.readouterr().err
+    )
