@@ -281,7 +281,9 @@ class ConvergencePruner(BasePruner):
             if at_end and verdict.reason is Reason.CONVERGED:
                 return None
             return converged_record(verdict, level, sign, where, self.top_share)
-        if where.p_value < self.alpha:
+        # Nor a catch-up stop at the end, for the same reasons; until 2026-12-07 a trial still
+        # improving there took one and a converged one did not (a probe).
+        if out_of_top and not at_end:
             return catch_up_record(verdict, level, sign, where, self._setting())
         return None
 

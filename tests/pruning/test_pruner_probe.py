@@ -92,14 +92,22 @@ def test_no_converged_stop_at_the_last_step_of_the_budget(catch_up):
             trial.report(float(value), step)
         study.tell(trial, 5.0)
     answers = {}
-    for asked in (n - 1, n):  # asked only once, late: the plateau was judged long before
-        trial = study.ask()
-        for step, value in enumerate(_plateau(n, 20.0, 9)[:asked], 1):
-            trial.report(float(value), step)
-        answers[asked] = trial.should_prune(), (stop_verdict(trial) or {}).get("rule")
-        study.tell(trial, 20.0)
-    assert answers[n - 1] == (True, "converged"), answers
-    assert answers[n] == (False, None), answers
+    # Still falling 2.5 % a step at the end (not converged there), yet far behind.
+    falling = noisy(1000.0 * np.exp(-5.0 * np.arange(1, n + 1) / n), 0.03, seed=9)
+    for shape, values in (("flat", _plateau(n, 20.0, 9)), ("falling", falling)):
+        for asked in (n - 1, n):  # asked only once, late: the trend was judged long before
+            trial = study.ask()
+            for step, value in enumerate(values[:asked], 1):
+                trial.report(float(value), step)
+            pruned = trial.should_prune()
+            answers[shape, asked] = pruned, (stop_verdict(trial) or {}).get("rule")
+            study.tell(trial, float(values[asked - 1]))
+    if catch_up:
+        assert answers["falling", n - 1] == (True, "cannot_catch_up"), answers
+    # Until 2026-12-07 a trial still improving there was stopped (cannot_catch_up) while a
+    # converged one was not: at the end neither stop saves a step (a probe).
+    assert answers["flat", n - 1] == (True, "converged"), answers
+    assert answers["flat", n] == answers["falling", n] == (False, None), answers
 
 
 def test_a_stop_that_no_longer_holds_leaves_no_record():
