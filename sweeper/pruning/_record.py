@@ -87,8 +87,10 @@ def stop_verdict(trial: optuna.Trial | FrozenTrial) -> dict[str, Any] | None:
 
     The record holds ``rule`` ("diverged", "overfitting", "converged" or
     "cannot_catch_up"), ``message``, ``step``, ``best_step`` and ``best_value`` (the
-    smoothed best, in the study's direction: what a converged objective returns), and the
-    detector's ``verdict``; a "cannot_catch_up" record adds the numbers in ``catch_up``.
+    smoothed best, in the study's direction: what a converged objective returns), the
+    detector's ``verdict`` and the ``trial`` number; a "cannot_catch_up" record adds the
+    numbers in ``catch_up``. A record copied from another trial (a retry made by Optuna's
+    ``RetryFailedTrialCallback``) is not this trial's: None.
     """
     if isinstance(trial, FrozenTrial):
         attrs = trial.system_attrs
@@ -99,7 +101,10 @@ def stop_verdict(trial: optuna.Trial | FrozenTrial) -> dict[str, Any] | None:
     else:
         raise TypeError(f"stop_verdict reads an optuna Trial or FrozenTrial, got {trial!r}")
     record = attrs.get(STOP_ATTR)
-    return None if record is None else copy.deepcopy(dict(record))
+    # A record of another trial number was copied here (a retry of a failed trial).
+    if record is None or record.get("trial", trial.number) != trial.number:
+        return None
+    return copy.deepcopy(dict(record))
 
 
 def framed(message: str, sign: float) -> str:

@@ -257,3 +257,66 @@ def test_a_training_metric_never_found_at_a_judged_step_warns_once(how):
         assert len(said) == 1, said  # once per study, not per trial
         assert "train_metric='train/loss' is set" in said[0]
         assert "with the same step as trial.report" in said[0]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_a_study_loaded_again_per_call_keeps_the_caches_and_warns_once(tmp_path, kind):
+    """An ask-and-tell server loads the study per request: a new storage object each time.
+    Until 2026-12-07 the caches were keyed by that object: every call replayed the trial's
+    whole history (139 ms a call at 119 reports) and the once-a-study warnings came again."""
+    if kind == "sqlite":
+        storage = f"sqlite:///{tmp_path / 'study.db'}"
+    else:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        path = str(tmp_path / "study.journal")
+
+        def storage():
+            return JournalStorage(JournalFileBackend(path))
+
+    def load(**kwargs):
+        where = storage if isinstance(storage, str) else storage()
+        return optuna.load_study(study_name="s", storage=where, **kwargs)
+
+    optuna.create_study(study_name="s", storage=storage if kind == "sqlite" else storage())
+    pruner = ConvergencePruner()  # no budget: its warning is due once for the study
+    trial_id = load(pruner=pruner).ask()._trial_id
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step, value in enumerate(_plateau(40, 20.0, 3), 1):
+            trial = optuna.trial.Trial(load(pruner=pruner), trial_id)
+            trial.report(float(value), step)
+            trial.should_prune()
+            if step == 30:
+                track = next(iter(pruner._tracks.values()))
+    said = [m for m in _ours(caught) if "no budget" in m]
+    assert len(said) == 1, said
+    assert next(iter(pruner._tracks.values())) is track  # the detector went on, no replay
+
+
+def test_a_retry_of_a_stopped_trial_carries_no_stop_record():
+    """Optuna's RetryFailedTrialCallback (heartbeat storages) copies every system attribute
+    of the failed trial onto its retry; until 2026-12-07 that included the stop record, so
+    the new trial read as stopped before its first report (a probe)."""
+    from optuna.storages import RetryFailedTrialCallback
+
+    n = 200
+    study = optuna.create_study(pruner=ConvergencePruner(budget=n))
+    for seed in range(4):
+        trial = study.ask()
+        for step, value in enumerate(_plateau(n, 5.0, seed), 1):
+            trial.report(float(value), step)
+        study.tell(trial, 5.0)
+    hopeless = study.ask()
+    for step, value in enumerate(_plateau(n, 40.0, 9)[:120], 1):
+        hopeless.report(float(value), step)
+    assert hopeless.should_prune()
+    study.tell(hopeless, state=optuna.trial.TrialState.FAIL)  # its worker died there
+    RetryFailedTrialCallback(max_retry=1)(study, study.trials[hopeless.number])
+    retry = study.trials[-1]
+    assert retry.state == optuna.trial.TrialState.WAITING
+    assert retry.system_attrs.get("sweeper:stop") is not None  # copied, as Optuna does
+    assert stop_verdict(retry) is None
+    assert stop_verdict(study.ask()) is None  # the retry, running
+    assert stop_verdict(study.trials[hopeless.number])["rule"] in ("converged", "cannot_catch_up")
