@@ -151,6 +151,9 @@ UNKNOWN_12400 = "the G_<step>.pth saved last at or before step 12400, if any (no
         # so-vits-svc keeps G_0 (the base model) and the last few: the best one may be gone.
         (25800, (0, 28000, 28800), (), "G_28000.pth, the earliest kept after step 25800"),
         (12400, (13000,), (), "G_13000.pth, the earliest kept after step 12400"),
+        # The nearer one: before 2026-12-07 the one before always, here 27.8k steps off.
+        (37800, (0, 10000, 38400, 40000), (), "G_38400.pth, the earliest kept after step 37800"),
+        (12500, (0, 12000, 13000), (), "G_12000.pth"),  # a tie: the one before
         # Only G_0 listed: nothing to keep (advise() says so); no guess at a file.
         (12400, (0,), (), None),
         # No kept file known: checkpoints fall every eval_interval, rarely on the best step.
@@ -158,7 +161,7 @@ UNKNOWN_12400 = "the G_<step>.pth saved last at or before step 12400, if any (no
         (None, (0,), (), None),
     ],
 )
-def test_checkpoint_is_the_nearest_kept_at_or_before_best_never_g_0(best, saved, logged, expected):
+def test_checkpoint_is_the_nearest_kept_to_the_best_never_g_0(best, saved, logged, expected):
     run = RunLog(Path("x"), {}, checkpoints=saved, logged_checkpoints=logged)
     assert checkpoint_for(best, run) == expected
 
