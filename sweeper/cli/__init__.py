@@ -126,6 +126,12 @@ def _one_line(command: str):
 
 
 def entry_point() -> None:
+    # A terminal or file in a legacy code page (Windows' cp1252 or gbk for `> report.txt`)
+    # cannot hold every character a report quotes (a log line's U+FFFD, a path): write a "?"
+    # for one, as a console does, not an "internal error" (a probe, 2026-12-07).
+    stdout = sys.stdout
+    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+        stdout.reconfigure(errors="replace")
     code = main()
     if code == INTERRUPTED:
         # The process ends: a second Ctrl-C would break Ray's own shutdown at exit (an

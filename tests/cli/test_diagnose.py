@@ -258,3 +258,21 @@ def test_no_writable_place_for_the_default_plot_warns_and_reports(sweeper, tmp_p
     assert "neither the run's folder nor the current directory is writable" in err
     assert err.count("\n") == 1
     assert not list(tmp_path.rglob("*.png"))
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "gbk"])
+def test_a_report_to_a_legacy_code_page_is_printed(tmp_path, encoding):
+    """Windows writes `sweeper diagnose ... > report.txt` in its code page. A log line that
+    is not UTF-8 (a GBK console's traceback path) is quoted with U+FFFD, which neither code
+    page holds: until 2026-12-07 an "internal error: UnicodeEncodeError" (a probe)."""
+    log = write_log(tmp_path / "run")
+    with log.open("ab") as f:
+        f.write('  File "D:\\张三\\so-vits-svc\\train.py", line 1\n'.encode("gbk"))
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    done = subprocess.run(
+        [sys.executable, "-m", "sweeper", "diagnose", str(log), "--no-plot"],
+        capture_output=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode(encoding, "replace")
+    out = done.stdout.decode(encoding)
+    assert "loss/g/mel (training mel" in out and "?" in out  # the U+FFFD, written as ?
