@@ -62,7 +62,7 @@ def _read_run(path: Path) -> RunLog:
         folder = path
     elif path.is_file():
         is_events = is_tfevents_name(path) or looks_like_tfevents(path)
-        run = read_tfevents(path) if is_events else read_train_log(path)
+        run = _read_events_file(path) if is_events else read_train_log(path)
         folder = _run_folder_of(path, run) if is_events else path.parent
     elif str(path) == "-" and not path.exists():
         raise InputError(
@@ -99,6 +99,17 @@ def _read_run(path: Path) -> RunLog:
     return run
 
 
+def _read_events_file(path: Path) -> RunLog:
+    try:
+        return read_tfevents(path)
+    except InputError as err:
+        # so-vits-svc's own eval/ files hold audio and images only: say where the losses are.
+        hint = _in_run_hint(path.parent) if path.parent.name == "eval" else None
+        if hint is None or "no scalar summaries" not in str(err):
+            raise
+        raise InputError(f"{path} holds no scalars: {hint}") from None
+
+
 def _run_folder_of(path: Path, run: RunLog) -> Path:
     """The run folder of one event file: so-vits-svc writes eval/ inside it, and keeps the
     checkpoints beside the main file, so a file in eval/ looks one level up for them. A main
@@ -115,9 +126,10 @@ def _run_folder_of(path: Path, run: RunLog) -> Path:
     beside = _event_files_in(held_out) if held_out.is_dir() else []
     if beside and not any(name.startswith("val/") for name in run.series):
         run.notes.append(
-            f"{held_out} holds {len(beside)} event file(s) this file does not include (so-vits-"
-            f"svc writes held-out scalars such as val/mel there): pass the folder {folder} to "
-            "read them with it"
+            f"{held_out} holds {len(beside)} event file(s) this file does not include: pass "
+            f"the folder {folder} to read any held-out scalars (val/*) they hold with it "
+            "(so-vits-svc's own eval writes only audio and mel images there; a sweep trial "
+            "writes val/mel)"
         )
     return folder
 

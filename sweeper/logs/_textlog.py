@@ -73,6 +73,7 @@ def read_train_log(path: str | Path) -> RunLog:
 
     timelines = {tag: Timeline() for tag in (*LOSS_TAGS, "loss/g/total", "learning_rate")}
     hparams_lines: list[int] = []
+    interval = None  # the config line's log_interval
     skipped: list[tuple[int, str]] = []
     first_broken: tuple[int, str] | None = None  # the first loss line that did not read, why
     previous: _Point | None = None
@@ -102,6 +103,7 @@ def read_train_log(path: str | Path) -> RunLog:
             continue
         if message.startswith("{") and "'train'" in message:
             hparams_lines.append(number)
+            interval = re.search(r"'log_interval': (\d+)", message)
             if len(hparams_lines) > 1:
                 restarts += 1
                 restart_pending = True
@@ -142,6 +144,15 @@ def read_train_log(path: str | Path) -> RunLog:
             unread = f" ({len(skipped)} line(s) do not parse, {example})"
         if first_broken is not None:
             unread += f"; line {first_broken[0]} looks like a loss line but: {first_broken[1]}"
+        loss_like = any("Losses" in line or line.lstrip().startswith("[") for _, line in skipped)
+        started = hparams_lines and len(lines) - hparams_lines[-1] <= 20
+        if started and first_broken is None and not loss_like:
+            # A run that has only started: its config line, maybe "Loaded checkpoint".
+            every = f" ({interval.group(1)} in its config)" if interval is not None else ""
+            raise InputError(
+                f"{path} is a so-vits-svc train.log that has logged no loss line yet: training "
+                f"logs one every train.log_interval steps{every}; run diagnose again once it has"
+            )
         if skipped and skipped[0][1].startswith("["):
             unread += (
                 "; the lines lack the logging prefix ('<time>\\t44k\\tINFO\\t') that marks "
@@ -205,6 +216,18 @@ def read_train_log(path: str | Path) -> RunLog:
     )
 
 
+def _is_torch_save(data: bytes) -> bool:
+    """torch.save's zip holds <name>/data.pkl (a G_<step>.pth was advised to be unzipped)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.endswith("/data.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
 def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
@@ -220,6 +243,12 @@ def _read_text(path: Path) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError) as err:
             raise InputError(f"{path} is a damaged gzip file ({err}); gunzip it by hand") from None
+    if data.startswith(b"PK\x03\x04") and _is_torch_save(data):
+        raise InputError(
+            f"{path} is a PyTorch checkpoint (model weights), not a log; pass the run's "
+            "train.log, its events.out.tfevents.* file, or the folder that holds them "
+            f"({path.parent})"
+        )
     for magic, kind, command in _ARCHIVES:
         if data.startswith(magic):
             raise InputError(

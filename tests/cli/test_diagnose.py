@@ -148,7 +148,12 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     truncated.write_bytes(b"\x10\x00\x00")
     log = write_log(tmp_path / "ok")
     (tmp_path / "nothing").mkdir()
+    import torch
+
+    torch.save({"model": {}, "iteration": 10000}, tmp_path / "G_10000.pth")
     return {
+        # Until 2026-12-07: "is a zip archive ... decompress it first (unzip ...)".
+        "checkpoint": ([str(tmp_path / "G_10000.pth")], "is a PyTorch checkpoint (model weights)"),
         "missing": ([str(tmp_path / "nope")], "no such file or folder"),
         "empty": ([str(empty)], "is empty"),
         "garbage": ([str(garbage)], "no loss lines found in"),
@@ -173,6 +178,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "budget",
         "plot",
         "plot-format",
+        "checkpoint",
     ],
 )
 def test_bad_input_exits_2_with_one_line(sweeper, tmp_path, case):

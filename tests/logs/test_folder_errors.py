@@ -31,3 +31,8 @@ def test_the_eval_folder_points_to_the_run_folder_above_it(tmp_path, events, wit
         events(run / "eval", [])
     with pytest.raises(InputError, match=rf"eval folder .*: pass {run}$"):
         read_run(run / "eval")
+    if with_events:  # the file itself: before 2026-12-07 "no scalar summaries found in ..."
+        (file,) = (run / "eval").iterdir()
+        expected = rf"^{file} holds no scalars: .*eval folder .*: pass {run}$"
+        with pytest.raises(InputError, match=expected):
+            read_run(file)

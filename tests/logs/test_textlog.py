@@ -189,7 +189,14 @@ def test_deleted_checkpoints_are_not_listed(tmp_path):
     [
         ("", "is empty"),
         ("\n\n  \n", "is empty"),
-        (HPARAMS + "\nhello\n", "no loss lines found in"),
+        # A run that has only started (before 2026-12-07: "no loss lines found ...; expected
+        # a so-vits-svc train.log", which it is).
+        (HPARAMS + "\nhello\n", r"has logged no loss line yet: .* \(200 in its config\)"),
+        (
+            HPARAMS + "\n" + PREFIX + "Loaded checkpoint './logs/44k/G_0.pth' (iteration 1)\n",
+            "has logged no loss line yet",
+        ),
+        (HPARAMS + "\nLosses: [1.0, 2.0], step: x\n", "no loss lines found in"),
         (PREFIX + "[1.0, 2.0]\n", "no loss lines found in"),
     ],
 )
