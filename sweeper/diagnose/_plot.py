@@ -98,7 +98,7 @@ def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:
     for ax, name in zip(axes.flat, names, strict=False):
         _panel(ax, name, run.series[name], diagnosis)
     overall = diagnosis.overall
-    heading = str(diagnosis.source)
+    heading = drawable(str(diagnosis.source))
     if overall is not None:
         heading += f"\noverall: {overall.reason.value}"
     fig.suptitle(heading, fontsize=10)
@@ -109,6 +109,19 @@ def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:
     finally:
         plt.close(fig)
     return path
+
+
+def drawable(text: str) -> str:
+    """``text`` with each character the plot's font lacks as "?": a path in Chinese drew
+    boxes, and each glyph was a "missing from font(s) DejaVu Sans" warning (a probe,
+    2026-12-07). A font configured with those glyphs (matplotlibrc) keeps them."""
+    if text.isascii():
+        return text
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(findfont(FontProperties()))
+    return "".join(c if c.isascii() or font.get_char_index(ord(c)) else "?" for c in text)
 
 
 def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:

@@ -71,6 +71,24 @@ def test_plot_writes_a_png(tmp_path):
     assert len(data) > 10_000
 
 
+def test_a_path_the_font_cannot_draw_gives_no_glyph_warnings(tmp_path):
+    # A run under "我的 模型/": boxes in the title and one warning per glyph until 2026-12-07.
+    import warnings
+
+    from sweeper.diagnose._plot import drawable
+
+    steps = np.arange(0, 10001, 200)
+    run = RunLog(Path("我的 模型/logs/44k/train.log"), {
+        "loss/g/mel": Series(steps, 20.0 + 10.0 * np.exp(-steps / 1000.0)),
+    })  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot(diagnose(run), run, tmp_path / "d.png")
+    assert not [w for w in caught if "Glyph" in str(w.message)], caught
+    assert drawable("我的 模型/logs/44k") == "?? ??/logs/44k"  # DejaVu Sans, matplotlib's own
+    assert drawable("Müller — ü/44k") == "Müller — ü/44k"  # what the font holds stays
+
+
 def test_plot_of_a_run_logged_every_step_draws_what_was_judged(tmp_path):
     # 100 000 points: smoothing them raw would hold a 100 000 x 4001 window (3 GB).
     steps = np.arange(1, 100_001)
