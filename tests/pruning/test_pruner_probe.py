@@ -31,6 +31,17 @@ def _plateau(n: int, floor: float, seed: int) -> np.ndarray:
     return noisy(floor + 30 * (1 + s / 5) ** -1.5, 0.03, seed=seed)
 
 
+def _after_finished(n: int, level: float, count: int, catch_up: bool = True) -> optuna.Study:
+    """A study (budget n) whose first ``count`` trials ran plateaus at ``level`` to the end."""
+    study = optuna.create_study(pruner=ConvergencePruner(budget=n, catch_up=catch_up))
+    for seed in range(count):
+        trial = study.ask()
+        for step, value in enumerate(_plateau(n, level, seed), 1):
+            trial.report(float(value), step)
+        study.tell(trial, level)
+    return study
+
+
 def test_a_nan_at_a_step_below_the_last_judged_one_stops_the_trial():
     # Instances evaluated in a shuffled order (steps = instance ids): the NaN was skipped
     # with its step and never seen; the docs say a NaN or inf always counts.
@@ -85,12 +96,7 @@ def test_a_budget_below_a_trend_warns_at_construction():
 def test_no_converged_stop_at_the_last_step_of_the_budget(catch_up):
     # A converged stop there saves nothing, and `raise TrialPruned()` turned the trial PRUNED.
     n = 200
-    study = optuna.create_study(pruner=ConvergencePruner(budget=n, catch_up=catch_up))
-    for seed in range(4):  # clearly better trials, for the cross-trial rules
-        trial = study.ask()
-        for step, value in enumerate(_plateau(n, 5.0, seed), 1):
-            trial.report(float(value), step)
-        study.tell(trial, 5.0)
+    study = _after_finished(n, 5.0, 4, catch_up)  # clearly better, for the cross-trial rules
     answers = {}
     # Still falling 2.5 % a step at the end (not converged there), yet far behind.
     falling = noisy(1000.0 * np.exp(-5.0 * np.arange(1, n + 1) / n), 0.03, seed=9)
@@ -114,12 +120,7 @@ def test_a_stop_that_no_longer_holds_leaves_no_record():
     # should_prune said True (cannot_catch_up), the objective went on, the trial won: its
     # "sweeper:stop" still said cannot_catch_up.
     n = 200
-    study = optuna.create_study(pruner=ConvergencePruner(budget=n))
-    for seed in range(6):
-        trial = study.ask()
-        for step, value in enumerate(_plateau(n, 20.0, seed), 1):
-            trial.report(float(value), step)
-        study.tell(trial, 20.0)
+    study = _after_finished(n, 20.0, 6)
     late = _plateau(n, 40.0, 42)
     late[120:] *= 0.3  # a second phase (a learning-rate drop)
     trial = study.ask()
@@ -302,12 +303,7 @@ def test_a_retry_of_a_stopped_trial_carries_no_stop_record():
     from optuna.storages import RetryFailedTrialCallback
 
     n = 200
-    study = optuna.create_study(pruner=ConvergencePruner(budget=n))
-    for seed in range(4):
-        trial = study.ask()
-        for step, value in enumerate(_plateau(n, 5.0, seed), 1):
-            trial.report(float(value), step)
-        study.tell(trial, 5.0)
+    study = _after_finished(n, 5.0, 4)
     hopeless = study.ask()
     for step, value in enumerate(_plateau(n, 40.0, 9)[:120], 1):
         hopeless.report(float(value), step)
