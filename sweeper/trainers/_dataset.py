@@ -22,7 +22,25 @@ def filelist_entries(path: Path) -> list[str]:
     """The non-empty lines of a so-vits-svc filelist, as written on any system: Notepad adds
     a BOM, and so-vits-svc on Windows joins paths with backslashes. The one reader of
     filelists: a sweep's ``dataset.train_clips`` subset and ``sweeper train`` must agree."""
-    text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    data = Path(path).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode": UTF-16 with BOM
+        text = data.decode("utf-16")
+    elif b"\x00" in data:
+        raise InputError(
+            f"filelist {str(path)!r} holds NUL bytes (UTF-16 without a BOM, or not text); "
+            "fix: save it as UTF-8"
+        )
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            # Read with a replacement character, a GBK name became a "missing audio file".
+            line = data[: err.start].count(b"\n") + 1
+            raise InputError(
+                f"filelist {str(path)!r} is not UTF-8 (line {line}: byte "
+                f"{data[err.start : err.start + 1]!r}; a local code page such as GBK or "
+                "cp1252?); fix: save it as UTF-8"
+            ) from None
     return [ln.strip().replace("\\", "/") for ln in text.splitlines() if ln.strip()]
 
 

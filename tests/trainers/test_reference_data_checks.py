@@ -166,3 +166,46 @@ def test_the_silent_clip_note_says_silent_validation_clips_weigh_on_val_mel(toy_
     notes = " ".join(setting_notes(micro_cfg, train, "cpu", tuple(val)))
     assert "2 clip(s) are silent" in notes
     assert "silent validation clips weigh on val/mel without measuring the voice" in notes
+
+
+def test_speakers_given_one_id_in_spk_are_noted(toy_copy, micro_cfg):
+    import dataclasses
+
+    cfg = dataclasses.replace(micro_cfg, spk={"spk0": 0, "spk1": 0})  # merged in silence
+    _, notes = _notes(cfg, toy_copy)
+    assert "spk gives several speaker folders one id: 'spk0' and 'spk1' share id 0" in notes
+    _, notes = _notes(dataclasses.replace(micro_cfg, spk={"spk0": 0, "spk1": 1}), toy_copy)
+    assert "share id" not in notes
+
+
+def test_a_linked_speaker_folder_is_the_speaker_the_filelist_names(toy_copy, micro_cfg):
+    """Until 2026-12-07 the paths were resolved: a speaker folder linked to another disk
+    (or wavs stored as git-annex/DVC links) took the link target's name as its speaker."""
+    import shutil
+
+    store = toy_copy.parent / "elsewhere"
+    for speaker in ("spk0", "spk1"):
+        folder = next(toy_copy.rglob(speaker))
+        shutil.move(folder, store / f"{speaker}_take2")
+        folder.symlink_to(store / f"{speaker}_take2", target_is_directory=True)
+    clips = load_split(micro_cfg, toy_copy, "train")
+    assert {c.path.split("/")[-2] for c in clips} == {"spk0", "spk1"}
+    assert sorted({c.sid for c in clips}) == [0, 1]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gbk"])
+def test_a_filelist_in_another_encoding_is_read_or_named(toy_copy, micro_cfg, encoding):
+    # Notepad's "Unicode" is UTF-16 with a BOM: read. A GBK file (Python on Chinese Windows)
+    # was read with replacement characters and named a "missing audio file".
+    folder = next(toy_copy.rglob("spk1"))
+    renamed = folder.with_name("歌手")
+    folder.rename(renamed)
+    train = toy_copy / "filelists" / "train.txt"
+    text = train.read_text().replace("/spk1/", "/歌手/")
+    train.write_bytes(text.encode(encoding))
+    if encoding == "utf-16":
+        clips = load_split(micro_cfg, toy_copy, "train")
+        assert {c.path.split("/")[-2] for c in clips} == {"spk0", "歌手"}
+    else:
+        with pytest.raises(InputError, match=r"train\.txt' is not UTF-8 \(line \d+: .*GBK"):
+            load_split(micro_cfg, toy_copy, "train")

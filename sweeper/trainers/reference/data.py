@@ -12,6 +12,7 @@ the file.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +66,9 @@ def read_filelist(data_dir: Path, rel: str) -> list[Path]:
             "data.training_files / data.validation_files (for a toy set: `sweeper data toy "
             "EMPTY_DIR`)"
         )
-    wavs = [
-        (data_dir / ln).resolve() if not Path(ln).is_absolute() else Path(ln)
-        for ln in filelist_entries(path)
-    ]
+    # Made absolute without following links: the speaker is the folder the filelist names,
+    # not a link's target (a linked dataset trained each clip as its own speaker).
+    wavs = [Path(os.path.abspath(data_dir / ln)) for ln in filelist_entries(path)]
     if not wavs:
         raise InputError(f"filelist {str(path)!r} is empty; fix: list at least one wav")
     return wavs

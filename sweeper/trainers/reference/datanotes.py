@@ -145,8 +145,25 @@ def _dead_content_bands(cfg: SovitsConfig, clips: list[Clip]) -> str | None:
     )
 
 
+def _shared_ids(clips: list[Clip]) -> str | None:
+    # spk {alice: 0, bob: 0} trained as one voice in silence (a probe, 2026-12-07); it can
+    # be meant (two sessions of one singer), so a note rather than a refusal.
+    names: dict[int, set[str]] = {}
+    for clip in clips:
+        names.setdefault(clip.sid, set()).add(speaker_of(clip.path))
+    shared = [f"{' and '.join(map(repr, sorted(n)))} share id {sid}"
+              for sid, n in sorted(names.items()) if len(n) > 1]  # fmt: skip
+    if not shared:
+        return None
+    return (
+        f"spk gives several speaker folders one id: {_some(shared)}; they train as one voice; "
+        "fix: one id per speaker in spk, unless merging them is meant"
+    )
+
+
 def data_notes(cfg: SovitsConfig, train: list[Clip], val: list[Clip]) -> list[str]:
     notes = [
+        _shared_ids([*train, *val]),
         _mixed_layouts(cfg, [*train, *val]),
         _unseen_speakers(train, val),
         _repeated("training", train),
