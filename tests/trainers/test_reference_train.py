@@ -209,6 +209,28 @@ def test_resume_on_other_validation_clips_says_so_and_restarts_the_best(
     )
 
 
+def test_resume_where_speakers_get_other_ids_names_them(toy_copy, tmp_path, micro_cfg, capsys):
+    """Without spk in the config the ids follow the sorted folder names: a resume on data
+    with another speaker set renumbered them, and each trained embedding learnt another
+    voice, with only "resumed on other data" said (a probe, 2026-12-07)."""
+    cfg = _resume_cfg(micro_cfg)
+    train(cfg, toy_copy, tmp_path / "run", max_steps=2)
+    folder = next(toy_copy.rglob("spk0"))
+    folder.rename(folder.with_name("zed"))  # spk0 -> zed: spk1 now sorts first
+    for name in ("train.txt", "val.txt"):
+        filelist = toy_copy / "filelists" / name
+        filelist.write_text(filelist.read_text().replace("/spk0/", "/zed/"))
+    capsys.readouterr()
+    train(cfg, toy_copy, tmp_path / "run", max_steps=3, progress=True)
+    expected = (
+        "speaker ids differ from the checkpoint's: 'spk1' 1 -> 0, 'zed' takes 1 (was 'spk1'); "
+        "each id's trained embedding now learns another voice; fix: resume with the "
+        "checkpoint's map in the config, spk: {spk0: 0, spk1: 1}"
+    )
+    assert expected in capsys.readouterr().err
+    assert expected in (tmp_path / "run" / "train.log").read_text()
+
+
 def test_resume_on_the_same_data_moved_elsewhere_is_quiet(toy_dir, tmp_path, micro_cfg):
     cfg = _resume_cfg(micro_cfg)
     shutil.copytree(toy_dir, tmp_path / "a")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sweeper.space._fields import dotted
 from sweeper.trainers.reference.config import SovitsConfig
+from sweeper.trainers.reference.data import speaker_of
 from sweeper.trainers.reference.datanotes import content_summary
 
 # Config keys whose new value a resume ignores: the optimizer state and the lr schedule
@@ -140,7 +141,33 @@ def data_fingerprint(train_clips: list, val_clips: list) -> dict[str, dict[str, 
         items = sorted(f"{Path(c.path).name}:{c.sid}:{c.audio.numel()}" for c in clips)
         digest = hashlib.sha1("\n".join(items).encode("utf-8")).hexdigest()[:16]
         out[split] = {"clips": len(clips), "digest": digest}
+    # The ids the speaker embeddings were trained under: without spk in the config they
+    # follow the sorted folder names, so other data renumbers them (speaker_note).
+    out["speakers"] = {speaker_of(c.path): c.sid for c in [*train_clips, *val_clips]}
     return out
+
+
+def speaker_note(saved: Mapping[str, Any] | None, now: Mapping[str, Any]) -> str | None:
+    """Name speakers whose id differs from the checkpoint's (None for old checkpoints)."""
+    before = saved.get("speakers") if isinstance(saved, Mapping) else None
+    if not isinstance(before, Mapping):
+        return None
+    owner = {sid: name for name, sid in before.items()}
+    moved = [
+        f"{name!r} {before[name]} -> {sid}" if name in before
+        else f"{name!r} takes {sid} (was {owner[sid]!r})"
+        for name, sid in sorted(now["speakers"].items())
+        if before.get(name, sid) != sid or (name not in before and sid in owner)
+    ]  # fmt: skip
+    if not moved:
+        return None
+    shown = ", ".join(moved[:4]) + (f" and {len(moved) - 4} more" if len(moved) > 4 else "")
+    kept = ", ".join(f"{name}: {sid}" for name, sid in sorted(before.items(), key=lambda x: x[1]))
+    return (
+        f"speaker ids differ from the checkpoint's: {shown}; each id's trained embedding now "
+        f"learns another voice; fix: resume with the checkpoint's map in the config, spk: "
+        f"{{{kept}}} (new speakers after it), or train a new run"
+    )
 
 
 def changed_splits(saved: Mapping[str, Any] | None, now: Mapping[str, Any]) -> list[str]:

@@ -57,6 +57,9 @@ def _resume_notes(tr: Trainer, saved: Mapping) -> list[str]:
         measured_on = "val" if tr.best.metric.startswith("val/") else "train"
         if measured_on in splits:
             tr.best.reset()
+    speakers = runinfo.speaker_note(saved.get("data"), tr.data)
+    if speakers is not None:
+        notes.append(speakers)
     lr_now = tr.optim_g.param_groups[0]["lr"]
     note = runinfo.config_note(saved.get("config"), tr.cfg, tr.epoch, lr_now)
     return notes if note is None else [*notes, note]
