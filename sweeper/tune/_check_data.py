@@ -9,6 +9,7 @@ over 12 clips).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from sweeper.config import SweepConfig, load_yaml_with_lines
@@ -57,6 +58,49 @@ def _unreadable(wavs: list[Path], listed: Path, at: str) -> None:
         )
 
 
+def _too_short(wavs: list[Path], rate: int, hop: int, listed: Path, at: str) -> None:
+    """The trainer's length rule from the headers: two whole frames, and the 0.06 s of whole
+    frames Praat needs (a 0-sample wav and a 0.04 s one passed check; a probe, 2026-12-07)."""
+    from sweeper.data.features import PITCH_MIN_SECONDS
+    from sweeper.trainers.reference.memory import wav_header
+
+    need = max(2 * hop, math.ceil(PITCH_MIN_SECONDS * rate / hop) * hop)
+    short = [(w, h[1]) for w in wavs if (h := wav_header(w)) is not None and h[1] < need]
+    if short:
+        first, samples = short[0]
+        raise InputError(
+            f"{at}: {len(short)} of the {len(wavs)} wavs in {str(listed)!r} are shorter than "
+            f"the {need / rate:.3f} s every trial needs (first: {str(first)!r}, "
+            f"{samples / rate:.3f} s; two {hop}-sample frames and Praat's "
+            f"{PITCH_MIN_SECONDS:.2f} s), and every trial would refuse them; fix: remove them "
+            "from the filelist (so-vits-svc's preprocess_flist_config.py skips clips under 0.3 s)"
+        )
+
+
+def _speakers(cfg: SweepConfig, wavs: list[Path], at: str) -> None:
+    """The base config's spk (or model.n_speakers without it) against the speaker folders, as
+    each trial checks them (a folder missing from spk passed check; ids past n_speakers are
+    the config loader's to refuse)."""
+    from sweeper.trainers.reference.config import load_config
+    from sweeper.trainers.reference.data import speaker_map, speaker_of
+
+    searched = {"spk", "model.n_speakers"} & set(cfg.parameters.params)
+    if not wavs or searched:
+        return
+    base = load_config(cfg.base.preset or str(cfg.base.config))
+    try:
+        spk = speaker_map(base, wavs)
+    except InputError as err:
+        raise InputError(f"{at}: {err}") from None
+    missing = sorted({speaker_of(w) for w in wavs} - set(spk))
+    if missing:
+        raise InputError(
+            f"{at}: speaker folder(s) {', '.join(map(repr, missing))} of data.dir are not in the "
+            f"base config's spk {sorted(spk)}, and every trial would refuse them; fix: add them "
+            "to spk in the base config.json"
+        )
+
+
 def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
     """Raise InputError (with the YAML line) when the wavs of ``data.dir`` are at another
     sampling rate than every trial's, or ``dataset.train_clips`` reaches past the training
@@ -72,6 +116,7 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
     lines = load_yaml_with_lines(space_file)[1]
     rate = _fixed(cfg, "data.sampling_rate", base.sampling_rate)
     train: list[Path] | None = None
+    everything: list[Path] = []
     for key in ("training_files", "validation_files"):
         rel = _fixed(cfg, f"data.{key}", getattr(base, key))
         if rel is None:
@@ -83,6 +128,7 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
         if not all(w.is_file() for w in wavs):
             return
         _unreadable(wavs, root / str(rel), lines.where(("data", "dir")))
+        everything += wavs
         if key == "training_files":
             train = wavs
         if not isinstance(rate, int):
@@ -103,6 +149,10 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
                 f"data.sampling_rate: {rates[first]} under parameters when all the wavs are at "
                 "that rate, or resample them (so-vits-svc's resample.py)"
             )
+        hop = _fixed(cfg, "data.hop_length", base.hop_length)
+        if isinstance(hop, int):
+            _too_short(wavs, rate, hop, root / str(rel), lines.where(("data", "dir")))
+    _speakers(cfg, everything, lines.where(("data", "dir")))
     spec = cfg.parameters.params.get("dataset.train_clips")
     if train is None or spec is None:
         return

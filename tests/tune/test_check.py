@@ -131,3 +131,37 @@ def test_check_refuses_a_dataset_the_trials_would_refuse(tmp_path, capsys):
     clips["dataset.train_clips"]["choices"] = [1, 3]
     space = write_sweep(tmp_path, data={"dir": str(data)}, parameters={**base, **rate, **clips})
     assert main(["check", str(space)]) == 0
+
+
+def test_check_refuses_clips_too_short_and_speakers_the_trials_would_refuse(tmp_path, capsys):
+    """A probe (2026-12-07): a 0-sample wav, a 0.04 s one and a speaker folder missing from
+    spk passed check; every trial refused them."""
+    import json
+
+    from scipy.io import wavfile
+
+    data = tmp_path / "ds"
+    _wavs_at(data, 16_000, 3)  # spk/0.wav .. spk/2.wav, 0.2 s each
+    wavfile.write(data / "spk" / "1.wav", 16_000, np.zeros(640, dtype=np.int16))  # 0.04 s
+    space = write_sweep(tmp_path, data={"dir": str(data)})
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "1 of the 3 wavs" in err and "spk/1.wav', 0.040 s" in err
+    assert "shorter than the 0.060 s every trial needs" in err and "fix: remove them" in err
+    wavfile.write(data / "spk" / "1.wav", 16_000, np.zeros(960, dtype=np.int16))  # 0.06 s
+    assert main(["check", str(space)]) == 0
+    capsys.readouterr()
+
+    from sweeper.trainers.reference.config import load_config
+
+    config = load_config("micro").to_dict()
+    config["spk"] = {"alice": 0}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    base = {"config": str(tmp_path / "config.json")}
+    space = write_sweep(tmp_path, data={"dir": str(data)}, base=base)
+    assert main(["check", str(space)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "speaker folder(s) 'spk' of data.dir are not in the base config's spk ['alice']" in err
+    config["spk"] = {"spk": 3}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert main(["check", str(space)]) == 0
