@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,10 @@ from scipy.io import wavfile
 
 from sweeper.errors import InputError
 from sweeper.trainers.reference.data import collate, epoch_batches, load_split
+
+
+def _clip_of(clips, wav):
+    return next(c for c in clips if c.path.endswith(f"/{wav.parent.name}/{wav.name}"))
 
 
 def _first_wav(root):
@@ -35,7 +41,7 @@ def test_plain_wav_layout_computes_features(toy_dir, micro_cfg):
 def test_sovits_preprocessed_layout_is_used(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
     write_sovits_files(wav, micro_cfg)
-    clip = next(c for c in load_split(micro_cfg, toy_copy, "train") if c.path == str(wav))
+    clip = _clip_of(load_split(micro_cfg, toy_copy, "train"), wav)
     assert torch.all(clip.f0 == 300.0)  # from *.wav.f0.npy, not Praat
     quarter = clip.f0.shape[0] // 4  # 4.1's uv is kept although f0 > 0 there
     assert not clip.uv[:quarter].any() and bool(clip.uv[quarter:].all())
@@ -52,7 +58,7 @@ def test_plain_f0_array_is_accepted(write_sovits_files, toy_copy, micro_cfg):
     f0 = np.zeros(frames, dtype=np.float32)
     f0[::2] = 200.0
     np.save(f"{wav}.f0.npy", f0)
-    clip = next(c for c in load_split(micro_cfg, toy_copy, "train") if c.path == str(wav))
+    clip = _clip_of(load_split(micro_cfg, toy_copy, "train"), wav)
     assert torch.equal(clip.uv, (clip.f0 > 0).float())
     assert float(clip.uv.mean()) == pytest.approx(0.5, abs=0.02)
 
@@ -83,9 +89,24 @@ def test_missing_wav_names_the_file(toy_copy, micro_cfg):
 def test_missing_sibling_feature_names_the_file(write_sovits_files, toy_copy, micro_cfg):
     wav = _first_wav(toy_copy)
     write_sovits_files(wav, micro_cfg)
-    wav.with_suffix(".spec.pt").unlink()
-    with pytest.raises(InputError, match=r"\.spec\.pt"):
+    Path(f"{wav}.f0.npy").unlink()
+    with pytest.raises(InputError, match=r"\.f0\.npy"):
         load_split(micro_cfg, toy_copy, "train")
+
+
+def test_a_missing_spec_pt_is_computed_from_the_wav_as_so_vits_svc_does(
+    write_sovits_files, toy_copy, micro_cfg
+):
+    # so-vits-svc's loader computes X.spec.pt when absent (4.0's preprocessing writes none);
+    # until 2026-12-07 such a set was refused as "missing preprocessed file".
+    wav = _first_wav(toy_copy)
+    plain = _clip_of(load_split(micro_cfg, toy_copy, "train"), wav)
+    write_sovits_files(wav, micro_cfg)
+    wav.with_suffix(".spec.pt").unlink()
+    clip = _clip_of(load_split(micro_cfg, toy_copy, "train"), wav)
+    assert clip.preprocessed and torch.equal(clip.spec, plain.spec)
+    assert torch.all(clip.f0 == clip.f0[0])  # the .f0.npy's, not Praat's
+    assert not wav.with_suffix(".spec.pt").exists()  # the user's data is not written to
 
 
 def test_wrong_spec_bins_and_content_dim_are_named(write_sovits_files, toy_copy, micro_cfg):

@@ -2,7 +2,8 @@
 
 1. so-vits-svc preprocessed: next to ``X.wav`` lie ``X.wav.soft.pt`` (content ``[D, T']``),
    ``X.wav.f0.npy`` (f0, or the ``(f0, uv)`` object pair so-vits-svc 4.1 writes) and
-   ``X.spec.pt`` (linear spectrogram ``[filter_length//2+1, T]``). They are used as they are.
+   ``X.spec.pt`` (linear spectrogram ``[filter_length//2+1, T]``; computed from the wav when
+   absent, as so-vits-svc's loader does). They are used as they are.
 2. Plain wavs: f0 from Praat, content from the configured front end, spectrogram in torch.
 
 All items are decoded once and kept in memory (memory.py says the size first when it is
@@ -155,7 +156,9 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
             f"speaker {speaker!r} of {str(wav)!r} is not in spk {sorted(spk)}; "
             "fix: add it to the config's spk map"
         )
-    side = [Path(f"{wav}.f0.npy"), Path(f"{wav}.soft.pt"), wav.with_suffix(".spec.pt")]
+    # X.spec.pt may be missing: so-vits-svc's loader computes it from the wav when absent
+    # (4.0's preprocessing writes none); until 2026-12-07 such a set was refused (a probe).
+    side = [Path(f"{wav}.f0.npy"), Path(f"{wav}.soft.pt")]
     present = [p.is_file() for p in side]
     if any(present) and not all(present):
         missing = side[present.index(False)]
@@ -164,14 +167,18 @@ def load_clip(wav: Path, cfg: SovitsConfig, spk: dict[str, int], front: ContentF
             "fix: re-run so-vits-svc preprocessing or delete the partial files"
         )
     units = 0
+
+    def computed_spec() -> torch.Tensor:
+        return spectrogram(
+            torch.from_numpy(audio)[None], d.filter_length, d.hop_length, d.win_length
+        )[0]
+
     if all(present):
-        spec, f0, uv, content, units = load_sovits_features(wav, cfg, frames)
+        spec, f0, uv, content, units = load_sovits_features(wav, cfg, frames, computed_spec)
     else:
         f0 = torch.from_numpy(f0_praat(audio, d.sampling_rate, d.hop_length, frames))
         uv = (f0 > 0).float()
-        spec = spectrogram(
-            torch.from_numpy(audio)[None], d.filter_length, d.hop_length, d.win_length
-        )[0]
+        spec = computed_spec()
         content = front(audio, frames, str(wav))
     lengths = {
         "audio": frames,

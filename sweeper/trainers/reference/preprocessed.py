@@ -8,6 +8,7 @@ Every unreadable, non-finite or mis-shaped file is refused by name.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,10 @@ def _tensor_file(path: Path) -> torch.Tensor:
     return tensor
 
 
-def load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
+def load_sovits_features(
+    wav: Path, cfg: SovitsConfig, frames: int, computed_spec: Callable[[], torch.Tensor]
+):
+    """so-vits-svc's side files of ``wav``; without ``X.spec.pt``, ``computed_spec()``."""
     f0_path = Path(f"{wav}.f0.npy")
     # so-vits-svc 4.1 stores an (f0, uv) object pair, hence the pickle (of a file of your own).
     raw = _side_file(f0_path, lambda p: np.load(p, allow_pickle=True))
@@ -79,7 +83,7 @@ def load_sovits_features(wav: Path, cfg: SovitsConfig, frames: int):
             f"{cfg.model.ssl_dim}; fix: set model.ssl_dim or re-run preprocessing"
         )
     spec_path = wav.with_suffix(".spec.pt")
-    spec = _tensor_file(spec_path)
+    spec = _tensor_file(spec_path) if spec_path.is_file() else computed_spec()
     spec = spec.reshape(spec.shape[-2], spec.shape[-1]) if spec.dim() == 3 else spec
     bins = cfg.data.filter_length // 2 + 1
     if spec.shape[0] != bins:
