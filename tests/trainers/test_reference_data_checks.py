@@ -209,3 +209,17 @@ def test_a_filelist_in_another_encoding_is_read_or_named(toy_copy, micro_cfg, en
     else:
         with pytest.raises(InputError, match=r"train\.txt' is not UTF-8 \(line \d+: .*GBK"):
             load_split(micro_cfg, toy_copy, "train")
+
+
+def test_a_filelist_of_windows_paths_names_the_relative_one_that_exists(toy_copy, micro_cfg):
+    # so-vits-svc preprocessed on Windows with absolute paths, trained here: the message was
+    # "missing audio file '<data>/D:/so-vits-svc/...'".
+    train = toy_copy / "filelists" / "train.txt"
+    first = train.read_text().split()[0].removeprefix("./")
+    train.write_text(f"D:\\so-vits-svc\\{first}\n")
+    with pytest.raises(InputError) as info:
+        load_split(micro_cfg, toy_copy, "train")
+    assert f"lists 'D:/so-vits-svc/{first}', a Windows path; ./{first} exists under" in str(
+        info.value
+    )
+    assert "fix: write the filelists with paths relative to the data folder" in str(info.value)

@@ -14,6 +14,7 @@ the file.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,10 +70,30 @@ def read_filelist(data_dir: Path, rel: str) -> list[Path]:
         )
     # Made absolute without following links: the speaker is the folder the filelist names,
     # not a link's target (a linked dataset trained each clip as its own speaker).
-    wavs = [Path(os.path.abspath(data_dir / ln)) for ln in filelist_entries(path)]
+    entries = filelist_entries(path)
+    wavs = [Path(os.path.abspath(data_dir / ln)) for ln in entries]
     if not wavs:
         raise InputError(f"filelist {str(path)!r} is empty; fix: list at least one wav")
+    for entry, wav in zip(entries, wavs, strict=True):
+        if os.name != "nt" and _WINDOWS_DRIVE.match(entry) and not wav.is_file():
+            raise InputError(_windows_path(path, entry, data_dir))
     return wavs
+
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:/")
+
+
+def _windows_path(filelist: Path, entry: str, data_dir: Path) -> str:
+    """A filelist written on Windows with absolute paths (D:/so-vits-svc/dataset/...) read
+    here: the message named data_dir/D:/... as a missing file (a probe, 2026-12-07)."""
+    parts = entry.split("/")[1:]
+    tails = (Path(*parts[i:]) for i in range(len(parts)))
+    here = next((tail for tail in tails if (data_dir / tail).is_file()), None)
+    found = f"; ./{here.as_posix()} exists under {data_dir}" if here is not None else ""
+    return (
+        f"filelist {str(filelist)!r} lists {entry!r}, a Windows path{found}; fix: write the "
+        "filelists with paths relative to the data folder (e.g. ./dataset/44k/SPEAKER/X.wav)"
+    )
 
 
 def speaker_map(cfg: SovitsConfig, wavs: list[Path]) -> dict[str, int]:
