@@ -23,6 +23,20 @@ PITCH_MIN_SECONDS = 3.0 / F0_FLOOR
 FLOAT_PEAK_MAX = 2.0
 
 
+def _other_format(path: Path) -> str | None:
+    """Name an audio file of another format under a .wav name; scipy's own words for an MP3
+    were "File format b'\\xff\\xf3\\x88\\xc4' not understood" (a probe, 2026-12-07)."""
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    kinds = {b"ID3": "MP3", b"fLaC": "FLAC", b"OggS": "Ogg", b"FORM": "AIFF", b"caff": "CAF"}
+    kind = next((kind for magic, kind in kinds.items() if head.startswith(magic)), None)
+    if kind is None and len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        kind = "MP3"  # an MPEG audio frame, without an ID3 tag
+    if kind is None and head[4:8] == b"ftyp":
+        kind = "MP4/M4A"
+    return None if kind is None else f"it is {kind} audio, not WAV"
+
+
 def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
     """Mono float32 in [-1, 1]; a wrong rate or an unreadable file names the file."""
     from scipy.io import wavfile
@@ -54,7 +68,11 @@ def read_wav(path: str | Path, expected_sr: int) -> np.ndarray:
     # MemoryError from inside scipy's parser (a probe: a Ray traceback in summarize).
     # NameError: an UnboundLocalError from its parser on other odd headers.
     except (ValueError, EOFError, struct.error, ArithmeticError, MemoryError, NameError) as err:
-        raise InputError(f"cannot read {str(path)!r} as WAV ({err}); fix: re-export it") from err
+        kind = _other_format(path)
+        raise InputError(
+            f"cannot read {str(path)!r} as WAV ({kind or err}); fix: re-export it as PCM WAV"
+            + (" (e.g. ffmpeg -i IN -ar RATE OUT.wav)" if kind else "")
+        ) from err
     for warning in caught:
         if issubclass(warning.category, wavfile.WavFileWarning):
             text = str(warning.message)

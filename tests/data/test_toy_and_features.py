@@ -79,6 +79,11 @@ def test_read_wav_errors_name_the_file(tmp_path):
     bad.write_bytes(b"not a wav")
     with pytest.raises(InputError, match=r"bad\.wav"):
         read_wav(bad, 16000)
+    # Other audio under a .wav name is named (an MP3 was "File format b'\xff\xf3...'").
+    for head, kind in [(b"\xff\xf3\x88\xc4", "MP3"), (b"ID3\x03", "MP3"), (b"fLaC", "FLAC")]:
+        bad.write_bytes(head + bytes(64))
+        with pytest.raises(InputError, match=rf"it is {kind} audio, not WAV\); fix: re-export"):
+            read_wav(bad, 16000)
 
 
 def test_log_mel_shape_and_filterbank():
