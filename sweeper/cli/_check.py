@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _taken(space: str, name: str, storage: str | None) -> str | None:
+def _taken(space: str, name: str, storage: str | None, given: bool = False) -> str | None:
     """Where `sweeper run` would find a sweep already (and refuse), with the two ways on."""
     from pathlib import Path
 
@@ -73,10 +73,11 @@ def _taken(space: str, name: str, storage: str | None) -> str | None:
     if not (folder / SWEEP_FILE).is_file():
         return None
     at = f" --storage {storage}" if storage is not None else ""
+    named = f" --name {name}" if given else ""  # the command that would be refused
     return (
-        f"{folder} already holds a sweep, so `sweeper run {space}{at}` would be refused; fix: "
-        f"`sweeper resume {folder}` to continue it, or `sweeper run {space} --name {name}-2"
-        f"{at}` for a new one"
+        f"{folder} already holds a sweep, so `sweeper run {space}{named}{at}` would be "
+        f"refused; fix: `sweeper resume {folder}` to continue it, or `sweeper run {space} "
+        f"--name {name}-2{at}` for a new one"
     )
 
 
@@ -144,7 +145,7 @@ def check(
     unreachable = _unreachable(cfg.storage)
     if unreachable is not None:
         print(f"  warning: `sweeper run` from this machine refuses storage: {unreachable}")
-    taken = _taken(space, name or cfg.name, storage)
+    taken = _taken(space, name or cfg.name, storage, given=name is not None)
     if taken is not None:
         print(f"  warning: {taken}")
     result = (absent is not None, taken is not None)

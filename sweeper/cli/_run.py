@@ -28,8 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_time_limit(parser)
 
 
-def print_summary(summary, cfg) -> None:
-    """The trials table (objective's first metric, searched parameters) and the totals."""
+def print_summary(summary, cfg, space: str | None = None) -> None:
+    """The trials table (objective's first metric, searched parameters) and the totals;
+    ``space`` is the search space file run was given (resume: the sweep folder's copy)."""
     from sweeper.tune._table import compute_text, format_table
 
     print()
@@ -49,12 +50,20 @@ def print_summary(summary, cfg) -> None:
     if summary.wall_s > 0 and not any(row.state == "RUNNING" for row in summary.table):
         # a finished run or resume (status prints this table too, without the pointers)
         if _no_value(summary):
+            from sweeper.tune._run import SWEEP_FILE
+
             name = Path(str(summary.sweep_dir)).name  # that folder keeps the failed trials
+            space = space or f"{summary.sweep_dir}/{SWEEP_FILE}"  # resume: the sweep's copy
+            if any(row.state == "FAIL" for row in summary.table):
+                fix = (
+                    "fix what the trials' errors above say (also in `sweeper status "
+                    f"{summary.sweep_dir}`)"
+                )
+            else:  # no error to point at (a probe, 2026-12-07: every trial had diverged)
+                fix = "every trial diverged: narrow the space (a lower train.learning_rate range)"
             print(
                 "next: no trial has a value to rank (failed and diverged trials are not "
-                "ranked); fix what the trials' errors above say "
-                f"(also in `sweeper status {summary.sweep_dir}`), then `sweeper run "
-                f"SPACE.yaml --name {name}-2`"
+                f"ranked); {fix}, then `sweeper run {space} --name {name}-2`"
             )
             return
         from sweeper.tune.remote import is_uri
@@ -80,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         storage=args.storage,
         time_limit_s=args.time_limit,
     )
-    print_summary(summary, cfg)
+    print_summary(summary, cfg, args.space)
     return exit_code(summary, "run", cfg.budget.num_trials)
 
 

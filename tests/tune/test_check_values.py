@@ -112,6 +112,13 @@ def test_check_says_when_the_sweep_folder_is_taken(tmp_path, capsys, monkeypatch
     assert main(["check", str(space), "--draws", "0", "--storage", "other"]) == 0
     out = capsys.readouterr().out
     assert f"`sweeper run {space} --name t-2 --storage other`" in out, out
+    # The command refused names --name when check was given one (a probe, 2026-12-07: it
+    # named `sweeper run SPACE`, which starts another folder and is not refused).
+    (tmp_path / "sweeps" / "a").mkdir(parents=True)
+    (tmp_path / "sweeps" / "a" / "sweep.yaml").write_text(space.read_text())
+    assert main(["check", str(space), "--draws", "0", "--name", "a"]) == 0
+    out = capsys.readouterr().out
+    assert f"so `sweeper run {space} --name a` would be refused" in out, out
 
 
 def test_a_name_too_long_for_a_folder_is_refused_by_check(tmp_path, capsys):

@@ -139,3 +139,24 @@ def test_a_value_wider_than_its_header_keeps_the_columns_aligned():
     assert head.index("learning_rate") + len("learning_rate") == len(head)
     end = head.index("betas") + len("betas")  # right-aligned under their header
     assert first[:end].endswith("[0.5, 0.9]") and second[:end].endswith("[0.8, 0.99]")
+
+
+def test_a_sweep_whose_every_trial_diverged_is_told_so_not_sent_to_errors(capsys):
+    """A probe (2026-12-07): "fix what the trials' errors above say ... `sweeper run
+    SPACE.yaml ...`" when no trial had errored and the space file was known."""
+    from sweeper.cli._run import print_summary
+    from sweeper.config import load_sweep
+
+    cfg = load_sweep(Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml")
+    import dataclasses
+
+    summary = _summary([None, None])
+    diverged = [dataclasses.replace(r, state="PRUNED", rule="diverged") for r in summary.table]
+    summary.table[:] = diverged
+    print_summary(summary, cfg, "hot.yaml")
+    out = capsys.readouterr().out
+    assert "every trial diverged: narrow the space" in out and "errors above" not in out
+    assert "then `sweeper run hot.yaml --name s-2`" in out
+    print_summary(_summary([None, None]), cfg)  # resume: the sweep's own copy of the space
+    out = capsys.readouterr().out
+    assert "errors above" in out and "then `sweeper run sweeps/s/sweep.yaml --name s-2`" in out
