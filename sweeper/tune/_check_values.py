@@ -4,6 +4,7 @@ a range) and every pair of searched ones. Each refusal was a FAIL trial, one by 
 
 from __future__ import annotations
 
+import math
 from itertools import combinations, product
 from typing import Any
 
@@ -170,7 +171,17 @@ def check_trainer_values(cfg: SweepConfig) -> None:
         # hidden_channels 30..32 with n_heads 2 drew 31, and every such draw was a FAIL trial
         fix = f"keep {name}'s range to values the trainer accepts"
         step = _kept_step(param, accepted) if isinstance(param, IntParam) else None
-        if step is not None:
+        if step is not None and getattr(param, "log", False):
+            # A step needs log: false (a probe, 2026-12-07: this fix led to that error).
+            kept = [v for v in _values(param, _TRY_ALL) if accepted(v)]
+            ratio = param.high / param.low  # four values spread as log: true spreads them
+            wanted = [param.low * ratio ** (k / 3) for k in range(4)]
+            shown = sorted({min(kept, key=lambda v, w=w: abs(math.log(v / w))) for w in wanted})
+            fix = (
+                f"type: categorical with the values to try (e.g. choices: {shown}), or "
+                f"log: false with step: {step}"
+            )
+        elif step is not None:
             fix = f"step: {step} (it keeps to the values the trainer accepts)"
         why = trainer.refusal({name: bad}).split("; fix:")[0]
         raise InputError(

@@ -28,6 +28,14 @@ def _with(tmp_path, **params):
             "got 3300",
             "step: 320",
         ),
+        # On a log scale a step is refused: categorical values spread as log spreads them
+        # (before 2026-12-07 "fix: step: 2", which check then refused; a probe).
+        (
+            {"model.hidden_channels": {"type": "int", "low": 16, "high": 64, "log": True}},
+            "got 17",
+            "type: categorical with the values to try (e.g. choices: [16, 26, 40, 64]), or "
+            "log: false with step: 2",
+        ),
     ],
 )
 def test_check_refuses_a_range_with_values_the_trainer_refuses(tmp_path, capsys, spec, got, fix):
@@ -37,7 +45,7 @@ def test_check_refuses_a_range_with_values_the_trainer_refuses(tmp_path, capsys,
     assert len(err.splitlines()) == 1, err
     name = next(iter(spec))
     assert f"{space}:" in err and f"parameters[{name}]" in err and got in err, err
-    assert f"fix: {fix} " in err, err
+    assert f"fix: {fix} " in f"{err} ", err
 
 
 def test_check_accepts_a_range_on_the_step_the_trainer_needs(tmp_path, capsys):
