@@ -352,10 +352,16 @@ def _fit(
     try:
         with Deadline(time_limit_s) as deadline:
             tuner.fit()
+        summary = summarize(cfg, sweep_dir, study, time.monotonic() - started)
+    except KeyboardInterrupt:
+        # A second Ctrl-C while Ray Tune stops its trials: no table follows, so the line
+        # says how to go on (it said only "interrupted"; a probe, 2026-12-07).
+        raise KeyboardInterrupt(
+            f"before the trials stopped; `sweeper resume {sweep_dir}` continues the sweep"
+        ) from None
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
-    summary = summarize(cfg, sweep_dir, study, time.monotonic() - started)
     return replace(summary, time_limit_s=time_limit_s) if deadline.fired else summary
 
 
