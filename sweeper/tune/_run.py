@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -12,20 +11,19 @@ import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from sweeper.config import SweepConfig
 from sweeper.config._schema import is_folder_name
 from sweeper.errors import InputError
 from sweeper.tune import remote
-from sweeper.tune._address import check_address, default_address
 from sweeper.tune._checks import preflight
 from sweeper.tune._deadline import Deadline, check_limit, format_duration
 from sweeper.tune._edits import SPACE_KEY
 from sweeper.tune._journal import open_existing
 from sweeper.tune._lock import LOCK_FILE, DriverLock
+from sweeper.tune._ray import check_resources, connect_ray
 from sweeper.tune._recover import never_started
-from sweeper.tune._signals import as_interrupt, interruptible, ray_starting
+from sweeper.tune._signals import as_interrupt, interruptible
 from sweeper.tune._study import JOURNAL, META_FILE, STUDY_KEY, SweepStudy
 from sweeper.tune._table import Row, compute, ranked, rows
 from sweeper.tune._undo import undo_start
@@ -33,16 +31,6 @@ from sweeper.tune.storage import check_storage_path
 
 SWEEP_FILE = "sweep.yaml"  # the search space as given, copied into the sweep folder
 DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directory
-
-# Set before Ray starts (inherited by the local raylet and workers; sent to a remote cluster's
-# workers through the runtime env): CPU-only trials must not see every GPU of their node;
-# Tune snapshots its experiment state often, so a dead driver loses little.
-RAY_ENV = {"RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1"}
-# Ray's automatic TensorBoard logger is off (the trainers write their own events, and it
-# warns in the driver's terminal for every NaN); result.json and progress.csv stay.
-DRIVER_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "2", "RAY_AIR_NEW_OUTPUT": "0",
-              "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -55,76 +43,6 @@ class Summary:
     not_counted: int  # started trials left out of both: unfinished or failed
     wall_s: float  # wall time of this driver run
     time_limit_s: float | None = None  # the --time-limit that stopped this run, if one did
-
-
-def connect_ray(address: str | None) -> None:
-    import ray
-
-    for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
-        os.environ.setdefault(key, value)
-    # Ray Tune logs each trial failure with its traceback at ERROR; the progress lines say it
-    # in one line (the traceback stays in the trial's error file). --debug keeps them.
-    if not logging.getLogger("sweeper").isEnabledFor(logging.DEBUG):
-        logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
-    if ray.is_initialized():
-        return
-    kwargs: dict[str, Any] = {
-        "include_dashboard": False,
-        "log_to_driver": False,
-        "logging_level": "ERROR",
-        "runtime_env": {"env_vars": dict(RAY_ENV)},
-    }
-    try:
-        with ray_starting():
-            if address is None:
-                # Ray joins the cluster RAY_ADDRESS names and retries a stale one for minutes.
-                if os.environ.get("RAY_ADDRESS"):
-                    check_address(os.environ["RAY_ADDRESS"], "RAY_ADDRESS")
-                    ray.init(**kwargs)
-                else:
-                    ray.init(address=default_address(), **kwargs)
-            else:
-                check_address(address)  # ray.init retries an unreachable one for minutes
-                ray.init(address=address, **kwargs)
-    except ConnectionError as err:
-        raise InputError(
-            f"cannot reach a Ray cluster at --address {address!r} ({err}); fix: start one "
-            "with `ray start --head` (workers: `RAY_AUTH_MODE=token ray start --address ...`), "
-            "or leave --address out to run on this machine"
-        ) from err
-
-
-def check_resources(cfg: SweepConfig, space_file: str | Path | None = None) -> None:
-    """Refuse a per-trial request that no node of the cluster can ever satisfy; with the
-    sweep file, the error starts with the line that asked for it."""
-    import ray
-
-    where_key = lambda key: ""  # noqa: E731
-    if space_file is not None:
-        from sweeper.config._yaml import load_yaml_with_lines
-
-        lines = load_yaml_with_lines(space_file)[1]
-        where_key = lambda key: f"{lines.where(key)}: "  # noqa: E731
-
-    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-    cpu, gpu = (max((n.get(k, 0.0) for n in nodes), default=0.0) for k in ("CPU", "GPU"))
-    want = cfg.resources
-    if want.cpu > cpu:
-        raise InputError(
-            f"{where_key(('resources', 'cpu'))}resources.cpu={want.cpu:g} per trial, but the "
-            "largest node of this Ray cluster "
-            f"has {cpu:g} CPUs; fix: set resources.cpu <= {cpu:g}"
-        )
-    if want.gpu > gpu:
-        where = "no node has a GPU" if gpu == 0 else f"the largest node has {gpu:g}"
-        fix = "set resources.gpu: 0 (trainer: reference runs on CPU) or run on GPU nodes"
-        if cfg.trainer == "sovits-svc":  # its train.py needs CUDA: gpu 0 is refused at load
-            fix = "run on GPU nodes: so-vits-svc's train.py needs CUDA"
-        raise InputError(
-            f"{where_key(('resources', 'gpu'))}resources.gpu={want.gpu:g} per trial, but "
-            f"{where}; fix: {fix} (--address ADDR "
-            "of a Ray cluster that has them)"
-        )
 
 
 def _study_and_parts(cfg: SweepConfig, sweep_dir: Path | str):
