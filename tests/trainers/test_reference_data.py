@@ -145,11 +145,20 @@ def test_collate_pads_and_crops(toy_dir, micro_cfg):
     assert cropped["f0"].shape[-1] == 20 and bool((cropped["lengths"] == 20).all())
 
 
-def test_epoch_batches_cover_every_item_once():
+def test_epoch_batches_cover_every_item_and_fill_every_batch_as_so_vits_svc_does():
     batches = epoch_batches(7, 3, seed=1, epoch=2)
-    assert sorted(i for b in batches for i in b) == list(range(7))
+    flat = [i for b in batches for i in b]
+    assert sorted(set(flat)) == list(range(7)) and [len(b) for b in batches] == [3, 3, 3]
+    assert flat[7:] == flat[:2]  # the last batch filled from the epoch's start
     assert batches == epoch_batches(7, 3, seed=1, epoch=2)
     assert batches != epoch_batches(7, 3, seed=1, epoch=3)
+    # Fewer clips than a batch: repeated (until 2026-12-07 one clip made a batch of one, so
+    # batch_size 2 and 4 trained bit for bit alike; a probe).
+    assert epoch_batches(1, 4, seed=0, epoch=1) == [[0, 0, 0, 0]]
+    (five,) = epoch_batches(2, 5, seed=0, epoch=1)
+    assert sorted([five.count(0), five.count(1)]) == [2, 3]
+    whole = epoch_batches(6, 3, seed=0, epoch=1)  # nothing to fill
+    assert sorted(i for b in whole for i in b) == list(range(6)) and len(whole) == 2
 
 
 class _FakeEncoder(torch.nn.Module):

@@ -291,7 +291,13 @@ def collate(
 
 def epoch_batches(n_items: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """The batch order of one epoch: a permutation seeded by (seed, epoch), so resume can
-    recompute it; the last partial batch is kept."""
+    recompute it, repeated from its start to fill the last batch, as so-vits-svc's bucket
+    sampler pads each bucket: every batch holds ``batch_size`` items. Until 2026-12-07 the
+    last batch was kept partial, so a batch never held more clips than exist: 1-clip trials
+    trained bit for bit alike at batch_size 2 and 4 (a probe); now each copy of a clip gets
+    its own random segment, as in so-vits-svc."""
     g = torch.Generator().manual_seed(seed * 100003 + epoch)
     order = torch.randperm(n_items, generator=g).tolist()
-    return [order[i : i + batch_size] for i in range(0, n_items, batch_size)]
+    missing = -n_items % batch_size
+    order += (order * (missing // n_items + 1))[:missing]
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
