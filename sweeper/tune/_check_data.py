@@ -103,7 +103,8 @@ def _speakers(cfg: SweepConfig, wavs: list[Path], at: str) -> None:
 
 def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
     """Raise InputError (with the YAML line) when the wavs of ``data.dir`` are at another
-    sampling rate than every trial's, or ``dataset.train_clips`` reaches past the training
+    sampling rate than every trial's or shorter than a trial accepts, their speaker folders
+    are not in the base config's spk, or ``dataset.train_clips`` reaches past the training
     filelist. Silent when the data is not on this machine (``missing_data`` says so)."""
     if cfg.trainer != "reference" or cfg.data.dir is None or cfg.data.toy is not None:
         return
