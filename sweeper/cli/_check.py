@@ -53,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if len(args.space) == 1 and not taken:  # (taken: its warning gives the two ways on)
         fix = "put the dataset where data.dir says (or run on a cluster whose nodes have it), "
+        import shlex  # a command to paste: "my space.yaml" quoted (a probe, 2026-12-07)
+
         extra = f" --name {args.name}" if args.name else ""
-        extra += f" --storage {args.storage}" if args.storage else ""
-        print(f"next: {fix if warned else ''}`sweeper run {args.space[0]}{extra}`")
+        extra += f" --storage {shlex.quote(args.storage)}" if args.storage else ""
+        print(f"next: {fix if warned else ''}`sweeper run {shlex.quote(args.space[0])}{extra}`")
     return 0
 
 

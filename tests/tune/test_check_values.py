@@ -113,6 +113,10 @@ def test_check_says_when_the_sweep_folder_is_taken(tmp_path, capsys, monkeypatch
     assert main(["check", str(space), "--draws", "0", "--name", "t-2"]) == 0
     out = capsys.readouterr().out
     assert "already holds" not in out and f"next: `sweeper run {space} --name t-2`" in out
+    spaced = space.rename(space.with_name("my space.yaml"))  # the command quotes it now
+    assert main(["check", str(spaced), "--draws", "0", "--name", "t-2"]) == 0
+    assert f"next: `sweeper run '{spaced}' --name t-2`" in capsys.readouterr().out
+    space = spaced.rename(space)
     # Under --storage the way on keeps it (probe W: the hint dropped it, so a run as shown
     # went to ./sweeps instead).
     (tmp_path / "other" / "t").mkdir(parents=True)
