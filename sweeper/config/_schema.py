@@ -351,11 +351,22 @@ class SweepConfig:
             return
         key = ("parameters", "dataset.train_clips")
         values = spec.values()
-        if values is None or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
-        ):
-            got = list(values) if values is not None else {"low": spec.low, "high": spec.high}
+
+        def whole(v: object) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+        if values is None:
+            got = {"low": spec.low, "high": spec.high}
             raise FieldError(key, "must take whole numbers >= 1", got, "use type int or fixed")
+        bad = next((i for i, v in enumerate(values) if not whole(v)), None)
+        if bad is not None:
+            # The choice itself, at its line (a probe, 2026-12-07: [1, 28, "28"] was named
+            # at the parameter's line with every value).
+            at = (*key, "choices", bad) if getattr(spec, "choices", None) is not None else key
+            raise FieldError(
+                at, "must take whole numbers >= 1", values[bad],
+                "write a whole number, e.g. 28 (not 28.0 or \"28\")",
+            )  # fmt: skip
         toy = self.data.toy
         if toy is not None and max(values) > toy.train_clips:
             raise FieldError(

@@ -301,6 +301,19 @@ def test_train_clips_knob_fits_the_data(tmp_path, spec, fragment):
     assert fragment in str(e.value)
 
 
+def test_a_train_clips_choice_that_is_no_whole_number_is_named_at_its_line(tmp_path):
+    # A probe (2026-12-07): [1, 2, "2"] was named at the parameter's line with every value.
+    spec = '\n    type: categorical\n    choices:\n      - 1\n      - 2\n      - "2"'
+    text = GOOD.replace("parameters:\n", f"parameters:\n  dataset.train_clips:{spec}\n")
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as e:
+        load_sweep(path)
+    assert str(e.value).startswith(
+        f"{path}:23: parameters[dataset.train_clips].choices[2] must take whole numbers >= 1 "
+        "(got '2'); fix: write a whole number"
+    )
+
+
 def test_summary_modes_may_not_contradict_the_objective_when_a_sweep_starts(tmp_path):
     """It passed check and run, and only summarize refused it, after the sweep (a review)."""
     text = GOOD + "summary:\n  modes:\n    val/mel: max\n"
