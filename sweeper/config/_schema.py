@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sweeper.config._cross import check_sovits, check_train_clips
 from sweeper.config._names import check_name, is_folder_name  # noqa: F401 (tune/_run.py's)
 from sweeper.config._sovits import SovitsSection
 from sweeper.config._summary import SummarySettings
@@ -282,7 +283,7 @@ class SweepConfig:
                 self.resources.gpu,
                 "reserve gpu: 1 (or a share such as 0.5)",
             )
-        self._check_sovits()
+        check_sovits(self)
         pruner, steps = self.pruner, self.budget.max_steps
         if pruner is not None and pruner.n_warmup_steps >= steps:
             raise FieldError(
@@ -291,7 +292,7 @@ class SweepConfig:
                 pruner.n_warmup_steps,
                 "lower it, or set pruner: null to turn stopping off",
             )
-        self._check_train_clips()
+        check_train_clips(self)
         if self.sampler.kind == "grid":
             try:
                 size = len(self.parameters.grid())
@@ -304,74 +305,3 @@ class SweepConfig:
                     self.budget.num_trials,
                     f"set num_trials: {size}",
                 )
-
-    def _check_sovits(self) -> None:
-        if self.trainer != "sovits-svc":
-            if self.sovits is not None:
-                raise FieldError(
-                    ("sovits",),
-                    "is only read with trainer: sovits-svc",
-                    self.trainer,
-                    "remove the sovits: section or set trainer: sovits-svc",
-                )
-            return
-        if self.sovits is None:
-            raise FieldError(
-                ("trainer",),
-                "needs a sovits: section (where the so-vits-svc checkout is)",
-                self.trainer,
-                "add sovits: {checkout: PATH/TO/so-vits-svc}",
-            )
-        if self.base.config is None:
-            raise FieldError(
-                ("base", "preset"),
-                "is not available for sovits-svc (it has no presets)",
-                self.base.preset,
-                "use base: {config: PATH/TO/so-vits-svc/configs/config.json}",
-            )
-        if self.data.dir is None:
-            raise FieldError(
-                ("data", "toy"),
-                "cannot feed sovits-svc (its train.py needs preprocessed features)",
-                "toy",
-                "set data.dir to the folder the filelists' wav paths start from",
-            )
-        knobs = [name for name in self.parameters.params if name.startswith("dataset.")]
-        if knobs:
-            raise FieldError(
-                ("parameters", knobs[0]),
-                "is a reference-trainer knob that sovits-svc does not support",
-                knobs[0],
-                "remove it, or write a smaller filelist and point sovits.train_list at it",
-            )
-
-    def _check_train_clips(self) -> None:
-        spec = self.parameters.params.get("dataset.train_clips")
-        if spec is None:
-            return
-        key = ("parameters", "dataset.train_clips")
-        values = spec.values()
-
-        def whole(v: object) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool) and v >= 1
-
-        if values is None:
-            got = {"low": spec.low, "high": spec.high}
-            raise FieldError(key, "must take whole numbers >= 1", got, "use type int or fixed")
-        bad = next((i for i, v in enumerate(values) if not whole(v)), None)
-        if bad is not None:
-            # The choice itself, at its line (a probe, 2026-12-07: [1, 28, "28"] was named
-            # at the parameter's line with every value).
-            at = (*key, "choices", bad) if getattr(spec, "choices", None) is not None else key
-            raise FieldError(
-                at, "must take whole numbers >= 1", values[bad],
-                "write a whole number, e.g. 28 (not 28.0 or \"28\")",
-            )  # fmt: skip
-        toy = self.data.toy
-        if toy is not None and max(values) > toy.train_clips:
-            raise FieldError(
-                key,
-                f"asks for more clips than the toy set's {toy.train_clips} training clips",
-                max(values),
-                f"keep it <= {toy.train_clips}, or raise data.toy.speakers/clips",
-            )
