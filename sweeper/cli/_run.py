@@ -37,7 +37,9 @@ def print_summary(summary, cfg, space: str | None = None) -> None:
     print(format_table(summary.table, cfg.objective.metrics[0], cfg.parameters.searched))
     by_rule: dict[str, int] = {}
     for row in summary.table:
-        rule = row.rule or ("unfinished" if _unfinished(row) else row.state.lower())
+        waiting = row.state == "WAITING"  # in the study, never started (a grid's queue)
+        rule = row.rule or ("unfinished" if _unfinished(row) else "not started" if waiting
+                            else row.state.lower())  # fmt: skip
         by_rule[rule] = by_rule.get(rule, 0) + 1
     ended = ", ".join(f"{n} {rule}" for rule, n in sorted(by_rule.items()))
     print(f"\ntrials: {len(summary.table)} ({ended})")
@@ -108,7 +110,8 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
 
     running = sum(1 for row in summary.table if row.state == "RUNNING")
     unfinished = sum(1 for row in summary.table if _unfinished(row))
-    not_started = max(0, (num_trials or 0) - len(summary.table))
+    waiting = sum(1 for row in summary.table if row.state == "WAITING")
+    not_started = max(0, (num_trials or 0) - len(summary.table)) + waiting
     limit = summary.time_limit_s
     # Without a limit, only a RUNNING trial shows that the driver was stopped, not ended.
     if not running and (limit is None or not unfinished + not_started):
@@ -124,9 +127,11 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
 
 
 def _unfinished(row) -> bool:
-    """In the study and not ended: the table's "unfinished" and the stop line's (the limit's
-    line also counted trials not in the study yet; SIGTERM's did not)."""
-    return row.state in ("RUNNING", "WAITING")
+    """Started and not ended: the table's "unfinished" and the stop line's (the limit's
+    line also counted trials not in the study yet; SIGTERM's did not). A WAITING trial (a
+    grid's queued point) never started: "not started" (a probe, 2026-12-07: an interrupted
+    grid said "6 unfinished" where 4 had never started)."""
+    return row.state == "RUNNING"
 
 
 def stopped_text(unfinished: int, not_started: int) -> str:

@@ -160,3 +160,24 @@ def test_a_sweep_whose_every_trial_diverged_is_told_so_not_sent_to_errors(capsys
     print_summary(_summary([None, None]), cfg)  # resume: the sweep's own copy of the space
     out = capsys.readouterr().out
     assert "errors above" in out and "then `sweeper run sweeps/s/sweep.yaml --name s-2`" in out
+
+
+def test_queued_trials_that_never_started_are_counted_as_not_started(capsys):
+    """An interrupted grid sweep said "6 unfinished" where 4 queued (WAITING) trials had
+    never started (a probe, 2026-12-07)."""
+    import dataclasses
+
+    from sweeper.cli._run import exit_code, print_summary
+    from sweeper.config import load_sweep
+
+    cfg = load_sweep(Path(__file__).resolve().parents[2] / "search_spaces" / "quick.yaml")
+    summary = _summary([3.0, None, None, None])
+    states = ["COMPLETE", "RUNNING", "WAITING", "WAITING"]
+    summary.table[:] = [
+        dataclasses.replace(r, state=s, rule=r.rule if s == "COMPLETE" else None)
+        for r, s in zip(summary.table, states, strict=True)
+    ]
+    print_summary(summary, cfg)
+    assert "trials: 4 (1 budget, 2 not started, 1 unfinished)" in capsys.readouterr().out
+    assert exit_code(summary, "run", num_trials=6) == 130
+    assert "interrupted with 1 trial(s) unfinished and 4 not started" in capsys.readouterr().err
