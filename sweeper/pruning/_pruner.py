@@ -213,7 +213,7 @@ class ConvergencePruner(BasePruner):
                 study._storage.set_trial_system_attr(trial._trial_id, STOP_ATTR, None)
             return False
         if running:
-            # The trial's number goes with it: Optuna's RetryFailedTrialCallback copies every
+            # The trial's number goes with it: Optuna's retry callbacks copy every
             # system attribute onto the retry, which is no stopped trial (a probe, 2026-12-07).
             record = {**record, "trial": trial.number}
             study._storage.set_trial_system_attr(trial._trial_id, STOP_ATTR, record)

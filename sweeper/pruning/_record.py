@@ -90,7 +90,7 @@ def stop_verdict(trial: optuna.Trial | FrozenTrial) -> dict[str, Any] | None:
     smoothed best, in the study's direction: what a converged objective returns), the
     detector's ``verdict`` and the ``trial`` number; a "cannot_catch_up" record adds the
     numbers in ``catch_up``. A record copied from another trial (a retry made by Optuna's
-    ``RetryFailedTrialCallback``) is not this trial's: None.
+    ``RetryHeartbeatStaleTrialCallback``) is not this trial's: None.
     """
     if isinstance(trial, FrozenTrial):
         attrs = trial.system_attrs

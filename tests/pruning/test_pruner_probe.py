@@ -296,11 +296,13 @@ def test_a_study_loaded_again_per_call_keeps_the_caches_and_warns_once(tmp_path,
     assert next(iter(pruner._tracks.values())) is track  # the detector went on, no replay
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # the callback's
 def test_a_retry_of_a_stopped_trial_carries_no_stop_record():
-    """Optuna's RetryFailedTrialCallback (heartbeat storages) copies every system attribute
-    of the failed trial onto its retry; until 2026-12-07 that included the stop record, so
-    the new trial read as stopped before its first report (a probe)."""
-    from optuna.storages import RetryFailedTrialCallback
+    """Optuna's RetryHeartbeatStaleTrialCallback (RetryFailedTrialCallback before 4.9, for
+    heartbeat storages) copies every system attribute of the failed trial onto its retry;
+    until 2026-12-07 that included the stop record, so the new trial read as stopped before
+    its first report (a probe)."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     n = 200
     study = _after_finished(n, 5.0, 4)
@@ -309,7 +311,7 @@ def test_a_retry_of_a_stopped_trial_carries_no_stop_record():
         hopeless.report(float(value), step)
     assert hopeless.should_prune()
     study.tell(hopeless, state=optuna.trial.TrialState.FAIL)  # its worker died there
-    RetryFailedTrialCallback(max_retry=1)(study, study.trials[hopeless.number])
+    RetryHeartbeatStaleTrialCallback(max_retry=1)(study, study.trials[hopeless.number])
     retry = study.trials[-1]
     assert retry.state == optuna.trial.TrialState.WAITING
     assert retry.system_attrs.get("sweeper:stop") is not None  # copied, as Optuna does
