@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, fields
@@ -82,8 +83,9 @@ class CurveSet:
         row, at = found[0]
         return (
             f"note: {len(found)} curve(s) hold NaN before their end (first: row {row}, index "
-            f"{at}); each is replayed as a NaN report, which a sweep stops as diverged. A "
-            "missing evaluation is not that: fill it (e.g. with the one before it)"
+            f"{at}); each is replayed as a NaN report, which a sweep stops as diverged, and "
+            "its estimated truth ends there. A missing evaluation is not that: fill it (e.g. "
+            "with the one before it)"
         )
 
     def lengths(self) -> np.ndarray:
@@ -103,9 +105,10 @@ class CurveSet:
         arrays = {f.name: getattr(self, f.name) for f in fields(self)}
         return CurveSet(**{**arrays, "val": flip(self.val), "val_true": flip(self.val_true)})
 
-    def rising_note(self) -> str | None:
+    def rising_note(self, maximize: bool = False) -> str | None:
         """One line when most curves end higher than they start (a metric where higher is
-        better, read as a loss, looks diverged), or None."""
+        better, read as a loss, looks diverged), or None; ``maximize``: this set is already
+        negated by --maximize (then the curves rose in the file: a loss)."""
         lengths, rising = self.lengths(), 0
         for row, n in zip(np.asarray(self.val, dtype=float), lengths, strict=True):
             finite = row[: int(n)][np.isfinite(row[: int(n)])]
@@ -114,6 +117,12 @@ class CurveSet:
                 rising += 1
         if rising <= self.n_curves / 2:
             return None
+        if maximize:
+            return (
+                f"note: {rising} of {self.n_curves} curves end lower than they start, and "
+                "--maximize judges them as a score (higher is better): for a loss, drop "
+                "--maximize"
+            )
         return (
             f"note: {rising} of {self.n_curves} curves end higher than they start; the bench "
             "judges a loss (lower is better): if higher is better (accuracy, MOS), pass "
@@ -161,8 +170,9 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    # A cut or damaged archive: BadZipFile (not an OSError), zlib.error (a bad member).
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+    # A cut or damaged archive: BadZipFile (not an OSError), zlib.error (a bad member);
+    # MemoryError: a header claiming a huge shape (it was an "internal error").
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as err:
         raise InputError(f"cannot read curves file {name} ({err}); {expected}") from err
     for key in ("steps", "val"):
         if key not in arrays:
@@ -171,7 +181,29 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
                 "save it with numpy.savez(path, steps=<(T,)>, val=<(N, T)>)"
             )
     known = {f.name for f in fields(CurveSet)}
-    return CurveSet(**{k: v for k, v in arrays.items() if k in known})
+    kind = arrays.get("kind")
+    if kind is not None and not _any_of_our_kinds(kind):
+        # A user's own labels under the generator's name: theirs, not truth to score by
+        # (labels of ours misspelt, "Plateau", are refused by validate).
+        warnings.warn(
+            f"curves file {name}: 'kind' holds labels other than the generator's curve kinds "
+            f"({', '.join(KINDS)}); ignored, so the truth is estimated",
+            stacklevel=2,
+        )
+        del arrays["kind"]
+    length = arrays.get("length")
+    if length is not None and np.issubdtype(length.dtype, np.floating):
+        whole = np.all(np.isfinite(length)) and np.all(length == np.round(length))
+        arrays["length"] = length.astype(np.int64) if whole else length  # 150.0 is 150
+    try:
+        return CurveSet(**{k: v for k, v in arrays.items() if k in known})
+    except InputError as err:  # the array checks name no file (a probe, 2026-12-07)
+        raise InputError(f"curves file {name}: {err}") from None
+
+
+def _any_of_our_kinds(kind: np.ndarray) -> bool:
+    text = [k.decode(errors="replace") if isinstance(k, bytes) else str(k) for k in kind.tolist()]
+    return not set(KINDS).isdisjoint(text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -288,6 +288,10 @@ def to_json(path: str, truth: Truth, results: Sequence[Result], **setup: int) ->
             row[f"{field}_range"] = None if summary is None else list(summary[1:])
         row["stops"] = list(r.stops)
         row["kept"] = list(r.kept)
+        # `stops` and `kept` are the first order's; its compute is the one they add up to
+        # (the median above is over every order: a probe, 2026-12-07, took them to disagree).
+        row["stops_order"] = 0
+        row["stops_compute"] = r.scores[0].compute if r.scores else None
         row["seconds"] = round(r.seconds, 2)
         methods[r.method.name] = row
     return {

@@ -193,7 +193,7 @@ def _load(curves: Any, args: argparse.Namespace) -> Any:
     data = curves.load(args.curves)
     if args.maximize:
         data = data.negated()
-    for note in (data.holes_note(), data.rising_note()):
+    for note in (data.holes_note(), data.rising_note(maximize=args.maximize)):
         if note is not None:
             print(note, file=sys.stderr)
     return data

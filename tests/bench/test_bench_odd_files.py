@@ -199,3 +199,47 @@ def test_record_refuses_steps_and_values_it_would_mangle(tmp_path, capsys, line,
     assert main(["bench", "record", str(tmp_path / "sw"), str(tmp_path / "o.npz")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_files_an_evaluator_brings_are_read_or_named(tmp_path, capsys):
+    """A probe (2026-12-07): a header claiming a huge array was an internal MemoryError; the
+    array checks named no file; a user's own 'kind' labels and a float 'length' refused the
+    file; --maximize on a loss advised to pass --maximize."""
+    huge = tmp_path / "huge.npz"
+    with zipfile.ZipFile(huge, "w") as archive:
+        with archive.open("steps.npy", "w") as member:
+            np.lib.format.write_array_header_1_0(
+                member, {"descr": "<f8", "fortran_order": False, "shape": (10**13,)}
+            )
+        archive.writestr("val.npy", b"")
+    argv = ["bench", "pruner", str(huge), "--orders", "1", "--methods", "none"]
+    assert main(argv) == 2
+    assert f"cannot read curves file '{huge}'" in capsys.readouterr().err
+
+    bad = _save(tmp_path / "bad.npz", steps=STEPS[:-1], val=_falling(2))
+    assert main(["bench", "detector", bad, "--methods", "sweeper"]) == 2
+    assert f"error: curves file '{bad}': 'val' must have shape" in capsys.readouterr().err
+
+    labelled = _save(tmp_path / "labelled.npz", steps=STEPS, val=_falling(3),
+                     kind=np.array(["good", "bad", "good"]), length=np.full(3, 60.0))  # fmt: skip
+    assert main(["bench", "pruner", labelled, "--orders", "1", "--methods", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "'kind' holds labels other than the generator's curve kinds" in err
+    assert "ignored, so the truth is estimated" in err
+
+    loss = _save(tmp_path / "loss.npz", steps=STEPS, val=_falling(6))
+    assert main(["bench", "detector", loss, "--methods", "sweeper", "--maximize"]) == 0
+    err = capsys.readouterr().err
+    assert "6 of 6 curves end lower than they start" in err and "drop --maximize" in err
+
+
+def test_pruner_json_says_which_order_its_stops_are_and_their_compute(tmp_path, capsys):
+    # With several orders `compute` is a median; `stops` are the first order's (a probe
+    # found them not to add up to it).
+    path = _save(tmp_path / "c.npz", steps=STEPS, val=_falling(8))
+    argv = ["bench", "pruner", path, "--orders", "3", "--methods", "asha", "--json", "--jobs", "1"]
+    assert main(argv) == 0
+    row = _strict_json(capsys.readouterr().out)["methods"]["asha"]
+    assert row["stops_order"] == 0 and len(row["stops"]) == 8
+    run = [STEPS.size if stop is None else stop + 1 for stop in row["stops"]]
+    assert row["stops_compute"] == pytest.approx(sum(run) / (8 * STEPS.size))
