@@ -271,12 +271,14 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
 def _run_pruner(args: argparse.Namespace) -> int:
     from sweeper.bench import curves, pruner
 
-    jobs = min(args.orders, cores()) if args.jobs is None else args.jobs
-    if args.orders < 1 or args.concurrency < 1 or jobs < 1:
+    given = {"--orders": args.orders, "--concurrency": args.concurrency, "--jobs": args.jobs}
+    bad = {name: n for name, n in given.items() if n is not None and n < 1}
+    if bad:  # only what was given (--orders 0 named a "--jobs 0" nobody passed)
+        got = " ".join(f"{name} {n}" for name, n in bad.items())
         raise InputError(
-            f"--orders, --concurrency and --jobs must be >= 1, got --orders {args.orders} "
-            f"--concurrency {args.concurrency} --jobs {jobs}; pass positive counts"
+            f"--orders, --concurrency and --jobs must be >= 1, got {got}; pass positive counts"
         )
+    jobs = min(args.orders, cores()) if args.jobs is None else args.jobs
     methods: list[pruner.Method] = _pick(args.methods, pruner.METHODS)  # type: ignore[arg-type]
     _check_plot(args.plot)
     data = _load(curves, args)

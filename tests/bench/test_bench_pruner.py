@@ -212,8 +212,9 @@ def test_a_method_that_cannot_import_is_skipped(six):
     ("argv", "message"),
     [
         (["--methods", "nope"], "unknown method(s) ['nope']"),
-        (["--orders", "0"], "--orders, --concurrency and --jobs must be >= 1"),
-        (["--jobs", "0"], "--orders, --concurrency and --jobs must be >= 1"),
+        # Only the counts given (--orders 0 named a "--jobs 0" nobody passed; a probe).
+        (["--orders", "0"], "must be >= 1, got --orders 0; pass positive counts"),
+        (["--jobs", "0"], "--orders, --concurrency and --jobs must be >= 1, got --jobs 0;"),
     ],
 )
 def test_cli_errors(six, tmp_path, capsys, argv, message):
