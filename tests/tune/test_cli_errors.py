@@ -91,7 +91,8 @@ def test_status_only_reads(tmp_path, capsys, monkeypatch):
         monkeypatch.setattr(storage, "_writable_folder", refuse)
         assert main(["status", str(folder)]) == 0
         printed = capsys.readouterr().out
-        assert "trials: 2 (1 budget, 1 unfinished)" in printed
+        # The grid's other point, queued and never started (until 2026-12-07 "unfinished").
+        assert "trials: 2 (1 budget, 1 not started)" in printed
     finally:
         folder.chmod(0o755)
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
