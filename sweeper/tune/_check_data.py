@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sweeper.config import SweepConfig, load_yaml_with_lines
 from sweeper.errors import InputError
 from sweeper.space import FixedParam
+
+if TYPE_CHECKING:
+    from sweeper.trainers.reference.config import SovitsConfig
 
 
 def _fixed(cfg: SweepConfig, name: str, base: object) -> object | None:
@@ -58,18 +62,21 @@ def _unreadable(wavs: list[Path], listed: Path, at: str) -> None:
         )
 
 
-def _too_short(wavs: list[Path], rate: int, hop: int, listed: Path, at: str) -> None:
-    """The trainer's length rule from the headers: two whole frames, and the 0.06 s of whole
-    frames Praat needs (a 0-sample wav and a 0.04 s one passed check; a probe, 2026-12-07)."""
+def _too_short(
+    headers: dict[Path, tuple[int, int]], listed_count: int, rate: int, hop: int, listed: Path,
+    at: str,
+) -> None:  # fmt: skip
+    """The trainer's length rule from the headers, (rate, samples) per wav: two whole
+    frames, and the 0.06 s of whole frames Praat needs (a 0-sample wav and a 0.04 s one
+    passed check; a probe, 2026-12-07)."""
     from sweeper.data.features import PITCH_MIN_SECONDS
-    from sweeper.trainers.reference.memory import wav_header
 
     need = max(2 * hop, math.ceil(PITCH_MIN_SECONDS * rate / hop) * hop)
-    short = [(w, h[1]) for w in wavs if (h := wav_header(w)) is not None and h[1] < need]
+    short = [(w, samples) for w, (_, samples) in headers.items() if samples < need]
     if short:
         first, samples = short[0]
         raise InputError(
-            f"{at}: {len(short)} of the {len(wavs)} wavs in {str(listed)!r} are shorter than "
+            f"{at}: {len(short)} of the {listed_count} wavs in {str(listed)!r} are shorter than "
             f"the {need / rate:.3f} s every trial needs (first: {str(first)!r}, "
             f"{samples / rate:.3f} s; two {hop}-sample frames and Praat's "
             f"{PITCH_MIN_SECONDS:.2f} s), and every trial would refuse them; fix: remove them "
@@ -77,17 +84,15 @@ def _too_short(wavs: list[Path], rate: int, hop: int, listed: Path, at: str) -> 
         )
 
 
-def _speakers(cfg: SweepConfig, wavs: list[Path], at: str) -> None:
+def _speakers(cfg: SweepConfig, base: SovitsConfig, wavs: list[Path], at: str) -> None:
     """The base config's spk (or model.n_speakers without it) against the speaker folders, as
     each trial checks them (a folder missing from spk passed check; ids past n_speakers are
     the config loader's to refuse)."""
-    from sweeper.trainers.reference.config import load_config
     from sweeper.trainers.reference.data import speaker_map, speaker_of
 
     searched = {"spk", "model.n_speakers"} & set(cfg.parameters.params)
     if not wavs or searched:
         return
-    base = load_config(cfg.base.preset or str(cfg.base.config))
     try:
         spk = speaker_map(base, wavs)
     except InputError as err:
@@ -112,9 +117,11 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
     from sweeper.trainers.reference.data import read_filelist
     from sweeper.trainers.reference.memory import wav_header
 
-    base = load_config(cfg.base.preset or str(cfg.base.config)).data
+    base_config = load_config(cfg.base.preset or str(cfg.base.config))
+    base = base_config.data
     root = Path(cfg.data.dir).expanduser()
     lines = load_yaml_with_lines(space_file)[1]
+    at_dir = lines.where(("data", "dir"))
     rate = _fixed(cfg, "data.sampling_rate", base.sampling_rate)
     train: list[Path] | None = None
     everything: list[Path] = []
@@ -128,19 +135,20 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
             return  # not here, or unreadable: missing_data and the trainer say so
         if not all(w.is_file() for w in wavs):
             return
-        _unreadable(wavs, root / str(rel), lines.where(("data", "dir")))
+        _unreadable(wavs, root / str(rel), at_dir)
         everything += wavs
         if key == "training_files":
             train = wavs
         if not isinstance(rate, int):
             continue
-        rates = {w: h[0] for w in wavs if (h := wav_header(w)) is not None}
+        headers = {w: h for w in wavs if (h := wav_header(w)) is not None}  # (rate, samples)
+        rates = {w: h[0] for w, h in headers.items()}
         other = [w for w, r in rates.items() if r != rate]
         if other:
             at = (
                 cfg.parameters.where("data.sampling_rate")
                 if "data.sampling_rate" in cfg.parameters.params
-                else lines.where(("data", "dir"))
+                else at_dir
             )
             first = other[0]
             raise InputError(
@@ -152,8 +160,8 @@ def check_data_fits(cfg: SweepConfig, space_file: str | Path) -> None:
             )
         hop = _fixed(cfg, "data.hop_length", base.hop_length)
         if isinstance(hop, int):
-            _too_short(wavs, rate, hop, root / str(rel), lines.where(("data", "dir")))
-    _speakers(cfg, everything, lines.where(("data", "dir")))
+            _too_short(headers, len(wavs), rate, hop, root / str(rel), at_dir)
+    _speakers(cfg, base_config, everything, at_dir)
     spec = cfg.parameters.params.get("dataset.train_clips")
     if train is None or spec is None:
         return
