@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,8 @@ def subset_filelist(data_dir: str | Path, filelist: str, n: int, out: str | Path
             f"dataset.train_clips={n} but {str(source)!r} lists {len(lines)} clips; "
             f"fix: keep it <= {len(lines)}"
         )
-    absolute = [ln if Path(ln).is_absolute() else str((root / ln).resolve()) for ln in lines]
+    # Without following links, as read_filelist: a linked speaker folder keeps its name.
+    absolute = [os.path.abspath(root / ln) for ln in lines]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(interleaved(absolute, n)) + "\n", encoding="utf-8")

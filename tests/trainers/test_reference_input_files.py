@@ -29,6 +29,18 @@ def test_a_sweep_subset_reads_a_windows_filelist_as_sweeper_train_does(toy_copy,
     assert sorted(Path(p).parent.name for p in picked) == ["spk0", "spk1"]
 
 
+def test_a_sweep_subset_keeps_the_names_of_linked_speaker_folders(toy_copy, tmp_path):
+    # It resolved links as sweeper train did: a speaker folder linked to another disk took
+    # the link target's name as its speaker (a probe, 2026-12-07).
+    import shutil
+
+    folder = next(toy_copy.rglob("spk1"))
+    shutil.move(folder, tmp_path / "spk1_take2")
+    folder.symlink_to(tmp_path / "spk1_take2", target_is_directory=True)
+    out = subset_filelist(toy_copy, "filelists/train.txt", 2, tmp_path / "sub.txt")
+    assert sorted(Path(p).parent.name for p in out.read_text().splitlines()) == ["spk0", "spk1"]
+
+
 def _pcm16(path: Path, seconds: float = 0.5, sr: int = 16000) -> bytes:
     t = np.arange(int(seconds * sr)) / sr
     wavfile.write(path, sr, (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16))
