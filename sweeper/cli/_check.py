@@ -129,7 +129,7 @@ def check(
     from sweeper.tune._run import DEFAULT_STORAGE
     from sweeper.tune.storage import check_storage_root
 
-    cfg, absent, note = preflight(space)
+    cfg, absent, notes = preflight(space)
     check_storage_root(str(storage if storage is not None else DEFAULT_STORAGE))  # as run does
     print(f"{space}: ok (sweep {cfg.name!r})")
     for line in describe(cfg):
@@ -139,7 +139,7 @@ def check(
             f"  warning: data.dir: {absent} on this machine (`sweeper run` without --address "
             "refuses it; on a cluster every node that trains needs it)"
         )
-    if note is not None:
+    for note in notes:
         print(f"  note: {note}")
     python = _missing_python(cfg)
     if python is not None:

@@ -267,10 +267,11 @@ def _check_base(cfg: SweepConfig, space_file: str | Path) -> None:
         raise InputError(f"{where}: {'.'.join(key)}: {err}") from None
 
 
-def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | None]:
+def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, list[str]]:
     """What `sweeper run` checks of a new sweep before Ray starts, and `sweeper check` too:
-    (the config, what of data.dir this machine lacks or None, the few-evaluations note or
-    None). Raises InputError on anything the trainer or the schema would refuse."""
+    (the config, what of data.dir this machine lacks or None, notes: few evaluations, a
+    parameter that changes nothing). Raises InputError on anything the trainer or the schema
+    would refuse."""
     from sweeper.config import load_sweep
 
     cfg = load_sweep(space_file, new=True)
@@ -287,4 +288,27 @@ def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, str | No
         except InputError as err:
             at = load_yaml_with_lines(space_file)[1].where(("storage",))
             raise InputError(f"{at}: {err}") from None
-    return cfg, missing_data(cfg), few_points_note(cfg)
+    notes = [few_points_note(cfg), idle_on_cpu_note(cfg)]
+    return cfg, missing_data(cfg), [note for note in notes if note is not None]
+
+
+def idle_on_cpu_note(cfg: SweepConfig) -> str | None:
+    """A searched half-precision setting on CPU-only trials: autocast is CUDA-only, so its
+    values train alike (a probe, 2026-12-07: fp16_run true and false gave one val/mel, and
+    only each trial's own run notes said so)."""
+    from sweeper.space import FixedParam
+
+    if cfg.trainer != "reference" or cfg.resources.gpu > 0:
+        return None
+    idle = [
+        name for name in ("train.fp16_run", "train.half_type")
+        if name in cfg.parameters.params
+        and not isinstance(cfg.parameters.params[name], FixedParam)
+    ]  # fmt: skip
+    if not idle:
+        return None
+    return (
+        f"parameters[{idle[0]}] is searched, but with resources.gpu: 0 every trial trains in "
+        "float32 (autocast is used on CUDA only), so its values train alike; fix it, or give "
+        "the trials a GPU"
+    )

@@ -120,7 +120,7 @@ def run_sweep(
 
 def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
     check_limit(time_limit_s)
-    cfg, absent, note = preflight(space_file)
+    cfg, absent, notes = preflight(space_file)
     if absent is not None:
         where = f"data.dir {cfg.data.dir!r} of {space_file}"
         if address is None:  # this machine is the only node: every trial would fail on it
@@ -129,7 +129,7 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
                 "holding filelists/), or make a toy set there with `sweeper data toy DIR`"
             )
         print(f"warning: {where}: {absent} on this machine; every node that trains needs it")
-    if note is not None:
+    for note in notes:
         print(f"note: {note}")
     if name is not None and not is_folder_name(name):  # as the YAML name: one folder
         raise InputError(

@@ -336,3 +336,17 @@ def test_values_a_when_keeps_apart_or_brings_along_are_accepted(tmp_path, capsys
     alone["model.n_heads"] = {"type": "categorical", "choices": [2, 3, 5]}  # 48 % 5
     assert main(["check", str(_with(tmp_path, **alone)), "--draws", "0"]) == 2
     assert "parameters[model.n_heads] value 5: " in capsys.readouterr().err
+
+
+def test_half_precision_searched_on_cpu_trials_is_noted(tmp_path, capsys):
+    """A probe (2026-12-07): train.fp16_run true and false gave one val/mel on CPU trials,
+    and only each trial's own run notes said why."""
+    fp16 = {"train.fp16_run": {"type": "categorical", "choices": [True, False]}}
+    space = _with(tmp_path, **fp16)
+    assert main(["check", str(space), "--draws", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "note: parameters[train.fp16_run] is searched, but with resources.gpu: 0" in out, out
+    assert "so its values train alike" in out
+    space = _with(tmp_path, **{"train.fp16_run": {"type": "fixed", "value": False}})
+    assert main(["check", str(space), "--draws", "0"]) == 0
+    assert "train alike" not in capsys.readouterr().out
