@@ -105,6 +105,7 @@ def _write(out, files: dict[str, str], given: bool) -> None:
 
     from sweeper.errors import InputError
 
+    tmp = None
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
@@ -113,6 +114,8 @@ def _write(out, files: dict[str, str], given: bool) -> None:
             tmp.write_text(content, encoding="utf-8")
             os.replace(tmp, out / name)
     except OSError as err:
+        if tmp is not None:  # a part written before a full disk: not left beside the files
+            tmp.unlink(missing_ok=True)
         fix = "choose a writable folder" if given else "write it elsewhere with --out DIR"
         raise InputError(
             f"cannot write the summary to {str(out)!r} ({err.strerror or err}); fix: {fix}"

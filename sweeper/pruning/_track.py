@@ -155,11 +155,12 @@ def _storage_identity(storage: object) -> object:
     caches, replayed the trial's whole history (a cost growing with its reports: 139 ms a
     call at 119 reports) and warned again (a probe, 2026-12-07).
     """
-    inner = getattr(storage, "_backend", None)  # optuna's _CachedStorage over an RDBStorage
+    # _CachedStorage wraps an RDBStorage as _backend; a JournalStorage its file backend.
+    inner = getattr(storage, "_backend", None)
     url = getattr(inner, "url", None) or getattr(storage, "url", None)
     if isinstance(url, str):
         return ("rdb", url)
-    path = getattr(getattr(storage, "_backend", None), "_file_path", None)  # JournalStorage
+    path = getattr(inner, "_file_path", None)
     if isinstance(path, str):
         return ("journal", os.path.realpath(path))
     return id(storage)

@@ -118,3 +118,18 @@ def test_a_ctrl_c_while_the_report_renders_leaves_the_earlier_files_as_they_were
     assert "report.html was not written (the report.html there is an earlier one)" in (
         capsys.readouterr().err
     )
+
+
+def test_a_write_that_fails_leaves_no_temporary_file(sweep_dir, tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    out = tmp_path / "out"
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    assert main(["summarize", str(sweep_dir), "--out", str(out), "--no-html"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []  # the part written first went with the error
