@@ -6,10 +6,11 @@ from sweeper.diagnose._core import (
     SignalReport,
     diagnose,
 )
+from sweeper.diagnose._json import to_dict
 from sweeper.diagnose._keep import checkpoint_for
 from sweeper.diagnose._overall import merged_by_step
 from sweeper.diagnose._plot import panel_title, plot, smooth
-from sweeper.diagnose._text import render_text, signal_message, to_dict
+from sweeper.diagnose._text import render_text, signal_message
 from sweeper.diagnose._trial import run_path
 
 __all__ = [

@@ -1,9 +1,8 @@
-"""Plain words and plain JSON for a :class:`Diagnosis`."""
+"""Plain words for a :class:`Diagnosis` (its JSON form: ``_json``)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from sweeper.detect import Reason, Verdict
 from sweeper.diagnose._core import DESCRIPTIONS, Diagnosis, HealthReport, SignalReport
@@ -54,7 +53,7 @@ def signal_message(report: SignalReport, diagnosis: Diagnosis) -> str:
         )
     since = first if first is not None else final
     if final.reason is Reason.CONVERGED:
-        upper = _evidence(since, "improvement_left_upper")
+        upper = evidence_of(since, "improvement_left_upper")
         if upper is None:
             left = f"improvement left < {_pct(diagnosis.epsilon)} %"
         elif upper < 0:
@@ -172,7 +171,7 @@ def _keep(report: SignalReport) -> str:
     return "" if report.advice is None else f"; {report.advice}"
 
 
-def _evidence(verdict: Verdict, key: str) -> float | None:
+def evidence_of(verdict: Verdict, key: str) -> float | None:
     value = verdict.evidence.get(key)
     if isinstance(value, (int, float)) and math.isfinite(value):
         return float(value)
@@ -199,7 +198,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     """The human report: overall answer, one line per signal, health, notes."""
     lines = [f"Run: {diagnosis.source}"]
     if diagnosis.overall is not None:
-        lines.append(f"Overall: {_overall_line(diagnosis.overall, diagnosis)}")
+        lines.append(f"Overall: {overall_line(diagnosis.overall, diagnosis)}")
     if diagnosis.signals:
         lines.append("Signals:")
     else:  # --signal named health guards only: say so, and keep the lines below a header
@@ -224,7 +223,7 @@ def render_text(diagnosis: Diagnosis) -> str:
     return "\n".join(lines)
 
 
-def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
+def overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
     judged = diagnosis.signals.get(overall.signal)
     turned = "" if judged is None else _turned_up(judged, diagnosis)
     suspected = suspected_line(overall, turned) if overall.reason is Reason.CONTINUE else None
@@ -232,16 +231,16 @@ def _overall_line(overall: Verdict, diagnosis: Diagnosis) -> str:
         return suspected
     if overall.reason is Reason.CONTINUE and turned:
         return f"{overall.reason.value} — {overall.signal} {turned}"
-    estimate = _evidence(overall, "improvement_left")
-    lower = _evidence(overall, "improvement_left_lower")
+    estimate = evidence_of(overall, "improvement_left")
+    lower = evidence_of(overall, "improvement_left_lower")
     no_trend = estimate is not None and (estimate <= 0 or (lower is not None and lower <= 0))
-    needed = _evidence(overall, "points_needed")
+    needed = evidence_of(overall, "points_needed")
     if overall.reason is Reason.CONTINUE and (no_trend or needed is not None):
         # Never "about -0.1 % better": the signal's own line's words for no downward trend.
         cut = overall.message.find(" [judged on ")
         note = overall.message[cut:] if cut >= 0 else ""
-        upper = _evidence(overall, "improvement_left_upper")
-        points = (_evidence(overall, "points"), needed)
+        upper = evidence_of(overall, "improvement_left_upper")
+        points = (evidence_of(overall, "points"), needed)
         trend = _still_words(estimate, upper, diagnosis, lower, points)
         return f"continue — {overall.signal}: {trend}{note}{_overall_came_back(diagnosis)}"
     since = diagnosis.overall_since
@@ -265,96 +264,3 @@ def _overall_came_back(diagnosis: Diagnosis) -> str:
     # The combined detector's message ends with which signal it judged, "[judged on ...]".
     what = stop.message.removeprefix("diverged: ").split(" [judged on ")[0]
     return f"; at step {stop.step} it diverged ({what}) and came back"
-
-
-def to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
-    """JSON-ready form; improvement fractions are relative (0.03 = 3 %), non-finite -> null."""
-    overall = None if diagnosis.overall is None else diagnosis.overall.to_dict()
-    if overall is not None:
-        overall["verdict"] = overall["reason"]
-        stop = diagnosis.overall_stop
-        overall["stop_step"] = None if stop is None else stop.step  # the first stop
-        since = diagnosis.overall_since  # where the final verdict's reason took hold
-        overall["since_step"] = None if since is None else since.step
-        # The text's Overall line, so both name one step; the detector's last words apart.
-        overall["detector_message_now"] = overall["message"]
-        overall["message"] = _overall_line(diagnosis.overall, diagnosis)
-    signals = {name: _signal_dict(report, diagnosis) for name, report in diagnosis.signals.items()}
-    health = {
-        name: {
-            "status": "ok" if report.non_finite == 0 else "non-finite",
-            "points": report.points,
-            "last_step": report.last_step,
-            "last_value": report.last_value,
-            "recent_median": report.recent_median,
-            "non_finite": report.non_finite,
-            "first_non_finite_step": report.first_non_finite_step,
-            "message": health_message(report),
-        }
-        for name, report in diagnosis.health.items()
-    }
-    return _finite_or_null(
-        {
-            "source": str(diagnosis.source),
-            "overall": overall,
-            "signals": signals,
-            "health": health,
-            "overfitting_judged": diagnosis.overfitting_judged,
-            "budget": diagnosis.budget,
-            "restarts": diagnosis.restarts,
-            "overwritten_points": diagnosis.overwritten,
-            "notes": list(diagnosis.notes),
-        }
-    )
-
-
-def _signal_dict(report: SignalReport, diagnosis: Diagnosis) -> dict[str, Any]:
-    """One signal in JSON. ``improvement_left*`` and ``detector_message`` back the verdict:
-    for a converged stop that stands they are the figures at the stop (``figures_step``), as
-    the message quotes them; ``*_now`` are the detector's at the last step."""
-    # stop_step is the first step at which the detector would have stopped the run (the
-    # issue's definition, what a sweep would have done), even when it diverged later.
-    stop, first, final = report.earliest_stop, report.first_stop, report.final
-    backing = first if final.reason is Reason.CONVERGED and first is not None else final
-    # A diverged signal has no improvement left to speak of: its figures are not given.
-    figures = None if final.reason is Reason.DIVERGED else backing
-    return {
-        "verdict": final.reason.value,
-        "stop_step": None if stop is None else stop.step,
-        "stop_reason": None if stop is None else stop.reason.value,
-        "diverged_step": report.diverged_since,  # a divergence lasting to the end
-        # The plateau detector's own first stop (a blow-up is not one).
-        "first_stop_step": None if first is None else first.step,
-        "first_stop_reason": None if first is None else first.reason.value,
-        "best_step": report.best_step,
-        "last_step": report.last_step,
-        "points": report.points,
-        "figures_step": None if figures is None else figures.step,
-        "improvement_left": None if figures is None else _evidence(figures, "improvement_left"),
-        "improvement_left_upper": None
-        if figures is None
-        else _evidence(figures, "improvement_left_upper"),
-        "improvement_left_now": report.evidence("improvement_left"),
-        "improvement_left_upper_now": report.evidence("improvement_left_upper"),
-        "checkpoint": report.checkpoint,
-        # The advised file as data: its step, its path relative to the logs, and whether the
-        # folder listing shows it (false: named only by train.log); null when none is advised.
-        "checkpoint_step": None if report.pick is None else report.pick.step,
-        "checkpoint_file": None if report.pick is None else report.pick.file,
-        "checkpoint_on_disk": None if report.pick is None else report.pick.on_disk,
-        "checkpoint_advice": report.advice,  # the clause: keep a file, or why none is fit
-        "message": signal_message(report, diagnosis),
-        "detector_message": backing.message,
-        "detector_message_now": final.message,
-    }
-
-
-def _finite_or_null(value: Any) -> Any:
-    """Strict JSON has no NaN or Infinity: write null instead."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite_or_null(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_null(item) for item in value]
-    return value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 from typing import Any
 
@@ -31,7 +30,6 @@ from sweeper.pruning._track import (
     _Key,
     _key,
     _Level,
-    _non_finite,
     _study_key,
     _Track,
     other_levels,
@@ -233,7 +231,15 @@ class ConvergencePruner(BasePruner):
         if untrained is not None and _finite(trial.system_attrs.get(train_key(untrained))):
             track.late_train = True
             self._notices.check_train_order(which, trial.number, untrained)
-        self._feed(track, trial, sign)
+        track.feed(
+            trial.intermediate_values,
+            lambda step: trial.system_attrs.get(train_key(step)),
+            sign,
+            metric=self.metric,
+            train_metric=self.train_metric,
+            catch_up=self.catch_up,
+            n_warmup_steps=self.n_warmup_steps,
+        )
         cursor = track.cursor
         self._notices.check_budget(which, self.budget, trial.number, cursor.last_step)
         self._notices.check_order(which, trial.number, cursor.skipped, cursor.last_step)
@@ -321,39 +327,6 @@ class ConvergencePruner(BasePruner):
 
     def _setting(self) -> CatchUpSetting:
         return CatchUpSetting(self.metric, self.budget, self.top_share)
-
-    def _feed(self, track: _Track, trial: FrozenTrial, sign: float) -> None:
-        for step, raw in track.cursor.advance(trial.intermediate_values):
-            metrics = {self.metric: sign * raw}
-            train = None
-            if self.train_metric is not None:
-                train = trial.system_attrs.get(train_key(step))
-            if _finite(train):
-                metrics[self.train_metric] = float(train)  # a loss: never negated
-                track.add_train(float(train))
-            elif self.train_metric is not None:
-                track.untrained = step  # reported later, it is never read: say so then
-                track.missing_train += 1
-            verdict = track.detector.update(step, metrics)
-            # The detector watches only loss/val/grad_norm names for NaN; any name here. A
-            # maximised metric's own message named the negated value ("-inf" for an inf).
-            if not math.isfinite(raw) and (verdict.reason is not Reason.DIVERGED or sign < 0):
-                verdict = _non_finite(self.metric, step, raw)
-            track.last = verdict
-            sticky = verdict.stops and not (self.catch_up and plateau_stop(verdict))
-            # A divergence inside the warm-up is kept and stops the trial once it ends (a
-            # NaN there was forgotten when later values were finite).
-            counts = step >= self.n_warmup_steps or verdict.reason is Reason.DIVERGED
-            if track.first_stop is None and sticky and counts:
-                track.first_stop = verdict
-            if track.held is None and self.catch_up and plateau_stop(verdict) and counts:
-                track.held = verdict
-        stray = track.cursor.stray
-        if stray is not None and track.first_stop is None and track.last is not None:
-            # A NaN or inf at a step below the last judged one: skipped with its step, but
-            # it counts (the docs: "always"); it went unseen until 2026-12-07.
-            last = track.cursor.last_step
-            track.last = track.first_stop = _non_finite(self.metric, last, stray[1], stray[0])
 
     def _forget_finished(self, study_name: str, trials: list[FrozenTrial]) -> None:
         # Finished trials report no more: their detectors go; their levels (small) stay.

@@ -6,7 +6,7 @@ import itertools
 import math
 import os
 import statistics
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,51 @@ class _Track:
         if len(head) < TRAIN_WINDOW or len(tail) < TRAIN_WINDOW or min(tail) <= max(head):
             return None
         return statistics.median(head), statistics.median(tail)
+
+    def feed(
+        self,
+        values: Mapping[int, float],
+        train_at: Callable[[int], object],
+        sign: float,
+        *,
+        metric: str,
+        train_metric: str | None,
+        catch_up: bool,
+        n_warmup_steps: int,
+    ) -> None:
+        """Feed the detector the reports made since the last call, in step order: ``values``
+        (a trial's intermediate values) and, with ``train_metric``, ``train_at(step)``."""
+        for step, raw in self.cursor.advance(values):
+            metrics = {metric: sign * raw}
+            train = None
+            if train_metric is not None:
+                train = train_at(step)
+            if _finite(train):
+                metrics[train_metric] = float(train)  # a loss: never negated
+                self.add_train(float(train))
+            elif train_metric is not None:
+                self.untrained = step  # reported later, it is never read: say so then
+                self.missing_train += 1
+            verdict = self.detector.update(step, metrics)
+            # The detector watches only loss/val/grad_norm names for NaN; any name here. A
+            # maximised metric's own message named the negated value ("-inf" for an inf).
+            if not math.isfinite(raw) and (verdict.reason is not Reason.DIVERGED or sign < 0):
+                verdict = _non_finite(metric, step, raw)
+            self.last = verdict
+            sticky = verdict.stops and not (catch_up and plateau_stop(verdict))
+            # A divergence inside the warm-up is kept and stops the trial once it ends (a
+            # NaN there was forgotten when later values were finite).
+            counts = step >= n_warmup_steps or verdict.reason is Reason.DIVERGED
+            if self.first_stop is None and sticky and counts:
+                self.first_stop = verdict
+            if self.held is None and catch_up and plateau_stop(verdict) and counts:
+                self.held = verdict
+        stray = self.cursor.stray
+        if stray is not None and self.first_stop is None and self.last is not None:
+            # A NaN or inf at a step below the last judged one: skipped with its step, but
+            # it counts (the docs: "always"); it went unseen until 2026-12-07.
+            last = self.cursor.last_step
+            self.last = self.first_stop = _non_finite(metric, last, stray[1], stray[0])
 
 
 def plateau_stop(verdict: Verdict) -> bool:
