@@ -210,7 +210,9 @@ def log_mel_content(
 ) -> np.ndarray:
     """The built-in content front end: ``[n_mels, len(audio) // hop]`` natural-log mel."""
     pad = (n_fft - hop) // 2
-    y = np.pad(audio.astype(np.float32), (pad, pad), mode="reflect")
+    # The right side takes the odd sample: with n_fft - hop odd (hop 441 at 44.1 kHz) the
+    # last frame of a clip that is a whole number of hops ran one sample past the end.
+    y = np.pad(audio.astype(np.float32), (pad, n_fft - hop - pad), mode="reflect")
     n_frames = len(audio) // hop
     idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
     frames = y[idx] * np.hanning(n_fft + 1)[:-1].astype(np.float32)

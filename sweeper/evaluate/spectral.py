@@ -46,7 +46,8 @@ def warp_alpha(sr: int) -> float:
 def mel_cepstrum(audio: np.ndarray, sr: int, n_fft: int, hop: int, order: int) -> np.ndarray:
     """``[frames, order + 1]`` mel-cepstra of the log-amplitude spectrum."""
     pad = (n_fft - hop) // 2
-    y = np.pad(audio.astype(np.float64), (pad, pad), mode="reflect")
+    # Padded as the log-mel is (the odd sample on the right), so both frame alike.
+    y = np.pad(audio.astype(np.float64), (pad, n_fft - hop - pad), mode="reflect")
     n_frames = max(1, len(audio) // hop)
     idx = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
     idx = np.minimum(idx, len(y) - 1)

@@ -96,3 +96,18 @@ def test_kl_is_zero_when_posterior_equals_prior_mean_and_scale():
     mask = torch.ones(1, 1, 10)
     # z_p at the prior mean: kl = -0.5 per element (single-sample estimator can be negative).
     assert torch.isclose(kl_loss(m, logs, m, logs, mask), torch.tensor(-0.5 * 4))
+
+
+def test_torch_mel_gives_a_frame_per_hop_and_matches_the_numpy_one_when_n_fft_minus_hop_is_odd():
+    import numpy as np
+
+    from sweeper.data.features import log_mel_content
+    from sweeper.trainers.reference.mel import spec_to_mel, spectrogram
+
+    # hop 441 at 44.1 kHz: the torch frames were one short of the content's (a probe).
+    n = 7 * 441
+    audio = np.sin(np.arange(n) * 0.05).astype(np.float32)
+    spec = spectrogram(torch.from_numpy(audio)[None], 2048, 441, 2048)
+    mel = spec_to_mel(spec, 44100, 2048, 40, 0.0, None)[0].numpy()
+    assert mel.shape == (40, n // 441)
+    assert np.abs(mel - log_mel_content(audio, 44100, 2048, 441, 40)).max() < 1e-2

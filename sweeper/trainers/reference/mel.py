@@ -1,9 +1,9 @@
 """Linear and log-mel spectrograms in torch, with so-vits-svc's conventions.
 
-Frames: reflect padding of (n_fft - hop) / 2 on both sides and ``center=False``, so a clip of
-``N`` samples (a multiple of hop) gives ``N // hop`` frames. Magnitude is
-``sqrt(re^2 + im^2 + 1e-6)``; the mel is the natural log of ``max(mel, 1e-5)``. A mel L1 on
-this scale is what the training term ``loss/g/mel`` multiplies by ``c_mel``.
+Frames: reflect padding of (n_fft - hop) / 2 on both sides (an odd sample on the right) and
+``center=False``, so a clip of ``N`` samples (a multiple of hop) gives ``N // hop`` frames.
+Magnitude is ``sqrt(re^2 + im^2 + 1e-6)``; the mel is the natural log of ``max(mel, 1e-5)``.
+A mel L1 on this scale is what the training term ``loss/g/mel`` multiplies by ``c_mel``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from sweeper.data.features import mel_filterbank
 def spectrogram(y: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Tensor:
     """Linear magnitude spectrogram: ``[B, N]`` -> ``[B, n_fft // 2 + 1, N // hop]``."""
     pad = (n_fft - hop) // 2
-    y = torch.nn.functional.pad(y.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
+    # The odd sample, where n_fft - hop is odd, goes right: N // hop frames still (so-vits-svc
+    # pads both sides alike and is a frame short there; its hop 512 and n_fft 2048 are even).
+    y = torch.nn.functional.pad(y.unsqueeze(1), (pad, n_fft - hop - pad), mode="reflect")
+    y = y.squeeze(1)
     window = torch.hann_window(win, device=y.device, dtype=torch.float32)
     spec = torch.stft(
         y.float(),
