@@ -16,8 +16,7 @@ from sweeper.tune._study import CONFIG, OUTCOME, SweepStudy
 from sweeper.tune._table import rows, show_value
 
 STATUS_EVERY_S = 20.0  # a status line at most this often (and at each trial event)
-
-
+WAITING_EVERY_S = 60.0  # with trials pending and none running, a line this often
 
 
 def describe_params(config: dict[str, Any], limit: int = 4) -> str:
@@ -134,6 +133,20 @@ class SweepProgress(Callback):
             f"trial {self._number(trial)} failed ({message}); Ray restarts it from its last "
             f"checkpoint (retry {failures} of {trial.max_failures})"
         )
+
+    def on_step_end(self, iteration, trials, **info) -> None:
+        # Trials waiting for a node (a cluster still scaling up, or one that never will) make
+        # no events: the terminal showed nothing for minutes (a probe, 2026-12-08).
+        quiet_since = max(self._last_status, self._start)
+        if time.monotonic() - quiet_since < WAITING_EVERY_S:
+            return
+        states = {t.status for t in trials}
+        if "PENDING" in states and "RUNNING" not in states:
+            self._status(trials)
+            self._print(
+                "waiting: no trial is running; the pending ones wait for a node with the "
+                "CPUs and GPUs a trial asks for (`resources:` in the search space)"
+            )
 
     def _ended(self, trial, trials) -> None:
         found = self.sweep.find(trial.trial_id)

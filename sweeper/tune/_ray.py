@@ -23,8 +23,9 @@ DRIVER_ENV = {"TUNE_GLOBAL_CHECKPOINT_S": "2", "RAY_AIR_NEW_OUTPUT": "0",
               "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}  # fmt: skip
 
 
-def connect_ray(address: str | None) -> None:
-    """Join the cluster at ``address`` (RAY_ADDRESS, else a new local Ray when None)."""
+def connect_ray(address: str | None) -> bool:
+    """Join the cluster at ``address`` (RAY_ADDRESS, else a new local Ray when None); True
+    when it joined a running cluster (nodes may come and go), False for a new local one."""
     import ray
 
     for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
@@ -33,8 +34,17 @@ def connect_ray(address: str | None) -> None:
     # in one line (the traceback stays in the trial's error file). --debug keeps them.
     if not logging.getLogger("sweeper").isEnabledFor(logging.DEBUG):
         logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
+    given = address if address is not None else os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
-        return
+        return given is not None
+    for text, source in ((address, "--address"), (os.environ.get("RAY_ADDRESS"), "RAY_ADDRESS")):
+        if text is not None and text.strip().startswith("ray://"):
+            raise InputError(
+                f"{source} {text!r} is a Ray Client address, which a sweep cannot use (its "
+                "driver keeps the study and checkpoints on the cluster's file system); fix: "
+                "run sweeper on the head node with --address auto, or give the head's "
+                "HOST:6379 from a machine that mounts the shared storage"
+            )
     kwargs: dict[str, Any] = {
         "include_dashboard": False,
         "log_to_driver": False,
@@ -43,27 +53,53 @@ def connect_ray(address: str | None) -> None:
     }
     try:
         with ray_starting():
-            if address is None:
-                # Ray joins the cluster RAY_ADDRESS names and retries a stale one for minutes.
-                if os.environ.get("RAY_ADDRESS"):
-                    check_address(os.environ["RAY_ADDRESS"], "RAY_ADDRESS")
-                    ray.init(**kwargs)
-                else:
-                    ray.init(address=default_address(), **kwargs)
-            else:
-                check_address(address)  # ray.init retries an unreachable one for minutes
+            if given is not None and given != "auto":
+                check_address(given, "--address" if address is not None else "RAY_ADDRESS")
+                _token_auth()
+            if address is not None:
                 ray.init(address=address, **kwargs)
+            elif given is not None:  # Ray joins the cluster RAY_ADDRESS names
+                ray.init(**kwargs)
+            else:
+                ray.init(address=default_address(), **kwargs)
     except ConnectionError as err:
         raise InputError(
-            f"cannot reach a Ray cluster at --address {address!r} ({err}); fix: start one "
+            f"cannot reach a Ray cluster at --address {given!r} ({err}); fix: start one "
             "with `ray start --head` (workers: `RAY_AUTH_MODE=token ray start --address ...`), "
-            "or leave --address out to run on this machine"
+            "give this machine the cluster's token if it uses token auth (Ray's default: the "
+            "head's ~/.ray/auth_token, or RAY_AUTH_TOKEN), or leave --address out to run on "
+            "this machine"
         ) from err
+    return given is not None
 
 
-def check_resources(cfg: SweepConfig, space_file: str | Path | None = None) -> None:
+def _token_auth() -> None:
+    """Ray 2.60 finds the token (``~/.ray/auth_token``, ``RAY_AUTH_TOKEN``) only for a local
+    cluster: at an explicit address it connects without one unless RAY_AUTH_MODE=token, and a
+    token-auth cluster (its default) then failed as "cannot reach" (a probe, 2026-12-08).
+    Where a token is at hand and no mode is set, use it, as Ray does for a local cluster."""
+    if os.environ.get("RAY_AUTH_MODE") is not None:
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # another Ray: it reads the mode from the environment
+        token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or "~/.ray/auth_token")
+        if os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file():
+            os.environ["RAY_AUTH_MODE"] = "token"
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
+def check_resources(
+    cfg: SweepConfig, space_file: str | Path | None = None, *, joined: bool = False
+) -> str | None:
     """Refuse a per-trial request that no node of the cluster can ever satisfy; with the
-    sweep file, the error starts with the line that asked for it."""
+    sweep file, the error starts with the line that asked for it. On a cluster it ``joined``
+    (``--address``), nodes may still come: an autoscaler adds them for waiting trials (the
+    shipped AWS, GCP and KubeRay clusters start with a 0-CPU head and no worker), so that
+    case is a note, returned, not an error."""
     import ray
 
     where_key = lambda key: ""  # noqa: E731
@@ -74,21 +110,43 @@ def check_resources(cfg: SweepConfig, space_file: str | Path | None = None) -> N
         where_key = lambda key: f"{lines.where(key)}: "  # noqa: E731
 
     nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-    cpu, gpu = (max((n.get(k, 0.0) for n in nodes), default=0.0) for k in ("CPU", "GPU"))
-    want = cfg.resources
-    if want.cpu > cpu:
-        raise InputError(
-            f"{where_key(('resources', 'cpu'))}resources.cpu={want.cpu:g} per trial, but the "
-            "largest node of this Ray cluster "
-            f"has {cpu:g} CPUs; fix: set resources.cpu <= {cpu:g}"
+    problem = resource_problem(nodes, cfg.resources.cpu, cfg.resources.gpu, cfg.trainer)
+    if problem is None:
+        return None
+    key, asked, found, fix = problem
+    if joined:
+        return (
+            f"{asked}, but {found} now; trials wait until a node that holds one joins (an "
+            "autoscaler adds it if one of its node types does); if none will, stop with "
+            f"Ctrl-C and {fix}"
         )
-    if want.gpu > gpu:
-        where = "no node has a GPU" if gpu == 0 else f"the largest node has {gpu:g}"
+    raise InputError(f"{where_key(key)}{asked}, but {found}; fix: {fix}")
+
+
+def resource_problem(
+    nodes: list[dict[str, float]], cpu: float, gpu: float, trainer: str
+) -> tuple[tuple[str, ...], str, str, str] | None:
+    """Why no node (Ray's resource dicts) holds a trial's ``cpu`` and ``gpu``: the key that
+    asked, the request, what the nodes have, the fix; None when one node holds both."""
+    # One node must hold both: the most CPUs and the most GPUs may be on different nodes.
+    if any(n.get("CPU", 0.0) >= cpu and n.get("GPU", 0.0) >= gpu for n in nodes):
+        return None
+    most_cpu, most_gpu = (max((n.get(k, 0.0) for n in nodes), default=0.0) for k in ("CPU", "GPU"))
+    if cpu > most_cpu:
+        fix = f"set resources.cpu <= {most_cpu:g}" if most_cpu > 0 else "add nodes with CPUs"
+        found = f"the largest node of this Ray cluster has {most_cpu:g} CPUs"
+        return ("resources", "cpu"), f"resources.cpu={cpu:g} per trial", found, fix
+    if gpu > most_gpu:
+        found = "no node has a GPU" if most_gpu == 0 else f"the largest node has {most_gpu:g}"
         fix = "set resources.gpu: 0 (trainer: reference runs on CPU) or run on GPU nodes"
-        if cfg.trainer == "sovits-svc":  # its train.py needs CUDA: gpu 0 is refused at load
+        if trainer == "sovits-svc":  # its train.py needs CUDA: gpu 0 is refused at load
             fix = "run on GPU nodes: so-vits-svc's train.py needs CUDA"
-        raise InputError(
-            f"{where_key(('resources', 'gpu'))}resources.gpu={want.gpu:g} per trial, but "
-            f"{where}; fix: {fix} (--address ADDR "
-            "of a Ray cluster that has them)"
-        )
+        fix += " (--address ADDR of a Ray cluster that has them)"
+        return ("resources", "gpu"), f"resources.gpu={gpu:g} per trial", found, fix
+    have = ", ".join(f"{n.get('CPU', 0.0):g} CPU + {n.get('GPU', 0.0):g} GPU" for n in nodes)
+    return (
+        ("resources",),
+        f"resources cpu={cpu:g}, gpu={gpu:g} per trial",
+        f"no node of this Ray cluster has both ({have})",
+        "ask for what one node holds, or add a node that holds both",
+    )

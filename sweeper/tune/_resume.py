@@ -144,8 +144,9 @@ def _resume_sweep(sweep_dir, address, time_limit_s) -> Summary:
 def _resume(
     folder: Path | str, cfg: SweepConfig, address: str | None, time_limit_s: float | None
 ) -> Summary:
-    connect_ray(address)
-    check_resources(cfg)
+    note = check_resources(cfg, joined=connect_ray(address))
+    if note is not None:
+        print(f"note: {note}")
     from ray import tune
 
     from sweeper.tune._progress import SweepProgress

@@ -189,8 +189,9 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
         journal_existed = local and (sweep_dir / JOURNAL).exists()
         try:
             # Ray and the cluster's size first: a request no node can meet writes nothing.
-            connect_ray(address)
-            check_resources(cfg, space_file)
+            note = check_resources(cfg, space_file, joined=connect_ray(address))
+            if note is not None:
+                print(f"note: {note}")
             tuner, study = _start(cfg, sweep_dir, name, root_text, text, meta)
         except BaseException:
             if local:  # a failed start leaves no half-made sweep (a retry would be refused)

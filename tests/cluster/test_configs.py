@@ -112,7 +112,9 @@ _GROUP = {"rayStartParams": None, "template": _POD}
 _RAY_CLUSTER_SPEC = {
     "rayVersion": None,
     "enableInTreeAutoscaling": None,
-    "autoscalerOptions": {"upscalingMode": None, "idleTimeoutSeconds": None, "resources": None},
+    "autoscalerOptions": {
+        "upscalingMode": None, "idleTimeoutSeconds": None, "resources": None, "env": None,
+    },
     "headGroupSpec": {**_GROUP, "serviceType": None},
     "workerGroupSpecs": [
         {**_GROUP, "groupName": None, "replicas": None, "minReplicas": None, "maxReplicas": None}
@@ -170,6 +172,9 @@ def test_kuberay_manifests_use_only_crd_fields():
         assert int(container["resources"]["limits"]["nvidia.com/gpu"]) >= 1
         env = {e["name"]: e for e in container["env"]}
         assert env["RAY_AUTH_MODE"]["value"] == "token" and "RAY_AUTH_TOKEN" in env
+    # The autoscaler sidecar presents the token too: without it no GPU pod was ever added.
+    env = {e["name"]: e for e in cluster["autoscalerOptions"]["env"]}
+    assert env["RAY_AUTH_MODE"]["value"] == "token" and "RAY_AUTH_TOKEN" in env
     assert job["clusterSelector"] == {"ray.io/cluster": docs[1]["metadata"]["name"]}
     assert SWEEP.search(job["entrypoint"].replace("/opt/sovits-sweeper/", ""))
 

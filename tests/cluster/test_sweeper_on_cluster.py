@@ -60,9 +60,12 @@ def test_sweeper_run_address_survives_a_lost_worker(ray_cluster, tmp_path):
     sweep_dir = shared / "cluster"
     log = tmp_path / "run.log"
     argv = _sweeper("run", str(space), "--address", ray_cluster.address, "--storage", str(shared))
+    # A user's shell holds the cluster's token but no RAY_AUTH_MODE: Ray 2.60 used a token at
+    # an explicit address only with it, and the sweep failed as "cannot reach" (a probe).
+    env = {k: v for k, v in ray_cluster.env().items() if k != "RAY_AUTH_MODE"}
     with log.open("wb") as out:
         driver = subprocess.Popen(
-            argv, cwd=tmp_path, env=ray_cluster.env(), stdout=out, stderr=subprocess.STDOUT,
+            argv, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     try:

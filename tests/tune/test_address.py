@@ -30,6 +30,22 @@ def test_an_unreachable_address_is_refused_at_once(tmp_path, capsys):
     assert "fix:" in err and not (tmp_path / "sweeps" / "t").exists()
 
 
+
+@pytest.mark.parametrize("via", ["--address", "RAY_ADDRESS"])
+def test_a_ray_client_address_is_refused_in_one_line(tmp_path, capsys, monkeypatch, via):
+    # ray:// was let through: an import error, silent trials, or Ray's own traceback (a probe).
+    space = write_sweep(tmp_path)
+    argv = ["run", str(space), "--storage", str(tmp_path / "sweeps")]
+    if via == "RAY_ADDRESS":
+        monkeypatch.setenv("RAY_ADDRESS", "ray://127.0.0.1:10001")
+    else:
+        argv += ["--address", "ray://127.0.0.1:10001"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{via} 'ray://127.0.0.1:10001' is a Ray Client address" in err
+    assert "fix: run sweeper on the head node with --address auto" in err
+    assert not (tmp_path / "sweeps" / "t").exists()
+
 def test_the_host_and_port_of_an_address():
     from sweeper.tune._address import host_port
 

@@ -80,3 +80,29 @@ def test_several_objectives_say_the_best_is_the_first_and_show_the_others(tmp_pa
     progress._status([])
     line = progress.out.getvalue()
     assert "best val/mel (first objective) 30 (#0; val/vuv_error 0.2);" in line, line
+
+
+def test_a_sweep_whose_trials_all_wait_for_a_node_says_so_once_a_minute(tmp_path, monkeypatch):
+    """Trials waiting for resources make no events: nothing was printed for minutes."""
+    import time
+    from types import SimpleNamespace
+
+    from sweeper.tune import _progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    progress = SweepProgress(make(tmp_path), "val/mel", "min", num_trials=2, max_steps=30)
+    progress.out = io.StringIO()
+    waiting = [SimpleNamespace(status="PENDING", trial_id=f"r{i}") for i in range(2)]
+    progress.on_step_end(1, waiting)
+    assert progress.out.getvalue() == ""  # not at once: trials pend a moment at every start
+    clock[0] += _progress.WAITING_EVERY_S
+    progress.on_step_end(2, waiting)
+    text = progress.out.getvalue()
+    assert "running 0, pending 2" in text and "waiting: no trial is running" in text, text
+    progress.on_step_end(3, waiting)
+    assert progress.out.getvalue() == text  # not again within the minute
+    clock[0] += _progress.WAITING_EVERY_S
+    busy = [SimpleNamespace(status="RUNNING", trial_id="r0"), waiting[1]]
+    progress.on_step_end(4, busy)
+    assert progress.out.getvalue() == text  # one runs: its results make the lines
