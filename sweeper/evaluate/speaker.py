@@ -77,6 +77,9 @@ def embed(net, audio16k: np.ndarray, device: str) -> np.ndarray:
     import torch
 
     wav = audio16k.astype(np.float32)
+    # An inaudible DC offset (0.01, -40 dBFS) moved the embedding as far as another sentence
+    # does (1.0 -> 0.90 against the same clip; a probe, 2026-12-08): it goes first.
+    wav = wav - np.float32(wav.mean(dtype=np.float64))
     rms = _rms(wav)
     if rms > 0:
         # To -30 dBFS, Resemblyzer's level, both ways: its own only raises quiet clips, so an

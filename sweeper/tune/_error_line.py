@@ -27,3 +27,15 @@ def error_line(trial: Any, default: str = "the trial errored") -> str:
             text = None
     lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
     return _MODULE.sub("", lines[-1]) if lines else default
+
+
+def shorten(message: str, limit: int = 300) -> str:
+    """``message`` in at most ``limit`` characters, its ``; fix: ...`` kept whole where it
+    fits: the middle goes (the quoted paths of a so-vits layout pushed the fix out)."""
+    if len(message) <= limit:
+        return message
+    cut = message.rfind("; fix:")
+    fix = message[cut:] if cut > 0 else ""
+    if not fix or len(fix) > limit // 2:
+        return message[: limit - 1] + "…"
+    return message[: limit - len(fix) - 1] + "…" + fix

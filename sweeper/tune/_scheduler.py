@@ -21,7 +21,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from sweeper.detect import ConvergenceDetector, DivergenceDetector, Reason
 from sweeper.pruning import ConvergencePruner, stop_verdict
 from sweeper.pruning._record import framed, train_key
-from sweeper.tune._error_line import error_line
+from sweeper.tune._error_line import error_line, shorten
 from sweeper.tune._latest import carry, persist, restore, values_at
 from sweeper.tune._latest import number as _number
 from sweeper.tune._study import BEST, OUTCOME, Outcome, SweepStudy
@@ -112,7 +112,7 @@ class PrunerScheduler(FIFOScheduler):
             return TrialScheduler.STOP  # decided before (or told before a driver restart)
         refused = result.get(REFUSED)
         if isinstance(refused, str):  # its trainer refused its input: FAIL, not retried
-            return self._stop(entry, "error", refused[:300], None)
+            return self._stop(entry, "error", shorten(refused), None)
         step = _number(result.get(STEP))
         if step is None:
             return TrialScheduler.CONTINUE
@@ -175,7 +175,7 @@ class PrunerScheduler(FIFOScheduler):
         entry = self._entry(trial)
         if entry is not None:
             message = error_line(trial)
-            self.sweep.tell(entry.trial_id, self._outcome(entry, "error", message[:300], None))
+            self.sweep.tell(entry.trial_id, self._outcome(entry, "error", shorten(message), None))
             self._live.pop(trial.trial_id, None)
 
     def on_trial_remove(self, tune_controller, trial: Trial) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 
 from sweeper.logs import read_results
+from sweeper.tune._error_line import shorten
 from sweeper.tune._study import BEST, CONFIG, OUTCOME, RAY_ID, SweepStudy
 
 
@@ -73,7 +74,7 @@ def failures(table: Sequence[Row], folder: str | Path | None = None) -> list[str
         why = next((ln.strip() for ln in r.message.splitlines() if ln.strip()), "")
         if not why and folder is not None and r.ray_id:
             why = _last_line(Path(folder) / f"trial_{r.ray_id}" / "error.txt")
-        shown = why if len(why) <= 400 else why[:399] + "…"
+        shown = shorten(why, 400)
         out.append(f"#{r.number}: {shown or 'no error recorded (see the trial folder)'}")
     return out
 

@@ -114,6 +114,13 @@ def test_pitch_shift_lowers_speaker_similarity(speech):
     assert bad == sorted(bad) and bad[-1] > bad[0]
 
 
+
+def test_a_dc_offset_leaves_the_speaker_alone(speech):
+    # 0.02 of DC (inaudible) scored 0.86 against the same clip, below "another sentence".
+    sim = evaluate(speech, [x + 0.02 for x in speech], SR, ["speaker_similarity"],
+                   settings=SETTINGS)["speaker_similarity"]
+    assert badness(sim) == pytest.approx(-1.0, abs=1e-3)
+
 def test_another_voice_is_another_speaker(voice, speech):
     from sweeper.data.speech import speak
 

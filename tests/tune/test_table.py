@@ -181,3 +181,21 @@ def test_queued_trials_that_never_started_are_counted_as_not_started(capsys):
     assert "trials: 4 (1 budget, 2 not started, 1 unfinished)" in capsys.readouterr().out
     assert exit_code(summary, "run", num_trials=6) == 130
     assert "interrupted with 1 trial(s) unfinished and 4 not started" in capsys.readouterr().err
+
+
+def test_a_long_error_keeps_its_fix_and_loses_its_middle():
+    """A so-vits dataset error quoting three long paths lost its `; fix:` at 300 characters,
+    in the progress line and in `sweeper status` (a probe, 2026-12-08)."""
+    from sweeper.tune._error_line import shorten
+
+    clip = "'/tmp/My Voice/so-vits-svc/dataset/44k/alice smith/clip {:02d}.wav'"
+    paths = ", ".join(clip.format(i) for i in range(3))
+    fix = "; fix: set data.dir to the folder their relative paths start from"
+    message = f"InputError: dataset file missing: 3 of 3 wavs do not exist (e.g. {paths}){fix}"
+    assert len(message) > 300
+    short = shorten(message)
+    assert len(short) == 300 and short.endswith(fix) and short.startswith("InputError: dataset")
+    assert "…" in short
+    assert shorten("short; fix: x") == "short; fix: x"
+    no_fix = "x" * 500
+    assert shorten(no_fix) == "x" * 299 + "…"
