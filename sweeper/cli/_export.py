@@ -50,7 +50,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {done.path} (trial #{done.trial}; {summary.describe()})")
     print(f"best checkpoint: {done.checkpoint}")
     tied = [r.key for r in summary.ranked if r.front == 0 and r.key != done.trial]
-    if tied:  # a Pareto front is a tie: say who else is on it, and how to take one of them
+    front = next((r.front for r in summary.ranked if r.key == done.trial), None)
+    if front is not None and front > 0:
+        # A --trial off the front: "also on the front" read as a tie with trials that beat
+        # it on every metric (a probe, 2026-12-08).
+        print(f"trial #{done.trial} is not on the Pareto front (front {front}: another "
+              f"trial is better on every metric); the front: "
+              f"{', '.join(f'#{k}' for k in tied)}")  # fmt: skip
+    elif tied:  # a Pareto front is a tie: say who else is on it, and how to take one of them
         others = ", ".join(f"#{k}" for k in tied)
         print(f"also on the Pareto front: {others} (none is better on every metric; "
               "choose one with --trial N)")  # fmt: skip

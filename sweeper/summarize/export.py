@@ -213,6 +213,15 @@ def check_config(raw: dict[str, Any], base: dict[str, Any] | None = None) -> Non
             "so-vits-svc would index past its speaker table; fix: n_speakers >= "
             f"{len(speakers)} in --base"
         )
+    if isinstance(speakers, dict) and isinstance(n_speakers, int):
+        outside = {k: v for k, v in speakers.items() if not 0 <= v < n_speakers}
+        if outside:
+            name, sid = next(iter(outside.items()))
+            raise InputError(
+                f"spk {name!r}: {sid} is outside 0..{n_speakers - 1}, the rows of so-vits-svc's "
+                f"speaker table (model.n_speakers {n_speakers}): train.py would fail at its "
+                f"first batch; fix: number spk from 0 in --base, or raise model.n_speakers"
+            )
 
 
 def export_best(

@@ -73,6 +73,15 @@ def read_base(path: Path) -> tuple[dict[str, Any], list[str]]:
             f"speaker name to id; fix: {FIX}"
         )
     notes = []
+    by_id: dict[int, list[str]] = {}
+    for name, sid in speakers.items():
+        by_id.setdefault(sid, []).append(name)
+    for sid, names in by_id.items():
+        if len(names) > 1:  # merging voices can be meant; it is worth a word
+            notes.append(
+                f"spk gives {', '.join(map(repr, names))} one id ({sid}) in your base: "
+                "so-vits-svc trains them as one voice"
+            )
     for section, key in WHOLE:
         value = raw[section].get(key)
         whole = _whole(value)

@@ -63,6 +63,28 @@ def test_a_base_whose_own_values_disagree_is_refused(sweep_copy, tmp_path):
     assert not (tmp_path / "a.json").exists() and not (tmp_path / "b.json").exists()
 
 
+
+@pytest.mark.parametrize(("spk", "refused"), [
+    ({"alice": 0, "bob": 1, "carol": 7}, "spk 'carol': 7 is outside 0..2"),
+    ({"alice": -1, "bob": 1, "carol": 2}, "spk 'alice': -1 is outside 0..2"),
+    ({"alice": 0, "bob": 0, "carol": 2}, None),
+])
+def test_speaker_ids_outside_the_speaker_table_are_refused_and_shared_ones_noted(
+    sweep_copy, tmp_path, spk, refused
+):
+    # Written as given, they failed in train.py at its first batch (a probe, 2026-12-08).
+    raw = json.loads(_base_41(tmp_path / "base.json").read_text())
+    raw["spk"] = spk
+    (tmp_path / "base.json").write_text(json.dumps(raw))
+    s = summarize(sweep_copy)
+    if refused is not None:
+        with pytest.raises(InputError, match=refused + r".*fix: number spk from 0"):
+            export_best(s, tmp_path / "c.json", base=tmp_path / "base.json")
+        assert not (tmp_path / "c.json").exists()
+        return
+    done = export_best(s, tmp_path / "c.json", base=tmp_path / "base.json")
+    assert any("spk gives 'alice', 'bob' one id (0)" in c for c in done.cautions), done.cautions
+
 def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, tmp_path):
     s = summarize(sweep_copy)
     journal = sweep_copy / "study.journal"

@@ -111,6 +111,16 @@ def test_export_best_names_the_others_on_the_pareto_front(sweep_copy, tmp_path, 
     else:
         assert "also on the Pareto front" not in out
     assert "study.best_trials" not in out  # no PRUNED trial on this front
+    behind = next((r for r in ranked if r.front is not None and r.front > 0), None)
+    if behind is not None:  # so far always: a trial worse on both
+        # --trial of a dominated trial: it was said to share the front with its betters.
+        argv = ["export-best", str(sweep_copy), "--out", str(tmp_path / "d.json")]
+        assert main([*argv, "--trial", str(behind.key)]) == 0
+        out = capsys.readouterr().out
+        assert "also on the Pareto front" not in out
+        front = ", ".join(f"#{r.key}" for r in ranked if r.front == 0)
+        assert f"trial #{behind.key} is not on the Pareto front (front {behind.front}" in out
+        assert f"the front: {front}" in out
 
 
 def test_export_best_says_optunas_front_leaves_a_pruned_member_out(
