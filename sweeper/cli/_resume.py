@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     _, cfg = load_sweep_dir(args.dir)
     summary = resume_sweep(args.dir, address=args.address, time_limit_s=args.time_limit)
     print_summary(summary, cfg)
-    return exit_code(summary, "resume", cfg.budget.num_trials)
+    return exit_code(summary, "resume", cfg.budget.num_trials, args.address)

@@ -92,14 +92,16 @@ def run(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
     )
     print_summary(summary, cfg, args.space)
-    return exit_code(summary, "run", cfg.budget.num_trials)
+    return exit_code(summary, "run", cfg.budget.num_trials, args.address)
 
 
 def _no_value(summary) -> bool:
     return bool(summary.table) and not any(row.rankable for row in summary.table)
 
 
-def exit_code(summary, command: str, num_trials: int | None = None) -> int:
+def exit_code(
+    summary, command: str, num_trials: int | None = None, address: str | None = None
+) -> int:
     """0 when every trial ended; 3 when they all ended without a value to rank; 130 (as
     for Ctrl-C) when the driver was stopped first (Ray Tune ends its loop quietly on
     SIGINT/SIGTERM, so the table alone looked like an end); 124 (as `timeout`) when its
@@ -107,6 +109,7 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     import sys
 
     from sweeper.tune._deadline import format_duration
+    from sweeper.tune._run import resume_command
 
     running = sum(1 for row in summary.table if row.state == "RUNNING")
     unfinished = sum(1 for row in summary.table if _unfinished(row))
@@ -120,7 +123,7 @@ def exit_code(summary, command: str, num_trials: int | None = None) -> int:
     why = "interrupted" if limit is None else f"stopped by --time-limit {format_duration(limit)}"
     print(
         f"sweeper {command}: {why} with {stopped_text(unfinished, not_started)}; "
-        f"`sweeper resume {summary.sweep_dir}` continues the sweep",
+        f"`{resume_command(summary.sweep_dir, address)}` continues the sweep",
         file=sys.stderr,
     )
     return 130 if limit is None else 124

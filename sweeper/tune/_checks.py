@@ -221,9 +221,11 @@ def check_run_state(folder: Path) -> None:
 
 
 def missing_data(cfg: SweepConfig) -> str | None:
-    """What of a reference sweep's ``data.dir`` this machine lacks: its filelists or the
-    wavs they list (None when all is there, or for toy data and sovits-svc sweeps, whose
-    loader checks its own files). Without it every trial fails, one after the other."""
+    """What of a sweep's ``data.dir`` this machine lacks: its filelists or the wavs they list
+    (None when all is there, or for toy data). Without it every trial fails, one after the
+    other; a sovits-svc sweep's trials did so until 2026-12-08 (a probe)."""
+    if cfg.trainer == "sovits-svc":
+        return _missing_sovits_data(cfg)
     if cfg.trainer != "reference" or cfg.data.dir is None or cfg.data.toy is not None:
         return None  # (toy data with a dir is generated into it by the first trial)
     from sweeper.errors import InputError
@@ -250,6 +252,28 @@ def missing_data(cfg: SweepConfig) -> str | None:
             )
     return None
 
+
+
+def _missing_sovits_data(cfg: SweepConfig) -> str | None:
+    """The sovits-svc trials' own check (their filelists, base models, listed wavs), asked
+    before any starts; the text up to its fix (the caller gives one)."""
+    if cfg.sovits is None or cfg.data.dir is None:
+        return None
+    from sweeper.trainers.sovits_svc.launch import absolute_filelist
+    from sweeper.trainers.sovits_svc.prepare import resolve_sources, wavs_problem
+
+    try:
+        sources = resolve_sources(cfg.sovits, str(Path(cfg.data.dir).expanduser()))
+        for source in (sources.train_list, sources.val_list):
+            text = absolute_filelist(source.read_text(encoding="utf-8"), sources.root)
+            problem = wavs_problem(source, text)
+            if problem is not None:
+                return problem.split("; fix:")[0]
+    except InputError as err:
+        return str(err).split("; fix:")[0]
+    except (OSError, UnicodeDecodeError) as err:
+        return f"cannot read a filelist ({err})"
+    return None
 
 def _check_base(cfg: SweepConfig, space_file: str | Path) -> None:
     """The base preset or config must load; its error gets the sweep file's line (it named

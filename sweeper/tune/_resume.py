@@ -182,7 +182,7 @@ def _resume(
         if isinstance(callback, SweepProgress):
             callback.sweep = study  # (the one rebound above)
             callback.restart()  # pickled at the first start: counts what has ended since
-    return _fit(tuner, cfg, folder, study, time_limit_s)
+    return _fit(tuner, cfg, folder, study, time_limit_s, address)
 
 
 def _finished_without_ray_state(folder: Path, cfg: SweepConfig, lost: InputError) -> Summary:

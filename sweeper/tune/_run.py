@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import threading
@@ -124,10 +125,14 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
     if absent is not None:
         where = f"data.dir {cfg.data.dir!r} of {space_file}"
         if address is None:  # this machine is the only node: every trial would fail on it
-            raise InputError(
-                f"{where}: {absent}; fix: point data.dir at the dataset root (the folder "
-                "holding filelists/), or make a toy set there with `sweeper data toy DIR`"
+            fix = (
+                "set data.dir to the folder the filelists' relative wav paths start from "
+                "(usually the so-vits-svc checkout), or sovits.train_list/val_list to the lists"
+                if cfg.trainer == "sovits-svc"
+                else "point data.dir at the dataset root (the folder holding filelists/), or "
+                "make a toy set there with `sweeper data toy DIR`"
             )
+            raise InputError(f"{where}: {absent}; fix: {fix}")
         print(f"warning: {where}: {absent} on this machine; every node that trains needs it")
     for note in notes:
         print(f"note: {note}")
@@ -197,7 +202,7 @@ def _run_sweep(space_file, address, name, storage, time_limit_s) -> Summary:
             if local:  # a failed start leaves no half-made sweep (a retry would be refused)
                 undo_start(sweep_dir, existed, journal_existed, (SWEEP_FILE, META_FILE, LOCK_FILE))
             raise
-        return _fit(tuner, cfg, sweep_dir, study, time_limit_s)
+        return _fit(tuner, cfg, sweep_dir, study, time_limit_s, address)
     finally:
         if lock is not None:
             lock.release()
@@ -253,12 +258,20 @@ def _check_remote_study(cfg: SweepConfig, where: str) -> None:
         )
 
 
+def resume_command(sweep_dir, address: str | None) -> str:
+    """``sweeper resume DIR``, with the cluster's ``--address`` where the sweep ran on one
+    (without it resume starts a local Ray; a probe, 2026-12-08)."""
+    tail = "" if address is None else f" --address {shlex.quote(address)}"
+    return f"sweeper resume {shlex.quote(str(sweep_dir))}{tail}"
+
+
 def _fit(
     tuner,
     cfg: SweepConfig,
     sweep_dir: Path | str,
     study: SweepStudy,
     time_limit_s: float | None = None,
+    address: str | None = None,
 ) -> Summary:
     started = time.monotonic()
     main = threading.current_thread() is threading.main_thread()
@@ -276,7 +289,8 @@ def _fit(
         # A second Ctrl-C while Ray Tune stops its trials: no table follows, so the line
         # says how to go on (it said only "interrupted"; a probe, 2026-12-07).
         raise KeyboardInterrupt(
-            f"before the trials stopped; `sweeper resume {sweep_dir}` continues the sweep"
+            f"before the trials stopped; `{resume_command(sweep_dir, address)}` continues "
+            "the sweep"
         ) from None
     finally:
         if main:

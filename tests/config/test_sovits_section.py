@@ -186,3 +186,29 @@ def test_what_every_trial_would_fail_on_is_refused_at_load(tmp_path, case, old, 
         path.write_text(null)
         assert load_sweep(path, new=True).sovits.eval_points is None
     load_sweep(path)  # a sweep folder that ran with it still opens (status, summarize)
+
+
+def test_check_and_run_name_missing_or_empty_filelists_before_any_trial(tmp_path, capsys):
+    """Every trial failed on them one after the other (a probe, 2026-12-08); a reference
+    sweep's were named before Ray starts, a sovits-svc sweep's were not."""
+    from sweeper.cli import main
+    from sweeper.tune._checks import preflight
+
+    sv = _checkout(tmp_path)
+    space = tmp_path / "s.yaml"
+    space.write_text(GOOD.format(sv=sv))
+    absent = preflight(space)[1]
+    assert absent is not None and "1 of 1 wavs listed in" in absent and "train.txt" in absent
+    assert "fix:" not in absent  # run and check give the fix
+    assert main(["run", str(space), "--storage", str(tmp_path / "sweeps")]) == 2
+    err = capsys.readouterr().err
+    assert "do not exist" in err and "fix: set data.dir to the folder the filelists'" in err
+    assert not (tmp_path / "sweeps" / "sv").exists()
+    for name in ("1", "2"):
+        wav = sv / "dataset" / "44k" / "a" / f"{name}.wav"
+        wav.parent.mkdir(parents=True, exist_ok=True)
+        wav.write_bytes(b"RIFF")
+    assert preflight(space)[1] is None
+    (sv / "filelists" / "val.txt").write_text("\n")
+    absent = preflight(space)[1]
+    assert absent is not None and "val.txt lists no wav files" in absent

@@ -105,8 +105,13 @@ def test_a_limit_that_stopped_the_run_before_every_trial_started_exits_124(capsy
 
     stopped = Summary("sweeps/s", [], 0, 0, 0, 5.0, time_limit_s=60.0)
     assert exit_code(stopped, "run", num_trials=4) == 124
-    assert "stopped by --time-limit 1m with 4 trial(s) not started;" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stopped by --time-limit 1m with 4 trial(s) not started;" in err
+    assert "`sweeper resume sweeps/s` continues the sweep" in err
     assert exit_code(Summary("sweeps/s", [], 0, 0, 0, 5.0), "run", num_trials=4) == 0
+    # On a cluster the command names it: without --address, resume starts a local Ray.
+    assert exit_code(stopped, "run", 4, address="10.0.0.5:6379") == 124
+    assert "`sweeper resume sweeps/s --address 10.0.0.5:6379` continues" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("limit", "code"), [(25.0, 124), (None, 130)])

@@ -175,7 +175,7 @@ class _Trial:
         elif self.settings.stall_s is not None and now - self.progress[1] > self.settings.stall_s:
             raise SweeperError(
                 f"train.py logged nothing and saved no checkpoint for {self.settings.stall_s:g} "
-                f"s (last step {self.last_logged}): hung (a DDP rendezvous?); fix: see "
+                f"s ({_last_step(self.last_logged)}): hung (a DDP rendezvous?); fix: see "
                 f"{self.run_dir / 'sweeper_logs'}, or raise sovits.stall_s"
             )
 
@@ -337,9 +337,16 @@ class _Trial:
             step = self.last_logged
             raise exit_error(code, logs / "train.err", step, NO_CUDA, self.launch.port)
         if not self.logged:
-            raise SweeperError(
+            # It would do the same at every start (train.epochs reached, a log elsewhere):
+            # not retried, which cost 3 more starts (a probe, 2026-12-08).
+            raise InputError(
                 "train.py exited (code 0) without logging a training step; fix: see "
                 f"{logs / 'train.out'} and {logs / 'train.err'} (train.epochs reached? "
                 "no train.log in the model dir?)"
             )
         # else: train.py reached train.epochs before max_steps
+
+
+def _last_step(step: int) -> str:
+    """How far train.py got, for the stall message (-1: nothing logged yet)."""
+    return "before its first logged step" if step < 0 else f"last step {step}"

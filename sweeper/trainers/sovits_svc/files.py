@@ -111,6 +111,14 @@ def exit_error(code: int, stderr: Path, step: int, no_cuda_fix: str, port: int) 
             "fix: lower train.batch_size or train.segment_size in the search space, or give "
             f"each trial a whole GPU (resources.gpu: 1); see {stderr}"
         )
+    if "no kernel image is available" in text or "not compatible with the current PyTorch" in text:
+        # torch built for other GPUs: the same at every start, so not retried (a probe).
+        cause = next((ln for ln in reversed(lines) if "CUDA" in ln or "compatible" in ln), "")
+        return InputError(
+            f"train.py's torch has no kernels for this GPU ({cause[:160]}); fix: install a "
+            "torch build for this GPU's CUDA capability into the python train.py runs under "
+            f"(sovits.python); see {stderr}"
+        )
     if code == 128 + 9 or "terminated with signal SIGKILL" in text:
         return SweeperError(
             f"train.py was killed (SIGKILL, code {code}) at step {step}: often the host's "

@@ -77,14 +77,24 @@ def prepare_trial(launch: LaunchSpec, sources: Sources) -> None:
 
 
 def _check_wavs(source: Path, text: str) -> None:
+    problem = wavs_problem(source, text)
+    if problem is not None:
+        raise InputError(problem)
+
+
+def wavs_problem(source: Path, text: str) -> str | None:
+    """Why the filelist ``source`` (its text made absolute) cannot train: it lists no wav,
+    or wavs that do not exist (one line, with the fix); None when every wav is there.
+    ``sweeper check`` and ``run`` ask it too, before any trial starts."""
     paths = [line.split("|", 1)[0] for line in text.splitlines()]
     if not paths:
-        raise InputError(f"dataset file {source} lists no wav files; fix: rerun preprocessing")
+        return f"dataset file {source} lists no wav files; fix: rerun preprocessing"
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         shown = ", ".join(repr(p) for p in missing[:SHOWN_MISSING])
-        raise InputError(
+        return (
             f"dataset file missing: {len(missing)} of {len(paths)} wavs listed in {source} do "
             f"not exist (e.g. {shown}); fix: set data.dir to the folder their relative paths "
             "start from (usually the so-vits-svc checkout)"
         )
+    return None

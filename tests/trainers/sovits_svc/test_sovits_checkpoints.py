@@ -120,7 +120,8 @@ def test_out_of_gpu_memory_is_named_first_and_not_retried(trial, monkeypatch):
 @pytest.mark.filterwarnings("ignore:.*checkpoints come faster")  # a pair every 0.2 s
 def test_a_train_py_that_quits_or_deletes_checkpoints_says_so(trial, monkeypatch):
     monkeypatch.setenv("STANDIN_QUIT", "1")
-    with pytest.raises(SweeperError, match="exited \\(code 0\\) without logging a training"):
+    # InputError: not retried (it did the same at each of 4 starts).
+    with pytest.raises(InputError, match="exited \\(code 0\\) without logging a training"):
         run(trial("quit"), Recorder())
     monkeypatch.delenv("STANDIN_QUIT")
     monkeypatch.setenv("STANDIN_KEEP", "1")  # an edited train.py: keeps only its newest pair
@@ -162,6 +163,10 @@ def test_a_wrong_interpreter_is_named_before_anything_starts(trial):
         ("", 137, SweeperError, "train.py was killed (SIGKILL, code 137) at step 40: often the "
          "host's out-of-memory killer"),
         ("", 1, SweeperError, "train.py exited with code 1: no output; fix: see"),
+        # torch without kernels for the GPU: the same at every start, so not retried.
+        ("Traceback (most recent call last):\nRuntimeError: CUDA error: no kernel image is "
+         "available for execution on the device\n", 1, InputError,
+         "train.py's torch has no kernels for this GPU (RuntimeError: CUDA error: no kernel"),
     ],
 )  # fmt: skip
 def test_an_exit_is_explained_by_its_cause(tmp_path, stderr, code, kind, starts):
@@ -203,3 +208,10 @@ def test_the_pair_kept_in_best_is_the_objectives_best(trial, objective, best):
     by_step = {s: m for s, m, _ in rec.calls}
     assert by_step[20]["val/mel"] < by_step[40]["val/mel"]  # the stand-in is best at 20
     assert [p.name for p in (Path(spec.run_dir) / "best").iterdir()] == [f"G_{best}.pth"]
+
+
+def test_a_stall_before_the_first_step_does_not_say_last_step_minus_1():
+    from sweeper.trainers.sovits_svc._run import _last_step
+
+    assert _last_step(-1) == "before its first logged step"
+    assert _last_step(400) == "last step 400"
