@@ -203,7 +203,11 @@ def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
         if rec.curves:
             rec.steps = max(rec.steps, max(max(s) for s, _ in rec.curves.values() if s))
     if row.state in ("RUNNING", "WAITING"):
-        rec.problem = f"still running (step {rec.steps})"
+        # Running, or left so by an interrupted driver (summarize cannot tell which; its
+        # warning says whether a driver holds the sweep). Its step is the one status shows;
+        # the run's own log may be ahead of its last report (it said 115 to status' 110).
+        rec.problem = f"unfinished (step {row.steps}"
+        rec.problem += f"; its log reaches {rec.steps})" if rec.steps > row.steps else ")"
     elif row.rule in NOT_RANKED:
         rec.problem = row.message or f"{NOT_RANKED[row.rule]} at step {rec.steps}"
         if not rec.problem.startswith(NOT_RANKED[row.rule]):

@@ -64,3 +64,27 @@ def test_a_nan_at_the_best_step_is_missing_not_an_older_value(tmp_path):
     (folder / "G_10.pth").write_bytes(b"")
     rec = _record(trial, tmp_path)
     assert rec.values == {"val/mel_l1": 0.7, "train/mel": 3.0}
+
+
+def test_an_unfinished_trial_gives_the_step_status_shows_and_where_its_log_reaches(tmp_path):
+    """summarize said "still running (step 115)" for a trial of an interrupted sweep that
+    `sweeper status` showed at 110: its train.log had got past the last report (a probe)."""
+    attrs = {
+        "ray_trial_id": "r3",
+        "config": {"train.learning_rate": 1e-3},
+        "best": {"step": 110, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
+    }
+    trial = create_trial(
+        state=TrialState.RUNNING,
+        params={"train.learning_rate": 1e-3},
+        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs=attrs, intermediate_values={100: 21.0, 105: 20.5, 110: 20.0},
+    )  # fmt: skip
+    folder = tmp_path / "trial_r3"
+    folder.mkdir()
+    rows = [{"step": s, "val/mel": v} for s, v in ((110, 20.0), (115, 19.9))]
+    (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rec = _record(trial, tmp_path)
+    assert rec.problem == "unfinished (step 110; its log reaches 115)"
+    (folder / "result.json").write_text(json.dumps(rows[0]) + "\n")
+    assert _record(trial, tmp_path).problem == "unfinished (step 110)"
