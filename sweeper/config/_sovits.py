@@ -67,7 +67,11 @@ class SovitsSection:
         as_str(("model_name",), self.model_name)
         if not set(self.model_name) <= _MODEL_NAME_CHARS or self.model_name.startswith("."):
             raise FieldError(
-                ("model_name",), "must be a folder name", self.model_name, "use e.g. 44k"
+                ("model_name",),
+                "must be one folder name of letters, digits, '_', '.' and '-' (no space or "
+                "slash; not starting with '.')",
+                self.model_name,
+                "use e.g. 44k",
             )
         if self.eval_points is not None:
             as_int(("eval_points",), self.eval_points, minimum=1)

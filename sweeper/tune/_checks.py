@@ -288,7 +288,16 @@ def _check_base(cfg: SweepConfig, space_file: str | Path) -> None:
             json.loads(Path(cfg.base.config).read_text(encoding="utf-8"))
     except (InputError, OSError, ValueError) as err:
         where = load_yaml_with_lines(space_file)[1].where(key)
-        raise InputError(f"{where}: {'.'.join(key)}: {err}") from None
+        text = str(err)
+        if isinstance(err, ValueError) and not isinstance(err, InputError):
+            # json's own words gave no fix (a probe, 2026-12-08).
+            text = (
+                f"{cfg.base.config} is not valid JSON ({err}); fix: correct it there (a "
+                "trailing comma or a comment?), or take the checkout's configs/config.json"
+            )
+        elif isinstance(err, OSError):
+            text = f"cannot read {cfg.base.config} ({err.strerror}); fix: check the path"
+        raise InputError(f"{where}: {'.'.join(key)}: {text}") from None
 
 
 def preflight(space_file: str | Path) -> tuple[SweepConfig, str | None, list[str]]:

@@ -93,6 +93,9 @@ CASES = [
     ("no-gpu", "  gpu: 1", "  gpu: 0", 18, "must be > 0 for sovits-svc"),
     ("missing-val", "  eval_points: 20", "  val_list: {sv}/nope.txt", 9, "val_list is not a file"),
     ("no-lists", "  dir: {sv}", "  dir: {sv}/configs", 6, "has no filelists/train.txt"),
+    # "must be a folder name" of "my model", which is one: it says which names it takes.
+    ("model-name", "  eval_points: 20", "  model_name: my model", 9,
+     "must be one folder name of letters, digits, '_', '.' and '-' (no space or slash"),
 ]  # fmt: skip
 
 
@@ -212,3 +215,18 @@ def test_check_and_run_name_missing_or_empty_filelists_before_any_trial(tmp_path
     (sv / "filelists" / "val.txt").write_text("\n")
     absent = preflight(space)[1]
     assert absent is not None and "val.txt lists no wav files" in absent
+
+
+def test_a_base_config_that_is_not_json_gets_a_fix(tmp_path):
+    from sweeper.tune._checks import preflight
+
+    sv = _checkout(tmp_path)
+    (sv / "configs" / "config.json").write_text('{"train": {"epochs": 10,},\n "data": {}}')
+    space = tmp_path / "s.yaml"
+    space.write_text(GOOD.format(sv=sv))
+    with pytest.raises(InputError) as err:
+        preflight(space)
+    message = str(err.value)
+    bad = f"s.yaml:4: base.config: {sv}/configs/config.json is not valid JSON (Expecting"
+    assert "\n" not in message and bad in message, message
+    assert "fix: correct it there (a trailing comma" in message
