@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         best = f"best val/mel {result.best_val_mel:.4f} at step {result.best_step}"
     elif result.step == 0:  # --max-steps 0: only the untrained model was validated
         best = "no training step ran, so no best checkpoint"
+    elif any(step == 0 for step, _ in result.history):  # only the untrained model's
+        best = "no finite val/mel after step 0 (the untrained model)"
     else:
         best = "no finite val/mel at any step"
     if not result.history:  # resumed at its end: nothing trained, nothing validated
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         # Not a tool error, but the run blew up: scripts should see it.
         print(
             f"training diverged (see {result.run_dir}/train.log); fix: a lower "
-            "train.learning_rate, or check the data",
+            "train.learning_rate in a fresh --out (a resume takes the checkpoint's optimizer "
+            "and learning rate, and its diverged weights), or check the data",
             file=sys.stderr,
         )
         return 1

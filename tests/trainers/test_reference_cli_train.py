@@ -63,7 +63,14 @@ def test_a_run_that_blows_up_exits_1_and_says_so(toy_dir, tmp_path, capsys):
     assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "4"])) == 1
     captured = capsys.readouterr()
     assert "val/mel nan" in captured.out
-    assert "training diverged" in captured.err and "learning_rate" in captured.err
+    assert "training diverged" in captured.err and "learning_rate in a fresh --out" in captured.err
+    # Step 0 (the untrained model) had a value: "no finite val/mel at any step" was wrong.
+    assert "no finite val/mel after step 0 (the untrained model)" in captured.out
+    # The advice followed in the same --out resumed the NaN weights and trained NaN on, at
+    # the checkpoint's learning rate (a probe, 2026-12-08): refused, naming the way out.
+    config.write_text("preset: micro\ntrain: {learning_rate: 1.0e-4, eval_interval: 2}\n")
+    with pytest.raises(InputError, match=r"G_4\.pth holds NaN or inf weights .*fix: a fresh"):
+        _train.run(_parse([*argv, "--no-progress", "--max-steps", "6"]))
 
 
 def test_resuming_with_another_model_config_is_refused_in_one_line(toy_dir, tmp_path):

@@ -15,6 +15,7 @@ import random
 import re
 import shutil
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,29 @@ def _load(path: Path) -> dict[str, Any] | None:
     except _UNREADABLE:
         return None
     return state if isinstance(state, dict) else None
+
+
+
+def check_finite(run_dir: Path, g: Mapping[str, Any], d: Mapping[str, Any]) -> None:
+    """Refuse to resume from a pair whose weights hold NaN or inf: a diverged run's last
+    checkpoints do, and a resume trained on from them, NaN at every step, whatever the new
+    learning rate (a probe, 2026-12-08)."""
+    import torch
+
+    for prefix, state in (("G", g), ("D", d)):
+        model = state.get("model")
+        weights = model.items() if isinstance(model, Mapping) else ()
+        bad = [k for k, t in weights if torch.is_tensor(t) and t.is_floating_point()
+               and not bool(torch.isfinite(t).all())]  # fmt: skip
+        if bad:
+            path = run_dir / f"{prefix}_{g.get('step')}.pth"
+            raise InputError(
+                f"{path} holds NaN or inf weights "
+                f"({len(bad)} tensors, e.g. {bad[0]}): the run diverged, and a resume would "
+                "train on from them; fix: a fresh --out (with a lower train.learning_rate), "
+                f"or delete the diverged pairs to resume from an older one ({run_dir / 'best'} "
+                "holds the best model it validated)"
+            )
 
 
 def latest(

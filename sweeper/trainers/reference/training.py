@@ -169,6 +169,7 @@ def _train(
     tr.best = best
     resumed, notes = ckpt.latest(run_dir)
     if resumed is not None:
+        ckpt.check_finite(run_dir, *resumed)
         tr.load(*resumed)
         notes += _resume_notes(tr, resumed[0])
     notes += ckpt.lone_notes(run_dir, tr.step)
