@@ -142,7 +142,10 @@ def journal_gaps(study: optuna.Study, folder: Path) -> str | None:
 
 
 def torn_tail(path: Path) -> int:
-    """Bytes after the journal's last newline: 0 when it ends whole (or is missing)."""
+    """Bytes of the journal's last line when it is no whole record (0 when it is, or the
+    file is missing): a line cut by a crash, or one that ends in a newline but is not JSON
+    (a record cut and then ended, text added). Optuna skips a bad last line without a word;
+    a resume then appended behind it, and every reader after refused the file (a probe)."""
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, 2)
@@ -150,10 +153,19 @@ def torn_tail(path: Path) -> int:
             tail = handle.read()
     except OSError:
         return 0
-    if not tail or tail.endswith(b"\n"):
+    if not tail:
         return 0
-    cut = tail.rfind(b"\n")
-    return len(tail) - cut - 1 if cut >= 0 else len(tail)
+    if not tail.endswith(b"\n"):
+        cut = tail.rfind(b"\n")
+        return len(tail) - cut - 1 if cut >= 0 else len(tail)
+    last = tail[:-1].rsplit(b"\n", 1)[-1]
+    if len(last) == len(tail) - 1 and size > len(tail):
+        return 0  # a last line longer than the tail read: not judged
+    try:
+        whole = isinstance(json.loads(last), dict)
+    except ValueError:
+        whole = False
+    return 0 if whole else len(last) + 1
 
 
 def torn_warning(path: Path, folder: Path) -> str | None:
@@ -163,9 +175,9 @@ def torn_warning(path: Path, folder: Path) -> str | None:
         return None
     return (
         f"{path} ends in a partial line ({torn} bytes: a write cut by a crash or a full "
-        "disk): the study's last change, most likely a trial's end, is missing, so that "
-        f"trial shows unfinished; fix: `sweeper resume {folder}` repairs the journal and "
-        "ends it again"
+        "disk, or text added): the study's last change, most likely a trial's end, is "
+        f"missing, so that trial shows unfinished; fix: `sweeper resume {folder}` repairs the "
+        "journal and ends it again"
     )
 
 

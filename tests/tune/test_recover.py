@@ -111,3 +111,22 @@ def test_one_driver_per_sweep_folder(tmp_path):
         lock.release()
     assert driver_running(tmp_path) is None  # released (the kernel also drops it at exit)
     DriverLock(tmp_path, "sweeper run").acquire().release()
+
+
+@pytest.mark.parametrize("added", [b"garbage\n", b'{"op_code": 6, "worker_id": "x"\n'])
+def test_a_last_line_that_is_no_record_is_named_and_cut_though_it_ends_in_a_newline(
+    tmp_path, added
+):
+    """Optuna skips it without a word; a resume appended behind it, and every reader after
+    refused the file as damaged at that line (a probe, 2026-12-08)."""
+    _, path = _journal_of_three(tmp_path)
+    whole = path.read_bytes()
+    path.write_bytes(whole + added)
+    assert torn_tail(path) == len(added)
+    assert "ends in a partial line" in torn_warning(path, tmp_path)
+    note = repair_journal(path)
+    assert note is not None and path.read_bytes() == whole
+    again = make(tmp_path)  # a resumed driver writes on, and the file reads whole
+    again.ask("d")
+    assert {t.user_attrs["ray_trial_id"] for t in make(tmp_path).study.trials} == set("abcd")
+    assert torn_tail(path) == 0
