@@ -121,15 +121,16 @@ def _add_study_values(curves: dict[str, Curve], trial: FrozenTrial) -> None:
     curves[metrics[0]] = (sorted(merged), [float(merged[s]) for s in sorted(merged)])
 
 
-def add_run_values(curves: dict[str, Curve], trial_dir: Path) -> None:
+def add_run_values(curves: dict[str, Curve], trial_dir: Path, *, lost_tail: bool = False) -> None:
     """Reports that result.json lost, from the trainer's own event files in ``run/``.
 
     Ray rewrites the result.json of a trial restored by a driver resume from its restored
     checkpoint on, so every metric but the study's first lost its earlier steps (curves
     that start mid-way; a summary metric missing at an early best step). The trainer writes
     each report to TensorBoard as well, and the checkpoint carries those files. Read only
-    for a trial started more than once (``run/placement.jsonl``); result.json wins where
-    both have a step.
+    for a trial started more than once (``run/placement.jsonl``), or whose result.json ends
+    before the study's last report (``lost_tail``: a driver killed as the trial ended, which
+    a resume ends without Ray; a probe, 2026-12-08); result.json wins where both have a step.
     """
     from sweeper.errors import InputError
     from sweeper.logs import read_run
@@ -141,7 +142,7 @@ def add_run_values(curves: dict[str, Curve], trial_dir: Path) -> None:
         starts = (run_dir / PLACEMENT).read_text(encoding="utf-8").count("\n")
     except OSError:
         return
-    if starts < 2 or not event_files(run_dir):
+    if (starts < 2 and not lost_tail) or not event_files(run_dir):
         return
     try:
         series = read_run(run_dir).series
@@ -198,7 +199,10 @@ def _record(trial: FrozenTrial, folder: Path) -> TrialRecord:
     if row.ray_id is not None:
         rec.folder = folder / f"trial_{row.ray_id}"
         rec.curves = curves_of(read_results(rec.folder / RESULT))
-        add_run_values(rec.curves, rec.folder)
+        reported = [s for s, _ in rec.curves.values() if s]
+        last_reported = max((max(s) for s in reported), default=-1)
+        lost_tail = max(trial.intermediate_values, default=-1) > last_reported
+        add_run_values(rec.curves, rec.folder, lost_tail=lost_tail)
         _add_study_values(rec.curves, trial)
         if rec.curves:
             rec.steps = max(rec.steps, max(max(s) for s, _ in rec.curves.values() if s))

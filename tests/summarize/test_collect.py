@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
@@ -88,3 +89,39 @@ def test_an_unfinished_trial_gives_the_step_status_shows_and_where_its_log_reach
     assert rec.problem == "unfinished (step 110; its log reaches 115)"
     (folder / "result.json").write_text(json.dumps(rows[0]) + "\n")
     assert _record(trial, tmp_path).problem == "unfinished (step 110)"
+
+
+def test_a_report_result_json_lost_at_the_trials_end_comes_from_its_run_events(tmp_path):
+    """A driver killed as a trial ended: the study has its step 60, result.json stops at 55,
+    and a resume ends the trial without Ray, so every metric but the objective stopped at 55
+    in summarize's curves, though the trial started once (a probe, 2026-12-08)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    attrs = {
+        "ray_trial_id": "r4",
+        "config": {"train.learning_rate": 1e-3},
+        "best": {"step": 60, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
+        "outcome": {"rule": "budget", "message": "ran to its budget", "step": 60,
+                    "best_step": 60, "best_value": 20.0},
+    }  # fmt: skip
+    trial = create_trial(
+        state=TrialState.COMPLETE, value=20.0,
+        params={"train.learning_rate": 1e-3},
+        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs=attrs, intermediate_values={50: 21.0, 55: 20.5, 60: 20.0},
+    )  # fmt: skip
+    folder = tmp_path / "trial_r4"
+    run = folder / "run"
+    run.mkdir(parents=True)
+    (run / "placement.jsonl").write_text('{"node": "a", "pid": 1}\n')  # started once
+    writer = SummaryWriter(log_dir=str(run))
+    for step, mel in ((50, 3.0), (55, 2.9), (60, 2.8)):
+        writer.add_scalar("train/mel", mel, step)
+    writer.close()
+    rows = [{"step": s, "val/mel": v, "train/mel": t} for s, v, t in ((50, 21.0, 3.0),
+                                                                      (55, 20.5, 2.9))]
+    (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rec = _record(trial, tmp_path)
+    assert rec.curves["train/mel"][0] == [50, 55, 60]
+    assert rec.curves["train/mel"][1][-1] == pytest.approx(2.8)
+    assert rec.curves["val/mel"][0] == [50, 55, 60]  # the study's, as before
