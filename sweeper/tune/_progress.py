@@ -174,8 +174,10 @@ class SweepProgress(Callback):
         self._last_status = time.monotonic()
         count: dict[str, int] = {}
         for t in trials:
-            # Ray marks the trial being ended only after its callbacks: count it as ended.
-            status = "TERMINATED" if t is ending and t.status == "RUNNING" else t.status
+            # Ray marks the trial being ended only after its callbacks: count it as ended
+            # (PENDING too: one a resume ends before it runs; a probe, 2026-12-08).
+            ended = t is ending and t.status in ("RUNNING", "PENDING")
+            status = "TERMINATED" if ended else t.status
             status = "ERROR" if t.trial_id in self._errored else status
             count[status] = count.get(status, 0) + 1
         steps = sum(self._steps.values())

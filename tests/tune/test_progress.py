@@ -106,3 +106,16 @@ def test_a_sweep_whose_trials_all_wait_for_a_node_says_so_once_a_minute(tmp_path
     busy = [SimpleNamespace(status="RUNNING", trial_id="r0"), waiting[1]]
     progress.on_step_end(4, busy)
     assert progress.out.getvalue() == text  # one runs: its results make the lines
+
+
+def test_a_trial_ended_before_it_ran_counts_as_ended(tmp_path):
+    """A resume ends a trial the study saw finish while Ray still has it PENDING: the first
+    line said "pending 2, ended 1" of two ended trials."""
+    from types import SimpleNamespace
+
+    progress = SweepProgress(make(tmp_path), "val/mel", "min", num_trials=2, max_steps=30)
+    progress.out = io.StringIO()
+    done = SimpleNamespace(status="TERMINATED", trial_id="r0")
+    ending = SimpleNamespace(status="PENDING", trial_id="r1")
+    progress._status([done, ending], ending=ending)
+    assert "running 0, pending 0, ended 2" in progress.out.getvalue(), progress.out.getvalue()
