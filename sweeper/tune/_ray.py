@@ -89,7 +89,15 @@ def _token_auth() -> None:
         if os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file():
             os.environ["RAY_AUTH_MODE"] = "token"
         return
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    # Its "Token authentication is enabled for this Ray cluster" warning reads as if this
+    # driver had changed the cluster: not shown.
+    quiet = logging.getLogger(maybe_enable_token_auth_if_token_available.__module__)
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    finally:
+        quiet.setLevel(level)
 
 
 def check_resources(
