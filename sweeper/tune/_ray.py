@@ -10,7 +10,7 @@ from typing import Any
 
 from sweeper.config import SweepConfig
 from sweeper.errors import InputError
-from sweeper.tune._address import check_address, default_address
+from sweeper.tune._address import TIMEOUT_S, check_address, default_address, host_port
 from sweeper.tune._signals import ray_starting
 
 # Set before Ray starts (inherited by the local raylet and workers; sent to a remote cluster's
@@ -55,7 +55,7 @@ def connect_ray(address: str | None) -> bool:
         with ray_starting():
             if given is not None and given != "auto":
                 check_address(given, "--address" if address is not None else "RAY_ADDRESS")
-                _token_auth()
+                _token_auth(given)
             if address is not None:
                 ray.init(address=address, **kwargs)
             elif given is not None:  # Ray joins the cluster RAY_ADDRESS names
@@ -73,21 +73,28 @@ def connect_ray(address: str | None) -> bool:
     return given is not None
 
 
-def _token_auth() -> None:
+def _token_auth(address: str) -> None:
     """Ray 2.60 finds the token (``~/.ray/auth_token``, ``RAY_AUTH_TOKEN``) only for a local
     cluster: at an explicit address it connects without one unless RAY_AUTH_MODE=token, and a
     token-auth cluster (its default) then failed as "cannot reach" (a probe, 2026-12-08).
-    Where a token is at hand and no mode is set, use it, as Ray does for a local cluster."""
-    if os.environ.get("RAY_AUTH_MODE") is not None:
+    Where the cluster asks for a token and no mode is set, use the one at hand. Only then:
+    a driver in token mode also asks it of the cluster's workers, and on a cluster without
+    auth its trials never ran."""
+    if os.environ.get("RAY_AUTH_MODE") is not None or _asks_for_token(address) is not True:
         return
+    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or "~/.ray/auth_token").expanduser()
+    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file()):
+        raise InputError(
+            f"the Ray cluster at {address!r} uses token authentication and this machine has "
+            f"no token ({token_file} is missing); fix: copy the head's ~/.ray/auth_token to "
+            "this machine, or set RAY_AUTH_TOKEN to it"
+        )
     try:
         from ray._private.authentication.authentication_token_setup import (
             maybe_enable_token_auth_if_token_available,
         )
     except ImportError:  # another Ray: it reads the mode from the environment
-        token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or "~/.ray/auth_token")
-        if os.environ.get("RAY_AUTH_TOKEN") or token_file.expanduser().is_file():
-            os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_MODE"] = "token"
         return
     # Its "Token authentication is enabled for this Ray cluster" warning reads as if this
     # driver had changed the cluster: not shown.
@@ -99,6 +106,25 @@ def _token_auth() -> None:
     finally:
         quiet.setLevel(level)
 
+
+def _asks_for_token(address: str) -> bool | None:
+    """Whether the GCS at ``address`` refuses a call without a token; None when that cannot
+    be told (no host:port, no answer: Ray then says what is wrong)."""
+    target = host_port(address)
+    if target is None:
+        return None
+    try:
+        import grpc
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+    except ImportError:
+        return None
+    with grpc.insecure_channel(f"{target[0]}:{target[1]}") as channel:
+        stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
+        try:
+            stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=TIMEOUT_S)
+        except grpc.RpcError as err:
+            return True if err.code() == grpc.StatusCode.UNAUTHENTICATED else None
+    return False
 
 def check_resources(
     cfg: SweepConfig, space_file: str | Path | None = None, *, joined: bool = False
