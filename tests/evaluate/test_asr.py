@@ -54,7 +54,15 @@ def test_wer_of_a_long_clip_counts_all_its_words(whisper, voice):
     assert len(clip) > 32 * SR
     text = " ".join(MORE[2:9] * 2)
     r = evaluate([clip], [clip], SR, ["wer"], transcripts=[text], settings=SETTINGS)["wer"]
-    assert r.ok and r.value < 0.06, r.detail
+    # Every word is there: the misheard ones depend on the CPU's kernels (0.03 where this was
+    # written; 0.09 on an AVX2-only EPYC, 2026-12-08: 10 substitutions such as "four hours"
+    # -> "for hours", no word dropped). 30 s windows dropped 77 of 90 words.
+    import jiwer
+
+    from sweeper.evaluate.asr import normalize
+
+    words = jiwer.process_words(normalize(text), normalize(r.detail))
+    assert r.ok and words.deletions <= 2 and r.value < 0.15, r.detail
 
 
 def test_wer_of_a_noisy_clip_is_the_same_every_time(whisper, speech):
