@@ -231,6 +231,15 @@ def diagnose(
             note = tail_spike(name, series, RECENT)
         if note is not None:
             notes.append(note)
+    # A guard at 0 throughout read "ok" with no word (the quick space trains without its
+    # GAN: use_gan false; a probe, 2026-12-08).
+    silent = [n for n in guards if (v := run.series[n].values).size and not np.any(v)]
+    if silent:
+        notes.append(
+            f"{', '.join(silent)} {'is' if len(silent) == 1 else 'are'} 0 at every point: the "
+            "term is off (use_gan: false, or a weight of 0) or not logged, so its health says "
+            "nothing"
+        )
     lr = lr_changes(next((run.series[n] for n in SCHEDULES if n in run.series), None))
     if lr is not None:
         notes.append(lr)

@@ -84,6 +84,18 @@ def test_health_guards_are_reported_apart_from_convergence():
     assert "1 non-finite value(s), first at step 10000" in render_text(diagnosis)
 
 
+
+def test_guards_at_0_throughout_get_a_note_not_a_silent_ok():
+    """A run without its GAN logs 0 for the adversarial terms: "ok" said nothing of that."""
+    zero = np.zeros(STEPS.size)
+    diagnosis = diagnose(make_run(loss__g__mel=still_falling(), loss__d__total=zero,
+                                  loss__g__gen=zero, grad_norm_g=np.ones(STEPS.size)))  # fmt: skip
+    notes = [n for n in diagnosis.notes if "0 at every point" in n]
+    assert notes == [
+        "loss/d/total, loss/g/gen are 0 at every point: the term is off (use_gan: false, or a "
+        "weight of 0) or not logged, so its health says nothing"
+    ]
+
 def test_signals_come_in_priority_order_with_other_val_tags_after():
     curves = {"loss__g__kl": still_falling(), "val__f0": still_falling(),
               "loss__g__mel": still_falling(), "val__mel": still_falling()}  # fmt: skip
