@@ -74,12 +74,19 @@ def _taken(space: str, name: str, storage: str | None, given: bool = False) -> s
     folder = Path(where).expanduser() / name
     if not (folder / SWEEP_FILE).is_file():
         return None
+    from sweeper.tune._lock import _who, driver_running
+
     at = f" --storage {storage}" if storage is not None else ""
     named = f" --name {name}" if given else ""  # the command that would be refused
+    holder = driver_running(folder)
+    # A live driver's sweep is not one to resume (resume is refused while it runs; a probe).
+    go_on = (
+        f"{_who(holder)} is running it" if holder is not None
+        else f"`sweeper resume {folder}` to continue it"
+    )  # fmt: skip
     return (
         f"{folder} already holds a sweep, so `sweeper run {space}{named}{at}` would be "
-        f"refused; fix: `sweeper resume {folder}` to continue it, or `sweeper run {space} "
-        f"--name {name}-2{at}` for a new one"
+        f"refused; fix: {go_on}, or `sweeper run {space} --name {name}-2{at}` for a new one"
     )
 
 

@@ -110,6 +110,16 @@ def test_check_says_when_the_sweep_folder_is_taken(tmp_path, capsys, monkeypatch
     out = capsys.readouterr().out
     assert "sweeps/t already holds a sweep" in out and "`sweeper resume sweeps/t`" in out, out
     assert "--name t-2" in out and "next:" not in out
+    # A driver runs it: resume would be refused, so it is not offered (a probe, 2026-12-08).
+    from sweeper.tune._lock import DriverLock
+
+    lock = DriverLock(tmp_path / "sweeps" / "t", "sweeper run").acquire()
+    try:
+        assert main(["check", str(space), "--draws", "0"]) == 0
+        out = capsys.readouterr().out
+    finally:
+        lock.release()
+    assert "`sweeper run` (pid" in out and "is running it" in out and "resume" not in out, out
     assert main(["check", str(space), "--draws", "0", "--name", "t-2"]) == 0
     out = capsys.readouterr().out
     assert "already holds" not in out and f"next: `sweeper run {space} --name t-2`" in out
