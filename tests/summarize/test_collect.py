@@ -11,22 +11,33 @@ from optuna.trial import TrialState, create_trial
 from sweeper.summarize.collect import _record
 
 
+def _trial(ray_id: str, values: dict[int, float], best_step: int, *, ended: bool = True):
+    """A sweep trial as the study holds it: val/mel reports, its best, and (``ended``) its
+    outcome at the last report."""
+    best = values[best_step]
+    attrs = {
+        "ray_trial_id": ray_id,
+        "config": {"train.learning_rate": 1e-3},
+        "best": {"step": best_step, "metrics": ["val/mel"], "values": {"val/mel": best}},
+    }
+    if ended:
+        attrs["outcome"] = {
+            "rule": "budget", "message": "ran to its budget", "step": max(values),
+            "best_step": best_step, "best_value": best,
+        }  # fmt: skip
+    return create_trial(
+        state=TrialState.COMPLETE if ended else TrialState.RUNNING,
+        value=best if ended else None,
+        params={"train.learning_rate": 1e-3},
+        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
+        user_attrs=attrs, intermediate_values=values,
+    )  # fmt: skip
+
+
 def test_a_resumed_trials_curve_keeps_the_steps_only_the_study_has(tmp_path):
     """Ray rewrites result.json of a trial restored by a driver resume from its checkpoint
     on: the objective curve started at step 10 instead of 0 in summarize's plots."""
-    attrs = {
-        "ray_trial_id": "r1",
-        "config": {"train.learning_rate": 1e-3},
-        "best": {"step": 10, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
-        "outcome": {"rule": "budget", "message": "ran to its budget", "step": 15,
-                    "best_step": 10, "best_value": 20.0},
-    }  # fmt: skip
-    trial = create_trial(
-        state=TrialState.COMPLETE, value=20.0,
-        params={"train.learning_rate": 1e-3},
-        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
-        user_attrs=attrs, intermediate_values={0: 40.0, 5: 30.0, 10: 20.0, 15: 21.0},
-    )  # fmt: skip
+    trial = _trial("r1", {0: 40.0, 5: 30.0, 10: 20.0, 15: 21.0}, best_step=10)
     folder = tmp_path / "trial_r1"
     folder.mkdir()
     rows = [{"step": s, "val/mel": v, "loss/g/mel": 1.0} for s, v in ((10, 20.0), (15, 21.5))]
@@ -70,17 +81,7 @@ def test_a_nan_at_the_best_step_is_missing_not_an_older_value(tmp_path):
 def test_an_unfinished_trial_gives_the_step_status_shows_and_where_its_log_reaches(tmp_path):
     """summarize said "still running (step 115)" for a trial of an interrupted sweep that
     `sweeper status` showed at 110: its train.log had got past the last report (a probe)."""
-    attrs = {
-        "ray_trial_id": "r3",
-        "config": {"train.learning_rate": 1e-3},
-        "best": {"step": 110, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
-    }
-    trial = create_trial(
-        state=TrialState.RUNNING,
-        params={"train.learning_rate": 1e-3},
-        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
-        user_attrs=attrs, intermediate_values={100: 21.0, 105: 20.5, 110: 20.0},
-    )  # fmt: skip
+    trial = _trial("r3", {100: 21.0, 105: 20.5, 110: 20.0}, best_step=110, ended=False)
     folder = tmp_path / "trial_r3"
     folder.mkdir()
     rows = [{"step": s, "val/mel": v} for s, v in ((110, 20.0), (115, 19.9))]
@@ -97,19 +98,7 @@ def test_a_report_result_json_lost_at_the_trials_end_comes_from_its_run_events(t
     in summarize's curves, though the trial started once (a probe, 2026-12-08)."""
     from torch.utils.tensorboard import SummaryWriter
 
-    attrs = {
-        "ray_trial_id": "r4",
-        "config": {"train.learning_rate": 1e-3},
-        "best": {"step": 60, "metrics": ["val/mel"], "values": {"val/mel": 20.0}},
-        "outcome": {"rule": "budget", "message": "ran to its budget", "step": 60,
-                    "best_step": 60, "best_value": 20.0},
-    }  # fmt: skip
-    trial = create_trial(
-        state=TrialState.COMPLETE, value=20.0,
-        params={"train.learning_rate": 1e-3},
-        distributions={"train.learning_rate": FloatDistribution(1e-4, 1e-2, log=True)},
-        user_attrs=attrs, intermediate_values={50: 21.0, 55: 20.5, 60: 20.0},
-    )  # fmt: skip
+    trial = _trial("r4", {50: 21.0, 55: 20.5, 60: 20.0}, best_step=60)
     folder = tmp_path / "trial_r4"
     run = folder / "run"
     run.mkdir(parents=True)
