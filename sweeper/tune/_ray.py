@@ -53,8 +53,9 @@ def connect_ray(address: str | None) -> bool:
     }
     try:
         with ray_starting():
+            source = "--address" if address is not None else "RAY_ADDRESS"
             if given is not None and given != "auto":
-                check_address(given, "--address" if address is not None else "RAY_ADDRESS")
+                check_address(given, source)
                 _token_auth(given)
             if address is not None:
                 ray.init(address=address, **kwargs)
@@ -64,7 +65,7 @@ def connect_ray(address: str | None) -> bool:
                 ray.init(address=default_address(), **kwargs)
     except ConnectionError as err:
         raise InputError(
-            f"cannot reach a Ray cluster at --address {given!r} ({err}); fix: start one "
+            f"cannot reach a Ray cluster at {source} {given!r} ({err}); fix: start one "
             "with `ray start --head` (workers: `RAY_AUTH_MODE=token ray start --address ...`), "
             "give this machine the cluster's token if it uses token auth (Ray's default: the "
             "head's ~/.ray/auth_token, or RAY_AUTH_TOKEN), or leave --address out to run on "
@@ -125,6 +126,7 @@ def _asks_for_token(address: str) -> bool | None:
         except grpc.RpcError as err:
             return True if err.code() == grpc.StatusCode.UNAUTHENTICATED else None
     return False
+
 
 def check_resources(
     cfg: SweepConfig, space_file: str | Path | None = None, *, joined: bool = False
