@@ -253,7 +253,6 @@ def missing_data(cfg: SweepConfig) -> str | None:
     return None
 
 
-
 def _missing_sovits_data(cfg: SweepConfig) -> str | None:
     """The sovits-svc trials' own check (their filelists, base models, listed wavs), asked
     before any starts; the text up to its fix (the caller gives one)."""
@@ -274,6 +273,7 @@ def _missing_sovits_data(cfg: SweepConfig) -> str | None:
     except (OSError, UnicodeDecodeError) as err:
         return f"cannot read a filelist ({err})"
     return None
+
 
 def _check_base(cfg: SweepConfig, space_file: str | Path) -> None:
     """The base preset or config must load; its error gets the sweep file's line (it named

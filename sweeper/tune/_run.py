@@ -33,6 +33,7 @@ from sweeper.tune.storage import check_storage_path
 SWEEP_FILE = "sweep.yaml"  # the search space as given, copied into the sweep folder
 DEFAULT_STORAGE = "sweeps"  # --storage default, relative to the working directory
 
+
 @dataclass(frozen=True)
 class Summary:
     """What a finished (or interrupted) sweep run reports."""

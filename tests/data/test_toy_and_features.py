@@ -97,6 +97,7 @@ def test_log_mel_frames_a_whole_number_of_hops_when_n_fft_minus_hop_is_odd(sr, n
         assert mel.shape == (40, n // hop)
         assert np.isfinite(mel).all()
 
+
 def test_log_mel_shape_and_filterbank():
     sr, hop = 16000, 320
     t = np.arange(sr) / sr

@@ -96,6 +96,7 @@ def test_guards_at_0_throughout_get_a_note_not_a_silent_ok():
         "weight of 0) or not logged, so its health says nothing"
     ]
 
+
 def test_signals_come_in_priority_order_with_other_val_tags_after():
     curves = {"loss__g__kl": still_falling(), "val__f0": still_falling(),
               "loss__g__mel": still_falling(), "val__mel": still_falling()}  # fmt: skip

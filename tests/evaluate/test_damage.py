@@ -121,6 +121,7 @@ def test_a_dc_offset_leaves_the_speaker_alone(speech):
                    settings=SETTINGS)["speaker_similarity"]
     assert badness(sim) == pytest.approx(-1.0, abs=1e-3)
 
+
 def test_another_voice_is_another_speaker(voice, speech):
     from sweeper.data.speech import speak
 

@@ -85,6 +85,7 @@ def test_speaker_ids_outside_the_speaker_table_are_refused_and_shared_ones_noted
     done = export_best(s, tmp_path / "c.json", base=tmp_path / "base.json")
     assert any("spk gives 'alice', 'bob' one id (0)" in c for c in done.cautions), done.cautions
 
+
 def test_out_may_not_destroy_the_sweep_the_base_or_a_non_json_file(sweep_copy, tmp_path):
     s = summarize(sweep_copy)
     journal = sweep_copy / "study.journal"

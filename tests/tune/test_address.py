@@ -46,6 +46,7 @@ def test_a_ray_client_address_is_refused_in_one_line(tmp_path, capsys, monkeypat
     assert "fix: run sweeper on the head node with --address auto" in err
     assert not (tmp_path / "sweeps" / "t").exists()
 
+
 def test_the_host_and_port_of_an_address():
     from sweeper.tune._address import host_port
 

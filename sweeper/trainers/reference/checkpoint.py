@@ -170,7 +170,6 @@ def _load(path: Path) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
-
 def check_finite(run_dir: Path, g: Mapping[str, Any], d: Mapping[str, Any]) -> None:
     """Refuse to resume from a pair whose weights hold NaN or inf: a diverged run's last
     checkpoints do, and a resume trained on from them, NaN at every step, whatever the new
