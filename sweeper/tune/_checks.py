@@ -258,14 +258,12 @@ def _missing_sovits_data(cfg: SweepConfig) -> str | None:
     before any starts; the text up to its fix (the caller gives one)."""
     if cfg.sovits is None or cfg.data.dir is None:
         return None
-    from sweeper.trainers.sovits_svc.launch import absolute_filelist
-    from sweeper.trainers.sovits_svc.prepare import resolve_sources, wavs_problem
+    from sweeper.trainers.sovits_svc.prepare import read_list, resolve_sources
 
     try:
         sources = resolve_sources(cfg.sovits, str(Path(cfg.data.dir).expanduser()))
         for source in (sources.train_list, sources.val_list):
-            text = absolute_filelist(source.read_text(encoding="utf-8"), sources.root)
-            problem = wavs_problem(source, text)
+            problem = read_list(source, sources.root)[1]
             if problem is not None:
                 return problem.split("; fix:")[0]
     except InputError as err:

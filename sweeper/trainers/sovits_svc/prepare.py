@@ -63,8 +63,9 @@ def prepare_trial(launch: LaunchSpec, sources: Sources) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
     for source, target in ((sources.train_list, launch.train_list),
                            (sources.val_list, launch.val_list)):  # fmt: skip
-        text = absolute_filelist(source.read_text(encoding="utf-8"), sources.root)
-        _check_wavs(source, text)
+        text, problem = read_list(source, sources.root)
+        if problem is not None:
+            raise InputError(problem)
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(text, encoding="utf-8")
     Path(launch.config_path).write_text(json.dumps(launch.config, indent=2), encoding="utf-8")
@@ -76,10 +77,11 @@ def prepare_trial(launch: LaunchSpec, sources: Sources) -> None:
         shutil.copyfile(base_d, model_dir / "D_0.pth")
 
 
-def _check_wavs(source: Path, text: str) -> None:
-    problem = wavs_problem(source, text)
-    if problem is not None:
-        raise InputError(problem)
+def read_list(source: Path, root: Path) -> tuple[str, str | None]:
+    """A filelist's text with its wav paths made absolute against ``root``, and why it cannot
+    train (:func:`wavs_problem`), for a trial and for ``sweeper check``/``run`` alike."""
+    text = absolute_filelist(source.read_text(encoding="utf-8"), root)
+    return text, wavs_problem(source, text)
 
 
 def wavs_problem(source: Path, text: str) -> str | None:
