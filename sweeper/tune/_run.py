@@ -223,27 +223,28 @@ def _start(cfg: SweepConfig, sweep_dir: Path | str, name: str, root_text: str, t
     from ray.tune.logger import JsonLoggerCallback
 
     from sweeper.tune._progress_csv import ProgressCsv
+    from sweeper.tune._searcher import sweep_search
 
     study, searcher, scheduler, progress = _study_and_parts(cfg, sweep_dir)
     study.study  # noqa: B018 - create the study (and enqueue a grid) before any trial
+    run_config = tune.RunConfig(
+        name=name,
+        storage_path=root_text,
+        failure_config=tune.FailureConfig(max_failures=3),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+        callbacks=[progress, JsonLoggerCallback(), ProgressCsv()],
+        verbose=0,
+    )
     tuner = tune.Tuner(
         _trainable(cfg),
         tune_config=tune.TuneConfig(
-            search_alg=searcher,
+            search_alg=sweep_search(searcher, cfg.budget.concurrency, run_config),
             scheduler=scheduler,
             num_samples=cfg.budget.num_trials,
-            max_concurrent_trials=cfg.budget.concurrency,
             trial_dirname_creator=_trial_dirname,
             reuse_actors=False,
         ),
-        run_config=tune.RunConfig(
-            name=name,
-            storage_path=root_text,
-            failure_config=tune.FailureConfig(max_failures=3),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-            callbacks=[progress, JsonLoggerCallback(), ProgressCsv()],
-            verbose=0,
-        ),
+        run_config=run_config,
     )
     return tuner, study
 

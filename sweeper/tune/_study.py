@@ -288,6 +288,12 @@ class SweepStudy:
         self._by_ray_id[ray_trial_id] = trial._trial_id
         return config
 
+    def created(self) -> int:
+        """How many trials Ray has been given (not the grid's enqueued ones, nor one that
+        ``ask`` is to give again)."""
+        trials = self.study.get_trials(deepcopy=False)
+        return sum(t.state != TrialState.WAITING and not t.user_attrs.get(REUSE) for t in trials)
+
     def find(self, ray_trial_id: str) -> FrozenTrial | None:
         """The Optuna trial of a Ray trial, or None."""
         storage = self.study._storage

@@ -95,7 +95,9 @@ def mirror(uri: str, cache: str | os.PathLike[str] | None = None) -> Path:
         if item.type != pyarrow.fs.FileType.File:
             continue
         rel = item.path[len(path.rstrip("/")) + 1 :]
-        if rel.startswith(("experiment_state-", "search_gen_state-", "searcher-state-")):
+        if rel.startswith(("experiment_state-", "search_gen_state-", "searcher-state-")) or (
+            rel == "search_experiment.pickle"
+        ):
             continue
         dest = local / rel
         if dest.is_file() and dest.stat().st_size == item.size:

@@ -186,3 +186,22 @@ def test_sweeps_of_one_space_under_two_names_keep_apart_in_a_shared_storage(tmp_
     old.mkdir()
     (old / META_FILE).write_text(json.dumps({"source": "s.yaml"}))
     assert study_name(cfg, old) == "shared" and study_name(cfg, tmp_path / "none") == "shared"
+
+
+def test_the_searcher_ends_when_the_study_holds_every_trial_whatever_ray_counted(tmp_path):
+    from ray.tune.search import Searcher
+
+    from sweeper.tune._searcher import SpaceSearcher
+    from sweeper.tune._study import REUSE
+
+    sweep = make(tmp_path, num_trials=2)
+    searcher = SpaceSearcher(sweep)
+    first, second = searcher.suggest("a"), searcher.suggest("b")
+    # A resume whose Ray count was lost (a cut search state) asks again: no third trial.
+    assert searcher.suggest("c") == Searcher.FINISHED and len(sweep.study.trials) == 2
+    assert searcher.suggest("a") == first  # a known Ray trial gets its own parameters
+    # One asked as the driver died, never known to Ray (see _recover.mend): handed on once.
+    sweep.set_attr(sweep.find("b")._trial_id, REUSE, True)
+    assert sweep.created() == 1
+    assert searcher.suggest("d") == second and sweep.find("d").number == 1
+    assert searcher.suggest("e") == Searcher.FINISHED and len(sweep.study.trials) == 2
