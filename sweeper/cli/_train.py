@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         # Not a tool error, but the run blew up: scripts should see it.
         print(
             f"training diverged (see {result.run_dir}/train.log); fix: a lower "
-            "train.learning_rate in a fresh --out (a resume takes the checkpoint's optimizer "
-            "and learning rate, and its diverged weights), or check the data",
+            "train.learning_rate in a fresh --out (a resume takes the newest checkpoint's "
+            "optimizer and learning rate), or check the data",
             file=sys.stderr,
         )
         return 1

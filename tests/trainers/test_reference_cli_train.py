@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+import torch
 
 from sweeper.cli import _train
 from sweeper.errors import InputError
@@ -66,11 +67,21 @@ def test_a_run_that_blows_up_exits_1_and_says_so(toy_dir, tmp_path, capsys):
     assert "training diverged" in captured.err and "learning_rate in a fresh --out" in captured.err
     # Step 0 (the untrained model) had a value: "no finite val/mel at any step" was wrong.
     assert "no finite val/mel after step 0 (the untrained model)" in captured.out
-    # The advice followed in the same --out resumed the NaN weights and trained NaN on, at
-    # the checkpoint's learning rate (a probe, 2026-12-08): refused, naming the way out.
+    # It stops at the first validation with NaN weights and saves no pair of them: it trained
+    # on to --max-steps, saving NaN pairs that pushed the finite ones out (a probe, 2026-12-08).
+    log = (out / "train.log").read_text()
+    assert "diverged: the weights hold NaN or inf at step 2; stopped here" in log
+    assert not list(out.glob("G_*.pth")) and not list(out.glob("D_*.pth"))
+    # The advice followed in the same --out trains from the start, at the new rate.
     config.write_text("preset: micro\ntrain: {learning_rate: 1.0e-4, eval_interval: 2}\n")
-    with pytest.raises(InputError, match=r"G_4\.pth holds NaN or inf weights .*fix: a fresh"):
-        _train.run(_parse([*argv, "--no-progress", "--max-steps", "6"]))
+    assert _train.run(_parse([*argv, "--no-progress", "--max-steps", "2"])) == 0
+    # A pair holding NaN weights (another tool's, or one from before) is refused on resume:
+    # it trained NaN on from them, whatever the new learning rate.
+    g = torch.load(out / "G_2.pth", weights_only=False)
+    next(iter(g["model"].values())).fill_(float("nan"))
+    torch.save(g, out / "G_2.pth")
+    with pytest.raises(InputError, match=r"G_2\.pth holds NaN or inf weights .*fix: a fresh"):
+        _train.run(_parse([*argv, "--no-progress", "--max-steps", "4"]))
 
 
 def test_resuming_with_another_model_config_is_refused_in_one_line(toy_dir, tmp_path):

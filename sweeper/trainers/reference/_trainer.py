@@ -183,6 +183,11 @@ class Trainer:
         )
         return metrics
 
+    def weights_finite(self) -> bool:
+        """False once any weight of G or D is NaN or inf: the run has diverged for good."""
+        nets = (self.net_g, self.net_d)
+        return all(bool(torch.isfinite(w).all()) for net in nets for w in net.parameters())
+
     def step_schedulers(self) -> None:
         with warnings.catch_warnings():
             # Right after a resume at an epoch's end no optimizer step has run in this

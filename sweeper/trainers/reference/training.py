@@ -275,6 +275,14 @@ def _train(
             # training loss as best metric can be best at a step that logs but does not
             # validate, and that step's pair then goes to best/ without a G_/D_ pair beside.
             improved = best.offer(tr.step, metrics)
+            if evaluating and not tr.weights_finite():
+                # Diverged for good: every step from here is NaN. Training on to max_steps
+                # saved NaN pairs that pushed the finite ones out under keep_ckpts, and a
+                # resume then had none but NaN ones (a probe, 2026-12-08).
+                scalars(tr.step, metrics)
+                log.info(_diverged_note(tr.step, saved))
+                send(tr.step, metrics)  # no checkpoint: a sweep's scheduler stops it DIVERGED
+                break
             if evaluating:
                 # The step's scalars reach disk before its checkpoint: a resume starts after
                 # the checkpoint, so a stop between the two would lose them for good.
@@ -310,6 +318,12 @@ def _train(
     result.step, result.epoch = tr.step, tr.epoch
     result.best_step, result.best_val_mel = best.step, best.value
     return result
+
+
+def _diverged_note(step: int, saved: int | None) -> str:
+    """Why a run stopped before its last step: its weights went NaN or inf."""
+    kept = "no pair was saved" if saved is None else f"the newest pair is G_{saved}.pth"
+    return f"diverged: the weights hold NaN or inf at step {step}; stopped here ({kept})"
 
 
 def _interrupted_note(step: int, saved: int | None, run_dir: Path) -> str:
