@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import warnings
@@ -181,6 +182,17 @@ def load(path: str | os.PathLike[str]) -> CurveSet:
                 "save it with numpy.savez(path, steps=<(T,)>, val=<(N, T)>)"
             )
     known = {f.name for f in fields(CurveSet)}
+    foreign = sorted(set(arrays) - known - {"trial"})  # trial: names `bench record` writes
+    if foreign:
+        # A misspelt truth key read as none: scored against estimated truth without a word.
+        close = {k: difflib.get_close_matches(k, sorted(known), n=1, cutoff=0.7) for k in foreign}
+        hints = [f"{k!r} (did you mean {c[0]!r}?)" for k, c in close.items() if c]
+        plain = [repr(k) for k, c in close.items() if not c]
+        warnings.warn(
+            f"curves file {name}: ignored {', '.join(hints + plain)}: not part of the format "
+            f"({', '.join(f.name for f in fields(CurveSet))})",
+            stacklevel=2,
+        )
     kind = arrays.get("kind")
     if kind is not None and not _any_of_our_kinds(kind):
         # A user's own labels under the generator's name: theirs, not truth to score by

@@ -240,7 +240,9 @@ def _configure_pruner(sub: argparse._SubParsersAction) -> None:
         "the true top 10 % cut, rank correlation.",
     )
     pr.add_argument(
-        "curves", metavar="CURVES.npz", help="steps (T,), val (N, T), optional val_true"
+        "curves",
+        metavar="CURVES.npz",
+        help="steps (T,), val (N, T), optional train (N, T) and val_true",
     )
     pr.add_argument("--json", action="store_true", help="print the scores and stops as JSON")
     pr.add_argument("--plot", metavar="OUT.png", help=_PLOT_HELP)

@@ -243,3 +243,13 @@ def test_pruner_json_says_which_order_its_stops_are_and_their_compute(tmp_path, 
     assert row["stops_order"] == 0 and len(row["stops"]) == 8
     run = [STEPS.size if stop is None else stop + 1 for stop in row["stops"]]
     assert row["stops_compute"] == pytest.approx(sum(run) / (8 * STEPS.size))
+
+
+def test_keys_outside_the_format_are_named_with_a_near_miss(tmp_path, capsys):
+    """A probe (2026-12-08): a misspelt 'val_truth' was dropped without a word, and the
+    curves were scored against estimated truth."""
+    odd = _save(tmp_path / "odd.npz", steps=STEPS, val=_falling(3), val_truth=_falling(3),
+                names=np.array(["a", "b", "c"]))  # fmt: skip
+    assert main(["bench", "pruner", odd, "--orders", "1", "--methods", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "ignored 'val_truth' (did you mean 'val_true'?), 'names': not part of" in err
