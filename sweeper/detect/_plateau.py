@@ -28,7 +28,7 @@ MAX_REACH = 3.0
 # 20-21 points a fall linear in steps, still flat in log-steps, read as converged: a 4 %
 # fall so far with 50 % to come, at 3 % noise, in 7 of 20 seeds (1 of 20 at 30 points,
 # none at 40). So no converged stop without a budget before this many points.
-NO_BUDGET_POINTS = 40
+NO_BUDGET_POINTS = 60
 
 
 class PlateauDetector(Detector):
@@ -184,6 +184,14 @@ class PlateauDetector(Detector):
                 f"{self.metric} looks flat (at most {100 * max(bound.upper, 0):.1f} % "
                 f"improvement left on its trend), but {n} points are too few to call it "
                 f"converged without a budget; judged again at {NO_BUDGET_POINTS} points",
+                evidence,
+            )
+        if bound.upper < self.epsilon and reach <= MAX_REACH:  # the first of `confirm` checks
+            return self._continue(
+                step,
+                f"{self.metric} looks flat (at most {100 * max(bound.upper, 0):.1f} % "
+                f"improvement left over the next {horizon:.0f} steps); to be confirmed at the "
+                "next check",
                 evidence,
             )
         if bound.upper < self.epsilon:  # reach > MAX_REACH: too early to extrapolate

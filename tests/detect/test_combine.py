@@ -129,5 +129,7 @@ def test_a_plateau_stop_before_the_overfitting_rule_can_confirm_is_still_named()
             30 + 40 * np.exp(-STEPS / 10) + np.maximum(STEPS - 50, 0) * 0.04, 0.02, seed=seed
         )
         verdict = _first_stop(ConvergenceDetector(budget=300), val, noisy(TRAIN, 0.02, seed=40))
-        assert verdict is not None and verdict.step < 5 * 40, seed
+        # The plateau rule's stop (at 200-205 since the slope errors were calibrated on
+        # 2026-12-08; before 200), not the overfitting rule's confirmation, yet named so.
+        assert verdict is not None and not verdict.evidence["overfitting_confirmed"], seed
         assert verdict.reason is Reason.OVERFITTING and verdict.best_step <= 100, seed

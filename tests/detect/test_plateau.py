@@ -304,3 +304,64 @@ def test_without_a_budget_a_fall_linear_in_steps_is_not_converged_at_its_first_p
                 early.append((seed, s))
                 break
     assert early == []
+
+
+def test_without_a_budget_a_fall_linear_in_steps_at_so_vits_log_interval_is_not_converged():
+    """A probe (2026-12-08): 20 -> 16 over 60k steps, logged every 200, 3 % noise, no budget:
+    called converged at 40-60 points ("at most 1.0 % left, 95 % confidence") with 2.7-4 %
+    left over the horizon in 11 of 20 seeds. The slope errors were short (slope / error had
+    an sd of 1.3-1.8 on short windows) and 40 points let a log-step line rest on the flat
+    look of a linear fall's first points."""
+    steps = np.arange(0, 30_001, 200)
+    true = 20 - 4 * steps / 60_000
+    false_stops = []
+    for seed in range(10):
+        values = true * (1 + 0.03 * np.random.default_rng(seed).standard_normal(steps.size))
+        first, _ = first_stop(PlateauDetector("loss/g/mel"), stream(steps, loss__g__mel=values))
+        if first is not None:
+            left = 4 * first.evidence["horizon_steps"] / 60_000 / (20 - 4 * first.step / 60_000)
+            if left > 0.02:
+                false_stops.append((seed, first.step, round(left, 3)))
+    assert false_stops == []
+
+
+def test_slope_errors_are_calibrated_on_short_autocorrelated_records():
+    from sweeper.detect._stats import robust_line
+
+    for n, phi in ((30, 0.0), (50, 0.3), (150, 0.3)):
+        x = np.log1p(np.arange(n, 2 * n + 1) * 100.0)
+        ratios = []
+        for seed in range(200):
+            y = np.log(noisy(np.full(x.size, 18.0), 0.04, seed=seed, phi=phi, spike_prob=0.02))
+            fit = robust_line(x, y)
+            ratios.append(fit.slope / fit.slope_se)
+        # 1.0 is exact; it was 1.55-1.9 at 30-50 points and 1.3 at 150 before 2026-12-08.
+        assert 0.8 < np.std(ratios) < 1.25, (n, phi, np.std(ratios))
+
+
+def test_steps_that_start_late_cost_little_delay():
+    """A probe (2026-12-08): the same curve reported from step 1000 stopped at index 276
+    instead of 182: "the last half of the steps" reached back over all of it."""
+    i = np.arange(300)
+    values = (10 + 30 * np.exp(-i / 10)) * (1 + 0.03 * np.random.default_rng(1).normal(size=300))
+    stops = []
+    for start in (0, 1000):
+        det = PlateauDetector("val/mel", budget=start + 299)
+        first, _ = first_stop(det, stream(i + start, val__mel=values))
+        stops.append(first.step - start)
+    assert stops[1] <= 1.15 * stops[0], stops
+
+
+def test_the_check_before_the_confirming_one_says_so():
+    # It said "the 119 steps left are more than 3x the 181 trained" (a probe, 2026-12-08).
+    det = PlateauDetector("val/mel", budget=int(STEPS[-1]))
+    values = noisy(np.full(T, 18.0), 0.02, seed=0)
+    previous = None
+    for step, value in zip(STEPS, values, strict=True):
+        verdict = det.update(int(step), {"val/mel": float(value)})
+        if verdict.stops:
+            break
+        previous = verdict
+    assert verdict.reason is Reason.CONVERGED and previous is not None
+    assert "to be confirmed at the next check" in previous.message, previous.message
+    assert "more than" not in previous.message
