@@ -9,7 +9,8 @@ from sweeper.diagnose._core import (
 from sweeper.diagnose._json import to_dict
 from sweeper.diagnose._keep import checkpoint_for
 from sweeper.diagnose._overall import merged_by_step
-from sweeper.diagnose._plot import panel_title, plot, smooth
+from sweeper.diagnose._plot import panel_title, plot
+from sweeper.diagnose._smooth import smooth
 from sweeper.diagnose._text import render_text, signal_message
 from sweeper.diagnose._trial import run_path
 

@@ -25,6 +25,7 @@ from sweeper.diagnose._episodes import (
 )
 from sweeper.diagnose._keep import Pick, advise
 from sweeper.diagnose._overall import overall_verdicts, raw_nan_start
+from sweeper.diagnose._smooth import smoothed_best
 from sweeper.diagnose._trial import with_held_out, with_kept_checkpoints
 from sweeper.diagnose._verdicts import settle
 from sweeper.errors import InputError
@@ -314,6 +315,9 @@ def _replay(name: str, run: RunLog, budget: int | None, raw: Series) -> SignalRe
             first = dataclasses.replace(last, step=since)
     elif stop_stands(first, last, series, detector.epsilon):
         last = dataclasses.replace(last, reason=Reason.CONVERGED)
+    best = smoothed_best(series.steps, series.values)
+    if best is not None:  # the smoothed curve's lowest point, not a lucky draw of 3
+        last = dataclasses.replace(last, best_step=best)
     checkpoint, advice, pick = advise(last.best_step, run)
     return SignalReport(
         name=name,

@@ -8,6 +8,7 @@ import numpy as np
 
 from sweeper.detect import Reason, Verdict
 from sweeper.diagnose._core import Diagnosis, SignalReport
+from sweeper.diagnose._smooth import judged_window, smooth
 from sweeper.logs import RunLog, Series, condense
 
 _COLOURS = {
@@ -16,69 +17,6 @@ _COLOURS = {
     Reason.OVERFITTING: "tab:orange",
     Reason.DIVERGED: "tab:red",
 }
-
-
-def smooth(
-    values: np.ndarray, window: int | None = None, alpha: float | None = None
-) -> np.ndarray:
-    """Running median (drops GAN spikes), then an EMA run forward and back (evens the steps
-    without lag: a forward EMA alone sat w/2 points late); NaN skipped.
-
-    Non-finite inputs stay NaN in the output; the smoothing runs over the finite ones.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    finite = np.isfinite(values)
-    x = values[finite]
-    if x.size == 0:
-        return out
-    if window is None:
-        window = max(3, (x.size // 25) | 1)
-    if window < 1 or window % 2 == 0:
-        raise ValueError(f"window must be a positive odd number of points, got {window=}")
-    half = window // 2
-    # Windows shrink at the ends (edge padding made the last value the majority of its own
-    # window: the smoothed end followed one noisy point).
-    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    median = np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
-    if alpha is None:
-        alpha = 2.0 / (window + 1.0)
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha is an EMA weight in (0, 1], got {alpha=}")
-    median, pad = _line_ends(median, half, 3 * window)
-    both = _ema(_ema(median, alpha)[::-1], alpha)[::-1]
-    out[finite] = both[pad : pad + x.size] if pad > 0 else both
-    return out
-
-
-def _line_ends(median: np.ndarray, half: int, pad: int) -> tuple[np.ndarray, int]:
-    """Each end's last ``half`` medians (half windows: they lag a trend) replaced by a line
-    fitted to the full-window medians next to them, and the curve extended ``pad`` points
-    along it, so the EMA passes start on the curve: the ends neither lag nor jump."""
-    n = median.size
-    fit = min(n, 4 * half + 1)
-    if half == 0 or fit - half < 3:
-        return median, 0
-    median = median.copy()
-    ends = []
-    for flip in (False, True):
-        m = median[::-1] if flip else median
-        t = np.arange(half, fit, dtype=np.float64)
-        slope, level = np.polyfit(t, m[half:fit], 1)
-        m[:half] = level + slope * np.arange(half)
-        ends.append(level + slope * np.arange(-pad, 0))
-        if flip:
-            median = m[::-1]
-    return np.concatenate([ends[0], median, ends[1][::-1]]), pad
-
-
-def _ema(values: np.ndarray, alpha: float) -> np.ndarray:
-    ema = np.empty_like(values)
-    level = values[0]
-    for i, value in enumerate(values):
-        level = alpha * value + (1.0 - alpha) * level
-        ema[i] = level
-    return ema
 
 
 def plot(diagnosis: Diagnosis, run: RunLog, out: str | Path) -> Path:
@@ -128,7 +66,7 @@ def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:
     steps, values = series.steps, series.values
     finite = np.isfinite(values)
     ax.plot(steps[finite], values[finite], ".", ms=3, color="0.6", alpha=0.6, label="logged")
-    smoothed = smooth(values)
+    smoothed = smooth(values, window=judged_window(int(np.isfinite(values).sum())))
     ax.plot(steps, smoothed, "-", lw=1.6, color="tab:blue", label="smoothed")
     _robust_ylim(ax, values[finite], smoothed[np.isfinite(smoothed)])
     if not finite.all():

@@ -385,3 +385,28 @@ def test_shallow_diffusion_tags_are_named_as_not_judged():
     run = make_run(train__loss=still_falling(), validation__loss=still_falling())
     with pytest.raises(InputError, match=r"loss \(shallow-diffusion logs, not judged\)"):
         diagnose(run)
+
+
+def test_a_loss_still_falling_keeps_a_recent_checkpoint_not_a_lucky_draw():
+    """A probe (2026-12-08): a training mel falling steadily to 10k steps (3 % noise) was
+    advised G_2000.pth to G_8000.pth, by the lowest median of 3 neighbours; the newest was
+    the best. The best step is the smoothed curve's lowest point (as the plot draws it)."""
+    steps = np.arange(0, 10_001, 200)
+    kept = tuple(range(1000, 10_001, 1000))
+    picked = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        values = (20 - 3 * steps / 10_000) * (1 + 0.03 * rng.standard_normal(steps.size))
+        run = RunLog(Path("run/44k"), {"loss/g/mel": Series(steps, values)}, checkpoints=kept)
+        report = diagnose(run).signals["loss/g/mel"]
+        picked.append(report.checkpoint)
+    assert all(name in ("G_9000.pth", "G_10000.pth") for name in picked), picked
+
+
+def test_an_overfitting_minimum_is_found_through_the_smoothing():
+    steps = np.arange(0, 40_001, 200)
+    truth = 20 + 10 * np.exp(-steps / 3000) + 3 * (np.maximum(steps - 20_000, 0) / 20_000) ** 1.5
+    rng = np.random.default_rng(0)
+    values = truth * (1 + 0.04 * rng.standard_normal(steps.size))
+    report = diagnose(RunLog(Path("x"), {"loss/g/mel": Series(steps, values)})).signals
+    assert 14_000 <= report["loss/g/mel"].best_step <= 26_000

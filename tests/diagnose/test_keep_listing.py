@@ -75,4 +75,4 @@ def test_the_real_log_beside_only_g_0_is_never_advised_a_file_train_log_saved(tm
     for path in (folder, folder / "train.log"):
         report = diagnose(read_run(path)).signals["loss/g/mel"]
         assert report.checkpoint is None, path  # before: "G_16000.pth (saved per train.log)"
-        assert "G_16000.pth, saved per train.log, is gone" in report.advice
+        assert "G_15000.pth, saved per train.log, is gone" in report.advice
