@@ -150,7 +150,7 @@ def _resume(
     from ray import tune
 
     from sweeper.tune._progress import SweepProgress
-    from sweeper.tune._searcher import relocated
+    from sweeper.tune._searcher import sweep_search
     from sweeper.tune._settle import settle
 
     if not tune.Tuner.can_restore(str(folder)):
@@ -167,7 +167,7 @@ def _resume(
         ) from None
     config = tuner._local_tuner._tune_config  # restored from tuner.pkl with our parts in it
     # New trials go where the folder is now, not where the sweep started (it may have moved).
-    config.search_alg = relocated(
+    config.search_alg = sweep_search(
         config.search_alg, config.max_concurrent_trials, tuner._local_tuner._run_config
     )
     config.max_concurrent_trials = None  # the limiter is inside search_alg now

@@ -81,14 +81,17 @@ class SweepSearch(SearchGenerator):
 
     def restore_from_dir(self, dirpath: str) -> None:
         pattern = os.path.join(dirpath, self.CKPT_FILE_TMPL.format("*"))
+        cut = []
         for path in sorted(glob.glob(pattern), reverse=True):  # newest first, as Ray picks
             try:
                 with open(path, "rb") as f:
                     state = cloudpickle.load(f)
             except Exception as err:  # any unreadable pickle (EOFError, ...): an older one
-                print(f"note: {os.path.basename(path)} (Ray's search state) cannot be read "
-                      f"({type(err).__name__}); taking an older one")  # fmt: skip
+                cut.append(f"{os.path.basename(path)} (Ray's search state) cannot be read "
+                           f"({type(err).__name__})")  # fmt: skip
                 continue
+            if cut:
+                print(f"note: {'; '.join(cut)}; resuming from {os.path.basename(path)}")
             searcher = self.searcher
             while hasattr(searcher, "searcher"):  # the wrappers' state (ConcurrencyLimiter)
                 key = "name:" + type(searcher).__name__
@@ -99,12 +102,16 @@ class SweepSearch(SearchGenerator):
             self.set_state(state)
             return
         experiment = self._saved_experiment()
+        cut.append("no older one" if cut else "no search_gen_state-*.json is there")
         if experiment is None:
-            print("note: no readable search state (search_gen_state-*.json) and no "
-                  f"{EXPERIMENT_FILE}: trials not created yet will not start")  # fmt: skip
+            print(f"note: {'; '.join(cut)}, nor {EXPERIMENT_FILE} (a sweep from before "
+                  "2026-12-08): trials not created yet will not start")  # fmt: skip
             return
+        created = self._created()
+        print(f"note: {'; '.join(cut)}; resuming from {EXPERIMENT_FILE} ({created} trial(s) "
+              "created so far)")  # fmt: skip
         self.set_state(
-            {"counter": self._created(), "total_samples": experiment.spec.get("num_samples", 1),
+            {"counter": created, "total_samples": experiment.spec.get("num_samples", 1),
              "finished": False, "experiment": experiment}
         )  # fmt: skip
 
@@ -146,15 +153,9 @@ def _write_atomic(fs, path: str, data: bytes) -> None:
     fs.move(tmp, path)
 
 
-def sweep_search(searcher: Searcher, max_concurrent: int | None, run_config: Any) -> SweepSearch:
-    """The search of a new sweep: at most ``max_concurrent`` trials at once, created where
-    ``run_config`` points."""
-    return relocated(searcher, max_concurrent, run_config)
-
-
-def relocated(search_alg: Any, max_concurrent: int | None, run_config: Any) -> SweepSearch:
-    """The restored searcher (limited to ``max_concurrent`` trials at once, as a fresh run
-    does), creating trials where ``run_config`` (as ``Tuner.restore`` set it) points."""
+def sweep_search(search_alg: Any, max_concurrent: int | None, run_config: Any) -> SweepSearch:
+    """The search of a sweep, new or restored: at most ``max_concurrent`` trials at once,
+    created where ``run_config`` (as ``Tuner.restore`` set it, on a resume) points."""
     where = (run_config.storage_path, run_config.name, run_config.storage_filesystem)
     if isinstance(search_alg, SweepSearch):
         search_alg.storage_path, search_alg.name, search_alg.filesystem = where

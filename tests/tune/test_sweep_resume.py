@@ -112,7 +112,10 @@ def test_driver_killed_then_resume_finishes_without_losing_or_rerunning(tmp_path
     text = (tmp_path / "resume.log").read_text(errors="replace")
     assert resume.returncode == 0, text[-3000:]
     assert "ended in a partial line" in text and any(sweep_dir.glob("study.journal.torn-*"))
-    assert f"note: {search_state.name} (Ray's search state) cannot be read (EOFError)" in text
+    assert (
+        f"note: {search_state.name} (Ray's search state) cannot be read (EOFError); no older "
+        "one; resuming from search_experiment.pickle (2 trial(s) created so far)"
+    ) in text
     assert "Failed to restore the run state" not in text
 
     # Nothing new in the folder the sweep started in; the third trial went to the copy.
