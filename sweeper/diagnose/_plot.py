@@ -8,7 +8,7 @@ import numpy as np
 
 from sweeper.detect import Reason, Verdict
 from sweeper.diagnose._core import Diagnosis, SignalReport
-from sweeper.diagnose._smooth import judged_window, smooth
+from sweeper.diagnose._smooth import judged
 from sweeper.logs import RunLog, Series, condense
 
 _COLOURS = {
@@ -66,7 +66,7 @@ def _panel(ax, name: str, series: Series, diagnosis: Diagnosis) -> None:
     steps, values = series.steps, series.values
     finite = np.isfinite(values)
     ax.plot(steps[finite], values[finite], ".", ms=3, color="0.6", alpha=0.6, label="logged")
-    smoothed = smooth(values, window=judged_window(int(np.isfinite(values).sum())))
+    smoothed = judged(values)
     ax.plot(steps, smoothed, "-", lw=1.6, color="tab:blue", label="smoothed")
     _robust_ylim(ax, values[finite], smoothed[np.isfinite(smoothed)])
     if not finite.all():

@@ -68,11 +68,13 @@ def _ema(values: np.ndarray, alpha: float) -> np.ndarray:
     return ema
 
 
-def judged_window(points: int) -> int:
-    """The running-median width diagnose judges the best step by and plots with: an eighth
-    of the points (the default n / 25 left a step picked from a lucky draw; an eighth
-    averages a point's noise down about 3x at 50 points, and a U-curve's bottom is wider)."""
-    return max(3, (points // 8) | 1)
+def judged(values: np.ndarray) -> np.ndarray:
+    """The smoothed curve diagnose judges the best step by and plots: a running median over
+    an eighth of the finite points (the default n / 25 left a step picked from a lucky draw;
+    an eighth averages a point's noise down about 3x at 50 points, and a U-curve's bottom is
+    wider)."""
+    points = int(np.isfinite(values).sum())
+    return smooth(values, window=max(3, (points // 8) | 1))
 
 
 def smoothed_best(steps: np.ndarray, values: np.ndarray) -> int | None:
@@ -86,8 +88,7 @@ def smoothed_best(steps: np.ndarray, values: np.ndarray) -> int | None:
     end, and a U-curve at its bottom.
     """
     values = np.asarray(values, dtype=np.float64)
-    n = int(np.isfinite(values).sum())
-    if n < 3:
+    if int(np.isfinite(values).sum()) < 3:
         return None
-    smoothed = smooth(values, window=judged_window(n))
+    smoothed = judged(values)
     return int(np.asarray(steps)[int(np.nanargmin(smoothed))])
